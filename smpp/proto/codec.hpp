@@ -1,0 +1,34 @@
+// Encoding and decoding of whole SMPP 3.4 PDUs. Pure functions: no I/O, no clock, never throw
+// on bad input (only std::bad_alloc can escape encode()).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include <boost/system/error_code.hpp>
+
+#include "smpp/proto/pdu.hpp"
+
+namespace otpd::smpp {
+
+// Decodes exactly one PDU from `bytes`, which must hold the whole PDU and nothing more
+// (command_length == bytes.size(); the framer guarantees it). On error `out.sequence_number`
+// and `out.command_status` still carry the header values when the header was readable, so
+// that the caller can answer with the right generic_nack or response (status_for(ec)), and
+// `id` carries the raw command_id.
+struct decode_info {
+  std::uint32_t raw_command_id = 0;  // as read from the header, known or not
+  bool header_valid = false;         // the 16 header bytes were read
+};
+boost::system::error_code decode(std::span<const std::uint8_t> bytes, pdu& out,
+                                 decode_info* info = nullptr) noexcept;
+
+// The exact number of bytes encode() will append.
+std::size_t encoded_size(const pdu& p) noexcept;
+
+// Appends the PDU to `out` (command_length computed). Fields longer than the spec allows are
+// an error (errc::c_string_too_long / sm_length_mismatch), and nothing is appended.
+boost::system::error_code encode(const pdu& p, std::string& out);
+
+}  // namespace otpd::smpp
