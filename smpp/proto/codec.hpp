@@ -28,7 +28,14 @@ boost::system::error_code decode(std::span<const std::uint8_t> bytes, pdu& out,
 std::size_t encoded_size(const pdu& p) noexcept;
 
 // Appends the PDU to `out` (command_length computed). Fields longer than the spec allows are
-// an error (errc::c_string_too_long / sm_length_mismatch), and nothing is appended.
+// an error (errc::c_string_too_long / sm_length_mismatch / invalid_tlv_length), as are values
+// the wire cannot carry (errc::invalid_field: a NUL inside a C-Octet String, a time that is
+// neither empty nor 16 characters), and nothing is appended. An error response whose fields
+// are all empty (bind_*_resp, submit_sm_resp) is sent without a body (SMPP 3.4 §4.1.2, §4.4.2).
+//
+// Decoding is lenient where real SMSCs deviate harmlessly: error responses without a body (or
+// with an unreadable one), deliver_sm_resp without its NULL message_id, TLVs after a
+// submit_sm_resp's message_id (SMPP 5.0), time fields that are not 16 characters.
 boost::system::error_code encode(const pdu& p, std::string& out);
 
 }  // namespace otpd::smpp

@@ -30,6 +30,8 @@ class framer {
 
   std::size_t buffered() const noexcept { return end_ - begin_; }
   std::size_t max_pdu_length() const noexcept { return max_; }
+  // Bytes currently allocated for buffering (for tests and metrics).
+  std::size_t capacity() const noexcept { return buf_.size(); }
 
  private:
   std::string buf_;
