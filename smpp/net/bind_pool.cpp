@@ -1,0 +1,256 @@
+#include "smpp/net/bind_pool.hpp"
+
+#include <algorithm>
+
+#include "smpp/proto/status.hpp"
+
+namespace otpd::smpp {
+namespace {
+
+constexpr auto sweep_interval = std::chrono::milliseconds(100);
+
+// SMPP 3.4 §7.1.1.2 relative time "YYMMDDhhmmsstnnR", capped at 99 days.
+std::string relative_validity(time_point deadline, time_point now) {
+  if (deadline == time_point::max()) return {};
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(deadline - now).count();
+  secs = std::clamp<long long>(secs, 1, 99LL * 86400 + 86399);
+  const auto two = [](long long v) { return std::string{char('0' + v / 10), char('0' + v % 10)}; };
+  return "0000" + two(secs / 86400) + two(secs / 3600 % 24) + two(secs / 60 % 60) + two(secs % 60) +
+         "000R";
+}
+
+}  // namespace
+
+bind_pool::bind_pool(boost::asio::any_io_executor ex, pool_config cfg, pool_listener* listener)
+    : ex_(std::move(ex)), cfg_(std::move(cfg)), listener_(listener), sweep_(ex_) {
+  for (const bind_config& b : cfg_.binds) {
+    sessions_.push_back(
+        std::make_unique<session>(ex_, b.session, static_cast<session_listener&>(*this)));
+  }
+}
+
+bind_pool::~bind_pool() = default;
+
+void bind_pool::start() {
+  for (auto& s : sessions_) s->start();
+}
+
+void bind_pool::stop(std::function<void()> on_stopped) {
+  if (stopping_) return;
+  stopping_ = true;
+  on_stopped_ = std::move(on_stopped);
+  sweep_.cancel();
+  fail_queue(errc::shutting_down);
+  if (sessions_.empty() && on_stopped_) {
+    boost::asio::post(ex_, std::move(on_stopped_));
+    return;
+  }
+  for (auto& s : sessions_) s->stop();
+}
+
+const text_profile& bind_pool::profile_of(const session& s) const {
+  for (std::size_t i = 0; i < sessions_.size(); ++i) {
+    if (sessions_[i].get() == &s) return cfg_.binds[i].text;
+  }
+  return cfg_.binds.front().text;  // unreachable: every session belongs to a bind
+}
+
+bool bind_pool::can_submit() const noexcept {
+  return !stopping_ && std::any_of(sessions_.begin(), sessions_.end(), [](const auto& s) {
+    return s->bound() && smpp::can_submit(s->options().smpp.type);
+  });
+}
+
+void bind_pool::submit(message_request req, completion done) {
+  entry e{next_id_++, std::move(req), std::move(done)};
+  if (stopping_) return complete(e, pool_result{make_error_code(errc::shutting_down)});
+  if (!can_submit()) return complete(e, pool_result{make_error_code(errc::no_bind_available)});
+  if (queue_.size() >= cfg_.max_queue) {
+    return complete(e, pool_result{make_error_code(errc::window_full)});
+  }
+  queue_.push_back(std::move(e));
+  dispatch();
+  arm_sweep();
+}
+
+session* bind_pool::pick() noexcept {
+  session* best = nullptr;
+  for (auto& s : sessions_) {
+    if (!s->has_room()) continue;
+    if (!best || (best->throttled() && !s->throttled()) ||
+        (best->throttled() == s->throttled() && s->queued() < best->queued())) {
+      best = s.get();
+    }
+  }
+  return best;
+}
+
+void bind_pool::dispatch() {
+  while (!queue_.empty()) {
+    session* s = pick();
+    if (!s) return;
+    entry e = std::move(queue_.front());
+    queue_.pop_front();
+    if (clock_type::now() >= e.req.deadline) {
+      complete(e, pool_result{make_error_code(errc::deadline_passed)});
+      continue;
+    }
+    const std::uint64_t id = e.id;
+    entry& placed = sent_.emplace(id, std::move(e)).first->second;
+    if (!send_on(*s, placed)) {
+      // Either an encoding error completed it (gone from sent_), or the session refused it.
+      auto again = sent_.find(id);
+      if (again != sent_.end()) {
+        queue_.push_front(std::move(again->second));
+        sent_.erase(again);
+        return;
+      }
+    }
+  }
+}
+
+bool bind_pool::send_on(session& s, entry& e) {
+  const text_profile& prof = profile_of(s);
+  text::encoded_text enc;
+  text::error_info info;
+  std::vector<text::message_part> parts;
+  error_code ec = text::encode(e.req.text, prof.encoding, enc, info);
+  if (!ec) ec = text::split(enc, prof.split, next_ref_++, parts);
+  if (ec) {
+    pool_result r;
+    r.ec = ec;
+    r.text_error = info;
+    entry done = std::move(e);
+    sent_.erase(done.id);
+    complete(done, std::move(r));
+    return false;
+  }
+  outbound_message m;
+  m.id = e.id;
+  m.deadline = e.req.deadline;
+  const std::string validity = relative_validity(e.req.deadline, clock_type::now());
+  m.parts.reserve(parts.size());
+  for (const text::message_part& p : parts) {
+    submit_sm sm;
+    sm.service_type = e.req.service_type;
+    sm.source = e.req.source;
+    sm.dest = e.req.dest;
+    sm.registered_delivery = e.req.registered_delivery;
+    sm.validity_period = validity;
+    text::apply_to(p, sm);  // esm_class UDHI, data_coding, short_message, TLVs
+    m.parts.push_back(std::move(sm));
+  }
+  e.part_count = m.parts.size();
+  e.bind = s.name();
+  return s.submit(m);
+}
+
+void bind_pool::complete(entry& e, pool_result r) {
+  r.returns = e.returns;
+  r.part_count = e.part_count;
+  if (r.bind.empty()) r.bind = e.bind;
+  completion done = std::move(e.done);
+  if (done) done(std::move(r));
+}
+
+void bind_pool::fail_queue(error_code ec) {
+  std::deque<entry> q = std::move(queue_);
+  queue_.clear();
+  for (entry& e : q) complete(e, pool_result{ec});
+}
+
+void bind_pool::arm_sweep() {
+  if (sweeping_ || queue_.empty() || stopping_) return;
+  sweeping_ = true;
+  sweep_.expires_after(sweep_interval);
+  sweep_.async_wait([this](error_code ec) {
+    sweeping_ = false;
+    if (ec) return;
+    // Fail the queued messages whose deadline passed; they would never be written.
+    const time_point now = clock_type::now();
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      if (now >= it->req.deadline) {
+        entry e = std::move(*it);
+        it = queue_.erase(it);
+        complete(e, pool_result{make_error_code(errc::deadline_passed)});
+      } else {
+        ++it;
+      }
+    }
+    dispatch();
+    arm_sweep();
+  });
+}
+
+void bind_pool::on_bound(session& s) {
+  if (listener_) listener_->on_bind_state(*this, s, true, {});
+  dispatch();
+}
+
+void bind_pool::on_down(session& s, error_code ec) {
+  if (listener_) listener_->on_bind_state(*this, s, false, ec);
+  // With no bind left that can send, waiting messages fail at once so that the caller can
+  // route them to another carrier; they were never written.
+  if (!can_submit()) fail_queue(make_error_code(errc::no_bind_available));
+}
+
+void bind_pool::on_submit_done(session&, submit_result r) {
+  auto it = sent_.find(r.id);
+  if (it != sent_.end()) {
+    entry e = std::move(it->second);
+    sent_.erase(it);
+    pool_result pr;
+    pr.ec = r.ec;
+    pr.parts = std::move(r.parts);
+    pr.outcome_unknown = r.outcome_unknown;
+    complete(e, std::move(pr));
+  }
+  dispatch();
+}
+
+void bind_pool::on_returned(session&, outbound_message m, error_code reason) {
+  auto it = sent_.find(m.id);
+  if (it == sent_.end()) return;
+  entry e = std::move(it->second);
+  sent_.erase(it);
+  ++e.returns;
+  e.bind.clear();
+  if (stopping_ || !can_submit()) {
+    const error_code ec =
+        stopping_ ? make_error_code(errc::shutting_down) : make_error_code(errc::no_bind_available);
+    (void)reason;
+    complete(e, pool_result{ec});
+    return;
+  }
+  queue_.push_front(std::move(e));  // ahead of newer messages
+  boost::asio::post(ex_, [this] { dispatch(); });
+  arm_sweep();
+}
+
+void bind_pool::on_deliver(session& s, event::deliver& d) {
+  if (listener_) listener_->on_deliver(*this, s, d);
+}
+
+void bind_pool::on_stopped(session&) {
+  if (++stopped_ == sessions_.size() && on_stopped_) {
+    auto fn = std::move(on_stopped_);
+    fn();
+  }
+}
+
+pool_status bind_pool::status() const {
+  pool_status st;
+  st.name = cfg_.name;
+  st.queued = queue_.size();
+  st.in_flight_messages = sent_.size();
+  for (const auto& s : sessions_) {
+    st.sessions.push_back(s->status());
+    if (s->bound()) {
+      if (smpp::can_submit(s->options().smpp.type)) ++st.bound_transmitters;
+      if (can_receive(s->options().smpp.type)) ++st.bound_receivers;
+    }
+  }
+  return st;
+}
+
+}  // namespace otpd::smpp

@@ -1,0 +1,147 @@
+// The binds of one carrier: several sessions (TX+RX pairs or TRX) behind one submit queue.
+//
+// A message goes to a bound session with window room, preferring one that is not throttled
+// and has the least queued. A message a session hands back unwritten (throttled, bind lost)
+// goes to another bind at once. A message written without a response is reported as an
+// unknown outcome and never resubmitted. Every message carries a deadline (its code's
+// expiry) and is never written after it. When no bind of the carrier can send, submits fail
+// at once with errc::no_bind_available so that the caller can fail over to another carrier.
+// Not thread-safe: use it on one executor, like its sessions.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "smpp/net/session.hpp"
+#include "smpp/text/encoder.hpp"
+#include "smpp/text/segmenter.hpp"
+
+namespace otpd::smpp {
+
+// How one bind turns text into submit_sm parts.
+struct text_profile {
+  text::encode_options encoding;
+  text::split_options split;  // concatenation method, GSM packing, maximum parts
+};
+
+struct bind_config {
+  session_options session;
+  text_profile text;
+};
+
+struct pool_config {
+  std::string name;  // the carrier
+  std::vector<bind_config> binds;
+  std::size_t max_queue = 10000;  // messages waiting for window room
+};
+
+// What to send: the pool encodes and splits the text per the chosen bind's profile.
+struct message_request {
+  address source;
+  address dest;
+  std::string text;                      // UTF-8
+  std::uint8_t registered_delivery = 1;  // SMSC delivery receipt on final outcome
+  std::string service_type;
+  time_point deadline = time_point::max();  // also sets validity_period
+};
+
+struct pool_result {
+  error_code ec;     // as submit_result::ec, or errc::no_bind_available / deadline_passed / text
+  std::string bind;  // the session that took it (empty when none did)
+  std::vector<part_outcome> parts;
+  std::size_t part_count = 0;   // parts the text was split into
+  text::error_info text_error;  // where the text failed to encode, when ec says so
+  bool outcome_unknown = false;
+  unsigned returns = 0;  // times a bind handed it back (throttled or lost) before the end
+};
+
+class bind_pool;
+
+class pool_listener {
+ public:
+  virtual ~pool_listener() = default;
+  // A deliver_sm / data_sm (receipt or MO) from one of the carrier's binds.
+  virtual void on_deliver(bind_pool&, session&, event::deliver&) {}
+  virtual void on_bind_state(bind_pool&, session&, bool /*bound*/, error_code) {}
+};
+
+struct pool_status {
+  std::string name;
+  std::size_t queued = 0;
+  std::size_t in_flight_messages = 0;
+  std::size_t bound_transmitters = 0;  // bound sessions that can submit
+  std::size_t bound_receivers = 0;     // bound sessions that can receive
+  std::vector<session_status> sessions;
+};
+
+class bind_pool : private session_listener {
+ public:
+  using completion = std::function<void(pool_result)>;
+
+  bind_pool(boost::asio::any_io_executor ex, pool_config cfg, pool_listener* listener = nullptr);
+  ~bind_pool() override;
+
+  void start();
+  // Graceful: queued messages fail with errc::shutting_down; sessions unbind after their
+  // in-flight responses. `on_stopped` runs when every session has stopped.
+  void stop(std::function<void()> on_stopped = {});
+
+  // `done` runs exactly once, on the pool's executor (possibly before submit returns).
+  void submit(message_request req, completion done);
+
+  // Whether any bind can take a submit now.
+  bool can_submit() const noexcept;
+  pool_status status() const;
+  const pool_config& config() const noexcept { return cfg_; }
+  std::vector<std::unique_ptr<session>>& sessions() noexcept { return sessions_; }
+
+ private:
+  struct entry {
+    std::uint64_t id;
+    message_request req;
+    completion done;
+    unsigned returns = 0;
+    std::size_t part_count = 0;
+    std::string bind;
+  };
+
+  // session_listener
+  void on_bound(session&) override;
+  void on_down(session&, error_code) override;
+  void on_submit_done(session&, submit_result) override;
+  void on_returned(session&, outbound_message, error_code) override;
+  void on_deliver(session&, event::deliver&) override;
+  void on_stopped(session&) override;
+
+  void dispatch();
+  session* pick() noexcept;
+  bool send_on(session& s, entry& e);
+  void complete(entry& e, pool_result r);
+  void fail_queue(error_code ec);
+  void arm_sweep();
+  const text_profile& profile_of(const session& s) const;
+
+  boost::asio::any_io_executor ex_;
+  pool_config cfg_;
+  pool_listener* listener_;
+  std::vector<std::unique_ptr<session>> sessions_;
+  std::deque<entry> queue_;                        // waiting for a bind
+  std::unordered_map<std::uint64_t, entry> sent_;  // in a session
+  std::uint64_t next_id_ = 1;
+  std::uint16_t next_ref_ = 1;  // concatenation reference numbers
+  boost::asio::steady_timer sweep_;
+  bool sweeping_ = false;
+  bool stopping_ = false;
+  std::size_t stopped_ = 0;
+  std::function<void()> on_stopped_;
+};
+
+}  // namespace otpd::smpp

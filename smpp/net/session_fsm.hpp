@@ -1,0 +1,235 @@
+// The SMPP 3.4 ESME session as a state machine without I/O.
+//
+// Bytes and the time go in; bytes to write, events for the owner and the next deadline come
+// out. The Asio layer (session.hpp) only moves bytes and arms one timer, so every rule of
+// the protocol (bind, window, sequence numbers, enquire_link, throttling, timeouts, unbind)
+// is tested here without a socket or a clock.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <boost/system/error_code.hpp>
+
+#include "smpp/net/flow_control.hpp"
+#include "smpp/proto/framer.hpp"
+#include "smpp/proto/pdu.hpp"
+
+namespace otpd::smpp {
+
+using boost::system::error_code;
+
+enum class bind_type : std::uint8_t { transmitter, receiver, transceiver };
+const char* to_string(bind_type t) noexcept;
+inline bool can_submit(bind_type t) noexcept { return t != bind_type::receiver; }
+inline bool can_receive(bind_type t) noexcept { return t != bind_type::transmitter; }
+
+struct session_config {
+  bind_type type = bind_type::transceiver;
+  std::string system_id;
+  std::string password;
+  std::string system_type;
+  std::uint8_t interface_version = 0x34;
+  address address_range;
+
+  std::size_t window = 10;  // outstanding submit_sm without a response
+  duration bind_timeout = std::chrono::seconds(10);
+  duration response_timeout = std::chrono::seconds(10);
+  // enquire_link after this long without traffic from the peer, only once bound (0 = never).
+  duration enquire_link_interval = std::chrono::seconds(30);
+  // On unbind: how long in-flight submits may take to be answered, then unbind_resp.
+  duration drain_timeout = std::chrono::seconds(5);
+  duration unbind_timeout = std::chrono::seconds(2);
+  std::size_t max_pdu_length = 64 * 1024;
+  flow_control_config flow;
+};
+
+enum class session_state : std::uint8_t {
+  idle,       // no connection
+  binding,    // connected, bind sent
+  bound,      // bind accepted
+  draining,   // unbind requested: waiting for in-flight responses
+  unbinding,  // unbind sent
+  closed,     // the connection must be closed (see the closed event)
+};
+const char* to_string(session_state s) noexcept;
+
+// A message to send: its parts (one submit_sm each) go out in order, and at most one part of
+// a message is in flight at a time, so that a throttled part is resent before the next one.
+struct outbound_message {
+  std::uint64_t id = 0;  // the owner's handle
+  std::vector<submit_sm> parts;
+  time_point deadline = time_point::max();  // never written after this
+};
+
+struct part_outcome {
+  std::uint32_t command_status = 0;
+  std::string message_id;
+};
+
+// The outcome of one message.
+struct submit_result {
+  std::uint64_t id = 0;
+  // ok: every part accepted; command_status category: the SMSC refused a part; errc: local
+  // (deadline_passed, response_timeout, unknown_outcome, ...).
+  error_code ec;
+  std::vector<part_outcome> parts;  // one per part answered, in order
+  // True when some part was written but its fate is unknown (no response): never resubmit.
+  bool outcome_unknown = false;
+};
+
+namespace event {
+struct bound {
+  std::string smsc_system_id;
+  std::optional<std::uint8_t> sc_interface_version;
+};
+struct bind_failed {
+  error_code ec;  // command_status from the SMSC, or bind_timeout
+};
+struct submit_done {
+  submit_result result;
+};
+// A message handed back unwritten (throttled before any part was accepted, or the session
+// went down before it was written): the owner may send it over another bind at once.
+struct returned {
+  outbound_message message;
+  error_code reason;
+};
+struct deliver {  // deliver_sm or data_sm from the SMSC (receipt or MO), already answered
+  std::variant<deliver_sm, data_sm> message;
+};
+struct alert {
+  alert_notification notification;
+};
+struct protocol_error {  // something the peer sent that we refused (logged by the owner)
+  error_code ec;
+  std::uint32_t raw_command_id = 0;
+  std::uint32_t sequence_number = 0;
+};
+struct closed {  // the connection must be closed now
+  error_code reason;
+};
+}  // namespace event
+
+using session_event =
+    std::variant<event::bound, event::bind_failed, event::submit_done, event::returned,
+                 event::deliver, event::alert, event::protocol_error, event::closed>;
+
+struct session_counters {
+  std::uint64_t submitted_parts = 0;
+  std::uint64_t accepted_parts = 0;
+  std::uint64_t rejected_parts = 0;
+  std::uint64_t throttled_parts = 0;
+  std::uint64_t timed_out_parts = 0;
+  std::uint64_t delivers_received = 0;
+  std::uint64_t enquire_links_sent = 0;
+  std::uint64_t enquire_links_received = 0;
+  std::uint64_t generic_nacks_sent = 0;
+  std::uint64_t generic_nacks_received = 0;
+};
+
+class session_fsm {
+ public:
+  explicit session_fsm(session_config cfg);
+
+  // --- inputs ------------------------------------------------------------------------------
+  // The transport is connected: sends the bind.
+  void on_connected(time_point now);
+  // Bytes read from the transport.
+  void on_bytes(std::span<const std::uint8_t> bytes, time_point now);
+  // Where the transport should read into (avoids a copy): then call on_read(n, now).
+  std::span<std::uint8_t> read_buffer() { return framer_.prepare(); }
+  void on_read(std::size_t n, time_point now);
+  // The transport failed or the peer closed.
+  void on_transport_closed(error_code ec, time_point now);
+  // Timers: call when next_deadline() is reached (calling early is harmless).
+  void on_timer(time_point now);
+
+  // Queues a message. Returns false (and keeps nothing) when the session cannot take it:
+  // not bound, a receiver, unbinding, or the queue is at the window size already.
+  bool submit(outbound_message& msg, time_point now);
+  // Graceful unbind: stop taking messages, wait for in-flight ones (drain_timeout), unbind.
+  void unbind(time_point now);
+
+  // --- outputs -----------------------------------------------------------------------------
+  // Bytes to write, in order. The owner writes them and calls consume_output().
+  const std::string& output() const noexcept { return out_; }
+  void consume_output() noexcept { out_.clear(); }
+  // Hands the pending output over in one swap (the buffer given back is reused).
+  void swap_output(std::string& s) noexcept { out_.swap(s); }
+  // Events since the last call.
+  std::vector<session_event> take_events() { return std::exchange(events_, {}); }
+  // When on_timer() must run next (time_point::max(): nothing pending).
+  time_point next_deadline() const noexcept;
+
+  // The next sequence number will follow `last` (wrapping after 0x7FFFFFFF); for tests and
+  // for peers that want numbering to continue across connections.
+  void set_last_sequence(std::uint32_t last) noexcept { sequence_ = last; }
+
+  // --- state -------------------------------------------------------------------------------
+  session_state state() const noexcept { return state_; }
+  const session_config& config() const noexcept { return cfg_; }
+  // Parts written and not yet answered.
+  std::size_t in_flight() const noexcept { return submits_in_flight_; }
+  // Messages queued in this session (written or not).
+  std::size_t queued() const noexcept { return messages_.size(); }
+  // Whether submit() would take one more message.
+  bool has_room() const noexcept;
+  const flow_control& flow() const noexcept { return flow_; }
+  const session_counters& counters() const noexcept { return counters_; }
+
+ private:
+  struct message_slot {
+    outbound_message msg;
+    bool written = false;       // some part went on the wire
+    std::size_t next_part = 0;  // the next part to write
+    bool part_in_flight = false;
+    std::vector<part_outcome> outcomes;
+  };
+  enum class request_kind : std::uint8_t { bind, submit, enquire_link, unbind };
+  struct pending_request {
+    request_kind kind;
+    time_point deadline;
+    std::uint64_t message_id = 0;  // for submits
+  };
+
+  std::uint32_t next_sequence() noexcept;
+  void send(const pdu& p);
+  void send_response(std::uint32_t sequence, command_id id, std::uint32_t status);
+  void handle_pdu(pdu& p, time_point now);
+  void handle_bind_resp(const pdu& p, const bind_resp_fields& body);
+  void handle_submit_resp(std::uint32_t sequence, std::uint32_t status, std::string message_id,
+                          time_point now);
+  void handle_decode_error(error_code ec, std::uint32_t raw_id, const pdu& p, bool header_valid);
+  void pump(time_point now);  // write what the window and the rate allow
+  void expire(time_point now);
+  using slot_iterator = std::vector<message_slot>::iterator;
+  slot_iterator find_slot(std::uint64_t id) noexcept;
+  void finish(slot_iterator it, error_code ec, bool outcome_unknown = false);
+  void close(error_code reason);
+  void maybe_send_unbind(time_point now);
+
+  session_config cfg_;
+  session_state state_ = session_state::idle;
+  framer framer_;
+  flow_control flow_;
+  std::string out_;
+  std::vector<session_event> events_;
+  std::uint32_t sequence_ = 0;
+  std::map<std::uint32_t, pending_request> pending_;  // by sequence number
+  std::vector<message_slot> messages_;                // in arrival order, at most `window`
+  std::size_t submits_in_flight_ = 0;
+  time_point now_{};  // the latest time an input carried
+  time_point last_received_{};
+  time_point drain_deadline_ = time_point::max();
+  session_counters counters_;
+  pdu scratch_;  // reused by the decoder
+};
+
+}  // namespace otpd::smpp

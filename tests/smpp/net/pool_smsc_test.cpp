@@ -1,0 +1,519 @@
+// The Asio session and the bind pool against a real SMSC: node-smpp run by the harness on
+// 127.0.0.1 with an OS-chosen port. Every wait has a deadline; nothing sleeps.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "smpp/dlr/message_id.hpp"
+#include "smpp/dlr/receipt.hpp"
+#include "smpp/net/bind_pool.hpp"
+#include "smpp/proto/status.hpp"
+#include "smpp/proto/tlv.hpp"
+#include "tests/support/smsc_process.hpp"
+
+namespace otpd::smpp {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using test::smsc_process;
+
+// Runs an io_context on its own thread; the test thread talks to the pool through call().
+class io_thread {
+ public:
+  io_thread() : guard_(asio::make_work_guard(ioc_)), thread_([this] { ioc_.run(); }) {}
+  ~io_thread() {
+    guard_.reset();
+    ioc_.stop();
+    thread_.join();
+  }
+  template <class F>
+  auto call(F f) {
+    std::packaged_task<decltype(f())()> task(std::move(f));
+    auto fut = task.get_future();
+    asio::post(ioc_, [&task] { task(); });
+    return fut.get();
+  }
+  asio::io_context& ioc() { return ioc_; }
+
+ private:
+  asio::io_context ioc_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::thread thread_;
+};
+
+// Collects what the pool reports, from the io thread, for the test thread to wait on.
+class recorder : public pool_listener {
+ public:
+  void on_deliver(bind_pool&, session&, event::deliver& d) override {
+    std::lock_guard lk(mu_);
+    delivers_.push_back(d);
+    cv_.notify_all();
+  }
+  void on_bind_state(bind_pool&, session& s, bool bound, error_code ec) override {
+    std::lock_guard lk(mu_);
+    states_.push_back({s.name(), bound, ec});
+    cv_.notify_all();
+  }
+  template <class Pred>
+  bool wait(Pred pred, std::chrono::milliseconds timeout = 10s) {
+    std::unique_lock lk(mu_);
+    return cv_.wait_for(lk, timeout, [&] { return pred(*this); });
+  }
+  std::size_t bound_count(std::string_view name = {}) const {
+    std::size_t n = 0;
+    for (const auto& s : states_) n += s.bound && (name.empty() || s.name == name);
+    return n;
+  }
+
+  struct state {
+    std::string name;
+    bool bound;
+    error_code ec;
+  };
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<event::deliver> delivers_;
+  std::vector<state> states_;
+};
+
+// Results of submits, by the order they were made.
+class results {
+ public:
+  bind_pool::completion slot(std::size_t i) {
+    {
+      std::lock_guard lk(mu_);
+      if (r_.size() <= i) r_.resize(i + 1);
+    }
+    return [this, i](pool_result r) {
+      std::lock_guard lk(mu_);
+      r_[i] = std::move(r);
+      ++done_;
+      cv_.notify_all();
+    };
+  }
+  bool wait_all(std::size_t n, std::chrono::milliseconds timeout = 15s) {
+    std::unique_lock lk(mu_);
+    return cv_.wait_for(lk, timeout, [&] { return done_ >= n; });
+  }
+  std::optional<pool_result> at(std::size_t i) {
+    std::lock_guard lk(mu_);
+    return i < r_.size() ? r_[i] : std::nullopt;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::optional<pool_result>> r_;
+  std::size_t done_ = 0;
+};
+
+bind_config make_bind(std::string name, std::uint16_t port, bind_type type = bind_type::transceiver,
+                      std::string password = "secret") {
+  bind_config b;
+  b.session.name = std::move(name);
+  b.session.endpoint.host = "127.0.0.1";
+  b.session.endpoint.port = port;
+  b.session.endpoint.connect_timeout = 2s;
+  b.session.smpp.type = type;
+  b.session.smpp.system_id = "otpd";
+  b.session.smpp.password = std::move(password);
+  b.session.smpp.window = 10;
+  b.session.smpp.bind_timeout = 3s;
+  b.session.smpp.response_timeout = 3s;
+  b.session.smpp.enquire_link_interval = 30s;
+  b.session.reconnect.initial_delay = 50ms;
+  b.session.reconnect.max_delay = 400ms;
+  return b;
+}
+
+message_request otp(std::string text, std::string to = "84912345678") {
+  message_request m;
+  m.source = {5, 0, "OTPD"};
+  m.dest = {1, 1, std::move(to)};
+  m.text = std::move(text);
+  m.registered_delivery = 1;
+  m.deadline = clock_type::now() + 60s;
+  return m;
+}
+
+std::string hex(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::string str(const json::value& v) { return std::string(v.as_string()); }
+
+// Matches the nth event of that name (the harness calls a predicate once per event, in order).
+smsc_process::predicate nth(std::string name, std::size_t n) {
+  return [name = std::move(name), n, seen = std::size_t{0}](const json::object& e) mutable {
+    return e.at("event").as_string() == name && ++seen == n;
+  };
+}
+
+struct fixture : ::testing::Test {
+  void start(std::vector<bind_config> binds, std::vector<std::string> smsc_flags = {}) {
+    (void)smsc_flags;
+    pool_config cfg;
+    cfg.name = "carrier";
+    cfg.binds = std::move(binds);
+    pool = std::make_unique<bind_pool>(io.ioc().get_executor(), cfg, &rec);
+    io.call([&] {
+      pool->start();
+      return 0;
+    });
+  }
+  bool wait_bound(std::size_t n = 1) {
+    return rec.wait([&](recorder& r) { return r.bound_count() >= n; });
+  }
+  void submit(std::size_t i, message_request m) {
+    io.call([&] {
+      pool->submit(std::move(m), res.slot(i));
+      return 0;
+    });
+  }
+  void TearDown() override {
+    if (!pool) return;
+    std::promise<void> stopped;
+    io.call([&] {
+      pool->stop([&] { stopped.set_value(); });
+      return 0;
+    });
+    EXPECT_EQ(stopped.get_future().wait_for(10s), std::future_status::ready);
+    pool.reset();
+  }
+
+  io_thread io;
+  recorder rec;
+  results res;
+  std::unique_ptr<bind_pool> pool;
+};
+
+TEST_F(fixture, binds_of_every_type) {
+  smsc_process smsc;
+  start({make_bind("tx", smsc.port(), bind_type::transmitter),
+         make_bind("rx", smsc.port(), bind_type::receiver),
+         make_bind("trx", smsc.port(), bind_type::transceiver)});
+  ASSERT_TRUE(wait_bound(3));
+  for (const char* type : {"transmitter", "receiver", "transceiver"}) {
+    EXPECT_TRUE(
+        smsc.wait_for(test::event_with("bind", {{"type", type}, {"system_id", "otpd"}}), 5s))
+        << type;
+  }
+  auto st = io.call([&] { return pool->status(); });
+  EXPECT_EQ(st.bound_transmitters, 2u);
+  EXPECT_EQ(st.bound_receivers, 2u);
+}
+
+TEST_F(fixture, a_wrong_password_is_reported_and_retried_with_backoff) {
+  smsc_process smsc;
+  start({make_bind("trx", smsc.port(), bind_type::transceiver, "wrong")});
+  ASSERT_TRUE(smsc.wait_for(nth("bind_rejected", 3), 10s));
+  auto st = io.call([&] { return pool->status(); });
+  ASSERT_EQ(st.sessions.size(), 1u);
+  EXPECT_EQ(st.sessions[0].last_error, command_status::invalid_password);
+  EXPECT_EQ(st.sessions[0].binds, 0u);
+  EXPECT_GE(st.sessions[0].connects, 3u);
+  EXPECT_EQ(st.bound_transmitters, 0u);
+  // Nothing can be sent: a submit fails at once so that the caller can fail over.
+  submit(0, otp("Your code is 123456"));
+  ASSERT_TRUE(res.wait_all(1));
+  EXPECT_EQ(res.at(0)->ec, errc::no_bind_available);
+}
+
+TEST_F(fixture, gsm7_text_is_sent_unpacked_and_the_message_id_is_returned) {
+  smsc_process smsc;
+  start({make_bind("trx", smsc.port())});
+  ASSERT_TRUE(wait_bound());
+  submit(0, otp("Code @123"));
+  ASSERT_TRUE(res.wait_all(1));
+  auto r = *res.at(0);
+  ASSERT_FALSE(r.ec) << r.ec.message();
+  ASSERT_EQ(r.parts.size(), 1u);
+  auto ev = smsc.wait_for_event("submit", 5s);
+  ASSERT_TRUE(ev);
+  EXPECT_EQ((*ev)["data_coding"].as_int64(), 0);
+  // GSM 03.38: '@' is 0x00, one septet per octet.
+  EXPECT_EQ(str((*ev)["short_message"]),
+            "436f6465200031323"
+            "3");
+  EXPECT_EQ(str((*ev)["message_id"]), r.parts[0].message_id);
+  EXPECT_EQ((*ev)["source"].as_object().at("ton").as_int64(), 5);
+  EXPECT_EQ((*ev)["registered_delivery"].as_int64(), 1);
+  // validity_period: relative, from the deadline (about 60 s).
+  EXPECT_EQ(str((*ev)["validity_period"]).substr(0, 8), "00000000");
+  EXPECT_EQ(str((*ev)["validity_period"]).back(), 'R');
+}
+
+TEST_F(fixture, vietnamese_text_goes_as_ucs2_or_transliterated) {
+  smsc_process smsc;
+  auto plain = make_bind("ucs2", smsc.port());
+  start({plain});
+  ASSERT_TRUE(wait_bound());
+  submit(0, otp("Mã xác thực của bạn là 482917"));
+  ASSERT_TRUE(res.wait_all(1));
+  ASSERT_FALSE(res.at(0)->ec);
+  auto ev = smsc.wait_for_event("submit", 5s);
+  ASSERT_TRUE(ev);
+  EXPECT_EQ((*ev)["data_coding"].as_int64(), 8);
+  // UTF-16BE, no BOM: "M" then "ã" (U+00E3).
+  EXPECT_EQ(str((*ev)["short_message"]).substr(0, 8), "004d00e3");
+}
+
+TEST_F(fixture, vietnamese_transliterated_to_gsm7) {
+  smsc_process smsc;
+  auto b = make_bind("gsm", smsc.port());
+  b.text.encoding.transliterate = true;
+  b.text.encoding.policy = text::coding_policy::gsm7;
+  start({b});
+  ASSERT_TRUE(wait_bound());
+  submit(0, otp("Mã xác thực của bạn"));
+  ASSERT_TRUE(res.wait_all(1));
+  ASSERT_FALSE(res.at(0)->ec);
+  auto ev = smsc.wait_for_event("submit", 5s);
+  ASSERT_TRUE(ev);
+  EXPECT_EQ((*ev)["data_coding"].as_int64(), 0);
+  EXPECT_EQ(str((*ev)["short_message"]), hex("Ma xac thuc cua ban"));
+}
+
+class concat_test : public fixture, public ::testing::WithParamInterface<text::concat_method> {};
+
+TEST_P(concat_test, long_messages_arrive_in_order_with_the_method_of_the_bind) {
+  smsc_process smsc;
+  auto b = make_bind("trx", smsc.port());
+  b.text.split.method = GetParam();
+  start({b});
+  ASSERT_TRUE(wait_bound());
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "otp" + std::to_string(i % 10) + " ";  // 200 septets
+  submit(0, otp(text));
+  ASSERT_TRUE(res.wait_all(1));
+  auto r = *res.at(0);
+  ASSERT_FALSE(r.ec) << r.ec.message();
+  const std::size_t expected_parts = GetParam() == text::concat_method::payload ? 1 : 2;
+  EXPECT_EQ(r.part_count, expected_parts);
+  ASSERT_TRUE(smsc.wait_for(nth("submit", expected_parts), 5s));
+  std::vector<json::object> submits;
+  for (auto& e : smsc.events()) {
+    if (e.at("event").as_string() == "submit") submits.push_back(e);
+  }
+  ASSERT_EQ(submits.size(), expected_parts);
+  std::string reassembled;
+  for (std::size_t i = 0; i < submits.size(); ++i) {
+    const auto& s = submits[i];
+    const std::string sm = str(s.at("short_message"));
+    switch (GetParam()) {
+      case text::concat_method::udh8:
+        EXPECT_EQ(s.at("esm_class").as_int64() & 0x40, 0x40);
+        EXPECT_EQ(sm.substr(0, 6), "050003");
+        EXPECT_EQ(sm.substr(8, 4), "02" + std::string(i == 0 ? "01" : "02"));
+        reassembled += sm.substr(12);
+        break;
+      case text::concat_method::udh16:
+        EXPECT_EQ(sm.substr(0, 6), "060804");
+        EXPECT_EQ(sm.substr(10, 4), "02" + std::string(i == 0 ? "01" : "02"));
+        reassembled += sm.substr(14);
+        break;
+      case text::concat_method::sar: {
+        EXPECT_EQ(s.at("esm_class").as_int64() & 0x40, 0);
+        std::map<std::string, std::string> tlvs;
+        for (auto& t : s.at("tlvs").as_array()) {
+          tlvs[str(t.at("name"))] = str(t.at("hex"));
+        }
+        EXPECT_EQ(tlvs["sar_total_segments"], "02");
+        EXPECT_EQ(tlvs["sar_segment_seqnum"], i == 0 ? "01" : "02");
+        reassembled += sm;
+        break;
+      }
+      case text::concat_method::payload: {
+        EXPECT_EQ(sm, "");
+        auto& t = s.at("tlvs").as_array();
+        ASSERT_EQ(t.size(), 1u);
+        EXPECT_EQ(t[0].at("tag").as_int64(), 0x0424);
+        reassembled += str(t[0].at("hex"));
+        break;
+      }
+    }
+  }
+  EXPECT_EQ(reassembled, hex(text));
+}
+
+INSTANTIATE_TEST_SUITE_P(methods, concat_test,
+                         ::testing::Values(text::concat_method::udh8, text::concat_method::udh16,
+                                           text::concat_method::sar, text::concat_method::payload));
+
+TEST_F(fixture, a_receipt_with_a_decimal_id_finds_the_hex_submit_id) {
+  smsc_process smsc({"--id-start", "0x812FC7470000001B", "--receipt-id-format", "decimal"});
+  start({make_bind("trx", smsc.port())});
+  ASSERT_TRUE(wait_bound());
+  submit(0, otp("Your code is 482917"));
+  ASSERT_TRUE(res.wait_all(1));
+  auto r = *res.at(0);
+  ASSERT_FALSE(r.ec);
+  EXPECT_EQ(r.parts[0].message_id, "812FC7470000001B");
+  ASSERT_TRUE(rec.wait([](recorder& x) { return !x.delivers_.empty(); }));
+  dlr::receipt receipt;
+  {
+    std::lock_guard lk(rec.mu_);
+    ASSERT_FALSE(dlr::parse_receipt(std::get<deliver_sm>(rec.delivers_[0].message), receipt));
+  }
+  EXPECT_EQ(receipt.id, "9308878062554710043");
+  EXPECT_EQ(receipt.state, dlr::message_state::delivered);
+  dlr::message_id_mapper mapper(
+      dlr::id_config{dlr::id_mode::fixed, dlr::id_format::hex, dlr::id_format::decimal});
+  const std::string key = mapper.key_for_submit(r.parts[0].message_id);
+  auto keys = mapper.keys_for_receipt(receipt.id);
+  EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end());
+  // The SMSC saw our deliver_sm_resp.
+  EXPECT_TRUE(smsc.wait_for(test::event_with("deliver_sm_resp", {{"status", 0}}), 5s));
+}
+
+TEST_F(fixture, enquire_link_both_ways) {
+  smsc_process smsc({"--enquire-link-ms", "100"});
+  auto b = make_bind("trx", smsc.port());
+  b.session.smpp.enquire_link_interval = 150ms;
+  start({b});
+  ASSERT_TRUE(wait_bound());
+  // The SMSC's enquire_link is answered...
+  ASSERT_TRUE(smsc.wait_for_event("enquire_link_resp", 5s));
+  // ...and ours is sent once the link is quiet. The SMSC's own enquire_links keep the link
+  // busy, so turn them off first.
+  smsc.command({{"cmd", "enquire_link"}, {"every_ms", 0}});
+  ASSERT_TRUE(smsc.wait_for_event("enquire_link", 5s));
+  EXPECT_EQ(smsc.count("enquire_link_unanswered"), 0u);
+}
+
+TEST_F(fixture, smsc_closing_mid_window_gives_unknown_outcomes_then_recovers) {
+  smsc_process smsc({"--submit-delay-ms", "200"});
+  start({make_bind("trx", smsc.port())});
+  ASSERT_TRUE(wait_bound());
+  for (std::size_t i = 0; i < 5; ++i) submit(i, otp("Your code is 11111" + std::to_string(i)));
+  ASSERT_TRUE(smsc.wait_for(nth("submit", 5), 5s));
+  smsc.command({{"cmd", "close_all"}});
+  ASSERT_TRUE(res.wait_all(5));
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(res.at(i)->ec, errc::unknown_outcome) << i;
+    EXPECT_TRUE(res.at(i)->outcome_unknown);
+  }
+  // The bind comes back by itself and sends again; nothing was resubmitted meanwhile.
+  ASSERT_TRUE(rec.wait([](recorder& r) { return r.bound_count() >= 2; }));
+  EXPECT_EQ(smsc.count("submit"), 5u);
+  smsc.command({{"cmd", "delay"}, {"ms", 0}});
+  submit(5, otp("Your code is 222222"));
+  ASSERT_TRUE(res.wait_all(6));
+  EXPECT_FALSE(res.at(5)->ec);
+}
+
+TEST_F(fixture, a_throttling_episode_slows_down_and_every_message_gets_through) {
+  smsc_process smsc({"--no-submit-events"});
+  start({make_bind("trx", smsc.port())});
+  ASSERT_TRUE(wait_bound());
+  // The SMSC refuses every submit for 300 ms (ESME_RTHROTTLED), then accepts again.
+  smsc.command({{"cmd", "throttle"}, {"for_ms", 300}});
+  constexpr std::size_t n = 30;
+  for (std::size_t i = 0; i < n; ++i) submit(i, otp("Your code is " + std::to_string(100000 + i)));
+  ASSERT_TRUE(res.wait_all(n, 30s));
+  unsigned returns = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_FALSE(res.at(i)->ec) << i << " " << res.at(i)->ec.message();
+    returns += res.at(i)->returns;
+  }
+  EXPECT_GT(returns, 0u);
+  auto st = io.call([&] { return pool->status(); });
+  EXPECT_GT(st.sessions[0].counters.throttled_parts, 0u);
+  EXPECT_EQ(st.sessions[0].counters.accepted_parts, n);
+}
+
+TEST_F(fixture, message_queue_full_replies_are_retried_not_failed) {
+  smsc_process smsc({"--qfull-every", "4", "--no-submit-events"});
+  start({make_bind("trx", smsc.port())});
+  ASSERT_TRUE(wait_bound());
+  constexpr std::size_t n = 8;
+  for (std::size_t i = 0; i < n; ++i) submit(i, otp("Your code is " + std::to_string(200000 + i)));
+  ASSERT_TRUE(res.wait_all(n, 30s));
+  for (std::size_t i = 0; i < n; ++i) EXPECT_FALSE(res.at(i)->ec) << i;
+  auto st = io.call([&] { return pool->status(); });
+  EXPECT_GE(st.sessions[0].counters.throttled_parts, 2u);
+  EXPECT_EQ(st.sessions[0].counters.accepted_parts, n);
+}
+
+TEST_F(fixture, a_slow_smsc_gives_a_response_timeout_not_a_resubmission) {
+  smsc_process smsc({"--submit-delay-ms", "800"});
+  auto b = make_bind("trx", smsc.port());
+  b.session.smpp.response_timeout = 200ms;
+  start({b});
+  ASSERT_TRUE(wait_bound());
+  submit(0, otp("Your code is 333333"));
+  ASSERT_TRUE(res.wait_all(1));
+  EXPECT_EQ(res.at(0)->ec, errc::response_timeout);
+  EXPECT_TRUE(res.at(0)->outcome_unknown);
+  // The late response arrives and is ignored; the bind stays up and nothing was resent.
+  ASSERT_TRUE(smsc.wait_for_event("submit_resp", 5s));
+  EXPECT_EQ(smsc.count("submit"), 1u);
+  auto st = io.call([&] { return pool->status(); });
+  EXPECT_EQ(st.sessions[0].state, session_state::bound);
+}
+
+TEST_F(fixture, messages_move_to_another_bind_when_one_drops) {
+  smsc_process smsc;
+  auto a = make_bind("a", smsc.port());
+  auto b = make_bind("b", smsc.port());
+  a.session.smpp.window = b.session.smpp.window = 1;  // one written message per bind
+  start({a, b});
+  ASSERT_TRUE(wait_bound(2));
+  // The SMSC closes the first session that sends a submit, without answering: that one
+  // message has an unknown outcome; every other goes through a bind that is up.
+  smsc.command({{"cmd", "drop_after"}, {"n", 1}, {"once", true}});
+  constexpr std::size_t n = 10;
+  for (std::size_t i = 0; i < n; ++i) submit(i, otp("Your code is " + std::to_string(400000 + i)));
+  ASSERT_TRUE(res.wait_all(n));
+  std::size_t ok = 0, unknown = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    ok += !res.at(i)->ec;
+    unknown += res.at(i)->outcome_unknown;
+  }
+  EXPECT_EQ(unknown, 1u);
+  EXPECT_EQ(ok, n - 1);
+  // Nothing was sent twice: the SMSC saw each message once (the dropped one included).
+  EXPECT_EQ(smsc.count("submit"), n);
+}
+
+TEST_F(fixture, a_silent_smsc_is_detected_as_dead_and_the_bind_reconnects) {
+  smsc_process smsc;
+  auto b = make_bind("trx", smsc.port());
+  b.session.smpp.enquire_link_interval = 100ms;
+  b.session.smpp.response_timeout = 200ms;
+  start({b});
+  ASSERT_TRUE(wait_bound());
+  smsc.command({{"cmd", "silent"}, {"on", true}});
+  ASSERT_TRUE(rec.wait([](recorder& r) {
+    return std::any_of(r.states_.begin(), r.states_.end(), [](const recorder::state& s) {
+      return !s.bound && s.ec == errc::enquire_link_timeout;
+    });
+  }));
+  smsc.command({{"cmd", "silent"}, {"on", false}});
+  ASSERT_TRUE(rec.wait([](recorder& r) { return r.bound_count() >= 2; }));
+}
+
+TEST_F(fixture, stop_unbinds_gracefully) {
+  smsc_process smsc;
+  start({make_bind("trx", smsc.port())});
+  ASSERT_TRUE(wait_bound());
+  TearDown();
+  EXPECT_TRUE(smsc.wait_for_event("unbind", 5s));
+}
+
+}  // namespace
+}  // namespace otpd::smpp
