@@ -94,17 +94,7 @@ session_status session::status() const {
     s.queued = fsm_->queued();
     s.tps_limit = fsm_->flow().current_tps();
     s.throttled = fsm_->flow().throttled();
-    const session_counters& c = fsm_->counters();
-    s.counters.submitted_parts += c.submitted_parts;
-    s.counters.accepted_parts += c.accepted_parts;
-    s.counters.rejected_parts += c.rejected_parts;
-    s.counters.throttled_parts += c.throttled_parts;
-    s.counters.timed_out_parts += c.timed_out_parts;
-    s.counters.delivers_received += c.delivers_received;
-    s.counters.enquire_links_sent += c.enquire_links_sent;
-    s.counters.enquire_links_received += c.enquire_links_received;
-    s.counters.generic_nacks_sent += c.generic_nacks_sent;
-    s.counters.generic_nacks_received += c.generic_nacks_received;
+    s.counters += fsm_->counters();
   }
   return s;
 }
@@ -245,17 +235,7 @@ asio::awaitable<error_code> session::serve(Stream& stream) {
   while (running > 0) co_await done.async_wait(use_nothrow);
 
   // Keep the totals across connections for status().
-  const session_counters& c = fsm_->counters();
-  totals_.submitted_parts += c.submitted_parts;
-  totals_.accepted_parts += c.accepted_parts;
-  totals_.rejected_parts += c.rejected_parts;
-  totals_.throttled_parts += c.throttled_parts;
-  totals_.timed_out_parts += c.timed_out_parts;
-  totals_.delivers_received += c.delivers_received;
-  totals_.enquire_links_sent += c.enquire_links_sent;
-  totals_.enquire_links_received += c.enquire_links_received;
-  totals_.generic_nacks_sent += c.generic_nacks_sent;
-  totals_.generic_nacks_received += c.generic_nacks_received;
+  totals_ += fsm_->counters();
   connected_ = false;
   fsm_.reset();
   co_return last_error_;

@@ -132,6 +132,20 @@ struct session_counters {
   std::uint64_t enquire_links_received = 0;
   std::uint64_t generic_nacks_sent = 0;
   std::uint64_t generic_nacks_received = 0;
+
+  session_counters& operator+=(const session_counters& o) noexcept {
+    submitted_parts += o.submitted_parts;
+    accepted_parts += o.accepted_parts;
+    rejected_parts += o.rejected_parts;
+    throttled_parts += o.throttled_parts;
+    timed_out_parts += o.timed_out_parts;
+    delivers_received += o.delivers_received;
+    enquire_links_sent += o.enquire_links_sent;
+    enquire_links_received += o.enquire_links_received;
+    generic_nacks_sent += o.generic_nacks_sent;
+    generic_nacks_received += o.generic_nacks_received;
+    return *this;
+  }
 };
 
 class session_fsm {
