@@ -1,0 +1,156 @@
+// otpd's configuration as typed values: what config/loader.cpp produces from otpd.yaml after
+// validation. Plain structs with the defaults of DESIGN.md §4; no YAML type appears here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "smpp/net/bind_pool.hpp"
+
+namespace otpd::config {
+
+using seconds = std::chrono::seconds;
+using milliseconds = std::chrono::milliseconds;
+
+struct tls_server {
+  std::filesystem::path certificate_file;  // PEM chain
+  std::filesystem::path private_key_file;  // PEM
+};
+
+struct http_listener {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: the OS picks (the bound port is logged and reported)
+  std::optional<tls_server> tls;
+};
+
+struct http_limits {
+  std::size_t max_body_bytes = 16 * 1024;
+  std::size_t max_header_bytes = 8 * 1024;
+  milliseconds read_timeout{10'000};   // a whole request, headers and body
+  milliseconds idle_timeout{60'000};   // keep-alive between requests
+  std::size_t max_connections = 10'000;
+};
+
+struct api_key {
+  std::string name;    // shown in logs and metrics, never the secret
+  std::string sha256;  // lowercase hex of SHA-256(secret); the secret itself is not kept
+};
+
+enum class channel : std::uint8_t { sms, voice };
+
+struct otp_policy {
+  int code_length = 6;                 // 4..10
+  seconds ttl{300};                    // default lifetime; a request may ask for less
+  seconds max_ttl{600};                // hard maximum (NIST SP 800-63B)
+  int max_checks = 5;                  // per verification, successful one included
+  int max_sends = 5;                   // SMS and calls, first one included
+  seconds resend_cooldown{30};         // before the first resend (the app's countdown)
+  double cooldown_growth = 2.0;        // each later resend waits this much longer
+  bool new_code_on_resend = true;      // false: the same code is read again (kept sealed)
+  channel default_resend_channel = channel::voice;
+  bool fallback_on_sms_failure = false;  // start the voice channel when the SMS fails
+  std::string default_locale = "vi";
+};
+
+// One limit: at most `max` events per `window` for the key.
+struct rate_limit {
+  int max = 0;  // 0: no limit
+  seconds window{0};
+};
+
+struct rate_limits {
+  std::vector<rate_limit> per_number{{3, seconds{600}}, {10, seconds{86'400}}};
+  std::vector<rate_limit> per_api_key{{100, seconds{1}}};
+  std::vector<rate_limit> per_client_ip{{10, seconds{60}}};
+  // Against SMS pumping: sends per destination prefix (the prefix length in digits of E.164).
+  std::vector<rate_limit> per_prefix{{1000, seconds{3600}}};
+  int prefix_digits = 5;
+};
+
+struct number_plan {
+  std::string default_country_code = "84";  // for numbers typed without one
+  std::string national_prefix = "0";        // trunk prefix dropped from national numbers
+  int min_digits = 8;                       // national significant number, after the prefix
+  int max_digits = 11;
+};
+
+// Templates per locale; "{code}" is replaced by the code, "{minutes}" by the lifetime.
+struct templates {
+  std::map<std::string, std::string> sms{
+      {"vi", "Ma xac thuc cua ban la {code}. Hieu luc {minutes} phut."},
+      {"en", "Your verification code is {code}. It expires in {minutes} minutes."}};
+};
+
+struct carrier {
+  std::string name;
+  std::vector<std::string> prefixes;  // E.164 digits without '+', e.g. "8486", "8496"
+  smpp::address sender;               // TON 5 / NPI 0 for a brandname, 1/1 for a number
+  std::vector<smpp::bind_config> binds;
+  std::vector<std::string> failover;  // carriers to try, in order, when this one cannot send
+  bool request_receipts = true;
+  std::size_t max_queue = 10'000;
+};
+
+struct routing {
+  std::vector<carrier> carriers;
+  std::optional<std::filesystem::path> ported_numbers_file;  // CSV lines "number,carrier"
+};
+
+struct webhook {
+  std::string url;  // http:// or https://; empty: none
+  std::string secret;
+  seconds timeout{5};
+  int max_attempts = 10;
+  seconds initial_backoff{1};
+  seconds max_backoff{600};
+};
+
+enum class store_kind : std::uint8_t { sqlite, redis };
+
+struct store {
+  store_kind kind = store_kind::sqlite;
+  std::filesystem::path sqlite_path = "state/otpd.db";
+  std::string redis_url;
+  seconds retention{7 * 86'400};  // finished verifications kept this long, then purged
+};
+
+struct secrets {
+  std::string code_mac_key;  // >= 32 bytes: keys the MAC of codes at rest
+  std::string code_seal_key; // 32 bytes (AES-256-GCM) when codes must be re-read
+};
+
+enum class log_format : std::uint8_t { journal, json };
+enum class log_level : std::uint8_t { debug, info, notice, warning, error };
+
+struct logging {
+  log_format format = log_format::journal;
+  log_level level = log_level::info;
+};
+
+struct testing {
+  bool controllable_clock = false;  // POST /v1/testing/clock: for integration tests only
+};
+
+struct config {
+  std::vector<http_listener> listeners{http_listener{}};
+  http_limits http;
+  std::vector<api_key> api_keys;
+  otp_policy policy;
+  rate_limits limits;
+  number_plan numbers;
+  templates text;
+  routing routes;
+  webhook webhooks;
+  store state;
+  secrets keys;
+  logging log;
+  testing test;
+  std::filesystem::path source;  // the file it came from
+};
+
+}  // namespace otpd::config

@@ -1,0 +1,104 @@
+// Where verifications, attempts, receipt correlations, idempotency keys and rate-limit
+// counters live. The interface is synchronous: callers run it off the I/O threads (see
+// store_executor). SQLite is the embedded default; a shared backend can follow.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/system/error_code.hpp>
+
+#include "daemon/model.hpp"
+
+namespace otpd::service {
+
+using boost::system::error_code;
+
+enum class store_errc {
+  not_found = 1,
+  duplicate_id,           // insert of an id that exists
+  duplicate_idempotency,  // the (api_key, idempotency_key) pair exists: see find_idempotent
+  conflict,               // modify() callback asked to abort (its own error is returned)
+  io_error,               // the database failed (disk full, read-only, corrupt): 503
+  closed,
+};
+const boost::system::error_category& store_category() noexcept;
+inline error_code make_error_code(store_errc e) noexcept {
+  return {static_cast<int>(e), store_category()};
+}
+
+// A message id of an SMSC, normalised per carrier, pointing at the attempt it belongs to.
+struct correlation {
+  std::string carrier;
+  std::string key;
+  std::string verification_id;
+  int attempt = 0;
+  int part = 0;  // 0-based
+};
+
+// One rate-limit check: at most `max` counted events for `key` within `window`.
+struct limit_check {
+  std::string key;  // e.g. "num:+84912345678", "ip:10.0.0.1", "key:shop", "pfx:84912"
+  int max = 0;
+  std::chrono::seconds window{0};
+};
+
+struct limit_result {
+  bool allowed = true;
+  std::size_t failed_index = 0;       // the first check that refused
+  std::chrono::seconds retry_after{0};  // when that check will allow one more
+};
+
+class store {
+ public:
+  virtual ~store() = default;
+
+  // Inserts a verification with its attempts. duplicate_idempotency when the api key already
+  // used that Idempotency-Key (nothing written).
+  virtual error_code insert(const verification& v) = 0;
+  virtual error_code get(std::string_view id, verification& out) = 0;
+  virtual error_code find_idempotent(std::string_view api_key, std::string_view key,
+                                     verification& out) = 0;
+
+  // Reads the verification, lets `fn` change it, writes it back: one transaction. When `fn`
+  // returns an error nothing is written and that error is returned. `out` gets the row as
+  // written (version bumped).
+  using modify_fn = std::function<error_code(verification&)>;
+  virtual error_code modify(std::string_view id, const modify_fn& fn, verification& out) = 0;
+
+  // Receipt correlation: keys written when the SMSC answers, found when a receipt comes.
+  virtual error_code add_correlations(std::span<const correlation> c) = 0;
+  virtual error_code find_correlation(std::string_view carrier, std::string_view key,
+                                      correlation& out) = 0;
+
+  // Rate limits: checks every limit at `now`; when all allow, counts one event for each key
+  // (atomically). Nothing is counted when one refuses.
+  virtual error_code check_and_count(std::span<const limit_check> checks, sys_time now,
+                                     limit_result& out) = 0;
+
+  // Verifications still pending whose attempts are queued (accepted, never written): after a
+  // restart they are sent again.
+  virtual error_code list_queued(std::vector<verification>& out) = 0;
+
+  // Marks pending verifications past expiry as expired; deletes finished ones older than
+  // `retention`, their correlations, and rate events older than the longest window.
+  // Returns how many rows changed.
+  virtual error_code purge(sys_time now, std::chrono::seconds retention, std::size_t& changed) = 0;
+};
+
+// Opens (creating if needed) the SQLite database at `path`: WAL mode with synchronous=NORMAL
+// (a committed write survives a crash of the process, kill -9 included; a power loss may lose
+// the last transactions), busy timeout, schema migration.
+error_code open_sqlite_store(const std::string& path, std::unique_ptr<store>& out);
+
+}  // namespace otpd::service
+
+namespace boost::system {
+template <>
+struct is_error_code_enum<otpd::service::store_errc> : std::true_type {};
+}  // namespace boost::system
