@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "smpp/dlr/message_id.hpp"
 #include "smpp/net/bind_pool.hpp"
 
 namespace otpd::config {
@@ -94,6 +95,9 @@ struct carrier {
   std::vector<std::string> failover;  // carriers to try, in order, when this one cannot send
   bool request_receipts = true;
   std::size_t max_queue = 10'000;
+  // How the SMSC spells message ids in submit_sm_resp and in receipts (any bind of the
+  // carrier may carry a receipt, so this is per carrier): fixed, or learned.
+  smpp::dlr::id_config message_ids;
 };
 
 struct routing {
