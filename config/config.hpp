@@ -32,8 +32,8 @@ struct http_listener {
 struct http_limits {
   std::size_t max_body_bytes = 16 * 1024;
   std::size_t max_header_bytes = 8 * 1024;
-  milliseconds read_timeout{10'000};   // a whole request, headers and body
-  milliseconds idle_timeout{60'000};   // keep-alive between requests
+  milliseconds read_timeout{10'000};  // a whole request, headers and body
+  milliseconds idle_timeout{60'000};  // keep-alive between requests
   std::size_t max_connections = 10'000;
 };
 
@@ -45,14 +45,14 @@ struct api_key {
 enum class channel : std::uint8_t { sms, voice };
 
 struct otp_policy {
-  int code_length = 6;                 // 4..10
-  seconds ttl{300};                    // default lifetime; a request may ask for less
-  seconds max_ttl{600};                // hard maximum (NIST SP 800-63B)
-  int max_checks = 5;                  // per verification, successful one included
-  int max_sends = 5;                   // SMS and calls, first one included
-  seconds resend_cooldown{30};         // before the first resend (the app's countdown)
-  double cooldown_growth = 2.0;        // each later resend waits this much longer
-  bool new_code_on_resend = true;      // false: the same code is read again (kept sealed)
+  int code_length = 6;             // 4..10
+  seconds ttl{300};                // default lifetime; a request may ask for less
+  seconds max_ttl{600};            // hard maximum (NIST SP 800-63B)
+  int max_checks = 5;              // per verification, successful one included
+  int max_sends = 5;               // SMS and calls, first one included
+  seconds resend_cooldown{30};     // before the first resend (the app's countdown)
+  double cooldown_growth = 2.0;    // each later resend waits this much longer
+  bool new_code_on_resend = true;  // false: the same code is read again (kept sealed)
   channel default_resend_channel = channel::voice;
   bool fallback_on_sms_failure = false;  // start the voice channel when the SMS fails
   std::string default_locale = "vi";
@@ -91,6 +91,9 @@ struct carrier {
   std::string name;
   std::vector<std::string> prefixes;  // E.164 digits without '+', e.g. "8486", "8496"
   smpp::address sender;               // TON 5 / NPI 0 for a brandname, 1/1 for a number
+  // The carrier's text defaults (coding, transliteration, concatenation). The loader has
+  // already applied them to each of `binds`, whose own `text:` settings win; kept for display.
+  smpp::text_profile text;
   std::vector<smpp::bind_config> binds;
   std::vector<std::string> failover;  // carriers to try, in order, when this one cannot send
   bool request_receipts = true;
@@ -124,8 +127,8 @@ struct store {
 };
 
 struct secrets {
-  std::string code_mac_key;  // >= 32 bytes: keys the MAC of codes at rest
-  std::string code_seal_key; // 32 bytes (AES-256-GCM) when codes must be re-read
+  std::string code_mac_key;   // >= 32 bytes: keys the MAC of codes at rest
+  std::string code_seal_key;  // 32 bytes (AES-256-GCM) when codes must be re-read
 };
 
 enum class log_format : std::uint8_t { journal, json };
