@@ -1,0 +1,117 @@
+#include "daemon/http/json_body.hpp"
+
+#include <string>
+
+#include <boost/json/parse_options.hpp>
+#include <boost/json/stream_parser.hpp>
+
+#include "daemon/http/problem.hpp"
+
+namespace otpd::http {
+
+namespace {
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  }
+  return out;
+}
+
+response malformed(std::string_view detail, const boost::json::object& extra = {}) {
+  return problem(400, "malformed_json", "Malformed JSON", detail, extra);
+}
+
+}  // namespace
+
+bool is_json_media_type(std::string_view content_type) noexcept {
+  // RFC 9110 §8.3.1: media-type = type "/" subtype parameters; all case-insensitive, except
+  // parameter values, but charset values are case-insensitive too.
+  const auto semi = content_type.find(';');
+  const std::string type = lowercase(trim(content_type.substr(0, semi)));
+  const bool json =
+      type == "application/json" || (type.starts_with("application/") && type.ends_with("+json"));
+  if (!json) return false;
+  std::string_view params =
+      semi == std::string_view::npos ? std::string_view{} : content_type.substr(semi + 1);
+  while (!params.empty()) {
+    const auto next = params.find(';');
+    const std::string_view p = trim(params.substr(0, next));
+    params = next == std::string_view::npos ? std::string_view{} : params.substr(next + 1);
+    const auto eq = p.find('=');
+    if (eq == std::string_view::npos) continue;
+    if (lowercase(trim(p.substr(0, eq))) != "charset") continue;
+    std::string_view v = trim(p.substr(eq + 1));
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    const std::string cs = lowercase(v);
+    if (cs != "utf-8" && cs != "utf8") return false;
+  }
+  return true;
+}
+
+std::optional<response> require_json(const request& req) {
+  const auto ct = req.header("Content-Type");
+  if (ct && is_json_media_type(*ct)) return std::nullopt;
+  boost::json::object extra;
+  extra["accept"] = boost::json::array{"application/json"};
+  return problem(415, "unsupported_media_type", {},
+                 ct ? "the request body must be application/json, not " + std::string(*ct)
+                    : std::string("the request body must be application/json (no Content-Type)"),
+                 extra)
+      .set_header("Accept-Post", "application/json");
+}
+
+std::optional<response> parse_json_body(const request& req, boost::json::value& out) {
+  if (auto p = require_json(req)) return p;
+  if (trim(req.body).empty()) return malformed("the request body is empty");
+
+  boost::json::parse_options opts;
+  opts.max_depth = 32;
+  boost::json::stream_parser parser({}, opts);
+  boost::system::error_code ec;
+  // write() stops at the first error and returns how many bytes it accepted: the error's
+  // offset. It also reports data after a complete value (error::extra_data).
+  const std::size_t n = parser.write(req.body.data(), req.body.size(), ec);
+  std::size_t offset = n;
+  if (!ec) {
+    parser.finish(ec);
+    offset = req.body.size();
+  }
+  if (ec) {
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i < offset && i < req.body.size(); ++i) {
+      if (req.body[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    boost::json::object extra;
+    extra["line"] = line;
+    extra["column"] = column;
+    extra["offset"] = offset;
+    return malformed("invalid JSON at line " + std::to_string(line) + ", column " +
+                         std::to_string(column) + ": " + ec.message(),
+                     extra);
+  }
+  out = parser.release();
+  return std::nullopt;
+}
+
+std::optional<response> parse_json_object(const request& req, boost::json::object& out) {
+  boost::json::value v;
+  if (auto p = parse_json_body(req, v)) return p;
+  if (!v.is_object()) return malformed("the request body must be a JSON object");
+  out = std::move(v.get_object());
+  return std::nullopt;
+}
+
+}  // namespace otpd::http

@@ -1,0 +1,889 @@
+#include "daemon/http/server.hpp"
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <ctime>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "daemon/http/problem.hpp"
+#include "daemon/log/logger.hpp"
+#include "daemon/metrics/registry.hpp"
+
+namespace otpd::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using strand_type = asio::strand<asio::any_io_executor>;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+// The route label for requests that matched no route (bounded label values for metrics).
+constexpr std::string_view unmatched_route = "none";
+
+// Cancels a socket's pending operations when a deadline passes; expired() tells a timeout from
+// another cancellation. The state is shared with the timer's handler so that a handler that
+// runs after the connection is gone touches nothing but it. Everything runs on the
+// connection's strand.
+class watchdog {
+ public:
+  watchdog(const strand_type& ex, tcp::socket& sock) : state_(std::make_shared<state>(ex, sock)) {}
+  ~watchdog() {
+    state_->sock = nullptr;
+    state_->timer.cancel();
+  }
+  watchdog(const watchdog&) = delete;
+  watchdog& operator=(const watchdog&) = delete;
+
+  void arm(clock_type::duration d) {
+    state_->expired = false;
+    const std::uint64_t gen = ++state_->generation;
+    state_->timer.expires_after(d);
+    state_->timer.async_wait([st = state_, gen](error_code ec) {
+      if (ec || gen != st->generation || st->sock == nullptr) return;
+      st->expired = true;
+      error_code ignored;
+      st->sock->cancel(ignored);
+    });
+  }
+  void disarm() {
+    ++state_->generation;
+    state_->timer.cancel();
+  }
+  bool expired() const noexcept { return state_->expired; }
+
+ private:
+  struct state {
+    state(const strand_type& ex, tcp::socket& s) : timer(ex), sock(&s) {}
+    asio::steady_timer timer;
+    tcp::socket* sock;
+    std::uint64_t generation = 0;
+    bool expired = false;
+  };
+  std::shared_ptr<state> state_;
+};
+
+// IMF-fixdate (RFC 9110 §5.6.7), without the locale that strftime would consult.
+std::string http_date() {
+  static constexpr std::array<const char*, 7> days{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> months{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::array<char, 40> buf{};
+  const int n = std::snprintf(buf.data(), buf.size(), "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                              days[static_cast<std::size_t>(tm.tm_wday % 7)], tm.tm_mday,
+                              months[static_cast<std::size_t>(tm.tm_mon % 12)], tm.tm_year + 1900,
+                              tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return std::string(buf.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
+}
+
+// RFC 9110 §5.1 field-name = token; §5.5 field values must not carry CR, LF or NUL (response
+// splitting).
+bool valid_field(std::string_view name, std::string_view value) noexcept {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const bool tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    if (!tchar) return false;
+  }
+  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+// Fields the server writes itself.
+bool server_managed(std::string_view name) noexcept {
+  return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
+         iequals(name, "Connection") || iequals(name, "Date") || iequals(name, "Content-Type") ||
+         iequals(name, "Keep-Alive") || iequals(name, "Upgrade");
+}
+
+std::string peer_address(const tcp::endpoint& ep) {
+  auto a = ep.address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  }
+  return a.to_string();
+}
+
+bool is_client_gone(const error_code& ec) noexcept {
+  return ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+         ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
+         ec == asio::error::operation_aborted || ec == asio::ssl::error::stream_truncated;
+}
+
+std::string millis(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
+
+// ALPN (RFC 7301): we speak http/1.1 only; a client that offers nothing else gets no ALPN.
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void*) {
+  static constexpr unsigned char h11[] = {'h', 't', 't', 'p', '/', '1', '.', '1'};
+  for (unsigned int i = 0; i < inlen;) {
+    const unsigned int len = in[i];
+    if (i + 1 + len > inlen) break;
+    if (len == sizeof(h11) && std::equal(h11, h11 + sizeof(h11), in + i + 1)) {
+      *out = in + i + 1;
+      *outlen = static_cast<unsigned char>(len);
+      return SSL_TLSEXT_ERR_OK;
+    }
+    i += 1 + len;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+std::unique_ptr<asio::ssl::context> make_tls_context(const config::tls_server& tls) {
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  SSL_CTX_set_alpn_select_cb(ctx->native_handle(), select_alpn, nullptr);
+  error_code ec;
+  ctx->use_certificate_chain_file(tls.certificate_file.string(), ec);
+  if (ec) {
+    throw std::runtime_error("TLS certificate chain " + tls.certificate_file.string() + ": " +
+                             ec.message());
+  }
+  ctx->use_private_key_file(tls.private_key_file.string(), asio::ssl::context::pem, ec);
+  if (ec) {
+    throw std::runtime_error("TLS private key " + tls.private_key_file.string() + ": " +
+                             ec.message());
+  }
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    throw std::runtime_error("TLS private key " + tls.private_key_file.string() +
+                             " does not match the certificate " + tls.certificate_file.string());
+  }
+  return ctx;
+}
+
+// One connection as the stop sequence sees it. idle and draining are touched on the
+// connection's strand only.
+struct connection_control {
+  explicit connection_control(strand_type s) : strand(std::move(s)) {}
+  strand_type strand;
+  asio::cancellation_signal cancel;  // terminal: abandons whatever the connection awaits
+  bool idle = false;                 // waiting for the first byte of a request
+  bool draining = false;             // the server stops: finish the request, then close
+};
+
+struct peer_info {
+  std::string address;
+  std::uint16_t port = 0;
+  bool tls = false;
+};
+
+// The outcome of reading one request.
+struct exchange {
+  request req;
+  std::optional<response> early;  // a response decided without the handler
+  const route* matched = nullptr;
+  std::string route_label{unmatched_route};
+  bool close = false;              // the connection cannot carry another request
+  bool body_pending = false;       // the body was not read (close after the response)
+  bool client_keep_alive = false;  // RFC 9112 §9.3: 1.1 unless "close", 1.0 if "keep-alive"
+};
+
+}  // namespace
+
+struct server::impl {
+  struct listener {
+    explicit listener(const strand_type& ex) : acceptor(ex) {}
+    tcp::acceptor acceptor;
+    std::unique_ptr<asio::ssl::context> tls;
+    tcp::endpoint local;
+  };
+
+  impl(asio::any_io_executor executor, server_options o, router r, api_key_auth keys,
+       log::logger& l, metrics::registry* m)
+      : io(std::move(executor)),
+        control(asio::make_strand(io)),
+        opts(std::move(o)),
+        routes(std::move(r)),
+        auth(std::make_shared<const api_key_auth>(std::move(keys))),
+        log(l),
+        registry(m),
+        drained(control) {}
+
+  std::shared_ptr<const api_key_auth> keys() const {
+    std::lock_guard lock(auth_mutex);
+    return auth;
+  }
+
+  asio::any_io_executor io;
+  strand_type control;  // acceptors, the stop sequence
+  server_options opts;
+  router routes;
+  mutable std::mutex auth_mutex;
+  std::shared_ptr<const api_key_auth> auth;
+  log::logger& log;
+  metrics::registry* registry;
+
+  metrics::counter_family* requests_total = nullptr;
+  metrics::histogram_family* request_duration = nullptr;
+  metrics::gauge open_gauge;
+  metrics::counter accepted;
+  metrics::counter rejected;
+
+  std::vector<std::unique_ptr<listener>> listeners;
+  bool is_started = false;
+
+  std::mutex conns_mutex;
+  std::map<std::uint64_t, std::shared_ptr<connection_control>> conns;
+  std::uint64_t next_id = 1;
+  std::atomic<std::size_t> open{0};
+  std::atomic<bool> stopping{false};
+  asio::steady_timer drained;  // on control: cancelled when the last connection goes
+  clock_type::time_point last_reject_log{};
+
+  void register_metrics(const std::shared_ptr<impl>& self);
+  asio::awaitable<void> accept_loop(std::shared_ptr<impl> self, listener& l);
+  asio::awaitable<void> run_connection(std::shared_ptr<impl> self,
+                                       std::shared_ptr<connection_control> ctrl, std::uint64_t id,
+                                       tcp::socket sock, asio::ssl::context* tls);
+  template <class Stream>
+  asio::awaitable<void> serve(connection_control& ctrl, Stream& stream, tcp::socket& sock,
+                              watchdog& dog, const peer_info& peer);
+  template <class Stream>
+  asio::awaitable<exchange> read_request(Stream& stream, beast::flat_buffer& buffer, watchdog& dog,
+                                         const peer_info& peer);
+  template <class Stream>
+  asio::awaitable<bool> write_response(Stream& stream, watchdog& dog, const request& req,
+                                       response& res, bool keep_alive);
+  template <class Stream>
+  asio::awaitable<void> close_connection(Stream& stream, tcp::socket& sock, watchdog& dog,
+                                         bool linger);
+  asio::awaitable<void> stop_sequence(std::shared_ptr<impl> self);
+  asio::awaitable<void> wait_drained(clock_type::time_point deadline);
+  void unregister(const std::shared_ptr<impl>& self, std::uint64_t id);
+  void record(const request& req, std::string_view route_label, unsigned status,
+              clock_type::time_point started);
+};
+
+void server::impl::register_metrics(const std::shared_ptr<impl>& self) {
+  if (!registry) return;
+  requests_total = &registry->add_counter(
+      "otpd_http_requests_total", "HTTP requests answered, by method, route template and status.",
+      {"method", "route", "status"});
+  request_duration = &registry->add_histogram(
+      "otpd_http_request_duration_seconds",
+      "Time from the first byte of a request to the end of its response.", {"method", "route"});
+  open_gauge = registry->add_gauge("otpd_http_open_connections", "HTTP connections open.").with();
+  accepted =
+      registry->add_counter("otpd_http_connections_accepted_total", "HTTP connections accepted.")
+          .with();
+  rejected = registry
+                 ->add_counter("otpd_http_connections_rejected_total",
+                               "HTTP connections closed at once because max_connections were open.")
+                 .with();
+  registry->on_collect([weak = std::weak_ptr<impl>(self)] {
+    if (auto s = weak.lock()) s->open_gauge.set(static_cast<double>(s->open.load()));
+  });
+}
+
+void server::impl::record(const request& req, std::string_view route_label, unsigned status,
+                          clock_type::time_point started) {
+  const auto elapsed = clock_type::now() - started;
+  const std::string_view method_label =
+      req.method == method::unknown ? std::string_view("OTHER") : to_string(req.method);
+  if (requests_total != nullptr) {
+    const std::string status_text = std::to_string(status);
+    requests_total->with({method_label, route_label, status_text}).inc();
+    request_duration->with({method_label, route_label})
+        .observe(std::chrono::duration<double>(elapsed).count());
+  }
+  if (opts.access_log) {
+    // Never the body, never the Authorization field, never the raw path (it may carry an id
+    // that is fine, but also whatever a client typed): the route template.
+    log.info("http_request", {{"method", method_label},
+                              {"route", route_label},
+                              {"status", status},
+                              {"duration_ms", log::duration_ms{elapsed}},
+                              {"api_key", req.api_key.empty() ? std::string_view("-")
+                                                              : std::string_view(req.api_key)},
+                              {"client", req.client_address}});
+  }
+}
+
+void server::impl::unregister(const std::shared_ptr<impl>& self, std::uint64_t id) {
+  {
+    std::lock_guard lock(conns_mutex);
+    conns.erase(id);
+  }
+  const std::size_t left = open.fetch_sub(1) - 1;
+  if (left == 0 && stopping.load()) {
+    asio::post(control, [self] { self->drained.cancel(); });
+  }
+}
+
+asio::awaitable<void> server::impl::accept_loop(std::shared_ptr<impl> self, listener& l) {
+  asio::steady_timer backoff(control);
+  for (;;) {
+    auto strand = asio::make_strand(io);
+    auto [ec, sock] = co_await l.acceptor.async_accept(strand, use_nothrow);
+    if (stopping.load() || !l.acceptor.is_open()) co_return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) co_return;
+      // EMFILE, ENFILE, ENOBUFS: nothing to accept with until something closes; try again
+      // shortly instead of spinning.
+      log.error("http_accept_failed", {{"error", ec.message()}});
+      backoff.expires_after(std::chrono::milliseconds(100));
+      co_await backoff.async_wait(use_nothrow);
+      continue;
+    }
+    if (open.load() >= opts.limits.max_connections) {
+      rejected.inc();
+      error_code ignored;
+      sock.close(ignored);
+      const auto now = clock_type::now();
+      if (now - last_reject_log >= std::chrono::seconds(1)) {
+        last_reject_log = now;
+        log.warning("http_connection_rejected", {{"reason", "max_connections"},
+                                                 {"max_connections", opts.limits.max_connections}});
+      }
+      continue;
+    }
+    accepted.inc();
+    auto ctrl = std::make_shared<connection_control>(strand);
+    std::uint64_t id = 0;
+    {
+      std::lock_guard lock(conns_mutex);
+      id = next_id++;
+      conns.emplace(id, ctrl);
+    }
+    open.fetch_add(1);
+    asio::co_spawn(
+        strand, run_connection(self, ctrl, id, std::move(sock), l.tls.get()),
+        asio::bind_cancellation_slot(ctrl->cancel.slot(), [ctrl](std::exception_ptr) {}));
+  }
+}
+
+asio::awaitable<void> server::impl::run_connection(std::shared_ptr<impl> self,
+                                                   std::shared_ptr<connection_control> ctrl,
+                                                   std::uint64_t id, tcp::socket sock,
+                                                   asio::ssl::context* tls) {
+  struct unregister_guard {
+    std::shared_ptr<impl> s;
+    std::uint64_t id;
+    ~unregister_guard() { s->unregister(s, id); }
+  } guard{self, id};
+
+  peer_info peer;
+  {
+    error_code ec;
+    const auto remote = sock.remote_endpoint(ec);
+    if (ec) co_return;  // already reset by the peer
+    peer.address = peer_address(remote);
+    peer.port = remote.port();
+    sock.set_option(tcp::no_delay(true), ec);
+  }
+  try {
+    if (tls == nullptr) {
+      watchdog dog(ctrl->strand, sock);
+      co_await serve(*ctrl, sock, sock, dog, peer);
+    } else {
+      peer.tls = true;
+      asio::ssl::stream<tcp::socket> stream(std::move(sock), *tls);
+      watchdog dog(ctrl->strand, stream.next_layer());
+      dog.arm(opts.limits.read_timeout);
+      auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+      if (ec) {
+        log.debug("http_tls_handshake_failed",
+                  {{"client", peer.address}, {"error", dog.expired() ? "timeout" : ec.message()}});
+        co_return;
+      }
+      co_await serve(*ctrl, stream, stream.next_layer(), dog, peer);
+    }
+  } catch (const std::exception& e) {
+    // Cancellation by stop() surfaces here (operation_aborted); anything else is a bug.
+    const auto* se = dynamic_cast<const boost::system::system_error*>(&e);
+    if (se == nullptr || se->code() != asio::error::operation_aborted) {
+      log.error("http_connection_failed", {{"client", peer.address}, {"error", e.what()}});
+    }
+  }
+}
+
+template <class Stream>
+asio::awaitable<void> server::impl::serve(connection_control& ctrl, Stream& stream,
+                                          tcp::socket& sock, watchdog& dog, const peer_info& peer) {
+  const auto& limits = opts.limits;
+  // Room for a whole header section plus what a client sends after it in the same reads; the
+  // header limit (431) triggers before this buffer is full.
+  beast::flat_buffer buffer(limits.max_header_bytes + 16 * 1024);
+  bool first = true;
+  bool linger = false;
+
+  for (;;) {
+    clock_type::time_point started = clock_type::now();
+    bool deadline_armed = false;
+    if (buffer.size() == 0) {
+      // Between requests: idle (RFC 9112 §9.5); the first request's deadline counts from the
+      // accept, so that a connection that never sends anything is closed at read_timeout.
+      ctrl.idle = true;
+      if (ctrl.draining) break;
+      dog.arm(first ? limits.read_timeout : limits.idle_timeout);
+      deadline_armed = first;
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_nothrow);
+      ctrl.idle = false;
+      if (ec) co_return;  // idle timeout, client closed, or stop(): no response is due
+      buffer.commit(n);
+      if (!first) started = clock_type::now();
+    }
+    first = false;
+    if (!deadline_armed) dog.arm(limits.read_timeout);
+
+    exchange ex = co_await read_request(stream, buffer, dog, peer);
+    dog.disarm();
+    if (!ex.early && !ex.close) {
+      // The handler: on this strand; an exception is a 500 (and logged), a cancellation by
+      // stop() ends the connection.
+      ex.req.route = ex.route_label;
+      std::optional<response> res;
+      try {
+        res = co_await ex.matched->handler(ex.req);
+      } catch (const std::exception& e) {
+        const auto* se = dynamic_cast<const boost::system::system_error*>(&e);
+        if (se != nullptr && se->code() == asio::error::operation_aborted) throw;
+        log.error("http_handler_failed", {{"route", ex.route_label}, {"error", e.what()}});
+        res = problem(500, "internal_error", {}, "the request could not be processed");
+      }
+      if (res->status < 200 || res->status > 599) {
+        log.error(
+            "http_handler_failed",
+            {{"route", ex.route_label}, {"error", "invalid status"}, {"status", res->status}});
+        res = problem(500, "internal_error", {}, "the request could not be processed");
+      }
+      ex.early = std::move(res);
+    }
+    if (!ex.early) co_return;  // the client went away or stop() cut the request
+
+    const bool keep_alive = ex.client_keep_alive && !ex.close && !ex.body_pending && !ctrl.draining;
+    const bool written = co_await write_response(stream, dog, ex.req, *ex.early, keep_alive);
+    record(ex.req, ex.route_label, ex.early->status, started);
+    if (!written) co_return;
+    if (!keep_alive) {
+      linger = ex.close || ex.body_pending;
+      break;
+    }
+  }
+  co_await close_connection(stream, sock, dog, linger);
+}
+
+template <class Stream>
+asio::awaitable<exchange> server::impl::read_request(Stream& stream, beast::flat_buffer& buffer,
+                                                     watchdog& dog, const peer_info& peer) {
+  const auto& limits = opts.limits;
+  exchange ex;
+  request& req = ex.req;
+  req.client_address = peer.address;
+  req.client_port = peer.port;
+  req.tls = peer.tls;
+  req.received_at = clock_type::now();
+
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(
+      std::min<std::size_t>(limits.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+  parser.body_limit(limits.max_body_bytes);
+
+  // What a read error means for the client (nullopt: it left, no response is due).
+  const auto read_problem = [&](const error_code& ec, bool in_header) -> std::optional<response> {
+    if (dog.expired()) {
+      return problem(408, "request_timeout", {},
+                     "the request was not received within " + millis(limits.read_timeout));
+    }
+    if (ec == bhttp::error::body_limit) {
+      return problem(413, "content_too_large", {},
+                     "the request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes",
+                     {{"max_body_bytes", limits.max_body_bytes}});
+    }
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+      // RFC 9112 §3: a request line too long for us is 414; fields too large are 431 (RFC
+      // 6585 §5). The parser stores the request line as soon as it has it whole.
+      if (parser.get().method_string().empty() && parser.get().target().empty()) {
+        return problem(
+            414, "uri_too_long", {},
+            "the request line exceeds " + std::to_string(limits.max_header_bytes) + " bytes");
+      }
+      return problem(431, "header_fields_too_large", {},
+                     "the request header section exceeds " +
+                         std::to_string(limits.max_header_bytes) + " bytes",
+                     {{"max_header_bytes", limits.max_header_bytes}});
+    }
+    if (ec == bhttp::error::bad_version) {
+      // Beast reads only HTTP/1.x; "HTTP/2.0" in a request line is a version we do not serve.
+      return problem(505, "http_version_not_supported", {}, "only HTTP/1.1 and 1.0 are served");
+    }
+    if (is_client_gone(ec)) return std::nullopt;
+    return problem(
+        400, "bad_request", {},
+        std::string(in_header ? "malformed request header: " : "malformed request body: ") +
+            ec.message());
+  };
+  const auto fill_head = [&] {
+    const auto& msg = parser.get();
+    req.method_string = std::string(msg.method_string());
+    req.method = method_from(req.method_string);
+    req.target = std::string(msg.target());
+    req.version = msg.version();
+    for (const auto& f : msg) req.headers.add(std::string(f.name_string()), std::string(f.value()));
+  };
+
+  {
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
+    if (ec) {
+      ex.close = true;
+      if (ec == bhttp::error::body_limit) fill_head();  // the header itself was fine
+      ex.early = read_problem(ec, true);
+      co_return ex;
+    }
+  }
+  fill_head();
+  ex.client_keep_alive = parser.get().keep_alive();
+
+  // RFC 9112 §2.3: HTTP/1.0 and 1.1 only.
+  if (req.version != 10 && req.version != 11) {
+    ex.close = true;
+    ex.early = problem(505, "http_version_not_supported", {}, "only HTTP/1.1 and 1.0 are served");
+    co_return ex;
+  }
+  // RFC 9112 §3.2: exactly one Host in an HTTP/1.1 request.
+  if (req.version == 11 && req.headers.get_all("Host").size() != 1) {
+    ex.close = true;
+    ex.early = problem(400, "bad_request", {}, "an HTTP/1.1 request needs exactly one Host field");
+    co_return ex;
+  }
+
+  // The request-target (RFC 9112 §3.2): origin-form, or absolute-form (which a server MUST
+  // accept), or "*" for OPTIONS.
+  std::string_view target = req.target;
+  if (target.starts_with("http://") || target.starts_with("https://")) {
+    const auto authority = target.find("://") + 3;
+    const auto slash = target.find_first_of("/?", authority);
+    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    if (target.starts_with('?')) target = std::string_view();  // handled below as bad
+  }
+  if (target == "*" && req.method == method::options) {
+    ex.body_pending = !parser.is_done();
+    ex.early = response::empty(204);
+    ex.early->set_header("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+    co_return ex;
+  }
+  if (!target.starts_with('/')) {
+    ex.close = true;
+    ex.early = problem(400, "bad_request", {}, "the request-target must be an absolute path");
+    co_return ex;
+  }
+  const auto qmark = target.find('?');
+  req.path = std::string(target.substr(0, qmark));
+  if (qmark != std::string_view::npos) {
+    req.query_string = std::string(target.substr(qmark + 1));
+    std::string_view q = req.query_string;
+    while (!q.empty()) {
+      const auto amp = q.find('&');
+      const std::string_view pair = q.substr(0, amp);
+      q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+      if (pair.empty()) continue;
+      const auto eq = pair.find('=');
+      auto k = percent_decode(pair.substr(0, eq), true);
+      auto v = percent_decode(
+          eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
+      if (!k || !v) {
+        ex.body_pending = !parser.is_done();
+        ex.early = problem(400, "bad_request", {}, "malformed percent-encoding in the query");
+        co_return ex;
+      }
+      req.query.emplace_back(std::move(*k), std::move(*v));
+    }
+  }
+
+  // Route and authenticate before reading the body: a request that is refused anyway does
+  // not get to make us read it (its connection is closed after the answer instead).
+  const auto refuse = [&](response r) {
+    ex.body_pending = !parser.is_done();
+    ex.early = std::move(r);
+  };
+  if (req.method == method::unknown) {
+    refuse(problem(501, "not_implemented", {}, "unknown method " + req.method_string));
+    co_return ex;
+  }
+  auto m = routes.match(req.method, req.path);
+  using kind = router::match_result::kind;
+  if (m.result != kind::not_found) ex.route_label = m.pattern;
+  switch (m.result) {
+    case kind::not_found:
+      refuse(problem(404, "not_found", {}, "no resource at " + req.path));
+      co_return ex;
+    case kind::bad_path:
+      refuse(problem(400, "bad_request", {}, "malformed percent-encoding in the path"));
+      co_return ex;
+    case kind::method_not_allowed:
+      if (req.method == method::options) {
+        refuse(response::empty(204).set_header("Allow", router::allow_header(m.allowed)));
+      } else {
+        refuse(problem(405, "method_not_allowed", {},
+                       req.method_string + " is not allowed on " + m.pattern)
+                   .set_header("Allow", router::allow_header(m.allowed)));
+      }
+      co_return ex;
+    case kind::found:
+      break;
+  }
+  ex.matched = m.route;
+  req.params = std::move(m.params);
+  if (m.route->options.auth == access::api_key) {
+    const auto authorization = req.header("Authorization");
+    auto name = keys()->authenticate(authorization);
+    if (!name) {
+      refuse(unauthorized(authorization && api_key_auth::bearer_token(*authorization)));
+      co_return ex;
+    }
+    req.api_key = std::move(*name);
+  }
+
+  if (!parser.is_done()) {
+    // RFC 9110 §10.1.1: a client that sent Expect: 100-continue waits for this before the
+    // body (ignored in HTTP/1.0). Any other expectation is 417.
+    if (const auto expect = req.header("Expect"); expect && req.version == 11) {
+      if (!iequals(*expect, "100-continue")) {
+        refuse(problem(417, "expectation_failed", {}, "only 100-continue is supported"));
+        co_return ex;
+      }
+      static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [wec, wn] =
+          co_await asio::async_write(stream, asio::buffer(cont.data(), cont.size()), use_nothrow);
+      if (wec) {
+        ex.close = true;
+        co_return ex;
+      }
+    }
+    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
+    if (ec) {
+      ex.close = true;
+      ex.early = read_problem(ec, false);
+      co_return ex;
+    }
+  }
+  req.body = std::move(parser.get().body());
+  co_return ex;
+}
+
+template <class Stream>
+asio::awaitable<bool> server::impl::write_response(Stream& stream, watchdog& dog,
+                                                   const request& req, response& res,
+                                                   bool keep_alive) {
+  bhttp::response<bhttp::string_body> out;
+  out.version(req.version == 10 ? 10 : 11);
+  out.result(res.status);
+  for (const auto& [name, value] : res.headers) {
+    if (server_managed(name)) continue;
+    if (!valid_field(name, value)) {
+      log.error("http_invalid_response_field", {{"route", req.route}, {"field", name}});
+      continue;
+    }
+    out.insert(name, value);
+  }
+  out.set(bhttp::field::date, http_date());
+  // Verification states and codes must not sit in shared caches (RFC 9111 §5.2.2.5).
+  if (!res.headers.contains("Cache-Control")) out.set(bhttp::field::cache_control, "no-store");
+  const bool no_content = res.status == 204 || res.status == 304;
+  if (!res.content_type.empty() && !no_content) {
+    out.set(bhttp::field::content_type, res.content_type);
+  }
+  if (!no_content) {
+    // RFC 9110 §9.3.2: HEAD gets the GET header section, Content-Length included, no body.
+    out.content_length(res.body.size());
+    if (req.method != method::head) out.body() = std::move(res.body);
+  }
+  out.keep_alive(keep_alive);
+
+  dog.arm(opts.limits.read_timeout);
+  bhttp::serializer<false, bhttp::string_body> sr(out);
+  if (req.method == method::head) sr.split(true);
+  error_code ec;
+  if (req.method == method::head) {
+    auto [hec, hn] = co_await bhttp::async_write_header(stream, sr, use_nothrow);
+    ec = hec;
+  } else {
+    auto [wec, wn] = co_await bhttp::async_write(stream, sr, use_nothrow);
+    ec = wec;
+  }
+  dog.disarm();
+  co_return !ec;
+}
+
+template <class Stream>
+asio::awaitable<void> server::impl::close_connection(Stream& stream, tcp::socket& sock,
+                                                     watchdog& dog, bool linger) {
+  const auto bound =
+      std::min<clock_type::duration>(opts.limits.read_timeout, std::chrono::seconds(2));
+  if constexpr (!std::is_same_v<Stream, tcp::socket>) {
+    // TLS close_notify (RFC 8446 §6.1), so that the client can tell the end from a cut.
+    dog.arm(bound);
+    co_await stream.async_shutdown(use_nothrow);
+  }
+  error_code ec;
+  sock.shutdown(tcp::socket::shutdown_send, ec);
+  if (linger && !ec) {
+    // Lingering close: closing with unread input would send a TCP reset that can destroy the
+    // response we just wrote before the client reads it (RFC 9112 §9.6). Read and discard what
+    // the client still sends, for a bounded time and size.
+    dog.arm(bound);
+    std::array<char, 4096> scratch{};
+    std::size_t drained_bytes = 0;
+    while (drained_bytes < 1024 * 1024) {
+      auto [rec, n] = co_await sock.async_read_some(asio::buffer(scratch), use_nothrow);
+      if (rec) break;
+      drained_bytes += n;
+    }
+  }
+  dog.disarm();
+  sock.close(ec);
+}
+
+asio::awaitable<void> server::impl::wait_drained(clock_type::time_point deadline) {
+  while (open.load() > 0 && clock_type::now() < deadline) {
+    drained.expires_at(deadline);
+    co_await drained.async_wait(use_nothrow);
+  }
+}
+
+asio::awaitable<void> server::impl::stop_sequence(std::shared_ptr<impl> self) {
+  if (!stopping.exchange(true)) {
+    for (auto& l : listeners) {
+      error_code ec;
+      l->acceptor.close(ec);
+    }
+    log.info("http_stopping", {{"open_connections", open.load()}});
+  }
+  const auto snapshot = [&] {
+    std::lock_guard lock(conns_mutex);
+    std::vector<std::shared_ptr<connection_control>> v;
+    v.reserve(conns.size());
+    for (const auto& [id, c] : conns) v.push_back(c);
+    return v;
+  };
+  // Idle connections go now; busy ones finish their request and close after it.
+  for (auto& c : snapshot()) {
+    asio::post(c->strand, [c] {
+      c->draining = true;
+      if (c->idle) c->cancel.emit(asio::cancellation_type::terminal);
+    });
+  }
+  co_await wait_drained(clock_type::now() + opts.shutdown_grace);
+  if (open.load() == 0) co_return;
+
+  log.warning("http_stop_cancelling", {{"open_connections", open.load()}});
+  for (auto& c : snapshot()) {
+    asio::post(c->strand, [c] { c->cancel.emit(asio::cancellation_type::terminal); });
+  }
+  // Handlers that ignore cancellation get a last bound; then stop() returns regardless.
+  co_await wait_drained(clock_type::now() + std::chrono::seconds(2));
+  if (open.load() > 0) {
+    log.error("http_stop_incomplete", {{"open_connections", open.load()}});
+  }
+  (void)self;
+}
+
+server::server(asio::any_io_executor ex, server_options opts, router routes, api_key_auth keys,
+               log::logger& logger, metrics::registry* metrics)
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(opts), std::move(routes),
+                                   std::move(keys), logger, metrics)) {
+  impl_->register_metrics(impl_);
+}
+
+server::~server() {
+  // Without stop(), the accept loops still hold the state: close the acceptors on their strand
+  // so that they end; connections finish on their own (see the header on lifetimes).
+  if (impl_->is_started && !impl_->stopping.exchange(true)) {
+    asio::post(impl_->control, [s = impl_] {
+      for (auto& l : s->listeners) {
+        error_code ec;
+        l->acceptor.close(ec);
+      }
+    });
+  }
+}
+
+void server::start() {
+  auto& s = *impl_;
+  if (s.is_started) throw std::logic_error("http::server::start called twice");
+  s.is_started = true;
+  for (const auto& cfg : s.opts.listeners) {
+    auto l = std::make_unique<impl::listener>(s.control);
+    if (cfg.tls) l->tls = make_tls_context(*cfg.tls);
+    const tcp::endpoint ep(asio::ip::make_address(cfg.address), cfg.port);
+    l->acceptor.open(ep.protocol());
+    l->acceptor.set_option(tcp::acceptor::reuse_address(true));
+    l->acceptor.bind(ep);
+    l->acceptor.listen(asio::socket_base::max_listen_connections);
+    l->local = l->acceptor.local_endpoint();
+    s.log.info("http_listening", {{"address", l->local.address().to_string()},
+                                  {"port", l->local.port()},
+                                  {"tls", cfg.tls.has_value()}});
+    s.listeners.push_back(std::move(l));
+  }
+  for (auto& l : s.listeners) {
+    asio::co_spawn(s.control, s.accept_loop(impl_, *l), [self = impl_](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        self->log.error("http_accept_loop_failed", {{"error", ex.what()}});
+      }
+    });
+  }
+}
+
+std::vector<server::endpoint> server::local_endpoints() const {
+  std::vector<endpoint> out;
+  for (const auto& l : impl_->listeners) out.push_back(l->local);
+  return out;
+}
+
+void server::set_api_keys(api_key_auth keys) {
+  auto next = std::make_shared<const api_key_auth>(std::move(keys));
+  std::lock_guard lock(impl_->auth_mutex);
+  impl_->auth = std::move(next);
+}
+
+asio::awaitable<void> server::stop() {
+  auto self = impl_;
+  co_await asio::co_spawn(self->control, self->stop_sequence(self), asio::use_awaitable);
+}
+
+std::size_t server::open_connections() const noexcept { return impl_->open.load(); }
+
+}  // namespace otpd::http
