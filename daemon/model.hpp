@@ -90,7 +90,9 @@ struct verification {
   friend bool operator==(const verification&, const verification&) = default;
 };
 
-// "+8490****567": country code and the first two national digits, the last three.
+// "+8490****567": country code and the first two national digits, the last three. In general
+// the first four digits after '+' and the last three; fewer than ten digits, or anything not
+// '+' and digits: everything masked (model.cpp).
 std::string mask_number(std::string_view e164);
 
 }  // namespace otpd::service

@@ -25,7 +25,8 @@ enum class store_errc {
   duplicate_idempotency,  // the (api_key, idempotency_key) pair exists: see find_idempotent
   conflict,               // modify() callback asked to abort (its own error is returned)
   io_error,               // the database failed (disk full, read-only, corrupt): 503
-  closed,
+  closed,                 // the store_executor was shut down
+  busy,                   // the store_executor's queue is full: 503, try again later
 };
 const boost::system::error_category& store_category() noexcept;
 inline error_code make_error_code(store_errc e) noexcept {
@@ -41,7 +42,8 @@ struct correlation {
   int part = 0;  // 0-based
 };
 
-// One rate-limit check: at most `max` counted events for `key` within `window`.
+// One rate-limit check: at most `max` counted events for `key` within `window`. A check with
+// max <= 0 or window <= 0 is no limit (config.hpp: "0: no limit"): never refuses, counts nothing.
 struct limit_check {
   std::string key;  // e.g. "num:+84912345678", "ip:10.0.0.1", "key:shop", "pfx:84912"
   int max = 0;
@@ -50,10 +52,12 @@ struct limit_check {
 
 struct limit_result {
   bool allowed = true;
-  std::size_t failed_index = 0;       // the first check that refused
+  std::size_t failed_index = 0;         // the first check that refused
   std::chrono::seconds retry_after{0};  // when that check will allow one more
 };
 
+// Times are kept with millisecond precision (floored): a time_point that is not a whole
+// millisecond does not read back equal.
 class store {
  public:
   virtual ~store() = default;
@@ -89,6 +93,18 @@ class store {
   // `retention`, their correlations, and rate events older than the longest window.
   // Returns how many rows changed.
   virtual error_code purge(sys_time now, std::chrono::seconds retention, std::size_t& changed) = 0;
+
+  // What the backend said about its most recent io_error (e.g. "database or disk is full"),
+  // for logs and /readyz; empty when there was none. Never an OTP code or a phone number. Safe
+  // to call from any thread.
+  virtual std::string last_error() const { return {}; }
+
+  // Group commit, for store_executor: between begin_batch() and end_batch() every call runs in
+  // its own savepoint inside one transaction, so a failed call still writes nothing, but none
+  // is durable until end_batch() commits. When end_batch() fails, every call of the batch must
+  // be reported failed. A backend without transactions keeps these no-ops.
+  virtual error_code begin_batch() { return {}; }
+  virtual error_code end_batch() { return {}; }
 };
 
 // Opens (creating if needed) the SQLite database at `path`: WAL mode with synchronous=NORMAL

@@ -1,0 +1,172 @@
+#include "daemon/store/store_executor.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+namespace otpd::service {
+
+namespace asio = boost::asio;
+
+store_executor::store_executor(std::unique_ptr<store> s, store_executor_options options)
+    : store_(std::move(s)), options_(options), thread_([this] { loop(); }) {}
+
+store_executor::~store_executor() {
+  // Joins, also after a shutdown() from inside a call (which could not join its own thread).
+  shutdown();
+}
+
+void store_executor::shutdown() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  std::lock_guard lock(join_mutex_);  // two threads shutting down: one joins, the other waits
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+store_executor_stats store_executor::stats() const {
+  store_executor_stats s;
+  s.calls = calls_.load(std::memory_order_relaxed);
+  s.batches = batches_.load(std::memory_order_relaxed);
+  s.batched_calls = batched_calls_.load(std::memory_order_relaxed);
+  s.refused = refused_.load(std::memory_order_relaxed);
+  s.failed_batches = failed_batches_.load(std::memory_order_relaxed);
+  std::lock_guard lock(mutex_);
+  s.queued = queue_.size();
+  return s;
+}
+
+void store_executor::submit(std::unique_ptr<detail::store_job> job) {
+  error_code refused;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      refused = store_errc::closed;
+    } else if (queue_.size() >= options_.max_queue) {
+      refused = store_errc::busy;
+    } else {
+      queue_.push_back(std::move(job));
+    }
+  }
+  if (refused) {
+    if (refused == store_errc::busy) refused_.fetch_add(1, std::memory_order_relaxed);
+    // Posted, not called: a completion handler never runs inside its initiating function.
+    job->fail(refused);
+    job->deliver();
+    return;
+  }
+  wake_.notify_one();
+}
+
+void store_executor::loop() {
+  std::vector<std::unique_ptr<detail::store_job>> jobs;
+  const std::size_t max_batch = std::max<std::size_t>(1, options_.max_batch);
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued has run
+      const auto n = std::min(queue_.size(), max_batch);
+      std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n),
+                std::back_inserter(jobs));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    run_batch(jobs);
+    jobs.clear();
+  }
+}
+
+void store_executor::run_batch(std::vector<std::unique_ptr<detail::store_job>>& jobs) {
+  calls_.fetch_add(jobs.size(), std::memory_order_relaxed);
+  // One call commits by itself. Several share one transaction, unless it cannot start (a
+  // read-only database, say): then each runs alone, so that reads still work.
+  if (jobs.size() > 1 && !store_->begin_batch()) {
+    batches_.fetch_add(1, std::memory_order_relaxed);
+    batched_calls_.fetch_add(jobs.size(), std::memory_order_relaxed);
+    for (auto& j : jobs) j->execute(*store_);
+    if (auto ec = store_->end_batch()) {
+      // Nothing of the batch is durable: no call may report success.
+      failed_batches_.fetch_add(1, std::memory_order_relaxed);
+      for (auto& j : jobs) j->fail(ec);
+    }
+  } else {
+    for (auto& j : jobs) j->execute(*store_);
+  }
+  for (auto& j : jobs) j->deliver();
+}
+
+// ---- the store interface ------------------------------------------------------------------
+// Plain functions returning run()'s awaitable: the lambdas own copies of the arguments, so the
+// caller's may go away as soon as the call is queued.
+
+asio::awaitable<error_code> store_executor::insert(verification v) {
+  return run([v = std::move(v)](store& s) { return s.insert(v); });
+}
+
+asio::awaitable<std::pair<error_code, verification>> store_executor::get(std::string id) {
+  return run([id = std::move(id)](store& s) {
+    std::pair<error_code, verification> r;
+    r.first = s.get(id, r.second);
+    return r;
+  });
+}
+
+asio::awaitable<std::pair<error_code, verification>> store_executor::find_idempotent(
+    std::string api_key, std::string key) {
+  return run([api_key = std::move(api_key), key = std::move(key)](store& s) {
+    std::pair<error_code, verification> r;
+    r.first = s.find_idempotent(api_key, key, r.second);
+    return r;
+  });
+}
+
+asio::awaitable<std::pair<error_code, verification>> store_executor::modify(std::string id,
+                                                                            store::modify_fn fn) {
+  return run([id = std::move(id), fn = std::move(fn)](store& s) {
+    std::pair<error_code, verification> r;
+    r.first = s.modify(id, fn, r.second);
+    return r;
+  });
+}
+
+asio::awaitable<error_code> store_executor::add_correlations(std::vector<correlation> c) {
+  return run([c = std::move(c)](store& s) { return s.add_correlations(c); });
+}
+
+asio::awaitable<std::pair<error_code, correlation>> store_executor::find_correlation(
+    std::string carrier, std::string key) {
+  return run([carrier = std::move(carrier), key = std::move(key)](store& s) {
+    std::pair<error_code, correlation> r;
+    r.first = s.find_correlation(carrier, key, r.second);
+    return r;
+  });
+}
+
+asio::awaitable<std::pair<error_code, limit_result>> store_executor::check_and_count(
+    std::vector<limit_check> checks, sys_time now) {
+  return run([checks = std::move(checks), now](store& s) {
+    std::pair<error_code, limit_result> r;
+    r.first = s.check_and_count(checks, now, r.second);
+    return r;
+  });
+}
+
+asio::awaitable<std::pair<error_code, std::vector<verification>>> store_executor::list_queued() {
+  return run([](store& s) {
+    std::pair<error_code, std::vector<verification>> r;
+    r.first = s.list_queued(r.second);
+    return r;
+  });
+}
+
+asio::awaitable<std::pair<error_code, std::size_t>> store_executor::purge(
+    sys_time now, std::chrono::seconds retention) {
+  return run([now, retention](store& s) {
+    std::pair<error_code, std::size_t> r;
+    r.first = s.purge(now, retention, r.second);
+    return r;
+  });
+}
+
+}  // namespace otpd::service

@@ -1,0 +1,589 @@
+// The SQLite store through the store interface: every operation, idempotency, rate limits,
+// purge, and what happens when the database cannot be written.
+#include "daemon/store/sqlite_store.hpp"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/daemon/store/store_test_util.hpp"
+
+namespace otpd::service {
+namespace {
+
+using namespace std::chrono_literals;
+using test::at_ms;
+using test::make_verification;
+using test::t0_ms;
+
+class sqlite_store_test : public ::testing::Test {
+ protected:
+  void SetUp() override { open(); }
+
+  void open() {
+    store_.reset();
+    std::string why;
+    ASSERT_FALSE(sqlite_store::open(path_, {}, store_, why)) << why;
+  }
+
+  // A value read with the sqlite3 API directly, past the store.
+  std::string query_text(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+      out = p ? p : "NULL";
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  }
+
+  limit_result check(std::vector<limit_check> checks, std::int64_t now_ms) {
+    limit_result r;
+    EXPECT_FALSE(store_->check_and_count(checks, at_ms(now_ms), r));
+    return r;
+  }
+
+  test::scratch_dir dir_;
+  std::string path_ = dir_.file("otpd.db");
+  std::unique_ptr<sqlite_store> store_;
+};
+
+TEST_F(sqlite_store_test, OpensInWalModeWithTheCurrentSchema) {
+  EXPECT_EQ(query_text("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(query_text("SELECT max(version) FROM schema_version"), "1");
+  // Reopening does not migrate again.
+  open();
+  EXPECT_EQ(query_text("SELECT count(*) FROM schema_version"), "1");
+}
+
+TEST_F(sqlite_store_test, RefusesADatabaseFromANewerOtpd) {
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_version VALUES (99)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  std::string why;
+  EXPECT_EQ(sqlite_store::open(path_, {}, store_, why), store_errc::io_error);
+  EXPECT_NE(why.find("newer"), std::string::npos) << why;
+}
+
+TEST_F(sqlite_store_test, InsertThenGetReadsBackEveryField) {
+  auto v = make_verification("v1");
+  v.completed_at = at_ms(t0_ms + 7);
+  v.code_sealed = std::string("\0sealed\xff", 8);
+  v.idempotency_key = "idem-1";
+  attempt call;
+  call.number = 2;
+  call.via = channel::voice;
+  call.status = attempt_status::no_answer;
+  call.created_at = at_ms(t0_ms + 31'000);
+  call.completed_at = at_ms(t0_ms + 61'000);
+  call.carrier = "trunk-a";
+  call.sip_code = 480;
+  call.sip_reason = "Temporarily Unavailable";
+  call.outcome_unknown = true;
+  call.dlr_stat = "UNDELIV";
+  call.dlr_err = "001";
+  call.error = "no_answer";
+  // Ids are the SMSC's bytes: quotes, backslashes, control characters, non-UTF-8.
+  call.message_ids = {"", "a\"b\\c", std::string("\x01\n\x7f\xc3\xa9\xff", 6)};
+  v.attempts.push_back(call);
+  ASSERT_FALSE(store_->insert(v));
+
+  verification got;
+  ASSERT_FALSE(store_->get("v1", got));
+  EXPECT_EQ(got, v);
+  // Times are integer milliseconds in the file, statuses their API spelling.
+  EXPECT_EQ(query_text("SELECT created_at FROM verifications"), std::to_string(t0_ms));
+  EXPECT_EQ(query_text("SELECT typeof(code_mac) FROM verifications"), "blob");
+  EXPECT_EQ(query_text("SELECT status FROM attempts WHERE number = 2"), "no_answer");
+  EXPECT_EQ(query_text("SELECT json_array_length(message_ids) FROM attempts WHERE number = 1"),
+            "2");
+}
+
+TEST_F(sqlite_store_test, GetOfAnUnknownIdIsNotFound) {
+  verification got;
+  EXPECT_EQ(store_->get("nope", got), store_errc::not_found);
+}
+
+TEST_F(sqlite_store_test, InsertOfAnExistingIdIsRefusedAndChangesNothing) {
+  auto v = make_verification("v1");
+  ASSERT_FALSE(store_->insert(v));
+  auto again = make_verification("v1");
+  again.to = "+84999999999";
+  EXPECT_EQ(store_->insert(again), store_errc::duplicate_id);
+  verification got;
+  ASSERT_FALSE(store_->get("v1", got));
+  EXPECT_EQ(got.to, v.to);
+}
+
+TEST_F(sqlite_store_test, IdempotencyKeyIsUniquePerApiKey) {
+  auto a = make_verification("a");
+  a.idempotency_key = "k1";
+  ASSERT_FALSE(store_->insert(a));
+
+  // Same key, same API key: refused, and nothing of the second one is written.
+  auto b = make_verification("b");
+  b.idempotency_key = "k1";
+  EXPECT_EQ(store_->insert(b), store_errc::duplicate_idempotency);
+  verification got;
+  EXPECT_EQ(store_->get("b", got), store_errc::not_found);
+  EXPECT_EQ(query_text("SELECT count(*) FROM attempts WHERE verification_id = 'b'"), "0");
+
+  // find_idempotent returns the first one.
+  ASSERT_FALSE(store_->find_idempotent("shop", "k1", got));
+  EXPECT_EQ(got, a);
+
+  // Another API key may use the same Idempotency-Key.
+  auto c = make_verification("c");
+  c.api_key = "bank";
+  c.idempotency_key = "k1";
+  EXPECT_FALSE(store_->insert(c));
+  ASSERT_FALSE(store_->find_idempotent("bank", "k1", got));
+  EXPECT_EQ(got.id, "c");
+
+  EXPECT_EQ(store_->find_idempotent("shop", "k2", got), store_errc::not_found);
+}
+
+TEST_F(sqlite_store_test, EmptyIdempotencyKeysNeverCollide) {
+  ASSERT_FALSE(store_->insert(make_verification("a")));
+  EXPECT_FALSE(store_->insert(make_verification("b")));
+  verification got;
+  EXPECT_EQ(store_->find_idempotent("shop", "", got), store_errc::not_found);
+}
+
+TEST_F(sqlite_store_test, ModifyWritesTheChangeAndBumpsTheVersion) {
+  auto v = make_verification("v1");
+  ASSERT_FALSE(store_->insert(v));
+
+  verification out;
+  ASSERT_FALSE(store_->modify(
+      "v1",
+      [](verification& m) {
+        m.checks += 1;
+        m.status = verification_status::approved;
+        m.completed_at = at_ms(t0_ms + 9'000);
+        m.attempts[0].status = attempt_status::delivered;
+        m.attempts[0].dlr_stat = "DELIVRD";
+        attempt next;
+        next.number = 2;
+        next.via = channel::voice;
+        next.created_at = at_ms(t0_ms + 40'000);
+        m.attempts.push_back(next);
+        return error_code{};
+      },
+      out));
+  EXPECT_EQ(out.version, v.version + 1);
+  EXPECT_EQ(out.checks, 2);
+  verification got;
+  ASSERT_FALSE(store_->get("v1", got));
+  EXPECT_EQ(got, out);
+  ASSERT_EQ(got.attempts.size(), 2U);
+  EXPECT_EQ(got.attempts[0].dlr_stat, "DELIVRD");
+
+  // Removing an attempt deletes its row.
+  ASSERT_FALSE(store_->modify(
+      "v1",
+      [](verification& m) {
+        m.attempts.pop_back();
+        return error_code{};
+      },
+      out));
+  ASSERT_FALSE(store_->get("v1", got));
+  EXPECT_EQ(got.attempts.size(), 1U);
+  EXPECT_EQ(got.version, v.version + 2);
+}
+
+TEST_F(sqlite_store_test, ModifyThatReturnsAnErrorWritesNothing) {
+  auto v = make_verification("v1");
+  ASSERT_FALSE(store_->insert(v));
+  verification out;
+  out.id = "untouched";
+  error_code refused = store_errc::conflict;
+  EXPECT_EQ(store_->modify(
+                "v1",
+                [&](verification& m) {
+                  m.checks = 99;
+                  m.attempts.clear();
+                  return refused;
+                },
+                out),
+            refused);
+  EXPECT_EQ(out.id, "untouched");
+  verification got;
+  ASSERT_FALSE(store_->get("v1", got));
+  EXPECT_EQ(got, v);
+}
+
+TEST_F(sqlite_store_test, ModifyThatThrowsWritesNothingAndLeavesTheStoreUsable) {
+  ASSERT_FALSE(store_->insert(make_verification("v1")));
+  verification out;
+  EXPECT_THROW(store_->modify(
+                   "v1",
+                   [](verification& m) -> error_code {
+                     m.checks = 99;
+                     throw std::runtime_error("bug");
+                   },
+                   out),
+               std::runtime_error);
+  verification got;
+  ASSERT_FALSE(store_->get("v1", got));
+  EXPECT_EQ(got.checks, 1);
+  EXPECT_FALSE(store_->insert(make_verification("v2")));
+}
+
+TEST_F(sqlite_store_test, ModifyKeepsTheIdAndReportsUnknownIds) {
+  ASSERT_FALSE(store_->insert(make_verification("v1")));
+  verification out;
+  ASSERT_FALSE(store_->modify(
+      "v1",
+      [](verification& m) {
+        m.id = "other";
+        return error_code{};
+      },
+      out));
+  EXPECT_EQ(out.id, "v1");
+  bool called = false;
+  EXPECT_EQ(store_->modify(
+                "missing",
+                [&](verification&) {
+                  called = true;
+                  return error_code{};
+                },
+                out),
+            store_errc::not_found);
+  EXPECT_FALSE(called);
+}
+
+TEST_F(sqlite_store_test, CorrelationsFindTheirAttempt) {
+  ASSERT_FALSE(store_->insert(make_verification("v1")));
+  const std::vector<correlation> c{{"viettel", "0a1b2c", "v1", 1, 0},
+                                   {"viettel", "0a1b2d", "v1", 1, 1}};
+  ASSERT_FALSE(store_->add_correlations(c));
+
+  correlation found;
+  ASSERT_FALSE(store_->find_correlation("viettel", "0a1b2d", found));
+  EXPECT_EQ(found.verification_id, "v1");
+  EXPECT_EQ(found.attempt, 1);
+  EXPECT_EQ(found.part, 1);
+  EXPECT_EQ(found.carrier, "viettel");
+  EXPECT_EQ(found.key, "0a1b2d");
+  // The key is per carrier.
+  EXPECT_EQ(store_->find_correlation("mobifone", "0a1b2d", found), store_errc::not_found);
+
+  // A reused SMSC id now points at the newest attempt.
+  ASSERT_FALSE(store_->insert(make_verification("v2")));
+  const std::vector<correlation> reuse{{"viettel", "0a1b2c", "v2", 1, 0}};
+  ASSERT_FALSE(store_->add_correlations(reuse));
+  ASSERT_FALSE(store_->find_correlation("viettel", "0a1b2c", found));
+  EXPECT_EQ(found.verification_id, "v2");
+}
+
+TEST_F(sqlite_store_test, CorrelationsForAnUnknownVerificationWriteNothing) {
+  ASSERT_FALSE(store_->insert(make_verification("v1")));
+  const std::vector<correlation> c{{"viettel", "k1", "v1", 1, 0}, {"viettel", "k2", "nope", 1, 0}};
+  EXPECT_EQ(store_->add_correlations(c), store_errc::not_found);
+  correlation found;
+  EXPECT_EQ(store_->find_correlation("viettel", "k1", found), store_errc::not_found);
+}
+
+TEST_F(sqlite_store_test, RateLimitAllowsUpToMaxInTheWindowThenRefusesWithRetryAfter) {
+  const std::vector<limit_check> checks{{"num:+84912345678", 3, 600s}};
+  EXPECT_TRUE(check(checks, t0_ms).allowed);
+  EXPECT_TRUE(check(checks, t0_ms + 10'000).allowed);
+  EXPECT_TRUE(check(checks, t0_ms + 20'500).allowed);
+
+  // The fourth within 10 minutes is refused until the first leaves the window: 600 s after it.
+  auto r = check(checks, t0_ms + 30'000);
+  EXPECT_FALSE(r.allowed);
+  EXPECT_EQ(r.failed_index, 0U);
+  EXPECT_EQ(r.retry_after, 570s);
+
+  // Rounded up to a whole second: 600 s - 599.3 s = 0.7 s -> 1 s.
+  r = check(checks, t0_ms + 599'300);
+  EXPECT_FALSE(r.allowed);
+  EXPECT_EQ(r.retry_after, 1s);
+
+  // The window is (now - 600 s, now]: an event exactly 600 s old no longer counts.
+  EXPECT_TRUE(check(checks, t0_ms + 600'000).allowed);
+  // Now the events are at 10 s, 20.5 s, 600 s: the next one frees at 610 s.
+  r = check(checks, t0_ms + 600'001);
+  EXPECT_FALSE(r.allowed);
+  EXPECT_EQ(r.retry_after, 10s);
+}
+
+TEST_F(sqlite_store_test, RefusedCheckCountsNothingForAnyKey) {
+  const std::vector<limit_check> checks{
+      {"ip:10.0.0.1", 100, 60s}, {"num:+84912345678", 1, 600s}, {"key:shop", 100, 1s}};
+  EXPECT_TRUE(check(checks, t0_ms).allowed);
+  auto r = check(checks, t0_ms + 1'000);
+  EXPECT_FALSE(r.allowed);
+  EXPECT_EQ(r.failed_index, 1U);
+  EXPECT_EQ(r.retry_after, 599s);
+  // The refused call counted no event for the ip: one from before, not two.
+  EXPECT_EQ(query_text("SELECT count(*) FROM rate_events WHERE key = 'ip:10.0.0.1'"), "1");
+  EXPECT_EQ(query_text("SELECT count(*) FROM rate_events"), "3");
+}
+
+TEST_F(sqlite_store_test, TwoWindowsOnOneKeyCountOneEventAndTheLongerOneDecides) {
+  // 3 per 10 minutes and 4 per day on the same number.
+  const std::vector<limit_check> checks{{"num:1", 3, 600s}, {"num:1", 4, 86'400s}};
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(check(checks, t0_ms + i * 1'000).allowed);
+  EXPECT_EQ(query_text("SELECT count(*) FROM rate_events"), "3");
+  auto r = check(checks, t0_ms + 3'000);
+  EXPECT_FALSE(r.allowed);
+  EXPECT_EQ(r.failed_index, 0U);
+  // After 10 minutes the short window has room, the daily one a last one.
+  EXPECT_TRUE(check(checks, t0_ms + 700'000).allowed);
+  r = check(checks, t0_ms + 1'400'000);
+  EXPECT_FALSE(r.allowed);
+  EXPECT_EQ(r.failed_index, 1U);
+  EXPECT_EQ(r.retry_after, std::chrono::seconds(86'400 - 1'400));
+}
+
+TEST_F(sqlite_store_test, LoweredLimitWaitsForEnoughEventsToLeave) {
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(check({{"k", 10, 100s}}, t0_ms + i * 10'000).allowed);
+  }
+  // Now only 3 are allowed: 5 counted, so 3 must leave; the third (at 20 s) leaves at 120 s.
+  auto r = check({{"k", 3, 100s}}, t0_ms + 50'000);
+  EXPECT_FALSE(r.allowed);
+  EXPECT_EQ(r.retry_after, 70s);
+}
+
+TEST_F(sqlite_store_test, ZeroMaxOrWindowIsNoLimit) {
+  for (int i = 0; i < 5; ++i) {
+    auto r = check({{"a", 0, 60s}, {"b", 5, 0s}}, t0_ms);
+    EXPECT_TRUE(r.allowed);
+  }
+  EXPECT_EQ(query_text("SELECT count(*) FROM rate_events"), "0");
+}
+
+TEST_F(sqlite_store_test, ListQueuedReturnsPendingVerificationsWithAQueuedAttempt) {
+  auto queued = make_verification("q");
+  queued.attempts[0].status = attempt_status::queued;
+  ASSERT_FALSE(store_->insert(queued));
+  ASSERT_FALSE(store_->insert(make_verification("sent")));
+  auto finished = make_verification("done");
+  finished.status = verification_status::canceled;
+  finished.attempts[0].status = attempt_status::queued;
+  ASSERT_FALSE(store_->insert(finished));
+
+  std::vector<verification> out;
+  ASSERT_FALSE(store_->list_queued(out));
+  ASSERT_EQ(out.size(), 1U);
+  EXPECT_EQ(out[0], queued);
+}
+
+TEST_F(sqlite_store_test, PurgeExpiresPendingAndDeletesOldFinishedWithTheirRows) {
+  // Pending, expired at t0 + 300 s.
+  ASSERT_FALSE(store_->insert(make_verification("expiring")));
+  // Pending, expires later.
+  ASSERT_FALSE(store_->insert(make_verification("live", t0_ms + 3'600'000)));
+  // Finished long ago: goes, with its attempts and correlations.
+  auto old = make_verification("old", t0_ms - 10 * 86'400'000LL);
+  old.status = verification_status::approved;
+  old.completed_at = at_ms(t0_ms - 10 * 86'400'000LL + 20'000);
+  ASSERT_FALSE(store_->insert(old));
+  const std::vector<correlation> c{{"viettel", "old-msg", "old", 1, 0}};
+  ASSERT_FALSE(store_->add_correlations(c));
+  // Finished recently: stays.
+  auto recent = make_verification("recent", t0_ms - 3'600'000);
+  recent.status = verification_status::canceled;
+  recent.completed_at = at_ms(t0_ms - 3'000'000);
+  ASSERT_FALSE(store_->insert(recent));
+  // Rate events: one that a 10 minute window no longer needs, one a day window still does.
+  EXPECT_TRUE(check({{"short", 5, 600s}}, t0_ms - 3'600'000).allowed);
+  EXPECT_TRUE(check({{"long", 5, 86'400s}}, t0_ms - 3'600'000).allowed);
+
+  const std::int64_t now = t0_ms + 3'000'000;
+  std::size_t changed = 0;
+  ASSERT_FALSE(store_->purge(at_ms(now), std::chrono::seconds(7 * 86'400), changed));
+  EXPECT_EQ(changed, 3U);  // expiring expired, old deleted, the short event deleted
+
+  verification got;
+  ASSERT_FALSE(store_->get("expiring", got));
+  EXPECT_EQ(got.status, verification_status::expired);
+  EXPECT_EQ(got.completed_at, at_ms(t0_ms + 300'000));
+  EXPECT_EQ(got.version, 1);
+  ASSERT_FALSE(store_->get("live", got));
+  EXPECT_EQ(got.status, verification_status::pending);
+  EXPECT_EQ(store_->get("old", got), store_errc::not_found);
+  EXPECT_FALSE(store_->get("recent", got));
+  correlation found;
+  EXPECT_EQ(store_->find_correlation("viettel", "old-msg", found), store_errc::not_found);
+  EXPECT_EQ(query_text("SELECT count(*) FROM attempts WHERE verification_id = 'old'"), "0");
+  EXPECT_EQ(query_text("SELECT group_concat(key) FROM rate_events"), "long");
+
+  // Nothing left to do: a second purge changes nothing.
+  ASSERT_FALSE(store_->purge(at_ms(now), std::chrono::seconds(7 * 86'400), changed));
+  EXPECT_EQ(changed, 0U);
+}
+
+TEST_F(sqlite_store_test, BatchCommitsEverythingOrKeepsFailedCallsOut) {
+  ASSERT_FALSE(store_->begin_batch());
+  ASSERT_FALSE(store_->insert(make_verification("a")));
+  EXPECT_EQ(store_->insert(make_verification("a")), store_errc::duplicate_id);
+  verification out;
+  EXPECT_EQ(store_->modify(
+                "a",
+                [](verification& m) {
+                  m.checks = 42;
+                  return error_code(store_errc::conflict);
+                },
+                out),
+            store_errc::conflict);
+  // Inside the batch, a read sees the batch's own writes.
+  verification got;
+  ASSERT_FALSE(store_->get("a", got));
+  // Not yet visible to another connection.
+  EXPECT_EQ(query_text("SELECT count(*) FROM verifications"), "0");
+  ASSERT_FALSE(store_->end_batch());
+  EXPECT_EQ(query_text("SELECT count(*) FROM verifications"), "1");
+  EXPECT_EQ(query_text("SELECT checks FROM verifications"), "1");
+}
+
+TEST_F(sqlite_store_test, BackgroundCheckpointsCopyTheLogIntoTheDatabase) {
+  store_.reset();
+  sqlite_options options;
+  options.checkpoint_pages = 16;
+  std::string why;
+  ASSERT_FALSE(sqlite_store::open(path_, options, store_, why)) << why;
+  const auto before = std::filesystem::file_size(path_);
+  for (int i = 0; i < 300; ++i)
+    ASSERT_FALSE(store_->insert(make_verification(test::numbered("v", i))));
+  // Only the checkpointer writes to the database file while the store is open (the store's
+  // own commits go to the log). The last commit asked for one more checkpoint, which copies
+  // the whole log: the new pages are in the file now.
+  ASSERT_TRUE(store_->wait_until_checkpointed(std::chrono::seconds(30)));
+  EXPECT_GT(store_->checkpoints(), 0U);
+  EXPECT_GT(std::filesystem::file_size(path_), before);
+  verification got;
+  EXPECT_FALSE(store_->get("v299", got));
+}
+
+TEST_F(sqlite_store_test, InMemoryDatabaseWorksForTests) {
+  std::unique_ptr<sqlite_store> s;
+  std::string why;
+  ASSERT_FALSE(sqlite_store::open(":memory:", {}, s, why)) << why;
+  ASSERT_FALSE(s->insert(make_verification("v1")));
+  verification got;
+  EXPECT_FALSE(s->get("v1", got));
+  EXPECT_EQ(s->checkpoints(), 0U);
+}
+
+TEST_F(sqlite_store_test, OpenOnAPathThatCannotBeCreatedIsAnIoError) {
+  std::unique_ptr<sqlite_store> s;
+  std::string why;
+  // /proc refuses new files even to root.
+  EXPECT_EQ(sqlite_store::open("/proc/otpd-test.db", {}, s, why), store_errc::io_error);
+  EXPECT_EQ(s, nullptr);
+  EXPECT_NE(why.find("unable to open"), std::string::npos) << why;
+}
+
+TEST_F(sqlite_store_test, ReadOnlyDatabaseAnswersWritesWithIoErrorAndStillReads) {
+  ASSERT_FALSE(store_->insert(make_verification("v1")));
+  store_.reset();
+  std::filesystem::permissions(path_, std::filesystem::perms::owner_read |
+                                          std::filesystem::perms::group_read |
+                                          std::filesystem::perms::others_read);
+  // Root ignores file modes: when the test runs as root, open read-only explicitly (what
+  // SQLite itself does with a write-protected file).
+  sqlite_options options;
+  options.read_only = ::geteuid() == 0;
+  std::string why;
+  ASSERT_FALSE(sqlite_store::open(path_, options, store_, why)) << why;
+
+  EXPECT_EQ(store_->insert(make_verification("v2")), store_errc::io_error);
+  EXPECT_NE(store_->last_error().find("readonly"), std::string::npos) << store_->last_error();
+  verification out;
+  EXPECT_EQ(store_->modify(
+                "v1", [](verification&) { return error_code{}; }, out),
+            store_errc::io_error);
+  limit_result r;
+  EXPECT_EQ(store_->check_and_count(std::vector<limit_check>{{"k", 1, 1s}}, at_ms(t0_ms), r),
+            store_errc::io_error);
+  verification got;
+  EXPECT_FALSE(store_->get("v1", got));
+  EXPECT_EQ(got.id, "v1");
+}
+
+TEST_F(sqlite_store_test, SizeCapActsAsADiskFullAndReadsGoOn) {
+  store_.reset();
+  sqlite_options options;
+  options.max_size_bytes = 256 * 1024;
+  std::string why;
+  ASSERT_FALSE(sqlite_store::open(path_, options, store_, why)) << why;
+
+  error_code ec;
+  int written = 0;
+  for (; written < 10'000; ++written) {
+    auto v = make_verification(test::numbered("v", written));
+    v.code_sealed = std::string(1'000, 'x');
+    ec = store_->insert(v);
+    if (ec) break;
+  }
+  EXPECT_EQ(ec, store_errc::io_error);
+  EXPECT_GT(written, 10);
+  EXPECT_NE(store_->last_error().find("full"), std::string::npos) << store_->last_error();
+  verification got;
+  EXPECT_FALSE(store_->get("v0", got));
+  EXPECT_EQ(store_->get(test::numbered("v", written), got), store_errc::not_found);
+}
+
+// The process's file size limit makes every write past it fail (EFBIG) as a full disk would,
+// for root too. The store must answer io_error, and work again once there is room.
+TEST_F(sqlite_store_test, DiskFullIsAnIoErrorAndTheStoreRecovers) {
+  ASSERT_FALSE(store_->insert(make_verification("before")));
+  const auto size = std::filesystem::file_size(path_);
+  std::error_code fs_ec;
+  const auto wal = std::filesystem::file_size(path_ + "-wal", fs_ec);
+
+  struct rlimit old {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto* old_handler = ::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of a signal
+  struct rlimit tight = old;
+  tight.rlim_cur = std::max<rlim_t>(size, fs_ec ? 0 : wal) + 64 * 1024;
+
+  error_code ec;
+  int written = 0;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &tight), 0);
+  for (; written < 10'000; ++written) {
+    auto v = make_verification(test::numbered("v", written));
+    v.code_sealed = std::string(2'000, 'x');
+    ec = store_->insert(v);
+    if (ec) break;
+  }
+  std::string message = store_->last_error();
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ::signal(SIGXFSZ, old_handler);
+
+  EXPECT_EQ(ec, store_errc::io_error);
+  EXPECT_FALSE(message.empty());
+  RecordProperty("sqlite_message", message);
+  verification got;
+  EXPECT_FALSE(store_->get("before", got));
+  // Room again: writes work without reopening.
+  EXPECT_FALSE(store_->insert(make_verification("after")));
+  EXPECT_FALSE(store_->get("after", got));
+  std::string integrity;
+  ASSERT_FALSE(store_->integrity_check(integrity));
+  EXPECT_EQ(integrity, "ok");
+}
+
+}  // namespace
+}  // namespace otpd::service
