@@ -94,6 +94,11 @@ child_process::child_process(std::vector<std::string> argv, line_handler on_line
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   const char* workdir = opts.working_directory.empty() ? nullptr : opts.working_directory.c_str();
+  const bool merge_stderr = opts.merge_stderr;
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+  for (auto& e : opts.environment) envp.push_back(e.data());
+  envp.push_back(nullptr);
 
   int in_pipe[2];
   int out_pipe[2];
@@ -126,13 +131,15 @@ child_process::child_process(std::vector<std::string> argv, line_handler on_line
     if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
     ::dup2(in_pipe[0], STDIN_FILENO);         // dup2 clears CLOEXEC on the new descriptor
     ::dup2(out_pipe[1], STDOUT_FILENO);
+    if (merge_stderr) ::dup2(out_pipe[1], STDERR_FILENO);
     // Descriptors the test opened without CLOEXEC (sockets, ...) must not leak into the child.
     ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::signal(SIGPIPE, SIG_DFL);  // ignored dispositions survive exec
-    if (workdir == nullptr || ::chdir(workdir) == 0) ::execv(program.c_str(), args.data());
+    if (workdir == nullptr || ::chdir(workdir) == 0)
+      ::execve(program.c_str(), args.data(), envp.data());
     int err = errno;
     [[maybe_unused]] auto n = ::write(exec_pipe[1], &err, sizeof err);
     ::_exit(127);

@@ -26,6 +26,10 @@ class child_process {
     std::string working_directory;
     // Called on the reader thread after the last line, when stdout closes (or stop()).
     std::function<void()> on_end;
+    // Read stderr as well, interleaved with stdout (for programs that log to stderr).
+    bool merge_stderr = false;
+    // Extra environment variables ("NAME=value"), added to the test's own.
+    std::vector<std::string> environment;
   };
 
   // Starts argv[0] (searched in PATH when it has no '/') with the given arguments. stderr is

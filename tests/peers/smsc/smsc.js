@@ -36,6 +36,11 @@ const usage = `usage: node smsc.js [flags]
   --max-pdu-length N       largest command_length accepted (default 16384)
   --pdu-hex                add the whole PDU as hex ("pdu") to submit events
   --no-submit-events       no submit/submit_resp events (for throughput runs)
+  --submit-times           add "arrival_us" to submit events: CLOCK_MONOTONIC microseconds (the
+                           clock of C++ steady_clock on Linux) at which the bytes completing the
+                           submit_sm became readable, before node-smpp decodes them (benchmarks)
+  --print-sms              also print each SMS received as readable text on stderr (for the
+                           sandbox: "SMS OTPD -> 84912345678: Your code is ...")
   --no-stdin               read no commands and ignore stdin closing (for running by hand in the
                            background; stop it with SIGTERM)
 
@@ -119,6 +124,8 @@ const config = {
   max_pdu_length: 16384,
   pdu_hex: false,
   submit_events: true,
+  submit_times: false,
+  print_sms: false,
   read_stdin: true,
 };
 
@@ -180,6 +187,7 @@ const settable = {
   enquire_link_ms: (v) => set_enquire_link_period(parse_uint(v, 'enquire-link-ms')),
   pdu_hex: (v) => (config.pdu_hex = v === undefined ? true : Boolean(v)),
   submit_events: (v) => (config.submit_events = Boolean(v)),
+  submit_times: (v) => (config.submit_times = v === undefined ? true : Boolean(v)),
 };
 
 function parse_args(argv) {
@@ -189,7 +197,9 @@ function parse_args(argv) {
     'refuse-binds',
     'pdu-hex',
     'no-submit-events',
+    'submit-times',
     'no-stdin',
+    'print-sms',
     'help',
   ]);
   for (let i = 0; i < argv.length; ++i) {
@@ -238,6 +248,9 @@ function parse_args(argv) {
         break;
       case 'no-stdin':
         config.read_stdin = false;
+        break;
+      case 'print-sms':
+        config.print_sms = true;
         break;
       default: {
         const setter = settable[name.replace(/-/g, '_')];
@@ -500,6 +513,10 @@ function on_session(session) {
   // node-smpp leaves Nagle on: small PDUs would wait ~40 ms for the peer's delayed ACK.
   session.socket.setNoDelay(true);
   emit({event: 'connect', session: id, remote_port: session.socket.remotePort});
+  // --submit-times: when the bytes became readable, ahead of node-smpp's own 'readable' handler.
+  session.socket.prependListener('readable', () => {
+    if (config.submit_times) st.readable_ns = process.hrtime.bigint();
+  });
 
   session.on('pdu', (pdu) => {
     try {
@@ -691,6 +708,28 @@ function fault_status() {
   return result;
 }
 
+// A readable line per SMS for a person watching the sandbox: GSM 7-bit (unpacked, ASCII
+// range), Latin-1 or UCS2; a UDH is skipped; other codings as hex.
+function print_sms(sm) {
+  let bytes = sm.short_message_bytes;
+  if (bytes.length === 0) {
+    const payload = sm.tlvs.find((t) => t.tag === 0x0424);
+    if (payload) bytes = Buffer.from(payload.hex, 'hex');
+  }
+  if (sm.esm_class & 0x40 && bytes.length > 0) bytes = bytes.subarray(bytes[0] + 1);
+  let text;
+  if (sm.data_coding === 0x08 && bytes.length % 2 === 0) {
+    const swapped = Buffer.from(bytes);
+    swapped.swap16();
+    text = swapped.toString('utf16le');
+  } else if (sm.data_coding === 0x00 || sm.data_coding === 0x01 || sm.data_coding === 0x03) {
+    text = bytes.toString('latin1');
+  } else {
+    text = `(data_coding ${sm.data_coding}) ${bytes.toString('hex')}`;
+  }
+  process.stderr.write(`SMS ${sm.source.addr} -> ${sm.dest.addr}: ${text}\n`);
+}
+
 function on_submit(st, pdu) {
   let sm;
   try {
@@ -734,6 +773,8 @@ function on_submit(st, pdu) {
     delay_ms: 0,
   };
   if (config.pdu_hex) event.pdu = pdu.raw.toString('hex');
+  if (config.submit_times && st.readable_ns) event.arrival_us = Number(st.readable_ns / 1000n);
+  if (config.print_sms) print_sms(sm);
 
   if (config.silent) {
     event.answered = false;

@@ -1,0 +1,181 @@
+// otpd: the OTP gateway daemon.
+//
+//   otpd --config FILE          run
+//   otpd --check-config FILE    print every configuration error, or OK (exit 1 / 0)
+//   otpd --version | --help
+//
+// Threads: one I/O thread runs HTTP, the SMPP binds, webhooks and timers; the store has its
+// own thread so that SQLite never blocks I/O. SIGTERM and SIGINT stop gracefully: no new
+// requests, binds unbind after their in-flight responses, the store finishes queued work.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "config/loader.hpp"
+#include "daemon/api/api.hpp"
+#include "daemon/http/server.hpp"
+#include "daemon/log/logger.hpp"
+#include "daemon/metrics/registry.hpp"
+#include "daemon/service/verification_service.hpp"
+#include "daemon/store/store_executor.hpp"
+
+#ifndef OTPD_VERSION
+#define OTPD_VERSION "0.0.0"
+#endif
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace otpd;
+
+constexpr const char* usage_text =
+    "usage: otpd --config FILE\n"
+    "       otpd --check-config FILE\n"
+    "       otpd --version | --help\n"
+    "\n"
+    "  --config FILE        run with this configuration (see docs/configuration.md)\n"
+    "  --check-config FILE  check the file: print each error as file:line:column: message,\n"
+    "                       or OK; exit 1 on errors, 0 when valid\n"
+    "  --version            print the version\n"
+    "\n"
+    "exit codes: 0 normal stop, 1 configuration error, 2 usage error, 3 start-up failure\n";
+
+int run(const config::config& cfg) {
+  log::logger logger(log::options_from(cfg.log));
+  metrics::registry metrics;
+
+  auto routes_errors = std::vector<std::string>{};
+  auto routes = routing::route_table::build(cfg.routes.carriers, routes_errors);
+  if (!routes) {
+    for (const auto& e : routes_errors) logger.error("routing_invalid", {{"error", e}});
+    return 1;
+  }
+  if (cfg.routes.ported_numbers_file) {
+    std::FILE* f = std::fopen(cfg.routes.ported_numbers_file->c_str(), "rb");
+    if (!f) {
+      logger.error("ported_numbers_unreadable", {{"file", cfg.routes.ported_numbers_file->string()},
+                                                 {"error", std::strerror(errno)}});
+      return 1;
+    }
+    std::string text;
+    char buf[65536];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+    std::fclose(f);
+    std::vector<routing::ported_error> errs;
+    if (!routes->load_ported(text, errs)) {
+      for (const auto& e : errs) {
+        logger.error("ported_numbers_invalid", {{"line", e.line}, {"error", e.message}});
+      }
+      return 1;
+    }
+  }
+
+  std::unique_ptr<service::store> db;
+  if (auto ec = service::open_sqlite_store(cfg.state.sqlite_path.string(), db)) {
+    logger.error("store_open_failed",
+                 {{"path", cfg.state.sqlite_path.string()}, {"error", ec.message()}});
+    return 3;
+  }
+  service::store_executor store(std::move(db));
+
+  asio::io_context io(1);
+  service::verification_service svc(io.get_executor(), cfg, store, std::move(*routes), logger,
+                                    metrics);
+  http::server_options so;
+  so.listeners = cfg.listeners;
+  so.limits = cfg.http;
+  http::server server(io.get_executor(), so, api::make_router(svc, metrics),
+                      http::api_key_auth(cfg.api_keys), logger, &metrics);
+
+  bool started = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await svc.start();
+        server.start();
+        for (const auto& ep : server.local_endpoints()) {
+          logger.notice("listening", {{"address", ep.address().to_string()}, {"port", ep.port()}});
+        }
+        started = true;
+      },
+      [&](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          logger.error("start_failed", {{"error", ex.what()}});
+        }
+        io.stop();
+      });
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    logger.notice("stopping", {{"signal", sig}});
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          co_await server.stop();
+          svc.stop([&] {
+            store.shutdown();
+            logger.notice("stopped");
+            io.stop();
+          });
+        },
+        asio::detached);
+  });
+
+  io.run();
+  return started ? 0 : 3;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string mode;
+  std::string file;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << usage_text;
+      return 0;
+    }
+    if (a == "--version") {
+      std::cout << "otpd " << OTPD_VERSION << '\n';
+      return 0;
+    }
+    if ((a == "--config" || a == "--check-config") && i + 1 < argc) {
+      mode = a;
+      file = argv[++i];
+      continue;
+    }
+    std::cerr << "otpd: unknown or incomplete argument: " << a << "\n\n" << usage_text;
+    return 2;
+  }
+  if (mode.empty()) {
+    std::cerr << usage_text;
+    return 2;
+  }
+  config::load_result loaded = config::load_config_file(file);
+  if (mode == "--check-config") {
+    std::cout << config::check_config_report(loaded) << '\n';
+    return loaded.ok() ? 0 : 1;
+  }
+  if (!loaded.ok()) {
+    std::cerr << config::check_config_report(loaded) << '\n';
+    return 1;
+  }
+  try {
+    return run(*loaded.config);
+  } catch (const std::exception& e) {
+    std::cerr << "otpd: " << e.what() << '\n';
+    return 3;
+  }
+}

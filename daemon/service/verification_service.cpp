@@ -1,0 +1,477 @@
+#include "daemon/service/verification_service.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "daemon/engine/message.hpp"
+#include "daemon/log/logger.hpp"
+#include "daemon/routing/number.hpp"
+#include "daemon/service/json_view.hpp"
+#include "smpp/proto/status.hpp"
+
+namespace otpd::service {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+constexpr auto purge_interval = 60s;
+
+// A receipt can overtake the write of its correlation (the SMSC answers within
+// milliseconds): look again a few times before giving up on it.
+constexpr int receipt_lookups = 5;
+constexpr auto receipt_retry = 200ms;
+
+void spawn(asio::any_io_executor ex, asio::awaitable<void> a) {
+  asio::co_spawn(ex, std::move(a), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);  // a bug: let it surface
+  });
+}
+
+}  // namespace
+
+verification_service::verification_service(asio::any_io_executor ex, const config::config& cfg,
+                                           store_executor& store, routing::route_table routes,
+                                           log::logger& log, metrics::registry& metrics)
+    : ex_(ex),
+      cfg_(cfg),
+      store_(store),
+      routes_(std::move(routes)),
+      log_(log),
+      protector_(cfg.keys),
+      gateway_(ex, cfg.routes, [this](sms_receipt r) { spawn(ex_, handle_receipt(std::move(r))); }),
+      webhooks_(ex, cfg.webhooks),
+      purge_timer_(ex) {
+  m_.created = &metrics.add_counter("otpd_verifications_created_total", "Verifications created",
+                                    {"api_key"});
+  m_.outcomes = &metrics.add_counter("otpd_verification_outcomes_total",
+                                     "Verifications that reached a final status", {"status"});
+  m_.submits = &metrics.add_counter("otpd_sms_submits_total",
+                                    "SMS submitted, by carrier and result", {"carrier", "result"});
+  m_.receipts = &metrics.add_counter("otpd_sms_receipts_total",
+                                     "Delivery receipts, by carrier and stat", {"carrier", "stat"});
+  m_.submit_latency = &metrics.add_histogram(
+      "otpd_sms_submit_seconds", "From handing an SMS to the carrier to its submit_sm_resp",
+      {"carrier"});
+  auto& bind_up =
+      metrics.add_gauge("otpd_smpp_bind_up", "1 when the bind is bound", {"carrier", "bind"});
+  auto& window = metrics.add_gauge("otpd_smpp_window_in_use",
+                                   "Submits awaiting a response, by bind", {"carrier", "bind"});
+  auto& tps = metrics.add_gauge("otpd_smpp_tps_limit", "Current send-rate limit (0 = unlimited)",
+                                {"carrier", "bind"});
+  auto& reconnects =
+      metrics.add_gauge("otpd_smpp_connects", "TCP connections made, by bind", {"carrier", "bind"});
+  metrics.on_collect([this, &bind_up, &window, &tps, &reconnects] {
+    for (const smpp::pool_status& p : gateway_.status()) {
+      for (const smpp::session_status& s : p.sessions) {
+        bind_up.with({p.name, s.name}).set(s.state == smpp::session_state::bound ? 1 : 0);
+        window.with({p.name, s.name}).set(static_cast<double>(s.in_flight));
+        tps.with({p.name, s.name}).set(s.tps_limit);
+        reconnects.with({p.name, s.name}).set(static_cast<double>(s.connects));
+      }
+    }
+  });
+}
+
+verification_service::~verification_service() = default;
+
+asio::awaitable<void> verification_service::start() {
+  gateway_.start();
+  webhooks_.start();
+  // Attempts a previous run accepted but never wrote: their code is gone (only its MAC is
+  // kept), so they are marked failed; the user may ask again after the cooldown.
+  auto [ec, queued] = co_await store_.list_queued();
+  if (ec) {
+    log_.error("store_list_queued_failed", {{"error", ec.message()}});
+  } else {
+    for (const verification& q : queued) {
+      for (const attempt& a : q.attempts) {
+        if (a.status != attempt_status::queued) continue;
+        const int n = a.number;
+        co_await store_.modify(q.id, [this, n](verification& v) -> error_code {
+          engine::on_submit_failed(v, cfg_.policy, n, clock_.now(), std::nullopt,
+                                   "interrupted_by_restart");
+          return {};
+        });
+      }
+    }
+    if (!queued.empty()) {
+      log_.notice("queued_attempts_failed_after_restart", {{"count", queued.size()}});
+    }
+  }
+  spawn(ex_, purge_loop());
+}
+
+void verification_service::stop(std::function<void()> done) {
+  stopping_ = true;
+  purge_timer_.cancel();
+  webhooks_.stop();
+  gateway_.stop(std::move(done));
+}
+
+bool verification_service::ready() const { return !stopping_ && gateway_.ready(); }
+
+asio::awaitable<create_outcome> verification_service::create(create_request req) {
+  create_outcome out;
+  const sys_time now = clock_.now();
+
+  routing::normalised_number num = routing::normalise_number(req.to, cfg_.numbers);
+  if (!num) {
+    out.status = create_status::invalid_number;
+    out.detail = routing::describe(*num.error);
+    co_return out;
+  }
+  std::vector<std::string> carriers = routes_.route(num.e164);
+  if (carriers.empty()) {
+    out.status = create_status::no_route;
+    co_return out;
+  }
+
+  if (!req.idempotency_key.empty()) {
+    auto [ec, existing] = co_await store_.find_idempotent(req.api_key, req.idempotency_key);
+    if (!ec) {
+      out.v = std::move(existing);
+      out.status = engine::match_idempotent(out.v, req.request_hash) ==
+                           engine::idempotency_match::same_request
+                       ? create_status::replayed
+                       : create_status::idempotency_mismatch;
+      co_return out;
+    }
+    if (ec != store_errc::not_found) {
+      out.status = create_status::store_error;
+      co_return out;
+    }
+  }
+
+  // Refuse before counting: a message no carrier can take now would only burn the limits.
+  if (std::none_of(carriers.begin(), carriers.end(),
+                   [this](const std::string& c) { return gateway_.can_send(c); })) {
+    out.status = create_status::no_carrier_available;
+    co_return out;
+  }
+
+  engine::limit_plan plan =
+      engine::plan_limits(cfg_.limits, engine::limit_subject{num.e164, req.api_key, req.client_ip});
+  if (!plan.checks.empty()) {
+    auto [ec, lr] = co_await store_.check_and_count(plan.checks, now);
+    if (ec) {
+      out.status = create_status::store_error;
+      co_return out;
+    }
+    if (!lr.allowed) {
+      out.status = create_status::rate_limited;
+      out.limit = engine::refused_by(plan, lr);
+      out.retry_after = lr.retry_after;
+      co_return out;
+    }
+  }
+
+  verification v;
+  v.id = engine::new_verification_id();
+  v.to = num.e164;
+  v.locale = req.locale.empty() ? cfg_.policy.default_locale : req.locale;
+  v.api_key = req.api_key;
+  v.client_ip = req.client_ip;
+  v.idempotency_key = req.idempotency_key;
+  v.request_hash = req.request_hash;
+  std::string code = engine::generate_code(cfg_.policy.code_length);
+  engine::start_params params;
+  params.ttl = req.ttl;
+  if (engine::start(v, cfg_.policy, now, params, protector_, code) !=
+      engine::start_outcome::started) {
+    out.status = create_status::invalid_ttl;
+    co_return out;
+  }
+  if (!v.attempts.empty()) v.attempts.back().carrier = carriers.front();
+
+  error_code ec = co_await store_.insert(v);
+  if (ec == store_errc::duplicate_idempotency) {
+    // The same key raced in from another request: answer as a replay of it.
+    auto [gec, existing] = co_await store_.find_idempotent(req.api_key, req.idempotency_key);
+    out.v = std::move(existing);
+    out.status = gec ? create_status::store_error
+                     : (engine::match_idempotent(out.v, req.request_hash) ==
+                                engine::idempotency_match::same_request
+                            ? create_status::replayed
+                            : create_status::idempotency_mismatch);
+    co_return out;
+  }
+  if (ec) {
+    out.status = create_status::store_error;
+    co_return out;
+  }
+  m_.created->with({req.api_key}).inc();
+  log_.info("verification_created",
+            {{"verification", v.id}, {"to", log::masked_number{v.to}}, {"api_key", v.api_key}});
+  spawn(ex_,
+        send_sms(v.id, v.attempts.back().number, v.to, v.locale, std::move(code), v.expires_at));
+  out.status = create_status::created;
+  out.v = std::move(v);
+  co_return out;
+}
+
+asio::awaitable<void> verification_service::send_sms(std::string id, int attempt_number,
+                                                     std::string to, std::string locale,
+                                                     std::string code, sys_time expires_at) {
+  const sys_time now = clock_.now();
+  const auto remaining = std::chrono::duration_cast<std::chrono::seconds>(expires_at - now);
+  std::optional<engine::rendered_sms> text =
+      engine::render_sms(cfg_.text, locale, cfg_.policy.default_locale, code, remaining);
+  std::string().swap(code);  // the rendered text is the only copy from here on
+
+  sms_request req;
+  req.to = to;
+  req.deadline = clock_.steady(expires_at);
+  req.carriers = routes_.route(to);
+  sms_result r;
+  const auto started = std::chrono::steady_clock::now();
+  if (!text) {
+    r.ec = smpp::errc::encoding_error;
+  } else {
+    req.text = std::move(text->text);
+    r = co_await gateway_.send(std::move(req));
+  }
+  const std::string result = r.ec ? (r.outcome_unknown ? "unknown" : "failed") : "accepted";
+  m_.submits->with({r.carrier, result}).inc();
+  if (!r.ec) {
+    m_.submit_latency->with({r.carrier})
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+
+  if (!r.ec) {
+    std::vector<correlation> cs;
+    for (std::size_t i = 0; i < r.keys.size(); ++i) {
+      cs.push_back(correlation{r.carrier, r.keys[i], id, attempt_number, static_cast<int>(i)});
+    }
+    if (error_code ec = co_await store_.add_correlations(std::move(cs))) {
+      log_.error("store_correlation_failed", {{"verification", id}, {"error", ec.message()}});
+    }
+  }
+  std::vector<std::string> ids;
+  for (const auto& p : r.parts) ids.push_back(p.message_id);
+  engine::delivery_effect effect;
+  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+    const sys_time t = clock_.now();
+    if (!r.ec) {
+      effect = engine::on_submitted(row, attempt_number, t, r.carrier, r.bind, ids);
+    } else if (r.outcome_unknown) {
+      effect = engine::on_submit_unknown(row, attempt_number, t, r.carrier, r.bind);
+    } else {
+      std::optional<std::uint32_t> status;
+      if (&r.ec.category() == &smpp::command_status_category()) {
+        status = static_cast<std::uint32_t>(r.ec.value());
+      }
+      const std::string reason = r.ec == smpp::errc::no_bind_available ? "no_bind_available"
+                                 : r.ec == smpp::errc::deadline_passed ? "deadline_passed"
+                                 : status                              ? "refused"
+                                                                       : "send_failed";
+      effect = engine::on_submit_failed(row, cfg_.policy, attempt_number, t, status, reason);
+    }
+    return {};
+  });
+  if (ec) {
+    log_.error("store_update_failed", {{"verification", id}, {"error", ec.message()}});
+    co_return;
+  }
+  log_.info(r.ec ? "sms_failed" : "sms_submitted",
+            {{"verification", id},
+             {"attempt", attempt_number},
+             {"carrier", r.carrier},
+             {"bind", r.bind},
+             {"parts", r.parts.size()},
+             {"outcome_unknown", r.outcome_unknown},
+             {"error", r.ec ? r.ec.message() : std::string()}});
+  apply_effect(v, effect);
+}
+
+asio::awaitable<void> verification_service::handle_receipt(sms_receipt r) {
+  m_.receipts->with({r.carrier, r.receipt.stat.empty() ? "none" : r.receipt.stat}).inc();
+  correlation found;
+  bool matched = false;
+  asio::steady_timer wait(ex_);
+  for (int round = 0; round < receipt_lookups && !matched; ++round) {
+    if (round > 0) {
+      wait.expires_after(receipt_retry);
+      co_await wait.async_wait(use_nothrow);
+    }
+    for (const std::string& key : r.keys) {
+      auto [ec, c] = co_await store_.find_correlation(r.carrier, key);
+      if (!ec) {
+        found = std::move(c);
+        matched = true;
+        break;
+      }
+    }
+  }
+  if (!matched) {
+    log_.warning("receipt_unmatched", {{"carrier", r.carrier},
+                                       {"bind", r.bind},
+                                       {"message_id", r.receipt.id},
+                                       {"stat", r.receipt.stat}});
+    co_return;
+  }
+  engine::delivery_effect effect;
+  std::string submit_id;
+  auto [ec, v] = co_await store_.modify(found.verification_id, [&](verification& row) {
+    for (const attempt& a : row.attempts) {
+      if (a.number == found.attempt && found.part < static_cast<int>(a.message_ids.size())) {
+        submit_id = a.message_ids[static_cast<std::size_t>(found.part)];
+      }
+    }
+    if (r.receipt.state) {
+      effect = engine::on_receipt(row, cfg_.policy, found.attempt, clock_.now(), *r.receipt.state,
+                                  r.receipt.err);
+    }
+    return error_code{};
+  });
+  if (ec) co_return;
+  if (!submit_id.empty()) gateway_.learn(r.carrier, submit_id, r.receipt.id);
+  log_.info("receipt", {{"verification", v.id},
+                        {"attempt", found.attempt},
+                        {"carrier", r.carrier},
+                        {"stat", r.receipt.stat},
+                        {"err", r.receipt.err}});
+  apply_effect(v, effect);
+}
+
+void verification_service::apply_effect(const verification& v, const engine::delivery_effect& e) {
+  if (!e.updated) return;
+  notify(v, "verification.updated");
+  if (e.became_undeliverable) count_outcome(v);
+  // Automatic fallback to the voice channel belongs to the voice dialer; until it exists
+  // the verification stays pending and the user may ask for another SMS.
+}
+
+void verification_service::notify(const verification& v, std::string_view event) {
+  boost::json::object o;
+  o["event"] = event;
+  o["verification"] = to_json(v, cfg_.policy, clock_.now());
+  webhooks_.post(boost::json::serialize(o));
+}
+
+void verification_service::count_outcome(const verification& v) {
+  m_.outcomes->with({to_string(v.status)}).inc();
+}
+
+asio::awaitable<check_outcome> verification_service::check(std::string id, std::string code) {
+  check_outcome out;
+  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+    const verification_status before = row.status;
+    out.result = engine::check(row, clock_.now(), code, protector_);
+    if (row.status == before && out.result.outcome != engine::check_outcome::incorrect) {
+      // Nothing changed (a refusal before any compare): do not rewrite the row.
+      return make_error_code(store_errc::conflict);
+    }
+    return {};
+  });
+  if (ec == store_errc::conflict) {
+    // The refusal stands; read the row as it is for the answer.
+    auto [gec, row] = co_await store_.get(id);
+    out.ec = gec;
+    out.v = std::move(row);
+    co_return out;
+  }
+  out.ec = ec;
+  out.v = std::move(v);
+  if (!ec && is_final(out.v.status)) {
+    count_outcome(out.v);
+    notify(out.v, "verification.updated");
+  }
+  log_.info(
+      "verification_checked",
+      {{"verification", id},
+       {"result", out.result.outcome == engine::check_outcome::approved ? "approved" : "refused"},
+       {"checks_remaining", out.result.checks_remaining}});
+  co_return out;
+}
+
+asio::awaitable<resend_outcome> verification_service::resend(std::string id,
+                                                             std::optional<channel> via) {
+  resend_outcome out;
+  const channel ch = via.value_or(cfg_.policy.default_resend_channel);
+  if (ch == channel::voice) {
+    // The voice dialer is not part of this build: say so rather than pretend.
+    auto [ec, v] = co_await store_.get(id);
+    out.ec = ec;
+    out.v = std::move(v);
+    out.channel_unavailable = true;
+    co_return out;
+  }
+  std::string fresh = engine::generate_code(cfg_.policy.code_length);
+  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+    out.result = engine::resend(row, cfg_.policy, clock_.now(), ch, protector_, fresh);
+    if (out.result.outcome == engine::resend_outcome::accepted ||
+        out.result.outcome == engine::resend_outcome::expired) {
+      return {};
+    }
+    return make_error_code(store_errc::conflict);  // a refusal: nothing to write
+  });
+  std::string().swap(fresh);
+  if (ec == store_errc::conflict) {
+    auto [gec, row] = co_await store_.get(id);
+    out.ec = gec;
+    out.v = std::move(row);
+    co_return out;
+  }
+  out.ec = ec;
+  out.v = v;
+  if (!ec && out.result.outcome == engine::resend_outcome::accepted) {
+    log_.info(
+        "verification_resend",
+        {{"verification", id}, {"attempt", out.result.attempt_number}, {"channel", to_string(ch)}});
+    spawn(ex_, send_sms(v.id, out.result.attempt_number, v.to, v.locale, std::move(out.result.code),
+                        v.expires_at));
+  }
+  out.result.code.clear();
+  co_return out;
+}
+
+asio::awaitable<cancel_outcome> verification_service::cancel(std::string id) {
+  cancel_outcome out;
+  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+    out.result = engine::cancel(row, clock_.now());
+    return out.result == engine::cancel_outcome::already_final
+               ? make_error_code(store_errc::conflict)
+               : error_code{};
+  });
+  if (ec == store_errc::conflict) {
+    auto [gec, row] = co_await store_.get(id);
+    out.ec = gec;
+    out.v = std::move(row);
+    co_return out;
+  }
+  out.ec = ec;
+  out.v = std::move(v);
+  if (!ec) {
+    count_outcome(out.v);
+    notify(out.v, "verification.updated");
+  }
+  co_return out;
+}
+
+asio::awaitable<std::pair<error_code, verification>> verification_service::get(std::string id) {
+  auto [ec, v] = co_await store_.get(id);
+  if (!ec) engine::expire_if_due(v, clock_.now());  // the view shows the truth at once
+  co_return std::pair{ec, std::move(v)};
+}
+
+asio::awaitable<void> verification_service::purge_loop() {
+  while (!stopping_) {
+    auto [ec, changed] = co_await store_.purge(clock_.now(), cfg_.state.retention);
+    if (ec) {
+      log_.error("store_purge_failed", {{"error", ec.message()}});
+    } else if (changed > 0) {
+      log_.info("store_purged", {{"rows", changed}});
+    }
+    purge_timer_.expires_after(purge_interval);
+    co_await purge_timer_.async_wait(use_nothrow);
+  }
+}
+
+}  // namespace otpd::service

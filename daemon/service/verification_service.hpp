@@ -1,0 +1,151 @@
+// The verification service: the rules of daemon/engine carried out against the store, the
+// SMS gateway and the webhook sender. Everything runs on one I/O executor; store calls go to
+// the store's own thread. It returns typed outcomes; daemon/api maps them to HTTP.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "config/config.hpp"
+#include "daemon/engine/codes.hpp"
+#include "daemon/engine/limits.hpp"
+#include "daemon/engine/rules.hpp"
+#include "daemon/metrics/registry.hpp"
+#include "daemon/model.hpp"
+#include "daemon/routing/route_table.hpp"
+#include "daemon/sms/sms_gateway.hpp"
+#include "daemon/store/store_executor.hpp"
+#include "daemon/webhook/webhook_sender.hpp"
+
+namespace otpd::log {
+class logger;
+}
+
+namespace otpd::service {
+
+// Wall-clock time with an offset that integration tests may move forward (only when the
+// configuration enables it), so that expiry is tested without waiting.
+class service_clock {
+ public:
+  sys_time now() const noexcept { return std::chrono::system_clock::now() + offset_; }
+  void advance(std::chrono::seconds s) noexcept { offset_ += s; }
+  // The steady-clock instant matching `t`, for SMPP deadlines.
+  smpp::time_point steady(sys_time t) const noexcept {
+    return smpp::clock_type::now() + std::chrono::duration_cast<smpp::duration>(t - now());
+  }
+
+ private:
+  std::chrono::system_clock::duration offset_{};
+};
+
+struct create_request {
+  std::string to;  // as typed
+  std::string locale;
+  std::optional<std::chrono::seconds> ttl;
+  std::string client_ip;
+  std::string api_key;
+  std::string idempotency_key;
+  std::string request_hash;  // of the canonical body
+};
+
+enum class create_status : std::uint8_t {
+  created,               // 201
+  replayed,              // 200: same Idempotency-Key and body
+  idempotency_mismatch,  // 422
+  invalid_number,        // 422
+  invalid_ttl,           // 400
+  no_route,              // 403 destination_not_allowed
+  no_carrier_available,  // 503: routed, but no carrier of the route can send now
+  rate_limited,          // 429
+  store_error,           // 503
+};
+
+struct create_outcome {
+  create_status status = create_status::store_error;
+  verification v;
+  std::string detail;  // for invalid_number: the reason
+  engine::limit_kind limit = engine::limit_kind::number;
+  std::chrono::seconds retry_after{0};
+};
+
+struct check_outcome {
+  error_code ec;  // store errors (not_found -> 404)
+  engine::check_result result;
+  verification v;
+};
+
+struct resend_outcome {
+  error_code ec;
+  engine::resend_result result;
+  verification v;
+  bool channel_unavailable = false;  // voice before the voice dialer exists: 501
+};
+
+struct cancel_outcome {
+  error_code ec;
+  engine::cancel_outcome result = engine::cancel_outcome::already_final;
+  verification v;
+};
+
+class verification_service {
+ public:
+  verification_service(boost::asio::any_io_executor ex, const config::config& cfg,
+                       store_executor& store, routing::route_table routes, log::logger& log,
+                       metrics::registry& metrics);
+  ~verification_service();
+
+  // Starts the SMS gateway (binds connect in the background), webhooks, the purge timer, and
+  // marks attempts left queued by a previous run.
+  boost::asio::awaitable<void> start();
+  // Stops taking work, lets the binds unbind, stops webhooks; `done` runs at the end.
+  void stop(std::function<void()> done);
+
+  boost::asio::awaitable<create_outcome> create(create_request req);
+  boost::asio::awaitable<check_outcome> check(std::string id, std::string code);
+  boost::asio::awaitable<resend_outcome> resend(std::string id, std::optional<channel> via);
+  boost::asio::awaitable<cancel_outcome> cancel(std::string id);
+  boost::asio::awaitable<std::pair<error_code, verification>> get(std::string id);
+
+  bool ready() const;
+  service_clock& clock() noexcept { return clock_; }
+  const config::config& config() const noexcept { return cfg_; }
+  sms_gateway& gateway() noexcept { return gateway_; }
+
+ private:
+  boost::asio::awaitable<void> send_sms(std::string id, int attempt, std::string to,
+                                        std::string locale, std::string code, sys_time expires_at);
+  boost::asio::awaitable<void> handle_receipt(sms_receipt r);
+  boost::asio::awaitable<void> purge_loop();
+  void apply_effect(const verification& v, const engine::delivery_effect& e);
+  void notify(const verification& v, std::string_view event);
+  void count_outcome(const verification& v);
+
+  boost::asio::any_io_executor ex_;
+  const config::config& cfg_;
+  store_executor& store_;
+  routing::route_table routes_;
+  log::logger& log_;
+  engine::code_protector protector_;
+  service_clock clock_;
+  sms_gateway gateway_;
+  webhook_sender webhooks_;
+  boost::asio::steady_timer purge_timer_;
+  bool stopping_ = false;
+
+  struct meters {
+    metrics::counter_family* created;
+    metrics::counter_family* outcomes;
+    metrics::counter_family* submits;
+    metrics::counter_family* receipts;
+    metrics::histogram_family* submit_latency;
+  } m_;
+};
+
+}  // namespace otpd::service

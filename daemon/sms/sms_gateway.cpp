@@ -1,0 +1,147 @@
+#include "daemon/sms/sms_gateway.hpp"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "smpp/proto/status.hpp"
+
+namespace otpd::service {
+namespace asio = boost::asio;
+
+namespace {
+
+// bind_pool::submit as an awaitable. The completion always comes back through a post, also
+// when the pool answers at once, so that the coroutine is never resumed inside submit().
+asio::awaitable<smpp::pool_result> submit_async(asio::any_io_executor ex, smpp::bind_pool& pool,
+                                                smpp::message_request req) {
+  return asio::async_initiate<decltype(asio::use_awaitable), void(smpp::pool_result)>(
+      [&pool, ex](auto handler, smpp::message_request r) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        pool.submit(std::move(r), [h, ex](smpp::pool_result result) {
+          asio::post(ex, [h, result = std::move(result)]() mutable { (*h)(std::move(result)); });
+        });
+      },
+      asio::use_awaitable, std::move(req));
+}
+
+// Whether another carrier may take a message this one did not send. A message whose
+// outcome is unknown is never sent again (DESIGN.md §5).
+bool try_next_carrier(const smpp::pool_result& r) {
+  if (r.outcome_unknown) return false;
+  return r.ec == smpp::errc::no_bind_available || r.ec == smpp::errc::window_full ||
+         r.ec == smpp::errc::shutting_down || smpp::is_retryable(r.ec);
+}
+
+}  // namespace
+
+sms_gateway::sms_gateway(asio::any_io_executor ex, const config::routing& routes,
+                         receipt_handler on_receipt)
+    : ex_(std::move(ex)), routes_(routes), on_receipt_(std::move(on_receipt)) {
+  for (const config::carrier& c : routes_.carriers) {
+    smpp::pool_config pc;
+    pc.name = c.name;
+    pc.binds = c.binds;
+    pc.max_queue = c.max_queue;
+    carrier_state st{&c,
+                     std::make_unique<smpp::bind_pool>(ex_, std::move(pc),
+                                                       static_cast<smpp::pool_listener*>(this)),
+                     smpp::dlr::message_id_mapper(c.message_ids)};
+    carriers_.emplace(c.name, std::move(st));
+  }
+}
+
+sms_gateway::~sms_gateway() = default;
+
+void sms_gateway::start() {
+  for (auto& [name, c] : carriers_) c.pool->start();
+}
+
+void sms_gateway::stop(std::function<void()> on_stopped) {
+  auto left = std::make_shared<std::size_t>(carriers_.size());
+  if (*left == 0) {
+    asio::post(ex_, std::move(on_stopped));
+    return;
+  }
+  auto done = std::make_shared<std::function<void()>>(std::move(on_stopped));
+  for (auto& [name, c] : carriers_) {
+    c.pool->stop([left, done] {
+      if (--*left == 0 && *done) (*done)();
+    });
+  }
+}
+
+asio::awaitable<sms_result> sms_gateway::send(sms_request req) {
+  sms_result out;
+  out.ec = smpp::errc::no_bind_available;
+  for (const std::string& name : req.carriers) {
+    auto it = carriers_.find(name);
+    if (it == carriers_.end()) continue;
+    carrier_state& c = it->second;
+    out.tried.push_back(name);
+    out.carrier = name;
+
+    smpp::message_request m;
+    m.source = c.cfg->sender;
+    // International number, E.164 digits without '+' (SMPP 3.4 §5.2.5 TON 1, §5.2.6 NPI 1).
+    m.dest = {1, 1, req.to.size() > 1 && req.to[0] == '+' ? req.to.substr(1) : req.to};
+    m.text = req.text;
+    m.registered_delivery = req.request_receipt && c.cfg->request_receipts ? 1 : 0;
+    m.deadline = req.deadline;
+    smpp::pool_result r = co_await submit_async(ex_, *c.pool, std::move(m));
+
+    out.ec = r.ec;
+    out.bind = r.bind;
+    out.parts = std::move(r.parts);
+    out.outcome_unknown = r.outcome_unknown;
+    if (!r.ec) {
+      out.keys.clear();
+      for (const auto& p : out.parts) out.keys.push_back(c.ids.key_for_submit(p.message_id));
+      co_return out;
+    }
+    if (!try_next_carrier(r)) co_return out;
+  }
+  co_return out;
+}
+
+void sms_gateway::learn(const std::string& carrier, std::string_view submit_id,
+                        std::string_view receipt_id) {
+  auto it = carriers_.find(carrier);
+  if (it != carriers_.end()) it->second.ids.learn(submit_id, receipt_id);
+}
+
+void sms_gateway::on_deliver(smpp::bind_pool& pool, smpp::session& s, smpp::event::deliver& d) {
+  auto it = carriers_.find(pool.config().name);
+  if (it == carriers_.end()) return;
+  sms_receipt r;
+  r.carrier = it->first;
+  r.bind = s.name();
+  const smpp::error_code ec =
+      std::visit([&](const auto& m) { return smpp::dlr::parse_receipt(m, r.receipt); }, d.message);
+  if (ec) return;  // a mobile-originated message: otpd has no use for it
+  r.keys = it->second.ids.keys_for_receipt(r.receipt.id);
+  if (!r.receipt.text_id.empty() && r.receipt.text_id != r.receipt.id) {
+    for (auto& k : it->second.ids.keys_for_receipt(r.receipt.text_id)) r.keys.push_back(k);
+  }
+  on_receipt_(std::move(r));
+}
+
+bool sms_gateway::can_send(std::string_view carrier) const {
+  auto it = carriers_.find(carrier);
+  return it != carriers_.end() && it->second.pool->can_submit();
+}
+
+bool sms_gateway::ready() const {
+  for (const auto& [name, c] : carriers_) {
+    if (!c.cfg->prefixes.empty() && !c.pool->can_submit()) return false;
+  }
+  return true;
+}
+
+std::vector<smpp::pool_status> sms_gateway::status() const {
+  std::vector<smpp::pool_status> out;
+  for (const auto& [name, c] : carriers_) out.push_back(c.pool->status());
+  return out;
+}
+
+}  // namespace otpd::service

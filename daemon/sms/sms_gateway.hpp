@@ -1,0 +1,86 @@
+// The SMS side of the service: one bind pool per carrier, failover between carriers, and
+// receipts turned into correlation keys. It knows carriers and message ids, not OTPs.
+// Runs on one executor (the I/O thread); not thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "config/config.hpp"
+#include "smpp/dlr/message_id.hpp"
+#include "smpp/dlr/receipt.hpp"
+#include "smpp/net/bind_pool.hpp"
+
+namespace otpd::service {
+
+struct sms_request {
+  std::string to;    // E.164 with '+'
+  std::string text;  // UTF-8, already rendered (holds the code: never logged)
+  smpp::time_point deadline = smpp::time_point::max();
+  std::vector<std::string> carriers;  // to try, in order (routing's answer)
+  bool request_receipt = true;
+};
+
+struct sms_result {
+  smpp::error_code ec;  // of the last carrier tried
+  std::string carrier;  // the carrier that took it (or the last tried)
+  std::string bind;
+  std::vector<smpp::part_outcome> parts;
+  std::vector<std::string> keys;  // correlation keys, one per accepted part
+  bool outcome_unknown = false;
+  std::vector<std::string> tried;  // carriers tried, in order
+};
+
+struct sms_receipt {
+  std::string carrier;
+  std::string bind;
+  smpp::dlr::receipt receipt;
+  std::vector<std::string> keys;  // candidate correlation keys, in preference order
+};
+
+class sms_gateway : private smpp::pool_listener {
+ public:
+  using receipt_handler = std::function<void(sms_receipt)>;
+
+  sms_gateway(boost::asio::any_io_executor ex, const config::routing& routes,
+              receipt_handler on_receipt);
+  ~sms_gateway() override;
+
+  void start();
+  void stop(std::function<void()> on_stopped);
+
+  // Sends over the first carrier that can; moves to the next one when a carrier has no bind
+  // up, is throttled, or refuses with a retryable status. Never resends a message whose
+  // outcome is unknown.
+  boost::asio::awaitable<sms_result> send(sms_request req);
+
+  // A receipt matched a pending submit: lets the carrier's id mapper learn the spelling.
+  void learn(const std::string& carrier, std::string_view submit_id, std::string_view receipt_id);
+
+  // Whether the carrier has a bound transmitter now.
+  bool can_send(std::string_view carrier) const;
+  // Ready when every carrier that has routes has a bound transmitter.
+  bool ready() const;
+  std::vector<smpp::pool_status> status() const;
+
+ private:
+  struct carrier_state {
+    const config::carrier* cfg;
+    std::unique_ptr<smpp::bind_pool> pool;
+    smpp::dlr::message_id_mapper ids;
+  };
+  void on_deliver(smpp::bind_pool&, smpp::session&, smpp::event::deliver&) override;
+
+  boost::asio::any_io_executor ex_;
+  const config::routing& routes_;
+  receipt_handler on_receipt_;
+  std::map<std::string, carrier_state, std::less<>> carriers_;
+};
+
+}  // namespace otpd::service
