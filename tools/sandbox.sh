@@ -28,10 +28,11 @@ fail() {
 
 smsc_pid=''
 otpd_pid=''
+tail_pid=''
 work_dir="$(mktemp -d /tmp/otpd-sandbox.XXXXXX)"
 cleanup() {
   local status=$?
-  for pid in "$otpd_pid" "$smsc_pid"; do
+  for pid in "$otpd_pid" "$smsc_pid" "$tail_pid"; do
     if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
@@ -60,8 +61,11 @@ export OTPD_SANDBOX_SMSC_PASSWORD="sbx$((RANDOM % 10000))"
 export OTPD_SANDBOX_CODE_MAC_KEY="$(openssl rand -hex 32)"
 node tests/peers/smsc/smsc.js --host 127.0.0.1 --port 0 --no-stdin --print-sms \
   --account "otpd:$OTPD_SANDBOX_SMSC_PASSWORD" --system-id sandbox-smsc \
-  >"$work_dir/smsc.jsonl" 2> >(sed -u "s/^/${green}[smsc] /; s/\$/${reset}/") &
+  >"$work_dir/smsc.jsonl" 2>"$work_dir/smsc.err" &
 smsc_pid=$!
+# What the stand-in prints (each SMS it receives), shown as it comes.
+tail -n +1 -F "$work_dir/smsc.err" 2>/dev/null > >(sed -u "s/^/${green}[smsc] /; s/\$/${reset}/") &
+tail_pid=$!
 for _ in $(seq 1 200); do
   [[ -s "$work_dir/smsc.jsonl" ]] && break
   kill -0 "$smsc_pid" 2>/dev/null || fail "the SMSC stand-in exited"
