@@ -44,7 +44,9 @@ std::chrono::seconds remaining_validity(const service::verification& v,
 
 int validity_minutes(std::chrono::seconds remaining) noexcept {
   if (remaining.count() <= 0) return 0;
-  return static_cast<int>(std::max<std::chrono::seconds::rep>(1, remaining.count() / 60));
+  // Rounded down, with 5 s of slack for the time the request took to get here: a fresh
+  // 5-minute code still says 5 minutes.
+  return static_cast<int>(std::max<std::chrono::seconds::rep>(1, (remaining.count() + 5) / 60));
 }
 
 std::optional<std::string> pick_locale(const config::templates& text, std::string_view locale,

@@ -19,7 +19,8 @@ std::chrono::seconds remaining_validity(const service::verification& v,
                                         service::sys_time now) noexcept;
 
 // The "{minutes}" shown to the user: whole minutes rounded down (telling less than the truth
-// is harmless, telling more makes a code fail early), at least 1 while any time is left.
+// is harmless, telling more makes a code fail early) after 5 s of slack, so that a fresh
+// 5-minute code does not say 4; at least 1 while any time is left.
 int validity_minutes(std::chrono::seconds remaining) noexcept;
 
 // The template key used for `locale`: the exact key, else the same ignoring case with '_' read

@@ -45,7 +45,17 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
       routes_(std::move(routes)),
       log_(log),
       protector_(cfg.keys),
-      gateway_(ex, cfg.routes, [this](sms_receipt r) { spawn(ex_, handle_receipt(std::move(r))); }),
+      gateway_(
+          ex, cfg.routes, [this](sms_receipt r) { spawn(ex_, handle_receipt(std::move(r))); },
+          [this](const std::string& carrier, const std::string& bind, bool up,
+                 smpp::error_code ec) {
+            if (up) {
+              log_.notice("smpp_bind_up", {{"carrier", carrier}, {"bind", bind}});
+            } else {
+              log_.warning("smpp_bind_down",
+                           {{"carrier", carrier}, {"bind", bind}, {"error", ec.message()}});
+            }
+          }),
       webhooks_(ex, cfg.webhooks),
       purge_timer_(ex) {
   m_.created = &metrics.add_counter("otpd_verifications_created_total", "Verifications created",

@@ -36,8 +36,11 @@ bool try_next_carrier(const smpp::pool_result& r) {
 }  // namespace
 
 sms_gateway::sms_gateway(asio::any_io_executor ex, const config::routing& routes,
-                         receipt_handler on_receipt)
-    : ex_(std::move(ex)), routes_(routes), on_receipt_(std::move(on_receipt)) {
+                         receipt_handler on_receipt, bind_handler on_bind)
+    : ex_(std::move(ex)),
+      routes_(routes),
+      on_receipt_(std::move(on_receipt)),
+      on_bind_(std::move(on_bind)) {
   for (const config::carrier& c : routes_.carriers) {
     smpp::pool_config pc;
     pc.name = c.name;
@@ -124,6 +127,11 @@ void sms_gateway::on_deliver(smpp::bind_pool& pool, smpp::session& s, smpp::even
     for (auto& k : it->second.ids.keys_for_receipt(r.receipt.text_id)) r.keys.push_back(k);
   }
   on_receipt_(std::move(r));
+}
+
+void sms_gateway::on_bind_state(smpp::bind_pool& pool, smpp::session& s, bool up,
+                                smpp::error_code ec) {
+  if (on_bind_) on_bind_(pool.config().name, s.name(), up, ec);
 }
 
 bool sms_gateway::can_send(std::string_view carrier) const {

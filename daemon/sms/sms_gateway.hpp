@@ -47,9 +47,12 @@ struct sms_receipt {
 class sms_gateway : private smpp::pool_listener {
  public:
   using receipt_handler = std::function<void(sms_receipt)>;
+  // A bind came up (ec empty) or went down / failed to come up (ec says why).
+  using bind_handler = std::function<void(const std::string& carrier, const std::string& bind,
+                                          bool up, smpp::error_code ec)>;
 
   sms_gateway(boost::asio::any_io_executor ex, const config::routing& routes,
-              receipt_handler on_receipt);
+              receipt_handler on_receipt, bind_handler on_bind = {});
   ~sms_gateway() override;
 
   void start();
@@ -76,10 +79,12 @@ class sms_gateway : private smpp::pool_listener {
     smpp::dlr::message_id_mapper ids;
   };
   void on_deliver(smpp::bind_pool&, smpp::session&, smpp::event::deliver&) override;
+  void on_bind_state(smpp::bind_pool&, smpp::session&, bool up, smpp::error_code ec) override;
 
   boost::asio::any_io_executor ex_;
   const config::routing& routes_;
   receipt_handler on_receipt_;
+  bind_handler on_bind_;
   std::map<std::string, carrier_state, std::less<>> carriers_;
 };
 

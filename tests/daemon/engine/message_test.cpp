@@ -23,7 +23,11 @@ TEST(RemainingValidity, WholeSecondsRoundedDownNeverNegative) {
 
 TEST(ValidityMinutes, RoundedDownAtLeastOneWhileTimeIsLeft) {
   EXPECT_EQ(validity_minutes(300s), 5);
-  EXPECT_EQ(validity_minutes(299s), 4);
+  EXPECT_EQ(validity_minutes(299s), 5);
+  EXPECT_EQ(validity_minutes(295s), 5);
+  EXPECT_EQ(validity_minutes(294s), 4);
+  EXPECT_EQ(validity_minutes(115s), 2);
+  EXPECT_EQ(validity_minutes(114s), 1);
   EXPECT_EQ(validity_minutes(61s), 1);
   EXPECT_EQ(validity_minutes(60s), 1);
   EXPECT_EQ(validity_minutes(59s), 1);
