@@ -77,18 +77,26 @@ bool needs_quotes(std::string_view v) noexcept {
   return false;
 }
 
-void append_journal_value(std::string& out, std::string_view v) {
-  if (!needs_quotes(v)) {
-    out += v;
-    return;
-  }
+// A quoted string with '"', '\\', and control characters escaped. The two line formats differ
+// only in how they spell a control character (`control_prefix` + two hex digits) and an
+// invalid UTF-8 byte (`invalid_utf8`, or \xHH when empty).
+struct escape_style {
+  std::string_view control_prefix;
+  std::string_view invalid_utf8;
+};
+
+void append_quoted(std::string& out, std::string_view v, const escape_style& style) {
   out += '"';
   for (std::size_t i = 0; i < v.size();) {
     const auto c = static_cast<unsigned char>(v[i]);
     if (c >= 0x80) {
       const std::size_t n = utf8_length(v, i);
       if (n == 0) {
-        append_hex_byte(out, "\\x", c);
+        if (style.invalid_utf8.empty()) {
+          append_hex_byte(out, "\\x", c);
+        } else {
+          out += style.invalid_utf8;
+        }
         ++i;
       } else {
         out.append(v.substr(i, n));
@@ -114,7 +122,7 @@ void append_journal_value(std::string& out, std::string_view v) {
         break;
       default:
         if (c < 0x20 || c == 0x7F) {
-          append_hex_byte(out, "\\x", c);
+          append_hex_byte(out, style.control_prefix, c);
         } else {
           out += static_cast<char>(c);
         }
@@ -124,48 +132,17 @@ void append_journal_value(std::string& out, std::string_view v) {
   out += '"';
 }
 
+void append_journal_value(std::string& out, std::string_view v) {
+  if (!needs_quotes(v)) {
+    out += v;
+    return;
+  }
+  append_quoted(out, v, escape_style{"\\x", {}});
+}
+
 // RFC 8259 §7; invalid UTF-8 becomes U+FFFD so that the line stays valid JSON.
 void append_json_string(std::string& out, std::string_view v) {
-  out += '"';
-  for (std::size_t i = 0; i < v.size();) {
-    const auto c = static_cast<unsigned char>(v[i]);
-    if (c >= 0x80) {
-      const std::size_t n = utf8_length(v, i);
-      if (n == 0) {
-        out += "\\ufffd";
-        ++i;
-      } else {
-        out.append(v.substr(i, n));
-        i += n;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          append_hex_byte(out, "\\u00", c);
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-    ++i;
-  }
-  out += '"';
+  append_quoted(out, v, escape_style{"\\u00", "\\ufffd"});
 }
 
 // Keys are identifiers; anything else is replaced so that a key cannot break the line format.
