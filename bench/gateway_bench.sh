@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Gateway end to end: verifications per second (HTTP create -> submit_sm at the SMSC) and the
+# latency otpd adds at a fixed rate, against the node-smpp SMSC stand-in, on this machine.
+# docs/PERFORMANCE.md "Gateway end to end" explains the runs and shows a result.
+#
+#   bench/gateway_bench.sh
+#
+# Environment (defaults in brackets):
+#   BUILD_DIR      build directory [build/bench], configured RelWithDebInfo if new
+#   CONNECTIONS    closed-loop connection counts, space-separated ["16 64 256"]
+#   COUNT          closed-loop requests per run [60000]      RUN_SECONDS  its time bound [15]
+#   RATE           open-loop requests per second [1000]       OPEN_SECONDS  its duration [10]
+#   BINDS          transceiver binds to the stand-in [2]      WINDOW  per bind [100]
+#   RECEIPTS       request_receipts: false or true [false]
+#   DB_DIR         where otpd's SQLite files go [the temp dir] (e.g. /dev/shm to take the disk out)
+#   CAPTURE        1: one more open-loop run under tcpdump -i lo, timed on the wire by
+#                  bench/wire_latency.py [1 when tcpdump is installed]
+#   PERF           1: one more closed-loop run (the first connection count) with otpd profiled
+#                  (perf, DWARF call graphs), broken down by bench/perf_components.py
+#   KEEP           1: keep the temp dir (config, logs, stand-in events) and print its path
+#
+# Starts the stand-in and otpd (generated config, SQLite in a temp dir), runs: closed loop on
+# /healthz (the HTTP server alone) and /v1/verifications; open loop at RATE on a direct SMPP
+# bind (baseline), /healthz and /v1/verifications; prints the table; stops both by PID.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build/bench}
+connections=${CONNECTIONS:-16 64 256}
+count=${COUNT:-60000}
+seconds=${RUN_SECONDS:-15}
+rate=${RATE:-1000}
+open_seconds=${OPEN_SECONDS:-10}
+binds=${BINDS:-2}
+window=${WINDOW:-100}
+receipts=${RECEIPTS:-false}
+capture=${CAPTURE:-$(command -v tcpdump >/dev/null && echo 1 || echo 0)}
+
+if [[ ! -f $build/build.ninja ]]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+ninja -C "$build" -j2 otpd otpd_load >/dev/null
+
+tmp=$(mktemp -d /tmp/otpd-gateway-bench.XXXXXX)
+db_dir=${DB_DIR:-$tmp}
+db_dir=$(mktemp -d "$db_dir/otpd-db.XXXXXX")
+smsc_pid=
+otpd_pid=
+perf_pid=
+tcpdump_pid=
+stop() {
+  local pid=$1
+  [[ -n $pid ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+cleanup() {
+  stop "$tcpdump_pid"
+  stop "$perf_pid"
+  stop "$otpd_pid"
+  exec 3>&-
+  stop "$smsc_pid"
+  if [[ ${KEEP:-0} == 1 ]]; then echo "kept: $tmp $db_dir"; else rm -rf "$tmp" "$db_dir"; fi
+}
+trap cleanup EXIT
+
+# The stand-in: commands through a FIFO (held open on fd 3), events into a file.
+mkfifo "$tmp/smsc.in"
+node "$root/tests/peers/smsc/smsc.js" --account otpd:secret --account bench:secret \
+  --no-submit-events <"$tmp/smsc.in" >"$tmp/smsc.out" 2>"$tmp/smsc.err" &
+smsc_pid=$!
+exec 3>"$tmp/smsc.in"
+smsc_port=
+for _ in $(seq 100); do
+  smsc_port=$(head -n1 "$tmp/smsc.out" 2>/dev/null | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
+  [[ -n $smsc_port ]] && break
+  sleep 0.1
+done
+[[ -n $smsc_port ]] || { echo "stand-in did not start:"; cat "$tmp/smsc.err"; exit 1; }
+
+key=bench-key-0123456789
+key_sha=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
+{
+  cat <<EOF
+listeners:
+  - {address: 127.0.0.1, port: 0}
+api_keys:
+  - {name: bench, sha256: $key_sha}
+rate_limits: {per_number: [], per_api_key: [], per_client_ip: [], per_prefix: []}
+routing:
+  carriers:
+    - name: standin
+      prefixes: ["84"]
+      sender: {addr: OTPD, ton: 5, npi: 0}
+      request_receipts: $receipts
+      binds:
+EOF
+  for i in $(seq "$binds"); do
+    cat <<EOF
+        - {name: standin-trx-$i, host: 127.0.0.1, port: $smsc_port, bind: transceiver,
+           system_id: otpd, password: secret, window: $window, tps: 0}
+EOF
+  done
+  cat <<EOF
+store: {kind: sqlite, sqlite_path: $db_dir/otpd.db}
+secrets: {code_mac_key: $(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+logging: {level: notice}   # "listening" (the port) is a notice; per-request lines are info
+EOF
+} >"$tmp/otpd.yaml"
+
+"$build/daemon/otpd" --config "$tmp/otpd.yaml" 2>"$tmp/otpd.err" &
+otpd_pid=$!
+port=
+for _ in $(seq 150); do
+  port=$(sed -n 's/.*listening.*port=\([0-9]*\).*/\1/p' "$tmp/otpd.err" | head -n1)
+  [[ -n $port ]] && break
+  kill -0 "$otpd_pid" 2>/dev/null || break
+  sleep 0.1
+done
+[[ -n $port ]] || { echo "otpd did not start:"; cat "$tmp/otpd.err"; exit 1; }
+for _ in $(seq 100); do
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz") == 200 ]] && break
+  sleep 0.1
+done
+
+load() {
+  "$build/bench/otpd_load" "$@" --port "$port" --smsc-port "$smsc_port" --key "$key" \
+    --smsc-in "$tmp/smsc.in" --smsc-out "$tmp/smsc.out" --otpd-pid "$otpd_pid" \
+    --smsc-pid "$smsc_pid" | tee -a "$tmp/results.txt"
+}
+
+echo "machine: $(nproc) CPUs, $(uname -r); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "otpd pid $otpd_pid on 127.0.0.1:$port; stand-in pid $smsc_pid on 127.0.0.1:$smsc_port;" \
+  "$binds transceiver bind(s), window $window, request_receipts $receipts"
+echo
+status=0
+run=0
+for c in $connections; do
+  load closed --path /healthz --connections "$c" --count "$count" --seconds "$seconds" \
+    --warmup 2000 --label "closed /healthz" || status=1
+done
+for c in $connections; do
+  run=$((run + 1))
+  load closed --path /v1/verifications --connections "$c" --count "$count" --seconds "$seconds" \
+    --warmup 2000 --run "$run" --label "closed create" || status=1
+done
+if [[ ${PERF:-0} == 1 ]]; then
+  c=${connections%% *}
+  run=$((run + 1))
+  # The profile includes the 2,000-request warm-up (about a second of the run).
+  perf record --call-graph dwarf,32768 -F 499 -p "$otpd_pid" -o "$tmp/perf.data" \
+    2>"$tmp/perf.err" &
+  perf_pid=$!
+  load closed --path /v1/verifications --connections "$c" --count "$count" --seconds "$seconds" \
+    --warmup 2000 --run "$run" --label "closed create (under perf)" || status=1
+  kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=
+  perf script -i "$tmp/perf.data" -F tid,ip,sym --no-inline >"$tmp/perf.txt" 2>/dev/null || true
+  per_req=$(tail -n1 "$tmp/results.txt" | awk -F'|' '{gsub(/ /, "", $13); print $13}')
+  echo; echo "otpd CPU by thread and component (perf, the run above):"
+  python3 "$root/bench/perf_components.py" "$tmp/perf.txt" --main-tid "$otpd_pid" \
+    --per-request-us "${per_req:-0}" | tee "$tmp/profile.txt"
+  echo
+fi
+run=$((run + 1))
+load direct --rate "$rate" --seconds "$open_seconds" --run "$run" --smsc-account bench \
+  --label "open direct SMPP (baseline)" || status=1
+load open --path /healthz --rate "$rate" --seconds "$open_seconds" --label "open /healthz" ||
+  status=1
+run=$((run + 1))
+load open --path /v1/verifications --rate "$rate" --seconds "$open_seconds" --run "$run" \
+  --label "open create" || status=1
+if [[ $capture == 1 ]]; then
+  # The same again, timed by the kernel on the loopback interface: what otpd itself adds,
+  # without the load generator's and the stand-in's own delays.
+  tcpdump -i lo -s 0 --time-stamp-precision nano -w "$tmp/wire.pcap" \
+    "tcp port $port or tcp port $smsc_port" 2>"$tmp/tcpdump.err" &
+  tcpdump_pid=$!
+  for _ in $(seq 50); do grep -q listening "$tmp/tcpdump.err" && break; sleep 0.1; done
+  run=$((run + 1))
+  load open --path /v1/verifications --rate "$rate" --seconds "$open_seconds" --run "$run" \
+    --label "open create (under tcpdump)" || status=1
+  sleep 0.5
+  kill -INT "$tcpdump_pid"; wait "$tcpdump_pid" || true; tcpdump_pid=
+  python3 "$root/bench/wire_latency.py" "$tmp/wire.pcap" --http-port "$port" \
+    --smpp-port "$smsc_port" | tee "$tmp/wire.txt" || status=1
+fi
+
+echo
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| run | conns | requests | s | 2xx/s | non-2xx | submit_sm/s at SMSC | HTTP p50 ms | HTTP p99 ms | send->submit_sm p50 ms | p99 ms | otpd CPU µs/req | SMSC CPU µs/req | load gen CPU µs/req |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+grep '^| ' "$tmp/results.txt"
+[[ -f $tmp/wire.txt ]] && { echo; cat "$tmp/wire.txt"; }
+if grep -q . "$tmp/otpd.err"; then
+  echo
+  echo "otpd log (notices and above, first lines):"
+  head -n 20 "$tmp/otpd.err"
+fi
+exit $status
