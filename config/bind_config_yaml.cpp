@@ -239,17 +239,10 @@ std::optional<field_map> read_bind(yaml_reader& r, const YAML::Node& node, const
 
 bind_config_result load_bind_config_file(const std::filesystem::path& path,
                                          const load_options& opts) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    bind_config_result r;
-    r.errors.push_back({path.string(), 0, 0, std::string("cannot read: ") + std::strerror(errno)});
-    return r;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  load_options o = opts;
-  if (!o.base_directory) o.base_directory = path.parent_path();
-  return load_bind_config(ss.str(), path.string(), o);
+  return detail::load_file<bind_config_result>(
+      path, opts, [](std::string_view text, std::string_view name, const load_options& o) {
+        return load_bind_config(text, name, o);
+      });
 }
 
 bind_config_result load_bind_config(std::string_view yaml, std::string_view source_name,

@@ -1088,17 +1088,10 @@ void config_loader::check_across() {
 }  // namespace
 
 load_result load_config_file(const std::filesystem::path& path, const load_options& opts) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    load_result r;
-    r.errors.push_back({path.string(), 0, 0, std::string("cannot read: ") + std::strerror(errno)});
-    return r;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  load_options o = opts;
-  if (!o.base_directory) o.base_directory = path.parent_path();
-  return load_config(ss.str(), path.string(), o);
+  return detail::load_file<load_result>(
+      path, opts, [](std::string_view text, std::string_view name, const load_options& o) {
+        return load_config(text, name, o);
+      });
 }
 
 load_result load_config(std::string_view yaml, std::string_view source_name,

@@ -6,12 +6,16 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -130,5 +134,22 @@ class yaml_reader {
 std::string shown(const scalar_text& s);
 // What a node is, for "got ..." in messages; a scalar is quoted as written unless `secret`.
 std::string describe_node(const YAML::Node& n, bool secret = false);
+
+// Reads `path` and hands its text to `load(text, name, opts)` with the file's directory as the
+// base for relative ${file:} references; an unreadable file is one error with line 0.
+template <class Result, class Load>
+Result load_file(const std::filesystem::path& path, const load_options& opts, Load load) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    Result r;
+    r.errors.push_back({path.string(), 0, 0, std::string("cannot read: ") + std::strerror(errno)});
+    return r;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  load_options o = opts;
+  if (!o.base_directory) o.base_directory = path.parent_path();
+  return load(ss.str(), path.string(), o);
+}
 
 }  // namespace otpd::config::detail
