@@ -1,6 +1,7 @@
 #include "daemon/service/verification_service.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -381,10 +382,8 @@ asio::awaitable<check_outcome> verification_service::check(std::string id, std::
     return {};
   });
   if (ec == store_errc::conflict) {
-    // The refusal stands; read the row as it is for the answer.
-    auto [gec, row] = co_await store_.get(id);
-    out.ec = gec;
-    out.v = std::move(row);
+    // The rule refused without writing: answer with the row as it is.
+    std::tie(out.ec, out.v) = co_await store_.get(id);
     co_return out;
   }
   out.ec = ec;
@@ -424,9 +423,8 @@ asio::awaitable<resend_outcome> verification_service::resend(std::string id,
   });
   std::string().swap(fresh);
   if (ec == store_errc::conflict) {
-    auto [gec, row] = co_await store_.get(id);
-    out.ec = gec;
-    out.v = std::move(row);
+    // The rule refused without writing: answer with the row as it is.
+    std::tie(out.ec, out.v) = co_await store_.get(id);
     co_return out;
   }
   out.ec = ec;
@@ -451,9 +449,8 @@ asio::awaitable<cancel_outcome> verification_service::cancel(std::string id) {
                : error_code{};
   });
   if (ec == store_errc::conflict) {
-    auto [gec, row] = co_await store_.get(id);
-    out.ec = gec;
-    out.v = std::move(row);
+    // The rule refused without writing: answer with the row as it is.
+    std::tie(out.ec, out.v) = co_await store_.get(id);
     co_return out;
   }
   out.ec = ec;
