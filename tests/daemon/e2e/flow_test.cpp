@@ -35,7 +35,8 @@ TEST(e2e_flow, create_sms_receipt_then_checks) {
   ASSERT_EQ(vp.size(), 16u) << vp;
   EXPECT_EQ(vp.back(), 'R') << vp;
   const int vp_seconds = std::atoi(vp.substr(6, 2).c_str()) * 3600 +
-                         std::atoi(vp.substr(8, 2).c_str()) * 60 + std::atoi(vp.substr(10, 2).c_str());
+                         std::atoi(vp.substr(8, 2).c_str()) * 60 +
+                         std::atoi(vp.substr(10, 2).c_str());
   EXPECT_EQ(vp.substr(0, 6), "000000") << vp;
   EXPECT_GE(vp_seconds, 290) << vp;
   EXPECT_LE(vp_seconds, 300) << vp;
@@ -43,11 +44,10 @@ TEST(e2e_flow, create_sms_receipt_then_checks) {
   ASSERT_EQ(code.size(), 6u) << sms_text(*submit);
 
   // The receipt (DELIVRD) comes back on the transceiver and moves the attempt to delivered.
-  ASSERT_TRUE(w.smsc.wait_for(event_with("deliver_sm_resp", {{"kind", "receipt"}, {"status", 0}}),
-                              15s));
-  json::object v = o.poll_verification(id, [](const json::object& b) {
-    return attempt_status_is(b, 0, "delivered");
-  });
+  ASSERT_TRUE(
+      w.smsc.wait_for(event_with("deliver_sm_resp", {{"kind", "receipt"}, {"status", 0}}), 15s));
+  json::object v = o.poll_verification(
+      id, [](const json::object& b) { return attempt_status_is(b, 0, "delivered"); });
   EXPECT_EQ(str(attempt(v, 0), "status"), "delivered") << json::serialize(v);
   EXPECT_EQ(str(attempt(v, 0), "dlr_stat"), "DELIVRD");
   EXPECT_EQ(str(attempt(v, 0), "carrier"), "vn");
@@ -194,8 +194,7 @@ TEST(e2e_flow, idempotency_key) {
   EXPECT_EQ(other.problem_slug(), "idempotency_key_reused");
 
   // Another key: a new verification.
-  const std::string id2 =
-      create(o, {{"to", "0912345678"}}, {{"Idempotency-Key", "order-7782"}});
+  const std::string id2 = create(o, {{"to", "0912345678"}}, {{"Idempotency-Key", "order-7782"}});
   EXPECT_NE(id2, id);
   ASSERT_TRUE(w.smsc.wait_for_event("submit", 15s, mark));
   w.smsc.sync();

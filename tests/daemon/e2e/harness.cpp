@@ -28,6 +28,21 @@
 
 namespace otpd::test::e2e {
 
+closed_port::closed_port() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    throw std::runtime_error("cannot bind a socket on 127.0.0.1");
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+}
+
+closed_port::~closed_port() { ::close(fd_); }
+
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
@@ -196,8 +211,8 @@ http_response parse_response(std::string_view raw) {
   const auto sp = status_line.find(' ');
   if (sp == std::string_view::npos) return r;
   r.status = std::atoi(std::string(status_line.substr(sp + 1, 3)).c_str());
-  std::string_view rest = first_eol == std::string_view::npos ? std::string_view{}
-                                                              : head.substr(first_eol + 2);
+  std::string_view rest =
+      first_eol == std::string_view::npos ? std::string_view{} : head.substr(first_eol + 2);
   while (!rest.empty()) {
     const auto eol = rest.find("\r\n");
     std::string_view line = rest.substr(0, eol);
@@ -205,7 +220,8 @@ http_response parse_response(std::string_view raw) {
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
     r.headers[lower(line.substr(0, colon))] = std::string(value);
   }
@@ -240,7 +256,8 @@ http_response http_call(std::uint16_t port, std::string_view method, std::string
   std::string req;
   req.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
   req.append("Host: 127.0.0.1:").append(std::to_string(port)).append("\r\n");
-  for (const auto& [name, value] : headers) req.append(name).append(": ").append(value).append("\r\n");
+  for (const auto& [name, value] : headers)
+    req.append(name).append(": ").append(value).append("\r\n");
   if (body || method == "POST") {
     req.append("Content-Length: ").append(std::to_string(body ? body->size() : 0)).append("\r\n");
   }
@@ -276,7 +293,8 @@ std::string config_yaml(const otpd_options& opts, const fs::path& state_dir) {
   y << "rate_limits:\n";
   for (const auto& [k, v] : limits) y << "  " << k << ": " << v << "\n";
 
-  y << "templates:\n  sms:\n    en: \"Your otpd code is {code}. It expires in {minutes} minutes.\"\n";
+  y << "templates:\n  sms:\n    en: \"Your otpd code is {code}. It expires in {minutes} "
+       "minutes.\"\n";
 
   y << "routing:\n";
   if (!opts.ported_numbers.empty()) {
@@ -342,10 +360,9 @@ otpd_process::otpd_process(const otpd_options& opts, const fs::path& state_dir,
     ended_ = true;
     changed_.notify_all();
   };
-  co.environment = {env_entry("OTPD_E2E_API_KEY", api_key),
-                    env_entry("OTPD_E2E_SMSC_PASSWORD", smsc_password),
-                    env_entry("OTPD_E2E_WEBHOOK_SECRET", webhook_secret),
-                    env_entry("OTPD_E2E_MAC_KEY", mac_key)};
+  co.environment = {
+      env_entry("OTPD_E2E_API_KEY", api_key), env_entry("OTPD_E2E_SMSC_PASSWORD", smsc_password),
+      env_entry("OTPD_E2E_WEBHOOK_SECRET", webhook_secret), env_entry("OTPD_E2E_MAC_KEY", mac_key)};
   child_ = std::make_unique<child_process>(
       std::vector<std::string>{OTPD_BINARY, "--config", config_file.string()},
       [this](std::string_view line) { on_line(line); }, co);
@@ -461,8 +478,8 @@ bool otpd_process::wait_ready(std::chrono::milliseconds timeout) {
 
 bool otpd_process::wait_bound(std::string_view carrier, std::string_view bind,
                               std::chrono::milliseconds timeout) {
-  const std::string needle = "otpd_smpp_bind_up{carrier=\"" + std::string(carrier) +
-                             "\",bind=\"" + std::string(bind) + "\"} 1";
+  const std::string needle = "otpd_smpp_bind_up{carrier=\"" + std::string(carrier) + "\",bind=\"" +
+                             std::string(bind) + "\"} 1";
   const auto deadline = steady::now() + timeout;
   while (steady::now() < deadline) {
     http_response r = http_call(port_, "GET", "/metrics");
@@ -479,9 +496,9 @@ bool otpd_process::wait_bound(std::string_view carrier, std::string_view bind,
   return false;
 }
 
-json::object otpd_process::poll_verification(
-    const std::string& id, const std::function<bool(const json::object&)>& pred,
-    std::chrono::milliseconds timeout) {
+json::object otpd_process::poll_verification(const std::string& id,
+                                             const std::function<bool(const json::object&)>& pred,
+                                             std::chrono::milliseconds timeout) {
   const auto deadline = steady::now() + timeout;
   json::object last;
   for (;;) {

@@ -36,6 +36,21 @@
 
 namespace otpd::test::e2e {
 
+// A TCP port on 127.0.0.1 where nothing listens: the socket is bound (so that the port is not
+// handed out again while the test runs) but never listens, so connections are refused.
+class closed_port {
+ public:
+  closed_port();
+  ~closed_port();
+  closed_port(const closed_port&) = delete;
+  closed_port& operator=(const closed_port&) = delete;
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
@@ -65,7 +80,7 @@ class temp_dir {
 // --- HTTP client -------------------------------------------------------------------------------
 
 struct http_response {
-  int status = 0;  // 0: no response (connection failed or closed early)
+  int status = 0;                              // 0: no response (connection failed or closed early)
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   boost::json::value json;  // the body parsed, when it is JSON (else null)
@@ -151,8 +166,7 @@ class otpd_process {
   std::string output() const;  // the same, joined, for failure messages
   // Waits for a line for which pred is true (lines from index `from` on).
   std::optional<std::string> wait_for_line(const std::function<bool(std::string_view)>& pred,
-                                           std::chrono::milliseconds timeout,
-                                           std::size_t from = 0);
+                                           std::chrono::milliseconds timeout, std::size_t from = 0);
 
   // Polls GET /readyz until 200; false at the deadline.
   bool wait_ready(std::chrono::milliseconds timeout = 20s);
@@ -224,9 +238,8 @@ class webhook_receiver {
 
   std::uint16_t port() const noexcept { return port_; }
   // The first request from index `from` on for which pred holds.
-  std::optional<received_request> wait_for(
-      const std::function<bool(const received_request&)>& pred,
-      std::chrono::milliseconds timeout, std::size_t from = 0);
+  std::optional<received_request> wait_for(const std::function<bool(const received_request&)>& pred,
+                                           std::chrono::milliseconds timeout, std::size_t from = 0);
   std::vector<received_request> requests() const;
 
  private:

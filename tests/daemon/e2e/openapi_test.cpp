@@ -60,27 +60,6 @@ spec load_spec() {
   return s;
 }
 
-// A TCP port on 127.0.0.1 where nothing listens (bound, never listening).
-class closed_port {
- public:
-  closed_port() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~closed_port() { ::close(fd_); }
-  std::uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
-
 class conformance {
  public:
   explicit conformance(const spec& s) : spec_(s) {}

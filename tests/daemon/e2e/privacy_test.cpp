@@ -16,7 +16,7 @@ namespace json = boost::json;
 
 TEST(e2e_privacy, logs_never_hold_a_code_or_a_number) {
   otpd_options opts;
-  opts.log_level = "debug";      // every line otpd can write
+  opts.log_level = "debug";           // every line otpd can write
   opts.policy["code_length"] = "10";  // long codes: no chance match with other digits
   single_world w(opts);
   otpd_process& o = *w.otpd;
@@ -28,7 +28,8 @@ TEST(e2e_privacy, logs_never_hold_a_code_or_a_number) {
   ASSERT_FALSE(id.empty());
   codes.push_back(next_code(w.smsc, 0, 10, "84912345678"));
   ASSERT_TRUE(w.smsc.wait_for(event_with("deliver_sm_resp", {{"kind", "receipt"}}), 15s));
-  o.poll_verification(id, [](const json::object& b) { return attempt_status_is(b, 0, "delivered"); });
+  o.poll_verification(id,
+                      [](const json::object& b) { return attempt_status_is(b, 0, "delivered"); });
   EXPECT_EQ(check(o, id, wrong_code(codes[0])).status, 422);
   w.smsc.sync();
   const std::size_t mark = w.smsc.size();

@@ -15,30 +15,6 @@ namespace {
 
 namespace json = boost::json;
 
-// A TCP port on 127.0.0.1 where nothing listens: the socket is bound (so that the port is not
-// handed out again while the test runs) but never listens, so connections are refused.
-class closed_port {
- public:
-  closed_port() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      throw std::runtime_error("cannot bind a socket on 127.0.0.1");
-    }
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~closed_port() { ::close(fd_); }
-  std::uint16_t port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
-
 TEST(e2e_routing, prefix_ported_number_failover_and_no_route) {
   temp_dir dir;
   smsc_process smsc_a(smsc_flags());
@@ -59,9 +35,9 @@ TEST(e2e_routing, prefix_ported_number_failover_and_no_route) {
   EXPECT_EQ(http_call(o.port(), "GET", "/readyz").status, 503);
 
   const auto sent_via = [&](const std::string& id) {
-    json::object v = o.poll_verification(
-        id, [](const json::object& b) { return attempt_status_is(b, 0, "submitted") ||
-                                               attempt_status_is(b, 0, "delivered"); });
+    json::object v = o.poll_verification(id, [](const json::object& b) {
+      return attempt_status_is(b, 0, "submitted") || attempt_status_is(b, 0, "delivered");
+    });
     return str(attempt(v, 0), "carrier");
   };
 
