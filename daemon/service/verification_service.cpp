@@ -255,19 +255,17 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
         .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
 
+  // The receipt keys go with the attempt's update, in one transaction.
+  std::vector<correlation> cs;
   if (!r.ec) {
-    std::vector<correlation> cs;
     for (std::size_t i = 0; i < r.keys.size(); ++i) {
       cs.push_back(correlation{r.carrier, r.keys[i], id, attempt_number, static_cast<int>(i)});
-    }
-    if (error_code ec = co_await store_.add_correlations(std::move(cs))) {
-      log_.error("store_correlation_failed", {{"verification", id}, {"error", ec.message()}});
     }
   }
   std::vector<std::string> ids;
   for (const auto& p : r.parts) ids.push_back(p.message_id);
   engine::delivery_effect effect;
-  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+  auto [ec, v] = co_await store_.modify(id, std::move(cs), [&](verification& row) -> error_code {
     const sys_time t = clock_.now();
     if (!r.ec) {
       effect = engine::on_submitted(row, attempt_number, t, r.carrier, r.bind, ids);

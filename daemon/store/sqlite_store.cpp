@@ -22,8 +22,23 @@ std::int64_t to_ms(sys_time t) noexcept {
 }
 sys_time from_ms(std::int64_t ms) noexcept { return sys_time{milliseconds{ms}}; }
 
-int busy_timeout_ms(const sqlite_options& options) noexcept {
-  return static_cast<int>(std::clamp<std::int64_t>(options.busy_timeout.count(), 0, INT32_MAX));
+// SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 ms...: a writer held up for a
+// fraction of a millisecond by the checkpointer would lose many. This one polls at 50 µs,
+// backing off to 1 ms, until the timeout.
+int on_busy(void* state, int count) noexcept {
+  auto& wait = *static_cast<sqlite_busy_wait*>(state);
+  const auto now = std::chrono::steady_clock::now();
+  if (count == 0) wait.since = now;
+  if (now - wait.since >= wait.timeout) return 0;  // SQLITE_BUSY to the caller
+  const auto pause = std::min<std::chrono::microseconds>(
+      std::chrono::microseconds(50 << std::min(count, 5)), std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(pause);
+  return 1;
+}
+
+void set_busy_handler(sqlite3* db, sqlite_busy_wait& wait, const sqlite_options& options) {
+  wait.timeout = std::max(options.busy_timeout, milliseconds(0));
+  sqlite3_busy_handler(db, on_busy, &wait);
 }
 
 // Migrations, in order; each runs once, in one transaction, and is never edited after a
@@ -373,8 +388,11 @@ class sqlite_store::transaction {
 // size after every commit (sqlite3_wal_hook); past the threshold this thread is woken.
 class sqlite_store::checkpointer {
  public:
-  checkpointer(sqlite_store& owner, sqlite3* db, int pages) noexcept
-      : owner_(owner), db_(db), pages_(pages), thread_([this] { loop(); }) {}
+  checkpointer(sqlite_store& owner, sqlite3* db, int pages, const sqlite_options& options)
+      : owner_(owner), db_(db), pages_(pages) {
+    set_busy_handler(db_, busy_, options);
+    thread_ = std::thread([this] { loop(); });
+  }
   ~checkpointer() {
     {
       std::lock_guard lock(mutex_);
@@ -415,11 +433,13 @@ class sqlite_store::checkpointer {
       const int pages = std::exchange(wanted_, 0);
       running_ = true;
       lock.unlock();
-      // PASSIVE copies what it can without waiting for anyone. Writes that keep coming can keep
-      // the log from ever being fully copied, so it would never restart and only grow: past four
-      // times the threshold, RESTART waits (busy timeout) for the write under way, copies all,
-      // and makes the next write start the log over.
-      const int mode = pages >= 4 * pages_ ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE;
+      // PASSIVE copies what it can without waiting for anyone, and the writer never waits for
+      // it; once it has copied everything, the next write starts the log over. Writes that never
+      // pause could keep that from ever happening, and the log would only grow: past
+      // restart_factor times the threshold, RESTART makes writers wait (a stall of one copy and
+      // fsync) while it copies all and resets the log.
+      const int mode =
+          pages >= restart_factor * pages_ ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE;
       int log_frames = 0;
       int copied = 0;
       int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, mode, &log_frames, &copied);
@@ -435,6 +455,7 @@ class sqlite_store::checkpointer {
     }
   }
 
+  static constexpr int restart_factor = 16;
   sqlite_store& owner_;
   sqlite3* db_;
   const int pages_;
@@ -444,7 +465,8 @@ class sqlite_store::checkpointer {
   int wanted_ = 0;               // log pages at the latest request; guarded by mutex_
   bool running_ = false;         // guarded by mutex_
   std::uint64_t completed_ = 0;  // guarded by mutex_
-  std::thread thread_;           // last: starts once the members above exist
+  sqlite_busy_wait busy_;        // this connection's busy handler state
+  std::thread thread_;           // started once the members above exist
 };
 
 // ---- opening ------------------------------------------------------------------------------
@@ -496,7 +518,7 @@ sqlite_store::~sqlite_store() {
 }
 
 error_code sqlite_store::configure(const sqlite_options& options) {
-  sqlite3_busy_timeout(db_, busy_timeout_ms(options));
+  set_busy_handler(db_, busy_, options);
   if (!options.read_only) {
     // WAL: readers never block the writer; with synchronous=NORMAL a commit is a write() to the
     // WAL without fsync, which survives kill -9 (the OS has the data) but perhaps not a power
@@ -555,7 +577,8 @@ error_code sqlite_store::start_checkpointer(const std::string& path,
     sqlite3_close_v2(db);
     return fail(message);
   }
-  sqlite3_busy_timeout(db, busy_timeout_ms(options));
+  sqlite3_busy_timeout(
+      db, static_cast<int>(std::clamp<std::int64_t>(options.busy_timeout.count(), 0, INT32_MAX)));
   // A connection learns that the database is in WAL mode when it first reads it; until then a
   // checkpoint on it does nothing (and says so with -1 frames).
   rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
@@ -566,8 +589,8 @@ error_code sqlite_store::start_checkpointer(const std::string& path,
   }
   // Replaces SQLite's automatic checkpoint (itself a WAL hook) on the store's connection.
   sqlite3_wal_autocheckpoint(db_, 0);
-  const auto pages = std::clamp<std::uint32_t>(options.checkpoint_pages, 1, INT32_MAX / 4);
-  checkpointer_ = std::make_unique<checkpointer>(*this, db, static_cast<int>(pages));
+  const auto pages = std::clamp<std::uint32_t>(options.checkpoint_pages, 1, INT32_MAX / 16);
+  checkpointer_ = std::make_unique<checkpointer>(*this, db, static_cast<int>(pages), options);
   sqlite3_wal_hook(
       db_,
       [](void* self, sqlite3*, const char*, int wal_pages) {
@@ -937,14 +960,16 @@ error_code sqlite_store::find_idempotent(std::string_view api_key, std::string_v
   return {};
 }
 
-error_code sqlite_store::modify(std::string_view id, const modify_fn& fn, verification& out) {
+error_code sqlite_store::modify(std::string_view id, std::span<const correlation> add,
+                                const modify_fn& fn, verification& out) {
   transaction tx(*this, transaction::kind::write);
   if (auto ec = tx.begin()) return ec;
   verification before;
   if (auto ec = load(id, before)) return ec;
   verification after = before;
   if (auto ec = fn(after)) return ec;  // the transaction rolls back: nothing was written
-  after.id = before.id;                // the key cannot change
+  if (auto ec = write_correlations(add)) return ec;
+  after.id = before.id;  // the key cannot change
   after.version = before.version + 1;
   if (auto ec = write_verification(after, false)) return ec;
   // Write only the attempts that changed: a receipt touches one of them.
@@ -969,6 +994,11 @@ error_code sqlite_store::add_correlations(std::span<const correlation> c) {
   if (c.empty()) return {};
   transaction tx(*this, transaction::kind::write);
   if (auto ec = tx.begin()) return ec;
+  if (auto ec = write_correlations(c)) return ec;
+  return tx.commit();
+}
+
+error_code sqlite_store::write_correlations(std::span<const correlation> c) {
   const std::int64_t now = to_ms(std::chrono::system_clock::now());
   sqlite3_stmt* st = nullptr;
   if (auto ec = prepare(sql::upsert_correlation, st)) return ec;
@@ -984,7 +1014,7 @@ error_code sqlite_store::add_correlations(std::span<const correlation> c) {
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) return store_errc::not_found;  // no such verification
     if (rc != SQLITE_DONE) return fail(rc, "write correlation");
   }
-  return tx.commit();
+  return {};
 }
 
 error_code sqlite_store::find_correlation(std::string_view carrier, std::string_view key,

@@ -38,12 +38,18 @@ struct sqlite_options {
   bool read_only = false;
   // WAL checkpoints copy the log back into the database and fsync both: the one slow step of a
   // WAL database. true: they run on a thread (and connection) of their own once the log holds
-  // checkpoint_pages pages, off the write path; if writes outpace them and the log reaches four
-  // times that, a checkpoint waits for the current write and resets the log (a short stall
-  // rather than an unbounded file). false: SQLite's automatic checkpoint, inside the commit
-  // that crosses checkpoint_pages.
+  // checkpoint_pages pages, off the write path, without ever making a write wait; only if
+  // writes never pause and the log reaches 16 times that does a checkpoint make writes wait
+  // while it resets the log (a stall rather than an unbounded file). false: SQLite's automatic
+  // checkpoint, inside the commit that crosses checkpoint_pages.
   bool background_checkpoint = true;
   std::uint32_t checkpoint_pages = 1000;
+};
+
+// A connection's busy handler state (sqlite_store.cpp).
+struct sqlite_busy_wait {
+  std::chrono::milliseconds timeout{};
+  std::chrono::steady_clock::time_point since{};
 };
 
 class sqlite_store final : public store {
@@ -62,7 +68,9 @@ class sqlite_store final : public store {
   error_code get(std::string_view id, verification& out) override;
   error_code find_idempotent(std::string_view api_key, std::string_view key,
                              verification& out) override;
-  error_code modify(std::string_view id, const modify_fn& fn, verification& out) override;
+  using store::modify;
+  error_code modify(std::string_view id, std::span<const correlation> add, const modify_fn& fn,
+                    verification& out) override;
   error_code add_correlations(std::span<const correlation> c) override;
   error_code find_correlation(std::string_view carrier, std::string_view key,
                               correlation& out) override;
@@ -107,11 +115,13 @@ class sqlite_store final : public store {
   error_code write_attempt(std::string_view id, const attempt& a);
   error_code delete_attempt(std::string_view id, int number);
   error_code exists(std::string_view id, bool& found);
+  error_code write_correlations(std::span<const correlation> c);
 
   sqlite3* db_;
   std::array<sqlite3_stmt*, 32> statements_{};  // prepared on first use, kept until close
   bool in_batch_ = false;
-  bool wal_ = false;                // a file in WAL mode that this connection may write
+  bool wal_ = false;  // a file in WAL mode that this connection may write
+  sqlite_busy_wait busy_;
   mutable std::mutex error_mutex_;  // last_error() may be read from another thread
   std::string last_error_;
   std::unique_ptr<checkpointer> checkpointer_;  // with background_checkpoint

@@ -73,7 +73,13 @@ class store {
   // returns an error nothing is written and that error is returned. `out` gets the row as
   // written (version bumped).
   using modify_fn = std::function<error_code(verification&)>;
-  virtual error_code modify(std::string_view id, const modify_fn& fn, verification& out) = 0;
+  error_code modify(std::string_view id, const modify_fn& fn, verification& out) {
+    return modify(id, {}, fn, out);
+  }
+  // The same, and in the same transaction writes the receipt correlations `add` (not written
+  // either when `fn` refuses): the SMSC's answer to a submit is one write, not two.
+  virtual error_code modify(std::string_view id, std::span<const correlation> add,
+                            const modify_fn& fn, verification& out) = 0;
 
   // Receipt correlation: keys written when the SMSC answers, found when a receipt comes.
   virtual error_code add_correlations(std::span<const correlation> c) = 0;

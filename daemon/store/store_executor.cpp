@@ -123,9 +123,14 @@ asio::awaitable<std::pair<error_code, verification>> store_executor::find_idempo
 
 asio::awaitable<std::pair<error_code, verification>> store_executor::modify(std::string id,
                                                                             store::modify_fn fn) {
-  return run([id = std::move(id), fn = std::move(fn)](store& s) {
+  return modify(std::move(id), {}, std::move(fn));
+}
+
+asio::awaitable<std::pair<error_code, verification>> store_executor::modify(
+    std::string id, std::vector<correlation> add, store::modify_fn fn) {
+  return run([id = std::move(id), add = std::move(add), fn = std::move(fn)](store& s) {
     std::pair<error_code, verification> r;
-    r.first = s.modify(id, fn, r.second);
+    r.first = s.modify(id, add, fn, r.second);
     return r;
   });
 }

@@ -301,6 +301,31 @@ TEST_F(sqlite_store_test, CorrelationsForAnUnknownVerificationWriteNothing) {
   EXPECT_EQ(store_->find_correlation("viettel", "k1", found), store_errc::not_found);
 }
 
+TEST_F(sqlite_store_test, ModifyWritesCorrelationsWithTheRowOrNeither) {
+  ASSERT_FALSE(store_->insert(make_verification("v1")));
+  const std::vector<correlation> c{{"viettel", "k1", "v1", 1, 0}};
+  verification out;
+  // The change is refused: the correlations are not written either.
+  EXPECT_EQ(store_->modify(
+                "v1", c, [](verification&) { return error_code(store_errc::conflict); }, out),
+            store_errc::conflict);
+  correlation found;
+  EXPECT_EQ(store_->find_correlation("viettel", "k1", found), store_errc::not_found);
+
+  ASSERT_FALSE(store_->modify(
+      "v1", c,
+      [](verification& v) {
+        v.checks = 2;
+        return error_code{};
+      },
+      out));
+  ASSERT_FALSE(store_->find_correlation("viettel", "k1", found));
+  EXPECT_EQ(found.verification_id, "v1");
+  verification read;
+  ASSERT_FALSE(store_->get("v1", read));
+  EXPECT_EQ(read.checks, 2);
+}
+
 TEST_F(sqlite_store_test, RateLimitAllowsUpToMaxInTheWindowThenRefusesWithRetryAfter) {
   const std::vector<limit_check> checks{{"num:+84912345678", 3, 600s}};
   EXPECT_TRUE(check(checks, t0_ms).allowed);

@@ -67,7 +67,10 @@ class fake_store final : public store {
   error_code find_idempotent(std::string_view, std::string_view, verification&) override {
     return {};
   }
-  error_code modify(std::string_view, const modify_fn&, verification&) override { return {}; }
+  error_code modify(std::string_view, std::span<const correlation>, const modify_fn&,
+                    verification&) override {
+    return {};
+  }
   error_code add_correlations(std::span<const correlation>) override { return {}; }
   error_code find_correlation(std::string_view, std::string_view, correlation&) override {
     return {};
