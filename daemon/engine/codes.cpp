@@ -145,9 +145,12 @@ std::string generate_code(int digits) {
   throw std::runtime_error("CSPRNG failure (no acceptable draw)");
 }
 
-std::string new_verification_id() {
+std::string new_verification_id(std::chrono::system_clock::time_point now) {
   unsigned char raw[16];
-  random_bytes(raw, sizeof raw);
+  const auto ms = static_cast<std::uint64_t>(
+      std::chrono::floor<std::chrono::milliseconds>(now.time_since_epoch()).count());
+  for (int i = 0; i < 6; ++i) raw[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+  random_bytes(raw + 6, sizeof raw - 6);
   return detail::base32_lower(raw, sizeof raw);
 }
 

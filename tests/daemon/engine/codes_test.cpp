@@ -142,6 +142,20 @@ TEST(VerificationId, TwentySixUrlSafeCharactersAndUnique) {
   EXPECT_EQ(seen.size(), 2000u);
 }
 
+TEST(VerificationId, StartsWithTheTimeInMillisecondsThenRandomBits) {
+  using namespace std::chrono;
+  const system_clock::time_point t{milliseconds{0x0123456789ab}};
+  const std::string a = new_verification_id(t);
+  const std::string b = new_verification_id(t);
+  // 48 bits of time = the first 9 characters and 3 bits of the 10th.
+  const unsigned char time_bytes[] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab};
+  const std::string prefix = detail::base32_lower(time_bytes, sizeof time_bytes).substr(0, 9);
+  EXPECT_EQ(a.substr(0, 9), prefix);
+  EXPECT_EQ(b.substr(0, 9), prefix);
+  EXPECT_NE(a, b);  // 80 random bits
+  EXPECT_NE(new_verification_id(t + milliseconds(1)).substr(0, 10), a.substr(0, 10));
+}
+
 // --- MAC -------------------------------------------------------------------------------------
 
 TEST(CodeProtector, MacIsHmacSha256OverIdNulCode) {
