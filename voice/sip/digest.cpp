@@ -1,0 +1,217 @@
+#include "voice/sip/digest.hpp"
+
+#include <cstdio>
+
+#include <openssl/evp.h>
+
+#include "voice/sip/detail/syntax.hpp"
+#include "voice/sip/status.hpp"
+
+namespace otpd::sip {
+namespace {
+
+using boost::system::error_code;
+
+bool is_sha256(digest_algorithm a) noexcept {
+  return a == digest_algorithm::sha256 || a == digest_algorithm::sha256_sess;
+}
+
+bool is_sess(digest_algorithm a) noexcept {
+  return a == digest_algorithm::md5_sess || a == digest_algorithm::sha256_sess;
+}
+
+// Lower-case hex of MD5 or SHA-256 of `data` (RFC 7616 §3.4: H(data)).
+std::string hash_hex(digest_algorithm a, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  const EVP_MD* type = is_sha256(a) ? EVP_sha256() : EVP_md5();
+  if (EVP_Digest(data.data(), data.size(), md, &len, type, nullptr) != 1) return {};
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string r;
+  r.reserve(2 * len);
+  for (unsigned int i = 0; i < len; ++i) {
+    r.push_back(digits[md[i] >> 4]);
+    r.push_back(digits[md[i] & 0xF]);
+  }
+  return r;
+}
+
+std::string join(std::initializer_list<std::string_view> parts) {
+  std::string r;
+  bool first = true;
+  for (const std::string_view p : parts) {
+    if (!first) r += ':';
+    first = false;
+    r += p;
+  }
+  return r;
+}
+
+bool parse_algorithm(std::string_view v, digest_algorithm& a) noexcept {
+  using detail::iequals;
+  if (iequals(v, "MD5")) {
+    a = digest_algorithm::md5;
+  } else if (iequals(v, "MD5-sess")) {
+    a = digest_algorithm::md5_sess;
+  } else if (iequals(v, "SHA-256")) {
+    a = digest_algorithm::sha256;
+  } else if (iequals(v, "SHA-256-sess")) {
+    a = digest_algorithm::sha256_sess;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* to_string(digest_algorithm a) noexcept {
+  switch (a) {
+    case digest_algorithm::md5:
+      return "MD5";
+    case digest_algorithm::md5_sess:
+      return "MD5-sess";
+    case digest_algorithm::sha256:
+      return "SHA-256";
+    case digest_algorithm::sha256_sess:
+      return "SHA-256-sess";
+  }
+  return "MD5";
+}
+
+error_code parse_challenge(std::string_view value, digest_challenge& out) {
+  using namespace detail;
+  const error_code bad = errc::malformed_challenge;
+  std::string_view s = trim(value);
+  std::size_t n = 0;
+  while (n < s.size() && is_token_char(s[n])) ++n;
+  if (n == 0) return bad;
+  if (!iequals(s.substr(0, n), "Digest")) return errc::unsupported_scheme;
+  s = s.substr(n);
+  if (s.empty() || !is_ws(s.front())) return bad;
+  s = trim_left(s);
+
+  digest_challenge c;
+  bool seen_realm = false, seen_nonce = false, seen_qop = false, seen_stale = false,
+       seen_domain = false;
+  std::string algorithm;
+  // RFC 7616 §3.3: auth-param = token BWS "=" BWS ( token / quoted-string ), comma separated.
+  while (!s.empty()) {
+    std::size_t k = 0;
+    while (k < s.size() && is_token_char(s[k])) ++k;
+    if (k == 0) return bad;
+    const std::string_view name = s.substr(0, k);
+    s = trim_left(s.substr(k));
+    if (s.empty() || s.front() != '=') return bad;
+    s = trim_left(s.substr(1));
+    std::string v;
+    if (!s.empty() && s.front() == '"') {
+      const std::size_t q = quoted_length(s);
+      if (q == std::string_view::npos) return bad;
+      v = unquote(s.substr(0, q));
+      s = s.substr(q);
+    } else {
+      std::size_t e = 0;
+      while (e < s.size() && is_token_char(s[e])) ++e;
+      // Some servers send an unquoted nonce or opaque with '/' or '=' (base64): be lenient.
+      while (e < s.size() && s[e] != ',' && !is_ws(s[e]) && s[e] != '"') ++e;
+      if (e == 0) return bad;
+      v.assign(s.substr(0, e));
+      s = s.substr(e);
+    }
+    s = trim_left(s);
+    if (!s.empty()) {
+      if (s.front() != ',') return bad;
+      s = trim_left(s.substr(1));
+      if (s.empty()) return bad;  // a trailing comma
+    }
+    auto once = [&](bool& seen) {
+      const bool dup = seen;
+      seen = true;
+      return !dup;
+    };
+    if (iequals(name, "realm")) {
+      if (!once(seen_realm)) return bad;
+      c.realm = std::move(v);
+    } else if (iequals(name, "nonce")) {
+      if (!once(seen_nonce)) return bad;
+      c.nonce = std::move(v);
+    } else if (iequals(name, "opaque")) {
+      if (!once(c.has_opaque)) return bad;
+      c.opaque = std::move(v);
+    } else if (iequals(name, "algorithm")) {
+      if (!once(c.has_algorithm)) return bad;
+      algorithm = std::move(v);
+    } else if (iequals(name, "qop")) {
+      if (!once(seen_qop)) return bad;
+      // qop-options: a quoted, comma-separated list of tokens.
+      std::string_view list(v);
+      while (!list.empty()) {
+        const std::size_t comma = list.find(',');
+        const std::string_view item = trim(list.substr(0, comma));
+        if (!item.empty()) c.qop.push_back(to_lower(item));
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+      }
+    } else if (iequals(name, "stale")) {
+      if (!once(seen_stale)) return bad;
+      c.stale = iequals(v, "true");
+    } else if (iequals(name, "domain")) {
+      if (!once(seen_domain)) return bad;
+      c.domain = std::move(v);
+    }
+    // Unknown auth-params (charset, userhash, ...) are ignored (RFC 7616 §3.3).
+  }
+  if (!seen_realm || !seen_nonce || c.nonce.empty()) return bad;
+  if (c.has_algorithm && !parse_algorithm(algorithm, c.algorithm)) {
+    return errc::unsupported_algorithm;
+  }
+  out = std::move(c);
+  return {};
+}
+
+std::string digest_response(digest_algorithm a, std::string_view username, std::string_view realm,
+                            std::string_view password, std::string_view method,
+                            std::string_view uri, std::string_view nonce, std::string_view nc,
+                            std::string_view cnonce, std::string_view qop) {
+  // RFC 7616 §3.4.2: A1 = username:realm:password, and for -sess H(A1):nonce:cnonce.
+  std::string ha1 = hash_hex(a, join({username, realm, password}));
+  if (is_sess(a)) ha1 = hash_hex(a, join({ha1, nonce, cnonce}));
+  // RFC 7616 §3.4.3: A2 = method:uri for qop=auth or no qop.
+  const std::string ha2 = hash_hex(a, join({method, uri}));
+  if (qop.empty()) return hash_hex(a, join({ha1, nonce, ha2}));  // RFC 2069 / 2617 §3.2.2.1
+  return hash_hex(a, join({ha1, nonce, nc, cnonce, qop, ha2}));
+}
+
+error_code make_authorization(const digest_challenge& challenge,
+                              const digest_credentials& credentials, const digest_request& request,
+                              std::string& out) {
+  using detail::quote;
+  bool use_qop = false;
+  if (!challenge.qop.empty()) {
+    for (const std::string& q : challenge.qop) use_qop = use_qop || q == "auth";
+    if (!use_qop) return errc::unsupported_qop;  // auth-int only: not implemented
+  }
+  if ((use_qop || is_sess(challenge.algorithm)) && request.cnonce.empty()) {
+    return errc::malformed_challenge;  // a cnonce is needed and none was given
+  }
+  char nc[9];
+  std::snprintf(nc, sizeof nc, "%08x", static_cast<unsigned>(request.nc));
+  const std::string response =
+      digest_response(challenge.algorithm, credentials.username, challenge.realm,
+                      credentials.password, request.method, request.digest_uri, challenge.nonce, nc,
+                      request.cnonce, use_qop ? "auth" : "");
+  if (response.empty()) return errc::unsupported_algorithm;  // the crypto library refused
+  // RFC 7616 §3.4: username, realm, nonce, uri, response, cnonce and opaque are quoted;
+  // algorithm, qop and nc are not.
+  std::string r = "Digest username=" + quote(credentials.username) +
+                  ", realm=" + quote(challenge.realm) + ", nonce=" + quote(challenge.nonce) +
+                  ", uri=" + quote(request.digest_uri) + ", response=\"" + response + "\"";
+  if (challenge.has_algorithm) r += ", algorithm=" + std::string(to_string(challenge.algorithm));
+  if (use_qop || is_sess(challenge.algorithm)) r += ", cnonce=" + quote(request.cnonce);
+  if (challenge.has_opaque) r += ", opaque=" + quote(challenge.opaque);
+  if (use_qop) r += ", qop=auth, nc=" + std::string(nc);
+  out = std::move(r);
+  return {};
+}
+
+}  // namespace otpd::sip
