@@ -11,6 +11,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libssl-dev libyaml-cpp-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format ca-certificates
+  libespeak-ng-dev espeak-ng-data
+  baresip-core kamailio sox sip-tester
 )
 # A node already on PATH (e.g. a newer one from another source) must not be replaced by
 # Debian's nodejs.

@@ -1,0 +1,1 @@
+// caller: written with the SIP call layer.

@@ -1,0 +1,96 @@
+// Places outgoing calls on one SIP trunk (DESIGN.md §6): INVITE with an SDP offer over UDP or TCP
+// to the trunk's next hop, digest authentication on 401/407, CANCEL when the ring timeout
+// passes, ACK for the 2xx along the route set, the prompt played over RTP once answered, BYE
+// when it ends (or a BYE from the callee answered). The SIP logic is sip::uac_call_fsm (pure);
+// this is the Asio layer that carries out its actions.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+namespace otpd::voice {
+
+struct trunk_config {
+  std::string name;
+  // The next hop: "sip:host:port" (a proxy, an SBC or the callee's host); ";transport=tcp" or
+  // `transport` picks TCP.
+  std::string uri;
+  std::string transport = "udp";  // udp | tcp
+  // The Request-URI's host (the carrier's domain); empty: the next hop's host.
+  std::string domain;
+  std::string username;  // digest credentials; empty: none
+  std::string password;
+  std::string caller_id;       // From user part (a number or a name)
+  std::string local_address = "127.0.0.1";  // where SIP and RTP sockets bind
+  std::chrono::milliseconds ring_timeout{30000};
+  std::chrono::milliseconds max_call{180000};  // a hard bound on one call, answered or not
+  std::chrono::milliseconds t1{500};           // RFC 3261 T1
+};
+
+enum class call_state {
+  trying,     // INVITE sent
+  ringing,    // 18x received
+  answered,   // 2xx: the prompt is playing
+  completed,  // the prompt played to its end (or the callee hung up after answering)
+  busy,       // 486, 600
+  no_answer,  // 408, 480, 487, the ring timeout
+  rejected,   // 603
+  failed,     // anything else: no route, auth failure, timeout, transport error, bad SDP
+};
+const char* to_string(call_state s) noexcept;
+bool is_final(call_state s) noexcept;
+
+struct call_event {
+  call_state state = call_state::trying;
+  int sip_code = 0;  // the response that caused it, 0 if none
+  std::string sip_reason;
+};
+
+struct call_request {
+  // The callee: the Request-URI user part, e.g. "+84912345678" or "84912345678".
+  std::string to;
+  std::shared_ptr<const std::vector<std::int16_t>> audio;  // the prompt, 8 kHz
+  // Progress (trying, ringing, answered) on the caller's executor, before the call ends.
+  std::function<void(const call_event&)> on_event;
+  // A key that replays the prompt once more when pressed (RFC 4733); '\0': none.
+  char replay_key = '\0';
+  int max_replays = 2;
+};
+
+struct call_result {
+  call_event final;  // a final state
+  std::chrono::milliseconds setup{0};  // INVITE to 2xx (0 if not answered)
+  std::chrono::milliseconds talk{0};   // 2xx to the end
+  std::uint64_t packets_sent = 0;
+  std::uint64_t packets_late = 0;
+  std::string call_id;
+};
+
+class caller {
+ public:
+  caller(boost::asio::any_io_executor ex, trunk_config cfg);
+  ~caller();
+  caller(const caller&) = delete;
+  caller& operator=(const caller&) = delete;
+
+  // One call, start to end. Never throws for what the network does; cancelling the awaiting
+  // coroutine (or stop()) ends the call properly (CANCEL or BYE) within a bounded time.
+  boost::asio::awaitable<call_result> call(call_request req);
+  // Ends every call under way (CANCEL / BYE) and refuses new ones.
+  void stop();
+  std::size_t active_calls() const noexcept;
+  const trunk_config& config() const noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace otpd::voice
