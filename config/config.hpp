@@ -108,6 +108,36 @@ struct routing {
   std::optional<std::filesystem::path> ported_numbers_file;  // CSV lines "number,carrier"
 };
 
+// A SIP trunk for voice calls (DESIGN.md §6).
+struct voice_trunk {
+  std::string name;
+  std::string uri;                // the next hop: sip:host[:port][;transport=tcp]
+  std::string transport = "udp";  // udp | tcp
+  std::string domain;             // the Request-URI's host; empty: the next hop's host
+  std::string username;           // digest credentials; empty: none
+  std::string password;
+  std::string caller_id;                    // From user part
+  std::string local_address = "127.0.0.1";  // SIP and RTP sockets bind here
+  // How the callee is written in the Request-URI: "+e164" (+84912345678), "e164"
+  // (84912345678) or "national" (0912345678, with number_plan's national prefix).
+  std::string number_format = "+e164";
+  int max_calls = 100;           // calls in progress at once on this trunk
+  double calls_per_second = 10;  // new calls per second
+  int priority = 0;              // lower first; equal priorities share the load
+  milliseconds ring_timeout{30'000};
+  milliseconds max_call{180'000};
+};
+
+struct voice {
+  std::vector<voice_trunk> trunks;  // none: the voice channel answers 501
+  // Recorded clips (<folder>/<locale>/<clip>.wav) used instead of synthesised ones.
+  std::optional<std::filesystem::path> prompts_folder;
+  int words_per_minute = 130;  // espeak-ng's speed for synthesised clips
+  int repeats = 2;             // how many times the code is read
+  milliseconds digit_pause{600};
+  char replay_key = '*';  // RFC 4733 key that reads the code again; '\0': none
+};
+
 struct webhook {
   std::string url;  // http:// or https://; empty: none
   std::string secret;
@@ -152,6 +182,7 @@ struct config {
   number_plan numbers;
   templates text;
   routing routes;
+  voice calls;
   webhook webhooks;
   store state;
   secrets keys;

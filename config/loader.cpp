@@ -133,6 +133,8 @@ class config_loader {
   void load_routing(const field& f);
   void load_carrier(const field& item, const std::string& path);
   void load_sender(const field& f, const std::string& path, smpp::address& a);
+  void load_voice(const field& f);
+  void load_trunk(const field& item, const std::string& path);
   void load_webhooks(const field& f);
   void load_store(const field& f);
   void load_secrets(const field& f);
@@ -157,6 +159,7 @@ class config_loader {
   std::map<std::string, YAML::Mark, std::less<>> carrier_names_;
   std::map<std::string, std::pair<std::string, YAML::Mark>, std::less<>> prefixes_;
   std::map<std::string, YAML::Mark, std::less<>> bind_names_;
+  std::map<std::string, YAML::Mark, std::less<>> trunk_names_;
   std::optional<field> locale_field_;
   std::optional<field> new_code_field_;
   std::optional<field> templates_field_;
@@ -165,10 +168,10 @@ class config_loader {
 };
 
 void config_loader::load(const YAML::Node& root) {
-  auto top =
-      r_.fields(root, YAML::Mark(), "",
-                {"listeners", "http", "api_keys", "policy", "rate_limits", "number_plan",
-                 "templates", "routing", "webhooks", "store", "secrets", "logging", "testing"});
+  auto top = r_.fields(
+      root, YAML::Mark(), "",
+      {"listeners", "http", "api_keys", "policy", "rate_limits", "number_plan", "templates",
+       "routing", "voice", "webhooks", "store", "secrets", "logging", "testing"});
   if (!top) return;
   const field_map& t = *top;
   r_.require(t, root, "", "api_keys", "the keys backends present as 'Authorization: Bearer KEY'");
@@ -182,6 +185,7 @@ void config_loader::load(const YAML::Node& root) {
   if (const field* f = find(t, "number_plan")) load_number_plan(*f);
   if (const field* f = find(t, "templates")) load_templates(*f);
   if (const field* f = find(t, "routing")) load_routing(*f);
+  if (const field* f = find(t, "voice")) load_voice(*f);
   if (const field* f = find(t, "webhooks")) load_webhooks(*f);
   if (const field* f = find(t, "store")) load_store(*f);
   if (const field* f = find(t, "secrets")) load_secrets(*f);
@@ -885,6 +889,154 @@ void config_loader::load_sender(const field& f, const std::string& path, smpp::a
 }
 
 // ---- webhooks, store, secrets, logging, testing --------------------------------------------
+
+// ---- voice ---------------------------------------------------------------------------------
+
+void config_loader::load_voice(const field& f) {
+  auto m = r_.fields(
+      f.value, yaml_reader::mark_of(f), "voice",
+      {"trunks", "prompts_folder", "words_per_minute", "repeats", "digit_pause", "replay_key"});
+  if (!m) return;
+  voice& vc = c_.calls;
+  if (const field* v = find(*m, "trunks")) {
+    if (auto list = r_.items(*v, "voice.trunks",
+                             "a list of SIP trunks, each {name, uri, caller_id, ...}")) {
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        load_trunk((*list)[i], item_path("voice.trunks", i));
+      }
+    }
+  }
+  if (const field* v = find(*m, "prompts_folder")) {
+    if (auto s = r_.get_string(*v, "voice.prompts_folder", {.allow_empty = false})) {
+      std::filesystem::path p = r_.resolve(*s);
+      std::error_code ec;
+      if (!std::filesystem::is_directory(p, ec)) {
+        r_.error(yaml_reader::mark_of(*v),
+                 "voice.prompts_folder: " + p.string() + " is not a readable folder");
+      } else {
+        vc.prompts_folder = p;
+      }
+    }
+  }
+  if (const field* v = find(*m, "words_per_minute")) {
+    if (auto n = r_.get_integer(*v, "voice.words_per_minute", 80, 450))
+      vc.words_per_minute = static_cast<int>(*n);
+  }
+  if (const field* v = find(*m, "repeats")) {
+    if (auto n = r_.get_integer(*v, "voice.repeats", 1, 5)) vc.repeats = static_cast<int>(*n);
+  }
+  if (const field* v = find(*m, "digit_pause")) {
+    if (auto d = r_.get_duration(*v, "voice.digit_pause", 0ms, 5s))
+      vc.digit_pause = std::chrono::duration_cast<milliseconds>(*d);
+  }
+  if (const field* v = find(*m, "replay_key")) {
+    if (auto s = r_.get_string(*v, "voice.replay_key")) {
+      static constexpr std::string_view keys = "0123456789*#";
+      if (s->empty()) {
+        vc.replay_key = '\0';
+      } else if (s->size() == 1 && keys.find((*s)[0]) != std::string_view::npos) {
+        vc.replay_key = (*s)[0];
+      } else {
+        r_.error(yaml_reader::mark_of(*v),
+                 "voice.replay_key: expected one of 0-9, * or #, or \"\" for none");
+      }
+    }
+  }
+}
+
+void config_loader::load_trunk(const field& item, const std::string& path) {
+  auto m = r_.fields(
+      item.value, yaml_reader::mark_of(item), path,
+      {"name", "uri", "transport", "domain", "username", "password", "caller_id", "local_address",
+       "number_format", "max_calls", "calls_per_second", "priority", "ring_timeout", "max_call"},
+      true);
+  if (!m) return;
+  r_.require(*m, item.value, path, "name", "a name for logs and metrics");
+  r_.require(*m, item.value, path, "uri", "the next hop, e.g. sip:10.0.0.1:5060");
+  voice_trunk t;
+  const auto p = [&](std::string_view key) { return sub_path(path, key); };
+  if (const field* v = find(*m, "name")) {
+    if (auto s = r_.get_string(*v, p("name"), {.max_length = 64, .allow_empty = false})) {
+      if (!is_label(*s)) {
+        r_.error(yaml_reader::mark_of(*v),
+                 p("name") + ": expected letters, digits, '-' or '_' (it labels metrics)");
+      } else if (auto [pos, inserted] = trunk_names_.emplace(*s, v->value.Mark()); !inserted) {
+        r_.error(yaml_reader::mark_of(*v),
+                 p("name") + ": trunk '" + *s + "' is already defined at " + line_of(pos->second));
+      } else {
+        t.name = *s;
+      }
+    }
+  }
+  if (const field* v = find(*m, "uri")) {
+    if (auto s = r_.get_string(*v, p("uri"), {.max_length = 512, .allow_empty = false})) {
+      if (!s->starts_with("sip:") || s->size() == 4 || s->find('@') != std::string::npos) {
+        r_.error(yaml_reader::mark_of(*v),
+                 p("uri") + ": expected sip:host[:port][;transport=udp|tcp], without a user part");
+      } else {
+        t.uri = *s;
+        if (s->find(";transport=tcp") != std::string::npos) t.transport = "tcp";
+      }
+    }
+  }
+  if (const field* v = find(*m, "transport")) {
+    static constexpr std::string_view names[] = {"udp", "tcp"};
+    if (auto i = r_.get_choice(*v, p("transport"), {"udp", "tcp"}, "udp or tcp"))
+      t.transport = names[*i];
+  }
+  if (const field* v = find(*m, "domain")) {
+    if (auto s = r_.get_string(*v, p("domain"), {.max_length = 253})) t.domain = *s;
+  }
+  if (const field* v = find(*m, "username")) {
+    if (auto s = r_.get_string(*v, p("username"), {.max_length = 128})) t.username = *s;
+  }
+  if (const field* v = find(*m, "password")) {
+    if (auto s = r_.get_string(*v, p("password"), {.max_length = 256, .secret = true}))
+      t.password = *s;
+  }
+  if (!t.password.empty() && t.username.empty()) {
+    r_.error(item.value.Mark(), "missing required key '" + p("username") +
+                                    "' (a password is given: digest needs both)");
+  }
+  if (const field* v = find(*m, "caller_id")) {
+    if (auto s = r_.get_string(*v, p("caller_id"), {.max_length = 64})) t.caller_id = *s;
+  }
+  if (const field* v = find(*m, "local_address")) {
+    if (auto s = r_.get_string(*v, p("local_address"), {.allow_empty = false})) {
+      if (!is_ip_address(*s) || is_wildcard(*s)) {
+        r_.error(yaml_reader::mark_of(*v),
+                 p("local_address") +
+                     ": expected the IP address of one interface (it goes into SDP and Contact)");
+      } else {
+        t.local_address = *s;
+      }
+    }
+  }
+  if (const field* v = find(*m, "number_format")) {
+    static constexpr std::string_view names[] = {"+e164", "e164", "national"};
+    if (auto i = r_.get_choice(*v, p("number_format"), {"+e164", "e164", "national"},
+                               "+e164, e164 or national"))
+      t.number_format = names[*i];
+  }
+  if (const field* v = find(*m, "max_calls")) {
+    if (auto n = r_.get_integer(*v, p("max_calls"), 1, 10'000)) t.max_calls = static_cast<int>(*n);
+  }
+  if (const field* v = find(*m, "calls_per_second")) {
+    if (auto n = r_.get_number(*v, p("calls_per_second"), 0.01, 1000)) t.calls_per_second = *n;
+  }
+  if (const field* v = find(*m, "priority")) {
+    if (auto n = r_.get_integer(*v, p("priority"), 0, 100)) t.priority = static_cast<int>(*n);
+  }
+  if (const field* v = find(*m, "ring_timeout")) {
+    if (auto d = r_.get_duration(*v, p("ring_timeout"), 1s, 120s))
+      t.ring_timeout = std::chrono::duration_cast<milliseconds>(*d);
+  }
+  if (const field* v = find(*m, "max_call")) {
+    if (auto d = r_.get_duration(*v, p("max_call"), 10s, 600s))
+      t.max_call = std::chrono::duration_cast<milliseconds>(*d);
+  }
+  c_.calls.trunks.push_back(std::move(t));
+}
 
 void config_loader::load_webhooks(const field& f) {
   auto m = r_.fields(f.value, yaml_reader::mark_of(f), "webhooks",

@@ -1184,5 +1184,75 @@ TEST(config_files, sandbox_loads_with_the_run_script_variables) {
   EXPECT_THAT(bare.errors[2].message, HasSubstr("OTPD_SANDBOX_CODE_MAC_KEY"));
 }
 
+TEST(config_loader, voice_trunks_and_prompts) {
+  parts p;
+  p.sections = R"(voice:
+  repeats: 3
+  digit_pause: 400ms
+  replay_key: "#"
+  words_per_minute: 120
+  trunks:
+    - name: carrier-sip
+      uri: sip:127.0.0.1:5070;transport=tcp
+      username: otpd
+      password: ${env:OTPD_TEST_TRUNK_PASSWORD}
+      caller_id: "1900"
+      number_format: national
+      max_calls: 50
+      calls_per_second: 2.5
+      priority: 1
+      ring_timeout: 20s
+    - name: backup
+      uri: sip:127.0.0.2
+)";
+  ::setenv("OTPD_TEST_TRUNK_PASSWORD", "trunk-secret", 1);
+  const std::string y = p.yaml();
+  auto r = load(y);
+  ASSERT_TRUE(r.errors.empty()) << r.errors.front().message;
+  const auto& v = r.config->calls;
+  EXPECT_EQ(v.repeats, 3);
+  EXPECT_EQ(v.digit_pause, std::chrono::milliseconds(400));
+  EXPECT_EQ(v.replay_key, '#');
+  EXPECT_EQ(v.words_per_minute, 120);
+  ASSERT_EQ(v.trunks.size(), 2u);
+  const auto& t = v.trunks[0];
+  EXPECT_EQ(t.name, "carrier-sip");
+  EXPECT_EQ(t.transport, "tcp");  // from the URI
+  EXPECT_EQ(t.password, "trunk-secret");
+  EXPECT_EQ(t.caller_id, "1900");
+  EXPECT_EQ(t.number_format, "national");
+  EXPECT_EQ(t.max_calls, 50);
+  EXPECT_DOUBLE_EQ(t.calls_per_second, 2.5);
+  EXPECT_EQ(t.priority, 1);
+  EXPECT_EQ(t.ring_timeout, std::chrono::seconds(20));
+  EXPECT_EQ(v.trunks[1].transport, "udp");
+  EXPECT_EQ(v.trunks[1].ring_timeout, std::chrono::seconds(30));
+}
+
+TEST(config_loader, voice_errors_name_the_key_and_never_show_the_password) {
+  parts p;
+  p.sections = R"(voice:
+  replay_key: "**"
+  trunks:
+    - name: a
+      uri: sip:user@host
+      password: hunter22
+    - name: a
+      uri: sip:10.0.0.1
+      local_address: 0.0.0.0
+)";
+  const std::string y = p.yaml();
+  auto r = load(y);
+  std::string all;
+  for (const auto& e : r.errors) all += e.message + "\n";
+  EXPECT_THAT(all, HasSubstr("voice.replay_key: expected one of 0-9, * or #"));
+  EXPECT_THAT(all, HasSubstr("voice.trunks[0].uri: expected sip:host"));
+  EXPECT_THAT(all, HasSubstr("missing required key 'voice.trunks[0].username'"));
+  EXPECT_THAT(all, HasSubstr("voice.trunks[1].name: trunk 'a' is already defined at line"));
+  EXPECT_THAT(all, HasSubstr("voice.trunks[1].local_address: expected the IP address"));
+  EXPECT_THAT(all, Not(HasSubstr("hunter22")));
+  EXPECT_EQ(r.errors.size(), 5u) << all;
+}
+
 }  // namespace
 }  // namespace otpd::config
