@@ -177,8 +177,7 @@ asio::awaitable<void> rtp_stream_impl::send_loop(const play_params& p, media::rt
       error_code ec;
       if (!p.async_send) socket_.send_to(buffer, p.remote, 0, ec);
       if (p.async_send || ec == asio::error::would_block || ec == asio::error::try_again) {
-        std::tie(ec, std::ignore) =
-            co_await socket_.async_send_to(buffer, p.remote, use_nothrow);
+        std::tie(ec, std::ignore) = co_await socket_.async_send_to(buffer, p.remote, use_nothrow);
       }
       if (stopped_) {
         r.ec = asio::error::operation_aborted;

@@ -12,8 +12,8 @@
 #include <span>
 #include <vector>
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -22,8 +22,8 @@
 namespace otpd::voice {
 
 struct play_params {
-  boost::asio::ip::udp::endpoint remote;       // from the SDP answer
-  media::codec codec;                          // the answer's first common codec
+  boost::asio::ip::udp::endpoint remote;        // from the SDP answer
+  media::codec codec;                           // the answer's first common codec
   std::optional<std::uint8_t> telephone_event;  // the answer's telephone-event type, if any
   // 8 kHz linear samples. Shared so that a thousand calls reading the same prompt hold it once.
   std::shared_ptr<const std::vector<std::int16_t>> audio;
@@ -47,7 +47,7 @@ struct play_result {
   // otherwise the error of a send that failed (the play ends there).
   boost::system::error_code ec;
   std::uint64_t packets_sent = 0;
-  std::uint64_t packets_late = 0;  // sent more than a packet interval after their due time
+  std::uint64_t packets_late = 0;       // sent more than a packet interval after their due time
   std::uint64_t packets_received = 0;   // datagrams received from anyone during the play
   std::uint64_t datagrams_ignored = 0;  // of them: not RTP, or a malformed telephone-event
   std::chrono::nanoseconds max_lateness{0};
