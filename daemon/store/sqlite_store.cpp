@@ -121,6 +121,13 @@ CREATE TABLE rate_events (
 CREATE INDEX rate_events_key_at ON rate_events (key, at);
 CREATE INDEX rate_events_keep_until ON rate_events (keep_until);
 )sql"},
+    // Calls under way when the process died (ringing, answered) are found at start-up as queued
+    // attempts are.
+    {2, R"sql(
+DROP INDEX attempts_queued;
+CREATE INDEX attempts_unfinished ON attempts (verification_id)
+  WHERE status IN ('queued', 'ringing', 'answered');
+)sql"},
 };
 
 constexpr int latest_version = migrations[std::size(migrations) - 1].version;
@@ -238,7 +245,8 @@ const char* sqlite_store::statement_text(sql which) noexcept {
     case sql::select_queued:
       return "SELECT DISTINCT a.verification_id FROM attempts a "
              "JOIN verifications v ON v.id = a.verification_id "
-             "WHERE a.status = 'queued' AND v.status = 'pending' ORDER BY a.verification_id";
+             "WHERE a.status IN ('queued', 'ringing', 'answered') AND v.status = 'pending' "
+             "ORDER BY a.verification_id";
     case sql::schema_version_exists:
       return "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'";
     case sql::select_schema_version:

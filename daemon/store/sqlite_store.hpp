@@ -3,7 +3,7 @@
 // a thread of its own). Several processes may open the same file; every write runs in a
 // BEGIN IMMEDIATE transaction, so they serialise on SQLite's lock (up to busy_timeout).
 //
-// Schema (version 1; `schema_version` holds the applied migrations):
+// Schema (version 2; `schema_version` holds the applied migrations):
 //   verifications  one row per verification, times as integer milliseconds since the Unix
 //                  epoch, statuses as their API spelling, code_mac / code_sealed as BLOB;
 //                  unique (api_key, idempotency_key) where the key is not empty
@@ -54,7 +54,7 @@ struct sqlite_busy_wait {
 
 class sqlite_store final : public store {
  public:
-  static constexpr int schema_version = 1;
+  static constexpr int schema_version = 2;
 
   // Opens (creating it unless read_only) and migrates the database at `path`. On failure `why`
   // says what SQLite reported and the error is store_errc::io_error.

@@ -91,8 +91,8 @@ class store {
   virtual error_code check_and_count(std::span<const limit_check> checks, sys_time now,
                                      limit_result& out) = 0;
 
-  // Verifications still pending whose attempts are queued (accepted, never written): after a
-  // restart they are sent again.
+  // Verifications still pending with an unfinished attempt: queued (accepted, never written)
+  // or a call under way (ringing, answered). After a restart they are marked failed.
   virtual error_code list_queued(std::vector<verification>& out) = 0;
 
   // Marks pending verifications past expiry as expired; deletes finished ones older than

@@ -63,10 +63,12 @@ class sqlite_store_test : public ::testing::Test {
 
 TEST_F(sqlite_store_test, OpensInWalModeWithTheCurrentSchema) {
   EXPECT_EQ(query_text("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(query_text("SELECT max(version) FROM schema_version"), "1");
+  EXPECT_EQ(query_text("SELECT max(version) FROM schema_version"),
+            std::to_string(sqlite_store::schema_version));
   // Reopening does not migrate again.
   open();
-  EXPECT_EQ(query_text("SELECT count(*) FROM schema_version"), "1");
+  EXPECT_EQ(query_text("SELECT count(*) FROM schema_version"),
+            std::to_string(sqlite_store::schema_version));
 }
 
 TEST_F(sqlite_store_test, RefusesADatabaseFromANewerOtpd) {
@@ -408,10 +410,17 @@ TEST_F(sqlite_store_test, ListQueuedReturnsPendingVerificationsWithAQueuedAttemp
   finished.attempts[0].status = attempt_status::queued;
   ASSERT_FALSE(store_->insert(finished));
 
+  // A call under way when the process died.
+  auto ringing = make_verification("r");
+  ringing.attempts[0].via = channel::voice;
+  ringing.attempts[0].status = attempt_status::ringing;
+  ASSERT_FALSE(store_->insert(ringing));
+
   std::vector<verification> out;
   ASSERT_FALSE(store_->list_queued(out));
-  ASSERT_EQ(out.size(), 1U);
+  ASSERT_EQ(out.size(), 2U);
   EXPECT_EQ(out[0], queued);
+  EXPECT_EQ(out[1], ringing);
 }
 
 TEST_F(sqlite_store_test, PurgeExpiresPendingAndDeletesOldFinishedWithTheirRows) {
