@@ -1,1 +1,592 @@
-// caller: written with the SIP call layer.
+// The Asio layer of one outgoing call: it carries out what sip::uac_call_fsm asks (send, arm a
+// timer, report), plays the prompt over an rtp_stream once answered, and bounds everything by
+// max_call. One coroutine per call drives the state machine and owns its timers; three helpers
+// (SIP reader, SIP writer, player) run beside it and are joined before call() returns.
+#include "voice/call/caller.hpp"
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <list>
+#include <map>
+#include <optional>
+#include <random>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "voice/call/rtp_stream.hpp"
+#include "voice/media/sdp.hpp"
+#include "voice/sip/message.hpp"
+#include "voice/sip/status.hpp"
+#include "voice/sip/stream_framer.hpp"
+#include "voice/sip/uac_call_fsm.hpp"
+#include "voice/sip/uri.hpp"
+
+namespace otpd::voice {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+using boost::system::error_code;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::uint16_t default_sip_port = 5060;
+// How long the last messages (ACK, 200 to BYE) may take to leave before the sockets close.
+constexpr auto flush_timeout = std::chrono::seconds(2);
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return s;
+}
+
+call_state state_for(sip::call_end e) {
+  switch (e) {
+    case sip::call_end::completed:
+    case sip::call_end::remote_hangup:
+      return call_state::completed;
+    case sip::call_end::busy:
+      return call_state::busy;
+    case sip::call_end::no_answer:
+      return call_state::no_answer;
+    case sip::call_end::rejected:
+      return call_state::rejected;
+    case sip::call_end::failed:
+    case sip::call_end::cancelled:
+      return call_state::failed;
+  }
+  return call_state::failed;
+}
+
+std::string host_for_uri(const asio::ip::address& a) {
+  return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
+}
+
+std::string unbracket(std::string h) {
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') return h.substr(1, h.size() - 2);
+  return h;
+}
+
+}  // namespace
+
+const char* to_string(call_state s) noexcept {
+  switch (s) {
+    case call_state::trying:
+      return "trying";
+    case call_state::ringing:
+      return "ringing";
+    case call_state::answered:
+      return "answered";
+    case call_state::completed:
+      return "completed";
+    case call_state::busy:
+      return "busy";
+    case call_state::no_answer:
+      return "no_answer";
+    case call_state::rejected:
+      return "rejected";
+    case call_state::failed:
+      return "failed";
+  }
+  return "?";
+}
+
+bool is_final(call_state s) noexcept {
+  return s != call_state::trying && s != call_state::ringing && s != call_state::answered;
+}
+
+// One call in progress: everything the coroutines share. Lives in call()'s frame.
+struct call_ctx {
+  explicit call_ctx(asio::any_io_executor ex)
+      : wake(ex), writer_signal(ex), udp_sock(ex), tcp_sock(ex), resolver(ex) {}
+
+  std::optional<sip::uac_call_fsm> fsm;
+  bool tcp = false;
+  asio::steady_timer wake;           // the call's coroutine sleeps on it; cancel() pokes it
+  asio::steady_timer writer_signal;  // the writer sleeps on it
+  udp::socket udp_sock;
+  tcp::socket tcp_sock;
+  udp::resolver resolver;
+  udp::endpoint first_hop;
+  udp::endpoint last_source;  // of the last request received over UDP (replies go there)
+  std::map<std::string, udp::endpoint> resolved;  // "host:port" -> endpoint
+
+  struct queued {
+    sip::destination to;
+    std::optional<udp::endpoint> ep;
+    std::string bytes;
+  };
+  std::deque<queued> out;
+  bool closing = false;  // the writer ends once the queue is empty
+
+  std::array<std::optional<clock_type::time_point>, sip::call_timer_count> deadlines;
+  std::vector<sip::uac_event> events;  // to handle in the call's coroutine
+  int running = 0;                     // helper coroutines not yet finished
+  bool writer_done = false;
+
+  std::unique_ptr<rtp_stream> stream;
+  bool playing = false;
+  bool play_done = false;
+  bool replay_requested = false;
+  play_result played;
+
+  void poke() { wake.cancel(); }
+
+  void apply(const sip::uac_step& s) {
+    for (const sip::call_timer t : s.cancel) deadlines[static_cast<std::size_t>(t)].reset();
+    const auto now = clock_type::now();
+    for (const sip::outgoing& o : s.send) {
+      queued q{o.to, std::nullopt, o.bytes};
+      if (o.to.reply) {
+        q.ep = last_source;
+      } else {
+        auto it = resolved.find(key(o.to));
+        if (it != resolved.end()) q.ep = it->second;
+      }
+      out.push_back(std::move(q));
+    }
+    if (!s.send.empty()) writer_signal.cancel();
+    for (const sip::call_timer_arm& a : s.arm) {
+      deadlines[static_cast<std::size_t>(a.id)] = now + a.after;
+    }
+    for (const sip::uac_event& e : s.events) events.push_back(e);
+    poke();
+  }
+
+  static std::string key(const sip::destination& d) {
+    return d.host + ":" + std::to_string(d.port == 0 ? default_sip_port : d.port);
+  }
+
+  void on_message(const sip::message& m) {
+    if (!fsm || fsm->ended()) return;
+    apply(fsm->on_message(m));
+  }
+  void on_transport_error() {
+    if (!fsm || fsm->ended()) return;
+    apply(fsm->on_transport_error());
+  }
+  void close_sockets() {
+    error_code ignored;
+    udp_sock.close(ignored);
+    tcp_sock.close(ignored);
+    resolver.cancel();
+  }
+};
+
+struct caller::impl {
+  asio::any_io_executor ex;
+  trunk_config cfg;
+  bool stopped = false;
+  std::list<call_ctx*> calls;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  asio::awaitable<void> reader(call_ctx& c);
+  asio::awaitable<void> writer(call_ctx& c);
+  asio::awaitable<void> player(call_ctx& c, play_params p, const call_request& req);
+  asio::awaitable<call_result> run(call_request req);
+};
+
+asio::awaitable<void> caller::impl::reader(call_ctx& c) {
+  if (c.tcp) {
+    sip::stream_framer framer;
+    std::array<char, 8192> buf;
+    for (;;) {
+      auto [ec, n] = co_await c.tcp_sock.async_read_some(asio::buffer(buf), use_nothrow);
+      if (ec) {
+        c.on_transport_error();  // RFC 3261 §18.4: the connection is gone
+        co_return;
+      }
+      framer.put(std::string_view(buf.data(), n));
+      sip::message m;
+      error_code fec;
+      while (framer.next(m, fec)) c.on_message(m);
+      if (fec) {
+        c.on_transport_error();  // a stream cannot be resynchronised
+        co_return;
+      }
+    }
+  }
+  std::vector<char> buf(65536);
+  for (;;) {
+    udp::endpoint from;
+    auto [ec, n] = co_await c.udp_sock.async_receive_from(asio::buffer(buf), from, use_nothrow);
+    if (ec == asio::error::operation_aborted || !c.udp_sock.is_open()) co_return;
+    if (ec) continue;  // e.g. ICMP port unreachable reported on the socket: Timer A/E retry
+    sip::message m;
+    if (sip::parse(std::string_view(buf.data(), n), m)) continue;  // not SIP: ignore
+    if (m.is_request()) c.last_source = from;
+    c.on_message(m);
+  }
+}
+
+asio::awaitable<void> caller::impl::writer(call_ctx& c) {
+  for (;;) {
+    while (!c.out.empty()) {
+      call_ctx::queued q = std::move(c.out.front());
+      c.out.pop_front();
+      error_code ec;
+      if (c.tcp) {
+        auto [wec, n] = co_await asio::async_write(c.tcp_sock, asio::buffer(q.bytes), use_nothrow);
+        (void)n;
+        ec = wec;
+      } else {
+        if (!q.ep) {
+          const std::string k = call_ctx::key(q.to);
+          if (auto it = c.resolved.find(k); it != c.resolved.end()) {
+            q.ep = it->second;
+          } else {
+            const std::uint16_t port = q.to.port == 0 ? default_sip_port : q.to.port;
+            auto [rec, results] = co_await c.resolver.async_resolve(
+                udp::v4(), unbracket(q.to.host), std::to_string(port), use_nothrow);
+            if (rec || results.empty()) {
+              auto [rec6, results6] = co_await c.resolver.async_resolve(
+                  unbracket(q.to.host), std::to_string(port), use_nothrow);
+              rec = rec6;
+              results = results6;
+            }
+            if (!rec && !results.empty()) {
+              q.ep = results.begin()->endpoint();
+              c.resolved[k] = *q.ep;
+            } else {
+              ec = rec ? rec : asio::error::host_not_found;
+            }
+          }
+        }
+        if (q.ep) {
+          auto [sec, n] =
+              co_await c.udp_sock.async_send_to(asio::buffer(q.bytes), *q.ep, use_nothrow);
+          (void)n;
+          ec = sec;
+        }
+      }
+      if (ec) {
+        if (!c.udp_sock.is_open() && !c.tcp_sock.is_open()) co_return;
+        c.on_transport_error();
+      }
+    }
+    if (c.closing) co_return;
+    c.writer_signal.expires_at(clock_type::time_point::max());
+    co_await c.writer_signal.async_wait(use_nothrow);
+  }
+}
+
+asio::awaitable<void> caller::impl::player(call_ctx& c, play_params p, const call_request& req) {
+  int replays = 0;
+  for (;;) {
+    c.replay_requested = false;
+    play_result r = co_await c.stream->play(p);
+    c.played.packets_sent += r.packets_sent;
+    c.played.packets_late += r.packets_late;
+    c.played.packets_received += r.packets_received;
+    c.played.ec = r.ec;
+    if (r.ec || !c.replay_requested || replays >= req.max_replays) break;
+    if (!c.fsm || c.fsm->current() != sip::uac_call_fsm::state::confirmed) break;
+    ++replays;
+  }
+  co_return;
+}
+
+caller::caller(asio::any_io_executor ex, trunk_config cfg) : impl_(std::make_unique<impl>()) {
+  impl_->ex = std::move(ex);
+  impl_->cfg = std::move(cfg);
+}
+
+caller::~caller() = default;
+
+void caller::stop() {
+  impl_->stopped = true;
+  for (call_ctx* c : impl_->calls) c->poke();
+}
+
+std::size_t caller::active_calls() const noexcept { return impl_->calls.size(); }
+
+const trunk_config& caller::config() const noexcept { return impl_->cfg; }
+
+asio::awaitable<call_result> caller::call(call_request req) { return impl_->run(std::move(req)); }
+
+asio::awaitable<call_result> caller::impl::run(call_request req) {
+  // Cancellation of the awaiting coroutine ends the call properly rather than abandoning it:
+  // accept every kind, and keep awaiting after it.
+  co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+  co_await asio::this_coro::throw_if_cancelled(false);
+
+  call_result result;
+  result.final.state = call_state::failed;
+  auto fail = [&](std::string reason) {
+    result.final.state = call_state::failed;
+    result.final.sip_reason = std::move(reason);
+    return result;
+  };
+  if (stopped) co_return fail("shutting down");
+
+  // ---- the trunk: next hop, transport, addresses ----
+  sip::uri hop;
+  if (sip::parse_uri(cfg.uri, hop)) co_return fail("invalid trunk uri");
+  std::string transport = lower(hop.transport().empty() ? cfg.transport : hop.transport());
+  if (transport.empty()) transport = "udp";
+  if (transport != "udp" && transport != "tcp") co_return fail("unsupported transport");
+  error_code ec;
+  const asio::ip::address local = asio::ip::make_address(cfg.local_address, ec);
+  if (ec) co_return fail("invalid local address");
+
+  call_ctx c(ex);
+  c.tcp = transport == "tcp";
+  calls.push_back(&c);
+  struct unregister {
+    std::list<call_ctx*>& l;
+    call_ctx* p;
+    ~unregister() { l.remove(p); }
+  } unreg{calls, &c};
+
+  const clock_type::time_point started = clock_type::now();
+  const clock_type::time_point max_call_at = started + cfg.max_call;
+  // Past max_call the FSM has at most 64*T1 to finish (CANCEL / BYE); then we drop the call.
+  const clock_type::time_point hard_stop_at = max_call_at + 64 * cfg.t1 + flush_timeout;
+
+  const std::string hop_host = unbracket(hop.host);
+  const std::uint16_t hop_port = hop.port.value_or(default_sip_port);
+  {
+    auto [rec, results] = co_await c.resolver.async_resolve(
+        local.is_v6() ? udp::v6() : udp::v4(), hop_host, std::to_string(hop_port), use_nothrow);
+    if (rec || results.empty()) co_return fail("cannot resolve " + hop_host);
+    c.first_hop = results.begin()->endpoint();
+    c.resolved[hop.host + ":" + std::to_string(hop_port)] = c.first_hop;
+  }
+
+  std::uint16_t sip_port = 0;
+  if (c.tcp) {
+    c.tcp_sock.open(local.is_v6() ? tcp::v6() : tcp::v4(), ec);
+    if (!ec) c.tcp_sock.bind(tcp::endpoint(local, 0), ec);
+    if (ec) co_return fail("cannot bind SIP socket: " + ec.message());
+    // The connect is bounded like an INVITE without response (Timer B).
+    c.wake.expires_after(std::min<clock_type::duration>(64 * cfg.t1, cfg.max_call));
+    c.wake.async_wait([&c](error_code wec) {
+      if (!wec) {
+        error_code ignored;
+        c.tcp_sock.close(ignored);
+      }
+    });
+    auto [cec] = co_await c.tcp_sock.async_connect(
+        tcp::endpoint(c.first_hop.address(), c.first_hop.port()), use_nothrow);
+    c.wake.cancel();
+    if (cec || !c.tcp_sock.is_open()) {
+      co_return fail("cannot connect to " + hop_host + ": " +
+                     (cec ? cec.message() : std::string("timeout")));
+    }
+    c.tcp_sock.set_option(tcp::no_delay(true), ec);
+    sip_port = c.tcp_sock.local_endpoint(ec).port();
+  } else {
+    c.udp_sock.open(local.is_v6() ? udp::v6() : udp::v4(), ec);
+    if (!ec) c.udp_sock.bind(udp::endpoint(local, 0), ec);
+    if (ec) co_return fail("cannot bind SIP socket: " + ec.message());
+    sip_port = c.udp_sock.local_endpoint(ec).port();
+  }
+
+  if (auto oec = rtp_stream::open(ex, udp::endpoint(local, 0), c.stream)) {
+    co_return fail("cannot open RTP socket: " + oec.message());
+  }
+
+  // ---- the call's SIP and SDP parameters ----
+  media::offer_params offer;
+  offer.address = local.to_string();
+  offer.port = c.stream->local_port();
+  offer.session_id = rng() >> 1;
+  offer.session_version = offer.session_id;
+
+  const std::string local_host = host_for_uri(local);
+  const std::string domain = cfg.domain.empty()
+                                 ? hop.host + (hop.port ? ":" + std::to_string(*hop.port) : "")
+                                 : cfg.domain;
+  const std::string user = cfg.caller_id.empty() ? std::string("otpd") : cfg.caller_id;
+  sip::uac_call_params p;
+  p.request_uri = "sip:" + req.to + "@" + domain;
+  p.to_uri = p.request_uri;
+  p.from_uri = "sip:" + user + "@" + (cfg.domain.empty() ? local_host : cfg.domain);
+  p.contact_uri = "sip:" + user + "@" + local_host + ":" + std::to_string(sip_port) +
+                  (c.tcp ? ";transport=tcp" : "");
+  p.outbound_proxy = cfg.uri;
+  p.via_host = local_host;
+  p.via_port = sip_port;
+  p.transport = c.tcp ? "TCP" : "UDP";
+  p.credentials = {cfg.username, cfg.password};
+  p.sdp_offer = media::build_offer(offer);
+  p.random = [this] { return rng(); };
+  p.timers.t1 = cfg.t1;
+  p.ring_timeout = cfg.ring_timeout;
+  c.fsm.emplace(std::move(p));
+  result.call_id = c.fsm->call_id();
+
+  auto report = [&](call_state s, int code, std::string reason) {
+    if (!req.on_event) return;
+    call_event e;
+    e.state = s;
+    e.sip_code = code;
+    e.sip_reason = std::move(reason);
+    req.on_event(e);
+  };
+  auto helper_done = [&c](std::exception_ptr) {
+    // A helper coroutine only throws on a bug (or bad_alloc); the call ends either way.
+    --c.running;
+    c.poke();
+  };
+  c.running = 2;
+  asio::co_spawn(ex, reader(c), helper_done);
+  asio::co_spawn(ex, writer(c), helper_done);
+
+  c.apply(c.fsm->start());
+  report(call_state::trying, 0, {});
+
+  // ---- the call's loop: fire timers, handle events, until the state machine has ended ----
+  bool ringing_reported = false;
+  bool cancel_requested = false;
+  bool hangup_sent = false;
+  std::optional<call_event> local_failure;  // we ended an answered call for a local reason
+  std::string cancel_reason;
+  clock_type::time_point answered_at{};
+  std::optional<sip::uac_event> ended;
+  for (;;) {
+    const auto now = clock_type::now();
+    for (std::size_t i = 0; i < c.deadlines.size(); ++i) {
+      if (c.deadlines[i] && *c.deadlines[i] <= now && !c.fsm->ended()) {
+        c.deadlines[i].reset();
+        c.apply(c.fsm->on_timer(static_cast<sip::call_timer>(i)));
+      }
+    }
+    while (!c.events.empty()) {
+      sip::uac_event e = std::move(c.events.front());
+      c.events.erase(c.events.begin());
+      switch (e.what) {
+        case sip::uac_event::kind::ringing:
+          if (!ringing_reported) report(call_state::ringing, e.code, e.reason);
+          ringing_reported = true;
+          break;
+        case sip::uac_event::kind::answered: {
+          answered_at = clock_type::now();
+          result.setup =
+              std::chrono::duration_cast<std::chrono::milliseconds>(answered_at - started);
+          report(call_state::answered, e.code, e.reason);
+          media::negotiated_media nm;
+          error_code nec = media::negotiate(offer, e.sdp, nm);
+          udp::endpoint remote;
+          if (!nec) {
+            remote = udp::endpoint(asio::ip::make_address(nm.remote.address, nec), nm.remote_port);
+          }
+          if (nec || !req.audio || req.audio->empty()) {
+            local_failure = call_event{call_state::failed, 0,
+                                       nec ? "SDP answer: " + nec.message() : "no audio"};
+            hangup_sent = true;
+            c.apply(c.fsm->hangup());
+            break;
+          }
+          play_params pp;
+          pp.remote = remote;
+          pp.codec = nm.send_codec;
+          pp.telephone_event = nm.telephone_event;
+          pp.audio = req.audio;
+          if (req.replay_key != '\0') {
+            pp.on_key = [&c, key = req.replay_key](char k) {
+              if (k == key) c.replay_requested = true;
+            };
+          }
+          c.playing = true;
+          ++c.running;
+          asio::co_spawn(ex, player(c, std::move(pp), req), [&c](std::exception_ptr) {
+            c.playing = false;
+            c.play_done = true;
+            --c.running;
+            c.poke();
+          });
+          break;
+        }
+        case sip::uac_event::kind::ended:
+          ended = std::move(e);
+          if (c.playing) c.stream->stop();  // the callee hung up mid-prompt, or we cancelled
+          break;
+      }
+    }
+    if (ended && !c.playing) break;
+
+    // Cancelled by the awaiting coroutine, by stop() or by max_call: CANCEL or BYE.
+    if (!cancel_requested && !c.fsm->ended()) {
+      asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+      if (cs.cancelled() != asio::cancellation_type::none || stopped || now >= max_call_at) {
+        cancel_requested = true;
+        cancel_reason = now >= max_call_at ? "max call duration" : "cancelled";
+        if (c.playing) c.stream->stop();
+        c.apply(c.fsm->cancel());
+        continue;
+      }
+    }
+    if (c.play_done && !hangup_sent && !c.fsm->ended()) {
+      hangup_sent = true;
+      if (c.played.ec && c.played.ec != asio::error::operation_aborted) {
+        local_failure = call_event{call_state::failed, 0, "RTP: " + c.played.ec.message()};
+      }
+      c.apply(c.fsm->hangup());
+      continue;
+    }
+    if (now >= hard_stop_at) {
+      if (c.playing) c.stream->stop();
+      if (!c.playing) break;
+    }
+
+    auto next = cancel_requested ? hard_stop_at : max_call_at;
+    for (const auto& d : c.deadlines) {
+      if (d) next = std::min(next, *d);
+    }
+    if (!c.events.empty()) continue;
+    c.wake.expires_at(next);
+    co_await c.wake.async_wait(use_nothrow);
+  }
+
+  // ---- the end: flush the last messages, join the helpers ----
+  c.closing = true;
+  c.writer_signal.cancel();
+  const auto flush_until = clock_type::now() + flush_timeout;
+  while (!c.out.empty() && clock_type::now() < flush_until) {
+    c.wake.expires_at(std::min(flush_until, clock_type::now() + std::chrono::milliseconds(10)));
+    co_await c.wake.async_wait(use_nothrow);
+  }
+  c.close_sockets();
+  c.writer_signal.cancel();
+  if (c.playing) c.stream->stop();
+  while (c.running > 0) {
+    c.wake.expires_at(clock_type::time_point::max());
+    co_await c.wake.async_wait(use_nothrow);
+  }
+  c.stream->stop();
+
+  const auto end_at = clock_type::now();
+  if (answered_at != clock_type::time_point{}) {
+    result.talk = std::chrono::duration_cast<std::chrono::milliseconds>(end_at - answered_at);
+  }
+  result.packets_sent = c.played.packets_sent;
+  result.packets_late = c.played.packets_late;
+  if (!ended) {
+    result.final = {call_state::failed, 0, "call abandoned after max_call"};
+  } else if (local_failure) {
+    result.final = *local_failure;
+  } else {
+    result.final.state = state_for(ended->end);
+    result.final.sip_code = ended->code;
+    result.final.sip_reason = ended->reason;
+    if (ended->end == sip::call_end::cancelled || cancel_requested) {
+      if (ended->end == sip::call_end::cancelled) result.final.state = call_state::failed;
+      if (!cancel_reason.empty() && ended->end == sip::call_end::cancelled) {
+        result.final.sip_reason = stopped ? "shutting down" : cancel_reason;
+      }
+    }
+  }
+  co_return result;
+}
+
+}  // namespace otpd::voice

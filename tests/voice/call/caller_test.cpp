@@ -1,0 +1,344 @@
+// voice::caller against real SIP peers on 127.0.0.1 (tests/support/sip_peers.hpp): baresip as
+// the called phone (auto answer, ring, busy, hang up), kamailio as a digest-auth proxy in front
+// of it. Each call runs on an io_context bounded by run_for; waits on the peers have deadlines.
+#include "voice/call/caller.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "tests/support/sip_peers.hpp"
+#include "voice/prompts/wav.hpp"
+
+namespace otpd::voice {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using test::baresip_process;
+using test::kamailio_process;
+
+// A 440 Hz tone, `seconds` long, at 8 kHz.
+std::shared_ptr<const std::vector<std::int16_t>> tone(double seconds) {
+  auto v = std::make_shared<std::vector<std::int16_t>>(static_cast<std::size_t>(seconds * 8000));
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    (*v)[i] = static_cast<std::int16_t>(
+        8000 * std::sin(2 * std::numbers::pi * 440 * static_cast<double>(i) / 8000));
+  }
+  return v;
+}
+
+trunk_config trunk_to(std::uint16_t port, std::string transport = "udp") {
+  trunk_config t;
+  t.name = "test";
+  t.uri = "sip:127.0.0.1:" + std::to_string(port);
+  t.transport = std::move(transport);
+  t.caller_id = "otpd";
+  t.local_address = "127.0.0.1";
+  t.ring_timeout = 10s;
+  t.max_call = 30s;
+  t.t1 = 100ms;  // keeps Timer B / F short on loopback
+  return t;
+}
+
+struct call_run {
+  std::optional<call_result> result;
+  std::vector<call_event> events;
+  std::chrono::milliseconds took{0};
+};
+
+// Runs one call to the end, or until `limit` (then result is empty). `during` runs on the
+// io_context after the call started, with the caller and the call's cancellation signal.
+template <class During>
+call_run run_call(const trunk_config& t, std::string to, double seconds_of_audio,
+                  std::chrono::milliseconds limit, During during, char replay_key = '\0') {
+  asio::io_context io;
+  caller c(io.get_executor(), t);
+  call_run run;
+  call_request req;
+  req.to = std::move(to);
+  req.audio = tone(seconds_of_audio);
+  req.replay_key = replay_key;
+  req.on_event = [&](const call_event& e) { run.events.push_back(e); };
+  asio::cancellation_signal cancel;
+  const auto start = std::chrono::steady_clock::now();
+  asio::co_spawn(
+      io, c.call(std::move(req)),
+      asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr e, call_result r) {
+        if (e) std::rethrow_exception(e);
+        run.result = std::move(r);
+        run.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - start);
+      }));
+  during(io, c, cancel);
+  io.run_for(limit);
+  EXPECT_EQ(c.active_calls(), 0u);
+  return run;
+}
+
+call_run run_call(const trunk_config& t, std::string to, double seconds_of_audio,
+                  std::chrono::milliseconds limit) {
+  return run_call(t, std::move(to), seconds_of_audio, limit,
+                  [](asio::io_context&, caller&, asio::cancellation_signal&) {});
+}
+
+std::vector<call_state> states(const call_run& r) {
+  std::vector<call_state> v;
+  for (const auto& e : r.events) v.push_back(e.state);
+  return v;
+}
+
+std::string describe(const call_run& r) {
+  if (!r.result) return "no result within the limit";
+  return std::string(to_string(r.result->final.state)) + " " +
+         std::to_string(r.result->final.sip_code) + " " + r.result->final.sip_reason;
+}
+
+const std::vector<call_state> answered_states{call_state::trying, call_state::ringing,
+                                              call_state::answered};
+
+// What baresip recorded: enough samples, and not silence.
+void expect_recorded_tone(baresip_process& callee, double seconds) {
+  auto files = callee.wait_for_recordings(1, 10s);
+  ASSERT_EQ(files.size(), 1u) << callee.output().tail();
+  prompts::pcm_audio audio;
+  ASSERT_FALSE(prompts::read_wav_file(files[0], audio)) << files[0];
+  ASSERT_GT(audio.sample_rate, 0);
+  const double recorded =
+      static_cast<double>(audio.samples.size()) / static_cast<double>(audio.sample_rate);
+  EXPECT_GT(recorded, seconds * 0.6) << files[0];
+  double energy = 0;
+  for (const std::int16_t s : audio.samples) energy += static_cast<double>(s) * s;
+  EXPECT_GT(std::sqrt(energy / static_cast<double>(audio.samples.size())), 1000.0)
+      << "the recording is (nearly) silent";
+}
+
+TEST(voice_caller, baresip_answers_over_udp_and_records_the_prompt) {
+  baresip_process callee;
+  const call_run r = run_call(trunk_to(callee.sip_port()), callee.user(), 2.0, 30s);
+  ASSERT_TRUE(r.result) << callee.output().tail();
+  EXPECT_EQ(r.result->final.state, call_state::completed) << describe(r);
+  EXPECT_EQ(r.result->final.sip_code, 200);
+  EXPECT_EQ(states(r), answered_states);
+  EXPECT_EQ(r.events.back().sip_code, 200);
+  EXPECT_EQ(r.result->packets_sent, 100u);  // 2 s of 20 ms packets
+  EXPECT_GT(r.result->setup.count(), 0);
+  EXPECT_GE(r.result->talk, 1900ms);
+  EXPECT_FALSE(r.result->call_id.empty());
+  EXPECT_GE(callee.wait_for_output("session closed", 5s), 0) << callee.output().tail();
+  expect_recorded_tone(callee, 2.0);
+}
+
+TEST(voice_caller, baresip_answers_over_tcp) {
+  baresip_process callee;
+  const call_run r = run_call(trunk_to(callee.sip_port(), "tcp"), callee.user(), 1.0, 30s);
+  ASSERT_TRUE(r.result) << callee.output().tail();
+  EXPECT_EQ(r.result->final.state, call_state::completed) << describe(r) << callee.output().tail();
+  EXPECT_EQ(states(r), answered_states);
+  EXPECT_EQ(r.result->packets_sent, 50u);
+}
+
+TEST(voice_caller, busy_callee) {
+  baresip_process::options opts;
+  opts.mode = baresip_process::answer_mode::busy;
+  baresip_process callee(opts);
+  const call_run r = run_call(trunk_to(callee.sip_port()), callee.user(), 1.0, 30s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::busy) << describe(r);
+  EXPECT_EQ(r.result->final.sip_code, 486);
+  EXPECT_EQ(r.result->packets_sent, 0u);
+}
+
+TEST(voice_caller, ring_timeout_cancels) {
+  baresip_process::options opts;
+  opts.mode = baresip_process::answer_mode::ring;
+  baresip_process callee(opts);
+  trunk_config t = trunk_to(callee.sip_port());
+  t.ring_timeout = 2s;
+  const call_run r = run_call(t, callee.user(), 1.0, 30s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::no_answer) << describe(r);
+  EXPECT_EQ(r.result->final.sip_code, 487);
+  EXPECT_EQ(states(r), (std::vector<call_state>{call_state::trying, call_state::ringing}));
+  EXPECT_GE(r.took, 2s);
+  EXPECT_LT(r.took, 8s);
+}
+
+TEST(voice_caller, callee_hangs_up_during_the_prompt) {
+  baresip_process::options opts;
+  opts.mode = baresip_process::answer_mode::hangup_after;
+  opts.hangup_after = 500ms;
+  baresip_process callee(opts);
+  const call_run r = run_call(trunk_to(callee.sip_port()), callee.user(), 10.0, 30s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::completed) << describe(r);
+  EXPECT_EQ(r.result->final.sip_reason, "remote hangup");
+  EXPECT_LT(r.result->packets_sent, 400u);  // stopped well before the 500 packets of 10 s
+  EXPECT_LT(r.took, 8s);
+}
+
+TEST(voice_caller, cancelling_the_awaiting_coroutine_cancels_the_call) {
+  baresip_process::options opts;
+  opts.mode = baresip_process::answer_mode::ring;
+  baresip_process callee(opts);
+  std::optional<asio::steady_timer> later;
+  const call_run r = run_call(
+      trunk_to(callee.sip_port()), callee.user(), 1.0, 30s,
+      [&](asio::io_context& io, caller&, asio::cancellation_signal& cancel) {
+        // Cancel once ringing is reported: poll the event list on the io_context.
+        later.emplace(io);
+        auto poll = std::make_shared<std::function<void()>>();
+        *poll = [&, poll] {
+          later->expires_after(20ms);
+          later->async_wait([&, poll](boost::system::error_code ec) {
+            if (ec) return;
+            if (callee.output().wait_for("Incoming call", std::chrono::steady_clock::now()) >= 0) {
+              cancel.emit(asio::cancellation_type::terminal);
+              return;
+            }
+            (*poll)();
+          });
+        };
+        (*poll)();
+      });
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+  EXPECT_EQ(r.result->final.sip_reason, "cancelled");
+  EXPECT_EQ(r.result->final.sip_code, 487);
+  EXPECT_LT(r.took, 8s);
+}
+
+TEST(voice_caller, stop_hangs_up_an_answered_call) {
+  baresip_process callee;
+  const call_run r = run_call(trunk_to(callee.sip_port()), callee.user(), 20.0, 30s,
+                              [&](asio::io_context& io, caller& c, asio::cancellation_signal&) {
+                                auto t = std::make_shared<asio::steady_timer>(io, 1500ms);
+                                t->async_wait([t, &c](boost::system::error_code) { c.stop(); });
+                              });
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+  EXPECT_EQ(r.result->final.sip_reason, "shutting down");
+  EXPECT_LT(r.result->packets_sent, 200u);
+  EXPECT_GE(callee.wait_for_output("session closed", 5s), 0) << callee.output().tail();
+}
+
+TEST(voice_caller, max_call_bounds_a_call_that_rings_forever) {
+  baresip_process::options opts;
+  opts.mode = baresip_process::answer_mode::ring;
+  baresip_process callee(opts);
+  trunk_config t = trunk_to(callee.sip_port());
+  t.max_call = 1500ms;
+  const call_run r = run_call(t, callee.user(), 1.0, 30s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+  EXPECT_EQ(r.result->final.sip_reason, "max call duration");
+  EXPECT_LT(r.took, 6s);
+}
+
+TEST(voice_caller, nobody_listening_fails_after_timer_b) {
+  // A UDP port that was free a moment ago: nothing answers, Timer B (64*T1 = 6.4 s) ends it.
+  const std::uint16_t port = test::pick_free_port();
+  const call_run r = run_call(trunk_to(port), "callee", 1.0, 30s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+  EXPECT_EQ(r.result->final.sip_code, 408);
+  EXPECT_GE(r.took, 6s);
+  EXPECT_LT(r.took, 10s);
+}
+
+TEST(voice_caller, invalid_trunk_fails_at_once) {
+  trunk_config t = trunk_to(5060);
+  t.uri = "mailto:nobody";
+  const call_run r = run_call(t, "callee", 1.0, 5s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed);
+}
+
+class voice_caller_proxy : public ::testing::Test {
+ protected:
+  kamailio_process::options proxy_options() {
+    kamailio_process::options opts;
+    opts.forward = callee_.host_port();
+    return opts;
+  }
+  trunk_config trunk(const kamailio_process& proxy, std::string password,
+                     std::string transport = "udp") {
+    trunk_config t = trunk_to(proxy.sip_port(), std::move(transport));
+    t.username = proxy.username();
+    t.password = std::move(password);
+    return t;
+  }
+
+  baresip_process callee_;
+};
+
+TEST_F(voice_caller_proxy, right_password_completes_through_kamailio) {
+  kamailio_process proxy(proxy_options());
+  const call_run r = run_call(trunk(proxy, proxy.password()), callee_.user(), 1.0, 30s);
+  ASSERT_TRUE(r.result) << proxy.output().tail();
+  EXPECT_EQ(r.result->final.state, call_state::completed)
+      << describe(r) << proxy.output().tail() << callee_.output().tail();
+  // kamailio's UDP workers may relay the 180 after the 200 (it is then ignored): ringing is
+  // not guaranteed here.
+  const auto st = states(r);
+  ASSERT_GE(st.size(), 2u);
+  EXPECT_EQ(st.front(), call_state::trying);
+  EXPECT_EQ(st.back(), call_state::answered);
+  EXPECT_GE(proxy.wait_for_output("challenged (407)", 1s), 0) << proxy.output().tail();
+  EXPECT_GE(proxy.wait_for_output("authenticated, relaying", 1s), 0) << proxy.output().tail();
+  // The BYE went through the proxy (Record-Route) and reached baresip.
+  EXPECT_GE(callee_.wait_for_output("session closed", 5s), 0) << callee_.output().tail();
+  expect_recorded_tone(callee_, 1.0);
+}
+
+TEST_F(voice_caller_proxy, right_password_over_tcp) {
+  kamailio_process proxy(proxy_options());
+  const call_run r = run_call(trunk(proxy, proxy.password(), "tcp"), callee_.user(), 1.0, 30s);
+  ASSERT_TRUE(r.result) << proxy.output().tail();
+  EXPECT_EQ(r.result->final.state, call_state::completed)
+      << describe(r) << proxy.output().tail() << callee_.output().tail();
+}
+
+TEST_F(voice_caller_proxy, wrong_password_fails_with_403) {
+  kamailio_process proxy(proxy_options());
+  const call_run r = run_call(trunk(proxy, proxy.password() + "-wrong"), callee_.user(), 1.0, 30s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+  EXPECT_EQ(r.result->final.sip_code, 403);
+  EXPECT_GE(proxy.wait_for_output("wrong credentials", 1s), 0) << proxy.output().tail();
+}
+
+TEST_F(voice_caller_proxy, no_credentials_fails_with_407) {
+  kamailio_process proxy(proxy_options());
+  trunk_config t = trunk(proxy, "");
+  t.username.clear();
+  const call_run r = run_call(t, callee_.user(), 1.0, 30s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+  EXPECT_EQ(r.result->final.sip_code, 407);
+}
+
+TEST_F(voice_caller_proxy, decline_603_is_rejected) {
+  auto opts = proxy_options();
+  opts.reject_code = 603;
+  kamailio_process proxy(opts);
+  const call_run r = run_call(trunk(proxy, proxy.password()), callee_.user(), 1.0, 30s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::rejected) << describe(r);
+  EXPECT_EQ(r.result->final.sip_code, 603);
+}
+
+}  // namespace
+}  // namespace otpd::voice
