@@ -88,6 +88,20 @@ int run(const config::config& cfg) {
   asio::io_context io(1);
   service::verification_service svc(io.get_executor(), cfg, store, std::move(*routes), logger,
                                     metrics);
+  if (!cfg.calls.trunks.empty()) {
+    // The prompts are synthesised (or read) here, once, before the API serves.
+    std::vector<std::string> locales;
+    for (const auto& [locale, text] : cfg.text.sms) locales.push_back(locale);
+    std::unique_ptr<service::voice_dialer> dialer;
+    std::string why;
+    if (auto ec = service::voice_dialer::create(io.get_executor(), cfg.calls, cfg.numbers, locales,
+                                                cfg.policy.default_locale, dialer, why)) {
+      logger.error("voice_prompts_failed", {{"error", why}});
+      return 1;
+    }
+    logger.notice("voice_ready", {{"trunks", cfg.calls.trunks.size()}});
+    svc.attach_dialer(std::move(dialer));
+  }
   http::server_options so;
   so.listeners = cfg.listeners;
   so.limits = cfg.http;

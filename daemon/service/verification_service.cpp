@@ -70,6 +70,14 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
   m_.submit_latency = &metrics.add_histogram(
       "otpd_sms_submit_seconds", "From handing an SMS to the carrier to its submit_sm_resp",
       {"carrier"});
+  m_.calls = &metrics.add_counter("otpd_voice_calls_total",
+                                  "Voice calls ended, by trunk and outcome", {"trunk", "outcome"});
+  m_.call_setup = &metrics.add_histogram("otpd_voice_call_setup_seconds",
+                                         "From INVITE to the callee answering", {"trunk"});
+  auto& active_calls = metrics.add_gauge("otpd_voice_calls_active", "Voice calls in progress", {});
+  metrics.on_collect([this, &active_calls] {
+    active_calls.with({}).set(dialer_ ? static_cast<double>(dialer_->active_calls()) : 0.0);
+  });
   auto& bind_up =
       metrics.add_gauge("otpd_smpp_bind_up", "1 when the bind is bound", {"carrier", "bind"});
   auto& window = metrics.add_gauge("otpd_smpp_window_in_use",
@@ -103,11 +111,24 @@ asio::awaitable<void> verification_service::start() {
   } else {
     for (const verification& q : queued) {
       for (const attempt& a : q.attempts) {
-        if (a.status != attempt_status::queued) continue;
+        const bool call = a.via == channel::voice;
+        if (a.status != attempt_status::queued &&
+            !(call &&
+              (a.status == attempt_status::ringing || a.status == attempt_status::answered))) {
+          continue;
+        }
         const int n = a.number;
-        co_await store_.modify(q.id, [this, n](verification& v) -> error_code {
-          engine::on_submit_failed(v, cfg_.policy, n, clock_.now(), std::nullopt,
-                                   "interrupted_by_restart");
+        co_await store_.modify(q.id, [this, n, call](verification& v) -> error_code {
+          if (call) {
+            for (attempt& x : v.attempts) {
+              if (x.number == n) x.error = "interrupted_by_restart";
+            }
+            engine::on_call_outcome(v, cfg_.policy, n, clock_.now(), attempt_status::failed,
+                                    std::nullopt, "interrupted_by_restart");
+          } else {
+            engine::on_submit_failed(v, cfg_.policy, n, clock_.now(), std::nullopt,
+                                     "interrupted_by_restart");
+          }
           return {};
         });
       }
@@ -119,9 +140,14 @@ asio::awaitable<void> verification_service::start() {
   spawn(ex_, purge_loop());
 }
 
+void verification_service::attach_dialer(std::unique_ptr<voice_dialer> d) {
+  dialer_ = std::move(d);
+}
+
 void verification_service::stop(std::function<void()> done) {
   stopping_ = true;
   purge_timer_.cancel();
+  if (dialer_) dialer_->stop();
   webhooks_.stop();
   gateway_.stop(std::move(done));
 }
@@ -353,8 +379,109 @@ void verification_service::apply_effect(const verification& v, const engine::del
   if (!e.updated) return;
   notify(v, "verification.updated");
   if (e.became_undeliverable) count_outcome(v);
-  // Automatic fallback to the voice channel belongs to the voice dialer; until it exists
-  // the verification stays pending and the user may ask for another SMS.
+  // The SMS failed and the policy asks for the voice channel at once (without a trunk the
+  // verification stays pending and the user may ask for another SMS).
+  if (e.start_fallback && dialer_ && !stopping_) spawn(ex_, fallback_to_voice(v.id));
+}
+
+asio::awaitable<void> verification_service::fallback_to_voice(std::string id) {
+  std::string fresh = engine::generate_code(cfg_.policy.code_length);
+  engine::resend_result result;
+  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+    result = engine::resend(row, cfg_.policy, clock_.now(), channel::voice, protector_, fresh,
+                            engine::resend_trigger::fallback);
+    return result.outcome == engine::resend_outcome::accepted
+               ? error_code{}
+               : make_error_code(store_errc::conflict);
+  });
+  std::string().swap(fresh);
+  if (ec) {
+    std::string().swap(result.code);
+    co_return;  // refused (expired, no sends left, ...) or the store failed: nothing to call
+  }
+  log_.info("verification_fallback",
+            {{"verification", id}, {"attempt", result.attempt_number}, {"channel", "voice"}});
+  notify(v, "verification.updated");
+  co_await call_voice(v.id, result.attempt_number, v.to, v.locale, std::move(result.code));
+}
+
+asio::awaitable<void> verification_service::call_voice(std::string id, int attempt_number,
+                                                       std::string to, std::string locale,
+                                                       std::string code) {
+  call_order order;
+  order.to = std::move(to);
+  order.locale = std::move(locale);
+  order.code = std::move(code);
+  order.on_event = [this, id, attempt_number](const voice::call_event& e,
+                                              const std::string& trunk) {
+    if (e.state == voice::call_state::ringing) {
+      spawn(ex_, record_call(id, attempt_number, attempt_status::ringing, trunk, e.sip_code,
+                             e.sip_reason, {}));
+    } else if (e.state == voice::call_state::answered) {
+      spawn(ex_, record_call(id, attempt_number, attempt_status::answered, trunk, e.sip_code,
+                             e.sip_reason, {}));
+    }
+  };
+  log_.info("call_started", {{"verification", id}, {"attempt", attempt_number}});
+  dialed d = co_await dialer_->call(std::move(order));
+  const voice::call_result& r = d.result;
+  attempt_status status = attempt_status::failed;
+  switch (r.final.state) {
+    case voice::call_state::completed:
+      status = attempt_status::completed;
+      break;
+    case voice::call_state::busy:
+      status = attempt_status::busy;
+      break;
+    case voice::call_state::no_answer:
+      status = attempt_status::no_answer;
+      break;
+    case voice::call_state::rejected:
+      status = attempt_status::rejected;
+      break;
+    default:
+      status = attempt_status::failed;
+      break;
+  }
+  const std::string trunk = d.trunk.empty() ? "none" : d.trunk;
+  m_.calls->with({trunk, voice::to_string(r.final.state)}).inc();
+  if (r.setup.count() > 0) {
+    m_.call_setup->with({trunk}).observe(std::chrono::duration<double>(r.setup).count());
+  }
+  log_.info("call_ended", {{"verification", id},
+                           {"attempt", attempt_number},
+                           {"trunk", d.trunk},
+                           {"outcome", voice::to_string(r.final.state)},
+                           {"sip_code", r.final.sip_code},
+                           {"sip_reason", r.final.sip_reason},
+                           {"talk_ms", static_cast<std::int64_t>(r.talk.count())},
+                           {"error", d.error}});
+  co_await record_call(std::move(id), attempt_number, status, d.trunk, r.final.sip_code,
+                       r.final.sip_reason, d.error);
+}
+
+asio::awaitable<void> verification_service::record_call(std::string id, int attempt_number,
+                                                        attempt_status status, std::string trunk,
+                                                        int sip_code, std::string reason,
+                                                        std::string error) {
+  engine::delivery_effect effect;
+  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+    for (attempt& a : row.attempts) {
+      if (a.number != attempt_number) continue;
+      if (!trunk.empty()) a.carrier = trunk;
+      if (!error.empty()) a.error = error;
+      if (!a.submitted_at) a.submitted_at = clock_.now();
+    }
+    effect = engine::on_call_outcome(row, cfg_.policy, attempt_number, clock_.now(), status,
+                                     sip_code != 0 ? std::optional<int>(sip_code) : std::nullopt,
+                                     reason);
+    return {};
+  });
+  if (ec) {
+    log_.error("store_update_failed", {{"verification", id}, {"error", ec.message()}});
+    co_return;
+  }
+  apply_effect(v, effect);
 }
 
 void verification_service::notify(const verification& v, std::string_view event) {
@@ -402,8 +529,8 @@ asio::awaitable<resend_outcome> verification_service::resend(std::string id,
                                                              std::optional<channel> via) {
   resend_outcome out;
   const channel ch = via.value_or(cfg_.policy.default_resend_channel);
-  if (ch == channel::voice) {
-    // The voice dialer is not part of this build: say so rather than pretend.
+  if (ch == channel::voice && !dialer_) {
+    // No trunk is configured: say so rather than pretend.
     auto [ec, v] = co_await store_.get(id);
     out.ec = ec;
     out.v = std::move(v);
@@ -431,8 +558,13 @@ asio::awaitable<resend_outcome> verification_service::resend(std::string id,
     log_.info(
         "verification_resend",
         {{"verification", id}, {"attempt", out.result.attempt_number}, {"channel", to_string(ch)}});
-    spawn(ex_, send_sms(v.id, out.result.attempt_number, v.to, v.locale, std::move(out.result.code),
-                        v.expires_at));
+    if (ch == channel::voice) {
+      spawn(ex_, call_voice(v.id, out.result.attempt_number, v.to, v.locale,
+                            std::move(out.result.code)));
+    } else {
+      spawn(ex_, send_sms(v.id, out.result.attempt_number, v.to, v.locale,
+                          std::move(out.result.code), v.expires_at));
+    }
   }
   out.result.code.clear();
   co_return out;

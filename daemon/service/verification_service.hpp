@@ -22,6 +22,7 @@
 #include "daemon/routing/route_table.hpp"
 #include "daemon/sms/sms_gateway.hpp"
 #include "daemon/store/store_executor.hpp"
+#include "daemon/voice/voice_dialer.hpp"
 #include "daemon/webhook/webhook_sender.hpp"
 
 namespace otpd::log {
@@ -85,7 +86,7 @@ struct resend_outcome {
   error_code ec;
   engine::resend_result result;
   verification v;
-  bool channel_unavailable = false;  // voice before the voice dialer exists: 501
+  bool channel_unavailable = false;  // voice without a trunk configured: 501
 };
 
 struct cancel_outcome {
@@ -104,6 +105,8 @@ class verification_service {
   // Starts the SMS gateway (binds connect in the background), webhooks, the purge timer, and
   // marks attempts left queued by a previous run.
   boost::asio::awaitable<void> start();
+  // The voice channel (when the configuration has trunks): calls go through `d`.
+  void attach_dialer(std::unique_ptr<voice_dialer> d);
   // Stops taking work, lets the binds unbind, stops webhooks; `done` runs at the end.
   void stop(std::function<void()> done);
 
@@ -121,6 +124,12 @@ class verification_service {
  private:
   boost::asio::awaitable<void> send_sms(std::string id, int attempt, std::string to,
                                         std::string locale, std::string code, sys_time expires_at);
+  boost::asio::awaitable<void> call_voice(std::string id, int attempt, std::string to,
+                                          std::string locale, std::string code);
+  boost::asio::awaitable<void> record_call(std::string id, int attempt, attempt_status status,
+                                           std::string trunk, int sip_code, std::string reason,
+                                           std::string error);
+  boost::asio::awaitable<void> fallback_to_voice(std::string id);
   boost::asio::awaitable<void> handle_receipt(sms_receipt r);
   boost::asio::awaitable<void> purge_loop();
   void apply_effect(const verification& v, const engine::delivery_effect& e);
@@ -136,6 +145,7 @@ class verification_service {
   service_clock clock_;
   sms_gateway gateway_;
   webhook_sender webhooks_;
+  std::unique_ptr<voice_dialer> dialer_;  // null: no trunks
   boost::asio::steady_timer purge_timer_;
   bool stopping_ = false;
 
@@ -145,6 +155,8 @@ class verification_service {
     metrics::counter_family* submits;
     metrics::counter_family* receipts;
     metrics::histogram_family* submit_latency;
+    metrics::counter_family* calls;
+    metrics::histogram_family* call_setup;
   } m_;
 };
 

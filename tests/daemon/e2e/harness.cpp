@@ -335,6 +335,7 @@ std::string config_yaml(const otpd_options& opts, const fs::path& state_dir) {
   y << "store:\n  kind: sqlite\n  sqlite_path: " << quoted((state_dir / "otpd.db").string())
     << "\n";
   y << "secrets:\n  code_mac_key: ${env:OTPD_E2E_MAC_KEY}\n";
+  if (!opts.code_seal_key.empty()) y << "  code_seal_key: " << quoted(opts.code_seal_key) << "\n";
   y << "logging:\n  format: journal\n  level: " << opts.log_level << "\n";
   y << "testing:\n  controllable_clock: " << (opts.controllable_clock ? "true" : "false") << "\n";
   y << opts.extra_yaml;
@@ -363,6 +364,7 @@ otpd_process::otpd_process(const otpd_options& opts, const fs::path& state_dir,
   co.environment = {
       env_entry("OTPD_E2E_API_KEY", api_key), env_entry("OTPD_E2E_SMSC_PASSWORD", smsc_password),
       env_entry("OTPD_E2E_WEBHOOK_SECRET", webhook_secret), env_entry("OTPD_E2E_MAC_KEY", mac_key)};
+  co.environment.insert(co.environment.end(), opts.environment.begin(), opts.environment.end());
   child_ = std::make_unique<child_process>(
       std::vector<std::string>{OTPD_BINARY, "--config", config_file.string()},
       [this](std::string_view line) { on_line(line); }, co);

@@ -136,8 +136,12 @@ struct otpd_options {
   std::string ported_numbers;
   // http://127.0.0.1:PORT/path; empty: no webhooks.
   std::string webhook_url;
+  // secrets.code_seal_key (32 bytes): needed by policy new_code_on_resend: false.
+  std::string code_seal_key;
   // Appended to the file as is (further sections).
   std::string extra_yaml;
+  // More environment variables for otpd ("NAME=value"), e.g. NOTIFY_SOCKET.
+  std::vector<std::string> environment;
 };
 
 // The YAML text for `opts`, with the database at `state_dir`/otpd.db and the ported-numbers

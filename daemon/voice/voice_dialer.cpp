@@ -1,0 +1,173 @@
+#include "daemon/voice/voice_dialer.hpp"
+
+#include <algorithm>
+
+#include "voice/prompts/prompt_set.hpp"
+
+namespace otpd::service {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+
+// A trunk: its caller and the limits on what it takes.
+struct voice_dialer::trunk {
+  trunk(asio::any_io_executor ex, const config::voice_trunk& c, voice::trunk_config vc)
+      : cfg(c), caller(std::move(ex), std::move(vc)), tokens(std::max(1.0, c.calls_per_second)) {}
+
+  // Token bucket: calls_per_second, with a burst of one second's worth (at least one call).
+  bool take_token() {
+    const auto now = steady::now();
+    const double burst = std::max(1.0, cfg.calls_per_second);
+    if (last != steady::time_point{}) {
+      tokens = std::min(
+          burst, tokens + std::chrono::duration<double>(now - last).count() * cfg.calls_per_second);
+    }
+    last = now;
+    if (tokens < 1.0) return false;
+    tokens -= 1.0;
+    return true;
+  }
+
+  config::voice_trunk cfg;
+  voice::caller caller;
+  double tokens;
+  steady::time_point last{};
+  int active = 0;
+};
+
+boost::system::error_code voice_dialer::create(asio::any_io_executor ex, const config::voice& cfg,
+                                               const config::number_plan& numbers,
+                                               const std::vector<std::string>& locales,
+                                               const std::string& default_locale,
+                                               std::unique_ptr<voice_dialer>& out,
+                                               std::string& why) {
+  std::unique_ptr<voice_dialer> d(new voice_dialer());
+  d->cfg_ = cfg;
+  d->numbers_ = numbers;
+  d->default_locale_ = default_locale;
+
+  prompts::synth_options so;
+  so.words_per_minute = cfg.words_per_minute;
+  prompts::synthesizer tts(so);
+  prompts::prompt_set_options po;
+  if (cfg.prompts_folder) po.recordings = *cfg.prompts_folder;
+  std::vector<std::string> wanted = locales;
+  if (std::find(wanted.begin(), wanted.end(), default_locale) == wanted.end()) {
+    wanted.push_back(default_locale);
+  }
+  for (const std::string& locale : wanted) {
+    auto set = std::make_unique<prompts::prompt_set>();
+    prompts::build_error where;
+    if (auto ec = prompts::prompt_set::build(locale, po, tts, *set, &where)) {
+      if (locale != default_locale) continue;  // calls in this locale use the default's prompts
+      why = "voice prompts for locale '" + locale + "', clip " +
+            std::string(prompts::clip_name(where.which)) +
+            (where.file.empty() ? std::string() : " (" + where.file.string() + ")") + ": " +
+            ec.message();
+      return ec;
+    }
+    d->prompts_.emplace(locale, std::move(set));
+  }
+
+  std::vector<const config::voice_trunk*> order;
+  for (const auto& t : cfg.trunks) order.push_back(&t);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto* a, const auto* b) { return a->priority < b->priority; });
+  for (const config::voice_trunk* t : order) {
+    voice::trunk_config vc;
+    vc.name = t->name;
+    vc.uri = t->uri;
+    vc.transport = t->transport;
+    vc.domain = t->domain;
+    vc.username = t->username;
+    vc.password = t->password;
+    vc.caller_id = t->caller_id;
+    vc.local_address = t->local_address;
+    vc.ring_timeout = t->ring_timeout;
+    vc.max_call = t->max_call;
+    d->trunks_.push_back(std::make_unique<trunk>(ex, *t, std::move(vc)));
+  }
+  out = std::move(d);
+  return {};
+}
+
+voice_dialer::~voice_dialer() = default;
+
+std::string voice_dialer::dial_string(const std::string& e164, const std::string& format,
+                                      const config::number_plan& numbers) {
+  const std::string digits = e164.starts_with('+') ? e164.substr(1) : e164;
+  if (format == "e164") return digits;
+  if (format == "national" && digits.starts_with(numbers.default_country_code)) {
+    return numbers.national_prefix + digits.substr(numbers.default_country_code.size());
+  }
+  if (format == "national") return digits;  // abroad: international digits
+  return "+" + digits;
+}
+
+voice_dialer::trunk* voice_dialer::pick() {
+  for (auto& t : trunks_) {
+    if (t->active >= t->cfg.max_calls) continue;
+    if (!t->take_token()) continue;
+    return t.get();
+  }
+  return nullptr;
+}
+
+asio::awaitable<dialed> voice_dialer::call(call_order order) {
+  dialed out;
+  out.result.final.state = voice::call_state::failed;
+  if (stopped_) {
+    out.error = "shutting_down";
+    co_return out;
+  }
+  auto set = prompts_.find(order.locale);
+  if (set == prompts_.end()) set = prompts_.find(default_locale_);
+  if (set == prompts_.end()) {
+    out.error = "prompt_failed";
+    co_return out;
+  }
+  prompts::prompt p;
+  prompts::compose_options co;
+  co.digit_gap_ms = static_cast<int>(cfg_.digit_pause.count());
+  if (auto ec = set->second->compose(order.code, cfg_.repeats, co, p)) {
+    std::string().swap(order.code);
+    out.error = "prompt_failed";
+    co_return out;
+  }
+  std::string().swap(order.code);  // the audio is the only copy from here on
+  trunk* t = pick();
+  if (t == nullptr) {
+    out.error = "no_trunk_available";
+    co_return out;
+  }
+  out.trunk = t->cfg.name;
+  voice::call_request req;
+  req.to = dial_string(order.to, t->cfg.number_format, numbers_);
+  req.audio = std::make_shared<const std::vector<std::int16_t>>(std::move(p.samples));
+  req.replay_key = cfg_.replay_key;
+  req.on_event = [on_event = std::move(order.on_event),
+                  name = t->cfg.name](const voice::call_event& e) {
+    if (on_event) on_event(e, name);
+  };
+  // Counted until the call ends, even when the awaiting coroutine is destroyed mid-call.
+  struct in_progress {
+    int& n;
+    explicit in_progress(int& c) : n(++c) {}
+    ~in_progress() { --n; }
+  } guard(t->active);
+  out.result = co_await t->caller.call(std::move(req));
+  co_return out;
+}
+
+void voice_dialer::stop() {
+  stopped_ = true;
+  for (auto& t : trunks_) t->caller.stop();
+}
+
+std::size_t voice_dialer::active_calls() const noexcept {
+  std::size_t n = 0;
+  for (const auto& t : trunks_) n += static_cast<std::size_t>(t->active);
+  return n;
+}
+
+}  // namespace otpd::service

@@ -1,0 +1,77 @@
+// The voice channel's dialer (DESIGN.md §6): the prompt sets, built once at start-up, and one
+// voice::caller per SIP trunk. A call goes to the first trunk, by priority, that has room
+// (max_calls) and a token (calls_per_second); the code is composed into the locale's prompt.
+// Runs on the service's I/O executor. Knows nothing of verifications: the service records
+// what happens.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "config/config.hpp"
+#include "voice/call/caller.hpp"
+
+namespace otpd::prompts {
+class prompt_set;
+}
+
+namespace otpd::service {
+
+struct call_order {
+  std::string to;      // E.164 with '+'
+  std::string locale;  // the verification's; the default locale's prompts when it has none
+  std::string code;    // digits; read aloud, never logged
+  // Progress (trying, ringing, answered) and the trunk that carries the call.
+  std::function<void(const voice::call_event&, const std::string& trunk)> on_event;
+};
+
+struct dialed {
+  voice::call_result result;
+  std::string trunk;  // empty when no trunk took the call
+  std::string error;  // "no_trunk_available", "prompt_failed", ...: why it never rang
+};
+
+class voice_dialer {
+ public:
+  // Builds the prompt sets of `locales` (recordings or espeak-ng: this blocks for a few hundred
+  // milliseconds per locale) and the trunks' callers. A locale whose prompts cannot be built
+  // is an error only when it is `default_locale`; the others fall back to it.
+  static boost::system::error_code create(boost::asio::any_io_executor ex, const config::voice& cfg,
+                                          const config::number_plan& numbers,
+                                          const std::vector<std::string>& locales,
+                                          const std::string& default_locale,
+                                          std::unique_ptr<voice_dialer>& out, std::string& why);
+  ~voice_dialer();
+  voice_dialer(const voice_dialer&) = delete;
+  voice_dialer& operator=(const voice_dialer&) = delete;
+
+  boost::asio::awaitable<dialed> call(call_order order);
+  // Ends every call under way (CANCEL / BYE) and refuses new ones.
+  void stop();
+  std::size_t active_calls() const noexcept;
+  // The number as the trunk dials it (number_format), for tests.
+  static std::string dial_string(const std::string& e164, const std::string& format,
+                                 const config::number_plan& numbers);
+
+ private:
+  struct trunk;
+  voice_dialer() = default;
+  trunk* pick();
+
+  config::voice cfg_;
+  config::number_plan numbers_;
+  std::string default_locale_;
+  std::map<std::string, std::unique_ptr<prompts::prompt_set>, std::less<>> prompts_;
+  std::vector<std::unique_ptr<trunk>> trunks_;  // by priority
+  bool stopped_ = false;
+};
+
+}  // namespace otpd::service

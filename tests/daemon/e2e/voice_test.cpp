@@ -1,0 +1,224 @@
+// The voice channel end to end: otpd as built calls baresip (the phone) directly and through
+// kamailio (a proxy that challenges with 407), reads the code, and records the outcome. The
+// code read on the call is checked in baresip's recording against the prompt composed from
+// the same clips (written as WAV files for otpd's prompts_folder).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "tests/daemon/e2e/scenario.hpp"
+#include "tests/support/sip_peers.hpp"
+#include "voice/prompts/prompt_match.hpp"
+#include "voice/prompts/prompt_set.hpp"
+#include "voice/prompts/wav.hpp"
+
+namespace otpd::test::e2e {
+namespace {
+
+namespace json = boost::json;
+
+// One prompt set for the whole test program (synthesised once), written as recordings that
+// otpd reads from its prompts_folder: both sides then play and expect the same audio.
+struct shared_prompts {
+  std::filesystem::path folder;
+  prompts::prompt_set set;
+  shared_prompts() {
+    folder =
+        std::filesystem::temp_directory_path() / ("otpd-e2e-prompts-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(folder / "en");
+    prompts::synthesizer tts;
+    prompts::prompt_set synthesised;
+    if (auto ec = prompts::prompt_set::build("en", {}, tts, synthesised)) {
+      throw std::runtime_error("prompts: " + ec.message());
+    }
+    for (std::size_t i = 0; i < prompts::clip_count; ++i) {
+      const auto c = static_cast<prompts::clip>(i);
+      const auto path = folder / "en" / (std::string(prompts::clip_name(c)) + ".wav");
+      if (auto ec = prompts::write_wav_file(path.string(), synthesised.samples(c), 8000)) {
+        throw std::runtime_error("write " + path.string() + ": " + ec.message());
+      }
+    }
+    // What otpd builds from those files (normalised the same way).
+    prompts::prompt_set_options po;
+    po.recordings = folder;
+    if (auto ec = prompts::prompt_set::build("en", po, tts, set)) {
+      throw std::runtime_error("prompts from recordings: " + ec.message());
+    }
+  }
+  ~shared_prompts() {
+    std::error_code ec;
+    std::filesystem::remove_all(folder, ec);
+  }
+};
+
+shared_prompts& the_prompts() {
+  static shared_prompts p;
+  return p;
+}
+
+constexpr const char* seal_key = "0123456789abcdef0123456789abcdef";
+
+otpd_options voice_options(const std::string& trunk_yaml) {
+  otpd_options opts;
+  opts.policy["new_code_on_resend"] = "false";  // the call reads the SMS's code
+  opts.code_seal_key = seal_key;
+  opts.extra_yaml = "voice:\n  prompts_folder: " + the_prompts().folder.string() +
+                    "\n  repeats: 2\n  trunks:\n" + trunk_yaml;
+  return opts;
+}
+
+std::string trunk(std::uint16_t port, const std::string& extra = "") {
+  return "    - name: local\n      uri: sip:127.0.0.1:" + std::to_string(port) +
+         "\n      number_format: e164\n      ring_timeout: 3s\n" + extra;
+}
+
+bool final_call(const json::object& v, std::size_t i) {
+  const std::string s = str(attempt(v, i), "status");
+  return s == "completed" || s == "failed" || s == "busy" || s == "no_answer" || s == "rejected";
+}
+
+// Creates a verification, reads its SMS code, moves past the cooldown and asks for a call.
+struct called {
+  std::string id;
+  std::string code;
+  http_response resend;
+};
+called ask_for_a_call(single_world& w) {
+  called c;
+  const std::size_t from = w.smsc.events().size();
+  c.id = create(*w.otpd, json::object{{"to", "+84912345678"}});
+  EXPECT_FALSE(c.id.empty());
+  c.code = next_code(w.smsc, from);
+  w.otpd->advance_clock(std::chrono::seconds(31));
+  c.resend =
+      w.otpd->post("/v1/verifications/" + c.id + "/resend", json::object{{"channel", "voice"}});
+  return c;
+}
+
+TEST(e2e_voice, the_call_reads_the_code_and_completes) {
+  baresip_process phone(baresip_process::options{.user = "84912345678"});
+  single_world w(voice_options(trunk(phone.sip_port())));
+  called c = ask_for_a_call(w);
+  ASSERT_EQ(c.resend.status, 202) << c.resend.body;
+  EXPECT_EQ(str(attempt(c.resend.obj(), 1), "channel"), "voice");
+
+  json::object v = w.otpd->poll_verification(
+      c.id, [](const json::object& b) { return final_call(b, 1); }, 60s);
+  ASSERT_EQ(str(attempt(v, 1), "status"), "completed") << json::serialize(v) << w.otpd->output();
+  EXPECT_EQ(num(attempt(v, 1), "sip_code"), 200);
+  EXPECT_EQ(str(attempt(v, 1), "carrier"), "local");
+
+  // What the phone heard is the prompt for this code, and not for another.
+  auto files = phone.wait_for_recordings(1, 20s);
+  ASSERT_EQ(files.size(), 1u);
+  prompts::pcm_audio heard;
+  ASSERT_FALSE(prompts::read_wav_file(files[0], heard));
+  ASSERT_EQ(heard.sample_rate, 8000);
+  prompts::prompt right;
+  prompts::prompt wrong;
+  ASSERT_FALSE(the_prompts().set.compose(c.code, 2, {}, right));
+  ASSERT_FALSE(the_prompts().set.compose(wrong_code(c.code), 2, {}, wrong));
+  const auto r = prompts::match_prompt(heard.samples, right);
+  const auto x = prompts::match_prompt(heard.samples, wrong);
+  std::cout << "prompt match, worst segment: right code " << r.min_score << ", wrong code "
+            << x.min_score << "\n";
+  EXPECT_GT(r.min_score, 0.7) << "right code: min " << r.min_score << " mean " << r.mean_score;
+  EXPECT_LT(x.min_score, r.min_score - 0.2) << "wrong code scored " << x.min_score;
+
+  // The code heard approves the verification.
+  http_response ok = check(*w.otpd, c.id, c.code);
+  EXPECT_EQ(ok.status, 200) << ok.body;
+
+  http_response m = w.otpd->get("/metrics", false);
+  EXPECT_NE(m.body.find("otpd_voice_calls_total{trunk=\"local\",outcome=\"completed\"} 1"),
+            std::string::npos)
+      << m.body;
+}
+
+TEST(e2e_voice, through_a_proxy_that_asks_for_digest_auth) {
+  baresip_process phone(baresip_process::options{.user = "84912345678"});
+  kamailio_process proxy(kamailio_process::options{.forward = phone.host_port()});
+  single_world w(
+      voice_options(trunk(proxy.sip_port(), "      username: " + proxy.username() +
+                                                "\n      password: " + proxy.password() + "\n")));
+  called c = ask_for_a_call(w);
+  ASSERT_EQ(c.resend.status, 202) << c.resend.body;
+  json::object v = w.otpd->poll_verification(
+      c.id, [](const json::object& b) { return final_call(b, 1); }, 60s);
+  EXPECT_EQ(str(attempt(v, 1), "status"), "completed") << json::serialize(v) << w.otpd->output();
+  EXPECT_EQ(phone.wait_for_recordings(1, 20s).size(), 1u);
+}
+
+TEST(e2e_voice, a_wrong_trunk_password_ends_failed_with_the_403) {
+  baresip_process phone(baresip_process::options{.user = "84912345678"});
+  kamailio_process proxy(kamailio_process::options{.forward = phone.host_port()});
+  single_world w(voice_options(trunk(
+      proxy.sip_port(), "      username: " + proxy.username() + "\n      password: wrong\n")));
+  called c = ask_for_a_call(w);
+  ASSERT_EQ(c.resend.status, 202) << c.resend.body;
+  json::object v = w.otpd->poll_verification(
+      c.id, [](const json::object& b) { return final_call(b, 1); }, 60s);
+  EXPECT_EQ(str(attempt(v, 1), "status"), "failed") << json::serialize(v);
+  EXPECT_EQ(num(attempt(v, 1), "sip_code"), 403) << json::serialize(v);
+  EXPECT_EQ(str(v, "status"), "pending");  // the SMS code still works
+}
+
+TEST(e2e_voice, busy_and_no_answer_are_recorded) {
+  {
+    baresip_process phone(baresip_process::options{.user = "84912345678",
+                                                   .mode = baresip_process::answer_mode::busy});
+    single_world w(voice_options(trunk(phone.sip_port())));
+    called c = ask_for_a_call(w);
+    ASSERT_EQ(c.resend.status, 202) << c.resend.body;
+    json::object v = w.otpd->poll_verification(
+        c.id, [](const json::object& b) { return final_call(b, 1); }, 30s);
+    EXPECT_EQ(str(attempt(v, 1), "status"), "busy") << json::serialize(v);
+    EXPECT_EQ(num(attempt(v, 1), "sip_code"), 486);
+  }
+  {
+    // Rings and is never answered: the ring timeout (3 s) cancels the call.
+    baresip_process phone(baresip_process::options{.user = "84912345678",
+                                                   .mode = baresip_process::answer_mode::ring});
+    single_world w(voice_options(trunk(phone.sip_port())));
+    called c = ask_for_a_call(w);
+    ASSERT_EQ(c.resend.status, 202) << c.resend.body;
+    json::object v = w.otpd->poll_verification(
+        c.id, [](const json::object& b) { return attempt_status_is(b, 1, "ringing"); }, 20s);
+    EXPECT_EQ(str(attempt(v, 1), "status"), "ringing") << json::serialize(v);
+    v = w.otpd->poll_verification(
+        c.id, [](const json::object& b) { return final_call(b, 1); }, 30s);
+    EXPECT_EQ(str(attempt(v, 1), "status"), "no_answer") << json::serialize(v);
+  }
+}
+
+TEST(e2e_voice, a_declined_call_is_rejected) {
+  baresip_process phone(baresip_process::options{.user = "84912345678"});
+  kamailio_process proxy(
+      kamailio_process::options{.forward = phone.host_port(), .reject_code = 603});
+  single_world w(
+      voice_options(trunk(proxy.sip_port(), "      username: " + proxy.username() +
+                                                "\n      password: " + proxy.password() + "\n")));
+  called c = ask_for_a_call(w);
+  ASSERT_EQ(c.resend.status, 202) << c.resend.body;
+  json::object v = w.otpd->poll_verification(
+      c.id, [](const json::object& b) { return final_call(b, 1); }, 30s);
+  EXPECT_EQ(str(attempt(v, 1), "status"), "rejected") << json::serialize(v);
+  EXPECT_EQ(num(attempt(v, 1), "sip_code"), 603);
+}
+
+TEST(e2e_voice, without_trunks_the_voice_channel_is_unavailable) {
+  single_world w;
+  const std::size_t from = w.smsc.events().size();
+  const std::string id = create(*w.otpd, json::object{{"to", "+84912345678"}});
+  next_code(w.smsc, from);
+  w.otpd->advance_clock(std::chrono::seconds(31));
+  http_response r =
+      w.otpd->post("/v1/verifications/" + id + "/resend", json::object{{"channel", "voice"}});
+  EXPECT_EQ(r.status, 501) << r.body;
+  EXPECT_EQ(r.problem_slug(), "channel_unavailable");
+}
+
+}  // namespace
+}  // namespace otpd::test::e2e
