@@ -12,10 +12,12 @@
 #include <iostream>
 #include <string>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "config/loader.hpp"
@@ -23,6 +25,7 @@
 #include "daemon/http/server.hpp"
 #include "daemon/log/logger.hpp"
 #include "daemon/metrics/registry.hpp"
+#include "daemon/notify/sd_notify.hpp"
 #include "daemon/service/verification_service.hpp"
 #include "daemon/store/store_executor.hpp"
 
@@ -108,6 +111,29 @@ int run(const config::config& cfg) {
   http::server server(io.get_executor(), so, api::make_router(svc, metrics),
                       http::api_key_auth(cfg.api_keys), logger, &metrics);
 
+  // systemd (Type=notify): READY=1 once the store is open and the listeners are up (binds may
+  // still be connecting), STATUS= with the bind counts, WATCHDOG=1 from this I/O loop (a loop
+  // that stops turning stops the pings and systemd restarts otpd), STOPPING=1 on shutdown.
+  const notify::notifier systemd = notify::notifier::from_environment();
+  if (auto ec = systemd.setup_error()) {
+    logger.warning("systemd_notify_unusable", {{"error", ec.message()}});
+  }
+  auto bind_counts = [&svc] {
+    std::size_t bound = 0;
+    std::size_t total = 0;
+    for (const smpp::pool_status& p : svc.gateway().status()) {
+      for (const smpp::session_status& s : p.sessions) {
+        ++total;
+        if (s.state == smpp::session_state::bound) ++bound;
+      }
+    }
+    return std::to_string(bound) + "/" + std::to_string(total) + " SMPP binds bound";
+  };
+  asio::steady_timer heartbeat(io);
+  const auto watchdog = notify::watchdog_interval();
+  const auto beat = watchdog ? std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog)
+                             : std::chrono::milliseconds(5000);
+
   bool started = false;
   asio::co_spawn(
       io,
@@ -118,6 +144,16 @@ int run(const config::config& cfg) {
           logger.notice("listening", {{"address", ep.address().to_string()}, {"port", ep.port()}});
         }
         started = true;
+        systemd.ready();
+        systemd.status(bind_counts());
+        // The heartbeat: WATCHDOG=1 (when systemd asked for it) and a fresh STATUS= line.
+        while (true) {
+          heartbeat.expires_after(beat);
+          auto [ec] = co_await heartbeat.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (ec) co_return;
+          if (watchdog) systemd.watchdog();
+          systemd.status(bind_counts());
+        }
       },
       [&](std::exception_ptr e) {
         if (!e) return;
@@ -133,6 +169,8 @@ int run(const config::config& cfg) {
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     logger.notice("stopping", {{"signal", sig}});
+    systemd.stopping();
+    heartbeat.cancel();
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
