@@ -1152,7 +1152,8 @@ TEST(config_files, example_documents_every_key_with_a_comment) {
 TEST(config_files, sandbox_loads_with_the_run_script_variables) {
   const auto env = with_env({{"OTPD_SANDBOX_SMSC_PORT", "40123"},
                              {"OTPD_SANDBOX_SMSC_PASSWORD", "sbx1234"},
-                             {"OTPD_SANDBOX_CODE_MAC_KEY", std::string(64, 'f')}});
+                             {"OTPD_SANDBOX_CODE_MAC_KEY", std::string(64, 'f')},
+                             {"OTPD_SANDBOX_SIP_URI", "sip:127.0.0.1:5062"}});
   auto r = load_config_file(source_dir / "config/sandbox.yaml", env);
   ASSERT_TRUE(r.ok()) << all_errors(r);
   const config& c = *r.config;
@@ -1173,15 +1174,19 @@ TEST(config_files, sandbox_loads_with_the_run_script_variables) {
   EXPECT_EQ(s.binds[0].session.smpp.type, smpp::bind_type::transceiver);
   EXPECT_EQ(s.binds[0].session.endpoint.host, "127.0.0.1");
   EXPECT_EQ(s.binds[0].session.endpoint.port, 40123);
+  ASSERT_EQ(c.calls.trunks.size(), 1u);
+  EXPECT_EQ(c.calls.trunks[0].uri, "sip:127.0.0.1:5062");
+  EXPECT_EQ(c.calls.trunks[0].number_format, "e164");
   EXPECT_EQ(s.binds[0].session.smpp.system_id, "otpd");
   EXPECT_EQ(s.binds[0].session.smpp.password, "sbx1234");
 
   // Without the variables, each is named.
   auto bare = load_config_file(source_dir / "config/sandbox.yaml", with_env({}));
-  ASSERT_EQ(bare.errors.size(), 3u) << all_errors(bare);
+  ASSERT_EQ(bare.errors.size(), 4u) << all_errors(bare);
   EXPECT_THAT(bare.errors[0].message, HasSubstr("OTPD_SANDBOX_SMSC_PORT"));
   EXPECT_THAT(bare.errors[1].message, HasSubstr("OTPD_SANDBOX_SMSC_PASSWORD"));
-  EXPECT_THAT(bare.errors[2].message, HasSubstr("OTPD_SANDBOX_CODE_MAC_KEY"));
+  EXPECT_THAT(bare.errors[2].message, HasSubstr("OTPD_SANDBOX_SIP_URI"));
+  EXPECT_THAT(bare.errors[3].message, HasSubstr("OTPD_SANDBOX_CODE_MAC_KEY"));
 }
 
 TEST(config_loader, voice_trunks_and_prompts) {
