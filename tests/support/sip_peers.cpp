@@ -431,6 +431,10 @@ bool baresip_process::command(std::string_view cmd) {
   return child_->write_stdin("/" + std::string(cmd) + "\n");
 }
 
+bool baresip_process::send_keys(std::string_view keys) {
+  return child_->write_stdin(std::string(keys));
+}
+
 int baresip_process::stop() {
   {
     std::lock_guard lock(mutex_);

@@ -161,6 +161,9 @@ class baresip_process {
   // A command for the stdio UI, without the leading '/' ("hangup", "accept", "listcalls").
   // False when baresip no longer reads its stdin.
   bool command(std::string_view cmd);
+  // Raw key presses for the stdio UI: during a call, digits, '*' and '#' are sent as RFC 4733
+  // telephone-events.
+  bool send_keys(std::string_view keys);
   bool accept() { return command("accept"); }
   bool hangup() { return command("hangup"); }
 

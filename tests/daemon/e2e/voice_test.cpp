@@ -208,6 +208,23 @@ TEST(e2e_voice, a_declined_call_is_rejected) {
   EXPECT_EQ(num(attempt(v, 1), "sip_code"), 603);
 }
 
+TEST(e2e_voice, an_undeliverable_sms_falls_back_to_a_call_at_once) {
+  baresip_process phone(baresip_process::options{.user = "84912345678"});
+  otpd_options opts = voice_options(trunk(phone.sip_port()));
+  opts.policy["fallback_on_sms_failure"] = "true";
+  // The carrier reports every SMS undeliverable.
+  single_world w(opts, {"--receipt-stat", "UNDELIV:001"});
+  const std::string id = create(*w.otpd, json::object{{"to", "+84912345678"}});
+  ASSERT_FALSE(id.empty());
+  // No resend request, no cooldown: the receipt starts the call.
+  json::object v = w.otpd->poll_verification(
+      id, [](const json::object& b) { return final_call(b, 1); }, 60s);
+  EXPECT_EQ(str(attempt(v, 0), "status"), "undelivered") << json::serialize(v);
+  EXPECT_EQ(str(attempt(v, 1), "channel"), "voice") << json::serialize(v);
+  EXPECT_EQ(str(attempt(v, 1), "status"), "completed") << json::serialize(v);
+  EXPECT_EQ(str(v, "status"), "pending");
+}
+
 TEST(e2e_voice, without_trunks_the_voice_channel_is_unavailable) {
   single_world w;
   const std::size_t from = w.smsc.events().size();

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <cmath>
 #include <cstdint>
 #include <numbers>
@@ -134,11 +136,34 @@ TEST(voice_caller, baresip_answers_over_udp_and_records_the_prompt) {
   EXPECT_EQ(states(r), answered_states);
   EXPECT_EQ(r.events.back().sip_code, 200);
   EXPECT_EQ(r.result->packets_sent, 100u);  // 2 s of 20 ms packets
+  // Paced: 100 packets take 2 s, and (almost) none went out more than a packet late.
+  EXPECT_LE(r.result->packets_late, 5u);
   EXPECT_GT(r.result->setup.count(), 0);
   EXPECT_GE(r.result->talk, 1900ms);
+  EXPECT_LT(r.result->talk, 3500ms);
   EXPECT_FALSE(r.result->call_id.empty());
   EXPECT_GE(callee.wait_for_output("session closed", 5s), 0) << callee.output().tail();
   expect_recorded_tone(callee, 2.0);
+}
+
+TEST(voice_caller, the_replay_key_reads_the_prompt_again) {
+  baresip_process callee;
+  std::thread presser;
+  const call_run r = run_call(
+      trunk_to(callee.sip_port()), callee.user(), 3.0, 30s,
+      [&](asio::io_context&, caller&, asio::cancellation_signal&) {
+        presser = std::thread([&callee] {
+          // Once the call is up, the phone's user presses '*' (RFC 4733 from baresip).
+          if (callee.wait_for_output("Call established", 10s) >= 0) callee.send_keys("*");
+        });
+      },
+      '*');
+  presser.join();
+  ASSERT_TRUE(r.result) << callee.output().tail();
+  EXPECT_EQ(r.result->final.state, call_state::completed) << describe(r);
+  // 3 s is 150 packets; the replay adds up to another 150.
+  EXPECT_GT(r.result->packets_sent, 150u) << callee.output().tail();
+  EXPECT_LE(r.result->packets_sent, 300u);
 }
 
 TEST(voice_caller, baresip_answers_over_tcp) {
