@@ -444,6 +444,7 @@ asio::awaitable<void> verification_service::call_voice(std::string id, int attem
       break;
   }
   const std::string trunk = d.trunk.empty() ? "none" : d.trunk;
+  for (const std::string& t : d.failed_over) m_.calls->with({t, "failed_over"}).inc();
   m_.calls->with({trunk, voice::to_string(r.final.state)}).inc();
   if (r.setup.count() > 0) {
     m_.call_setup->with({trunk}).observe(std::chrono::duration<double>(r.setup).count());
@@ -455,6 +456,7 @@ asio::awaitable<void> verification_service::call_voice(std::string id, int attem
                            {"sip_code", r.final.sip_code},
                            {"sip_reason", r.final.sip_reason},
                            {"talk_ms", static_cast<std::int64_t>(r.talk.count())},
+                           {"failed_over", d.failed_over.size()},
                            {"error", d.error}});
   co_await record_call(std::move(id), attempt_number, status, d.trunk, r.final.sip_code,
                        r.final.sip_reason, d.error);

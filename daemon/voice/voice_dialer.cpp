@@ -104,8 +104,9 @@ std::string voice_dialer::dial_string(const std::string& e164, const std::string
   return "+" + digits;
 }
 
-voice_dialer::trunk* voice_dialer::pick() {
+voice_dialer::trunk* voice_dialer::pick(const std::vector<const trunk*>& tried) {
   for (auto& t : trunks_) {
+    if (std::find(tried.begin(), tried.end(), t.get()) != tried.end()) continue;
     if (t->active >= t->cfg.max_calls) continue;
     if (!t->take_token()) continue;
     return t.get();
@@ -135,28 +136,45 @@ asio::awaitable<dialed> voice_dialer::call(call_order order) {
     co_return out;
   }
   std::string().swap(order.code);  // the audio is the only copy from here on
-  trunk* t = pick();
-  if (t == nullptr) {
-    out.error = "no_trunk_available";
-    co_return out;
+  const auto audio = std::make_shared<const std::vector<std::int16_t>>(std::move(p.samples));
+  auto on_event = std::make_shared<decltype(order.on_event)>(std::move(order.on_event));
+
+  // Trunks in priority order: the next one is tried when this one could not carry the call
+  // (see carried_by_the_trunk), never when the callee answered, was busy, or declined.
+  std::vector<const trunk*> tried;
+  while (trunk* t = pick(tried)) {
+    tried.push_back(t);
+    out.trunk = t->cfg.name;
+    voice::call_request req;
+    req.to = dial_string(order.to, t->cfg.number_format, numbers_);
+    req.audio = audio;
+    req.replay_key = cfg_.replay_key;
+    bool progressed = false;  // a 18x or a 2xx came: the callee's side has the call
+    req.on_event = [on_event, &progressed, name = t->cfg.name](const voice::call_event& e) {
+      if (e.state != voice::call_state::trying) progressed = true;
+      if (*on_event) (*on_event)(e, name);
+    };
+    // Counted until the call ends, even when the awaiting coroutine is destroyed mid-call.
+    struct in_progress {
+      int& n;
+      explicit in_progress(int& c) : n(++c) {}
+      ~in_progress() { --n; }
+    } guard(t->active);
+    out.result = co_await t->caller.call(std::move(req));
+    if (progressed || stopped_ || !trunk_failure(out.result.final)) co_return out;
+    out.failed_over.push_back(t->cfg.name);
   }
-  out.trunk = t->cfg.name;
-  voice::call_request req;
-  req.to = dial_string(order.to, t->cfg.number_format, numbers_);
-  req.audio = std::make_shared<const std::vector<std::int16_t>>(std::move(p.samples));
-  req.replay_key = cfg_.replay_key;
-  req.on_event = [on_event = std::move(order.on_event),
-                  name = t->cfg.name](const voice::call_event& e) {
-    if (on_event) on_event(e, name);
-  };
-  // Counted until the call ends, even when the awaiting coroutine is destroyed mid-call.
-  struct in_progress {
-    int& n;
-    explicit in_progress(int& c) : n(++c) {}
-    ~in_progress() { --n; }
-  } guard(t->active);
-  out.result = co_await t->caller.call(std::move(req));
+  if (tried.empty()) out.error = "no_trunk_available";
   co_return out;
+}
+
+bool voice_dialer::trunk_failure(const voice::call_event& e) noexcept {
+  if (e.state != voice::call_state::failed) return false;
+  const int c = e.sip_code;
+  // No response or no connection (0, 408 from Timer B), the trunk refusing us (401/403/407:
+  // credentials), or a server error on its side (5xx). Not 4xx about the number (404, 484,
+  // 488: another trunk would say the same) and not 6xx (the callee's answer).
+  return c == 0 || c == 408 || c == 401 || c == 403 || c == 407 || (c >= 500 && c <= 599);
 }
 
 void voice_dialer::stop() {

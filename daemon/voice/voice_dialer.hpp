@@ -1,6 +1,8 @@
 // The voice channel's dialer (DESIGN.md §6): the prompt sets, built once at start-up, and one
 // voice::caller per SIP trunk. A call goes to the first trunk, by priority, that has room
-// (max_calls) and a token (calls_per_second); the code is composed into the locale's prompt.
+// (max_calls) and a token (calls_per_second); when that trunk cannot carry it (no response,
+// 401/403/407, 5xx) before anything rang, the next one is tried. The code is composed into the
+// locale's prompt.
 // Runs on the service's I/O executor. Knows nothing of verifications: the service records
 // what happens.
 #pragma once
@@ -35,7 +37,8 @@ struct call_order {
 
 struct dialed {
   voice::call_result result;
-  std::string trunk;  // empty when no trunk took the call
+  std::string trunk;                     // the last trunk tried; empty when no trunk took the call
+  std::vector<std::string> failed_over;  // trunks that could not carry it, in order
   std::string error;  // "no_trunk_available", "prompt_failed", ...: why it never rang
 };
 
@@ -64,7 +67,8 @@ class voice_dialer {
  private:
   struct trunk;
   voice_dialer() = default;
-  trunk* pick();
+  trunk* pick(const std::vector<const trunk*>& tried);
+  static bool trunk_failure(const voice::call_event& e) noexcept;
 
   config::voice cfg_;
   config::number_plan numbers_;

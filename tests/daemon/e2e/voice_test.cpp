@@ -208,6 +208,30 @@ TEST(e2e_voice, a_declined_call_is_rejected) {
   EXPECT_EQ(num(attempt(v, 1), "sip_code"), 603);
 }
 
+TEST(e2e_voice, a_trunk_that_cannot_carry_the_call_passes_it_to_the_next) {
+  baresip_process phone(baresip_process::options{.user = "84912345678"});
+  // The first trunk (priority 0) answers 503 once authenticated; the second reaches the phone.
+  kamailio_process broken(kamailio_process::options{
+      .forward = phone.host_port(), .reject_code = 503, .reject_reason = "Service Unavailable"});
+  const std::string trunks =
+      "    - name: first\n      uri: sip:127.0.0.1:" + std::to_string(broken.sip_port()) +
+      "\n      username: " + broken.username() + "\n      password: " + broken.password() +
+      "\n      number_format: e164\n      priority: 0\n" +
+      "    - name: second\n      uri: sip:127.0.0.1:" + std::to_string(phone.sip_port()) +
+      "\n      number_format: e164\n      priority: 1\n";
+  single_world w(voice_options(trunks));
+  called c = ask_for_a_call(w);
+  ASSERT_EQ(c.resend.status, 202) << c.resend.body;
+  json::object v = w.otpd->poll_verification(
+      c.id, [](const json::object& b) { return final_call(b, 1); }, 60s);
+  EXPECT_EQ(str(attempt(v, 1), "status"), "completed") << json::serialize(v) << w.otpd->output();
+  EXPECT_EQ(str(attempt(v, 1), "carrier"), "second");
+  http_response m = w.otpd->get("/metrics", false);
+  EXPECT_NE(m.body.find("otpd_voice_calls_total{trunk=\"first\",outcome=\"failed_over\"} 1"),
+            std::string::npos)
+      << m.body;
+}
+
 TEST(e2e_voice, an_undeliverable_sms_falls_back_to_a_call_at_once) {
   baresip_process phone(baresip_process::options{.user = "84912345678"});
   otpd_options opts = voice_options(trunk(phone.sip_port()));
