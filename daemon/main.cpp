@@ -9,7 +9,11 @@
 // requests, binds unbind after their in-flight responses, the store finishes queued work.
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <functional>
 #include <iostream>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include <boost/asio/as_tuple.hpp>
@@ -21,6 +25,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "config/loader.hpp"
+#include "config/yaml_json.hpp"
 #include "daemon/api/api.hpp"
 #include "daemon/http/server.hpp"
 #include "daemon/log/logger.hpp"
@@ -50,7 +55,7 @@ constexpr const char* usage_text =
     "\n"
     "exit codes: 0 normal stop, 1 configuration error, 2 usage error, 3 start-up failure\n";
 
-int run(const config::config& cfg) {
+int run(const config::config& cfg, const std::string& file) {
   log::logger logger(log::options_from(cfg.log));
   metrics::registry metrics;
 
@@ -165,12 +170,69 @@ int run(const config::config& cfg) {
         io.stop();
       });
 
+  // SIGHUP: read the file again. An invalid file is rejected with its errors and the running
+  // configuration kept. A valid one applies api_keys, policy, rate_limits, number_plan,
+  // templates and logging.level at once; the other sections (listeners, carriers and binds,
+  // trunks, store, secrets, webhooks) are compared with what is running and each one that
+  // changed is named in a log line: they take effect at the next restart.
+  static const std::set<std::string, std::less<>> live_sections = {
+      "api_keys", "policy", "rate_limits", "number_plan", "templates", "logging"};
+  auto sections_of = [&file] {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto doc = config::yaml_to_json(text.str());
+    return doc && doc->is_object() ? doc->as_object() : boost::json::object{};
+  };
+  boost::json::object running = sections_of();
+  asio::signal_set hup(io, SIGHUP);
+  std::function<void()> on_hup = [&] {
+    hup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      systemd.reloading();
+      config::load_result next = config::load_config_file(file);
+      if (!next.ok()) {
+        for (const auto& e : next.errors) {
+          logger.error(
+              "reload_error",
+              {{"file", e.file}, {"line", e.line}, {"column", e.column}, {"error", e.message}});
+        }
+        logger.warning("reload_rejected", {{"errors", next.errors.size()}});
+      } else {
+        boost::json::object now = sections_of();
+        std::string later;
+        std::set<std::string> keys;
+        for (const auto& kv : running) keys.insert(std::string(kv.key()));
+        for (const auto& kv : now) keys.insert(std::string(kv.key()));
+        for (const std::string& k : keys) {
+          const bool changed = running.if_contains(k) == nullptr || now.if_contains(k) == nullptr ||
+                               running.at(k) != now.at(k);
+          if (!changed) continue;
+          if (live_sections.count(k) != 0) {
+            running[k] = now.if_contains(k) ? now.at(k) : boost::json::value();
+          } else {
+            later += (later.empty() ? "" : ",") + k;
+          }
+        }
+        const std::size_t key_count = next.config->api_keys.size();
+        server.set_api_keys(http::api_key_auth(next.config->api_keys));
+        logger.set_level(log::options_from(next.config->log).min_level);
+        svc.reload(std::make_shared<const config::config>(std::move(*next.config)));
+        logger.notice("reloaded", {{"api_keys", key_count}, {"restart_needed_for", later}});
+      }
+      systemd.ready();
+      on_hup();
+    });
+  };
+  on_hup();
+
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     logger.notice("stopping", {{"signal", sig}});
     systemd.stopping();
     heartbeat.cancel();
+    hup.cancel();
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
@@ -225,7 +287,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    return run(*loaded.config);
+    return run(*loaded.config, file);
   } catch (const std::exception& e) {
     std::cerr << "otpd: " << e.what() << '\n';
     return 3;

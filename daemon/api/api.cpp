@@ -85,7 +85,7 @@ std::string canonical(const json::object& body) {
 response verification_json(unsigned status, const service::verification& v,
                            verification_service& svc) {
   return response::json(
-      status, json::serialize(service::to_json(v, svc.config().policy, svc.clock().now())));
+      status, json::serialize(service::to_json(v, svc.config()->policy, svc.clock().now())));
 }
 
 response rate_limited(std::string_view slug, std::chrono::seconds retry_after,
@@ -120,7 +120,7 @@ asio::awaitable<response> create(verification_service& svc, request& req) {
   service::create_request cr;
   if (auto to = string_field(body, "to", errs, true)) cr.to = *to;
   if (auto locale = string_field(body, "locale", errs, false)) {
-    if (svc.config().text.sms.count(*locale) == 0) {
+    if (svc.config()->text.sms.count(*locale) == 0) {
       errs.add("locale", "no SMS template for this locale");
     } else {
       cr.locale = *locale;
@@ -131,7 +131,7 @@ asio::awaitable<response> create(verification_service& svc, request& req) {
     errs.add("channel", "a verification starts with \"sms\"; voice is a resend channel");
   }
   if (auto it = body.find("ttl_seconds"); it != body.end()) {
-    const auto max = svc.config().policy.max_ttl.count();
+    const auto max = svc.config()->policy.max_ttl.count();
     if (!it->value().is_int64() || it->value().get_int64() < 1 || it->value().get_int64() > max) {
       errs.add("ttl_seconds", "must be a whole number of seconds from 1 to " + std::to_string(max));
     } else {
@@ -306,7 +306,7 @@ http::router make_router(verification_service& svc, metrics::registry& metrics) 
       },
       open);
 
-  if (svc.config().test.controllable_clock) {
+  if (svc.config()->test.controllable_clock) {
     // For integration tests only (testing.controllable_clock): moves the service's clock.
     r.add(method::post, "/v1/testing/clock", [&svc](request& req) -> asio::awaitable<response> {
       json::object body;

@@ -42,6 +42,7 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
                                            log::logger& log, metrics::registry& metrics)
     : ex_(ex),
       cfg_(cfg),
+      live_(std::make_shared<const config::config>(cfg)),
       store_(store),
       routes_(std::move(routes)),
       log_(log),
@@ -101,6 +102,8 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
 verification_service::~verification_service() = default;
 
 asio::awaitable<void> verification_service::start() {
+  // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
+  const std::shared_ptr<const config::config> live = live_;
   gateway_.start();
   webhooks_.start();
   // Attempts a previous run accepted but never wrote: their code is gone (only its MAC is
@@ -118,15 +121,15 @@ asio::awaitable<void> verification_service::start() {
           continue;
         }
         const int n = a.number;
-        co_await store_.modify(q.id, [this, n, call](verification& v) -> error_code {
+        co_await store_.modify(q.id, [this, n, call, live](verification& v) -> error_code {
           if (call) {
             for (attempt& x : v.attempts) {
               if (x.number == n) x.error = "interrupted_by_restart";
             }
-            engine::on_call_outcome(v, cfg_.policy, n, clock_.now(), attempt_status::failed,
+            engine::on_call_outcome(v, live->policy, n, clock_.now(), attempt_status::failed,
                                     std::nullopt, "interrupted_by_restart");
           } else {
-            engine::on_submit_failed(v, cfg_.policy, n, clock_.now(), std::nullopt,
+            engine::on_submit_failed(v, live->policy, n, clock_.now(), std::nullopt,
                                      "interrupted_by_restart");
           }
           return {};
@@ -138,6 +141,10 @@ asio::awaitable<void> verification_service::start() {
     }
   }
   spawn(ex_, purge_loop());
+}
+
+void verification_service::reload(std::shared_ptr<const config::config> next) {
+  live_ = std::move(next);
 }
 
 void verification_service::attach_dialer(std::unique_ptr<voice_dialer> d) {
@@ -155,10 +162,12 @@ void verification_service::stop(std::function<void()> done) {
 bool verification_service::ready() const { return !stopping_ && gateway_.ready(); }
 
 asio::awaitable<create_outcome> verification_service::create(create_request req) {
+  // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
+  const std::shared_ptr<const config::config> live = live_;
   create_outcome out;
   const sys_time now = clock_.now();
 
-  routing::normalised_number num = routing::normalise_number(req.to, cfg_.numbers);
+  routing::normalised_number num = routing::normalise_number(req.to, live->numbers);
   if (!num) {
     out.status = create_status::invalid_number;
     out.detail = routing::describe(*num.error);
@@ -193,8 +202,8 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
     co_return out;
   }
 
-  engine::limit_plan plan =
-      engine::plan_limits(cfg_.limits, engine::limit_subject{num.e164, req.api_key, req.client_ip});
+  engine::limit_plan plan = engine::plan_limits(
+      live->limits, engine::limit_subject{num.e164, req.api_key, req.client_ip});
   if (!plan.checks.empty()) {
     auto [ec, lr] = co_await store_.check_and_count(plan.checks, now);
     if (ec) {
@@ -212,15 +221,15 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
   verification v;
   v.id = engine::new_verification_id();
   v.to = num.e164;
-  v.locale = req.locale.empty() ? cfg_.policy.default_locale : req.locale;
+  v.locale = req.locale.empty() ? live->policy.default_locale : req.locale;
   v.api_key = req.api_key;
   v.client_ip = req.client_ip;
   v.idempotency_key = req.idempotency_key;
   v.request_hash = req.request_hash;
-  std::string code = engine::generate_code(cfg_.policy.code_length);
+  std::string code = engine::generate_code(live->policy.code_length);
   engine::start_params params;
   params.ttl = req.ttl;
-  if (engine::start(v, cfg_.policy, now, params, protector_, code) !=
+  if (engine::start(v, live->policy, now, params, protector_, code) !=
       engine::start_outcome::started) {
     out.status = create_status::invalid_ttl;
     co_return out;
@@ -256,10 +265,12 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
 asio::awaitable<void> verification_service::send_sms(std::string id, int attempt_number,
                                                      std::string to, std::string locale,
                                                      std::string code, sys_time expires_at) {
+  // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
+  const std::shared_ptr<const config::config> live = live_;
   const sys_time now = clock_.now();
   const auto remaining = std::chrono::duration_cast<std::chrono::seconds>(expires_at - now);
   std::optional<engine::rendered_sms> text =
-      engine::render_sms(cfg_.text, locale, cfg_.policy.default_locale, code, remaining);
+      engine::render_sms(live->text, locale, live->policy.default_locale, code, remaining);
   std::string().swap(code);  // the rendered text is the only copy from here on
 
   sms_request req;
@@ -306,7 +317,7 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
                                  : r.ec == smpp::errc::deadline_passed ? "deadline_passed"
                                  : status                              ? "refused"
                                                                        : "send_failed";
-      effect = engine::on_submit_failed(row, cfg_.policy, attempt_number, t, status, reason);
+      effect = engine::on_submit_failed(row, live->policy, attempt_number, t, status, reason);
     }
     return {};
   });
@@ -326,6 +337,8 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
 }
 
 asio::awaitable<void> verification_service::handle_receipt(sms_receipt r) {
+  // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
+  const std::shared_ptr<const config::config> live = live_;
   m_.receipts->with({r.carrier, r.receipt.stat.empty() ? "none" : r.receipt.stat}).inc();
   correlation found;
   bool matched = false;
@@ -360,7 +373,7 @@ asio::awaitable<void> verification_service::handle_receipt(sms_receipt r) {
       }
     }
     if (r.receipt.state) {
-      effect = engine::on_receipt(row, cfg_.policy, found.attempt, clock_.now(), *r.receipt.state,
+      effect = engine::on_receipt(row, live->policy, found.attempt, clock_.now(), *r.receipt.state,
                                   r.receipt.err);
     }
     return error_code{};
@@ -385,10 +398,12 @@ void verification_service::apply_effect(const verification& v, const engine::del
 }
 
 asio::awaitable<void> verification_service::fallback_to_voice(std::string id) {
-  std::string fresh = engine::generate_code(cfg_.policy.code_length);
+  // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
+  const std::shared_ptr<const config::config> live = live_;
+  std::string fresh = engine::generate_code(live->policy.code_length);
   engine::resend_result result;
   auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
-    result = engine::resend(row, cfg_.policy, clock_.now(), channel::voice, protector_, fresh,
+    result = engine::resend(row, live->policy, clock_.now(), channel::voice, protector_, fresh,
                             engine::resend_trigger::fallback);
     return result.outcome == engine::resend_outcome::accepted
                ? error_code{}
@@ -466,6 +481,8 @@ asio::awaitable<void> verification_service::record_call(std::string id, int atte
                                                         attempt_status status, std::string trunk,
                                                         int sip_code, std::string reason,
                                                         std::string error) {
+  // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
+  const std::shared_ptr<const config::config> live = live_;
   engine::delivery_effect effect;
   auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
     for (attempt& a : row.attempts) {
@@ -474,7 +491,7 @@ asio::awaitable<void> verification_service::record_call(std::string id, int atte
       if (!error.empty()) a.error = error;
       if (!a.submitted_at) a.submitted_at = clock_.now();
     }
-    effect = engine::on_call_outcome(row, cfg_.policy, attempt_number, clock_.now(), status,
+    effect = engine::on_call_outcome(row, live->policy, attempt_number, clock_.now(), status,
                                      sip_code != 0 ? std::optional<int>(sip_code) : std::nullopt,
                                      reason);
     return {};
@@ -487,9 +504,11 @@ asio::awaitable<void> verification_service::record_call(std::string id, int atte
 }
 
 void verification_service::notify(const verification& v, std::string_view event) {
+  // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
+  const std::shared_ptr<const config::config> live = live_;
   boost::json::object o;
   o["event"] = event;
-  o["verification"] = to_json(v, cfg_.policy, clock_.now());
+  o["verification"] = to_json(v, live->policy, clock_.now());
   webhooks_.post(boost::json::serialize(o));
 }
 
@@ -529,8 +548,10 @@ asio::awaitable<check_outcome> verification_service::check(std::string id, std::
 
 asio::awaitable<resend_outcome> verification_service::resend(std::string id,
                                                              std::optional<channel> via) {
+  // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
+  const std::shared_ptr<const config::config> live = live_;
   resend_outcome out;
-  const channel ch = via.value_or(cfg_.policy.default_resend_channel);
+  const channel ch = via.value_or(live->policy.default_resend_channel);
   if (ch == channel::voice && !dialer_) {
     // No trunk is configured: say so rather than pretend.
     auto [ec, v] = co_await store_.get(id);
@@ -539,9 +560,9 @@ asio::awaitable<resend_outcome> verification_service::resend(std::string id,
     out.channel_unavailable = true;
     co_return out;
   }
-  std::string fresh = engine::generate_code(cfg_.policy.code_length);
+  std::string fresh = engine::generate_code(live->policy.code_length);
   auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
-    out.result = engine::resend(row, cfg_.policy, clock_.now(), ch, protector_, fresh);
+    out.result = engine::resend(row, live->policy, clock_.now(), ch, protector_, fresh);
     if (out.result.outcome == engine::resend_outcome::accepted ||
         out.result.outcome == engine::resend_outcome::expired) {
       return {};

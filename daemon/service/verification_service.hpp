@@ -118,7 +118,12 @@ class verification_service {
 
   bool ready() const;
   service_clock& clock() noexcept { return clock_; }
-  const config::config& config() const noexcept { return cfg_; }
+  // The settings in force: policy, rate limits, number plan and templates change with
+  // reload(); the rest is as at start-up. Hold the pointer for as long as it is read.
+  std::shared_ptr<const config::config> config() const noexcept { return live_; }
+  // SIGHUP: policy, rate limits, number plan and templates from `next` apply to operations
+  // that start from now on (those under way finish with the settings they started with).
+  void reload(std::shared_ptr<const config::config> next);
   sms_gateway& gateway() noexcept { return gateway_; }
 
  private:
@@ -137,7 +142,8 @@ class verification_service {
   void count_outcome(const verification& v);
 
   boost::asio::any_io_executor ex_;
-  const config::config& cfg_;
+  const config::config& cfg_;                   // as at start-up
+  std::shared_ptr<const config::config> live_;  // the reloadable settings in force
   store_executor& store_;
   routing::route_table routes_;
   log::logger& log_;
