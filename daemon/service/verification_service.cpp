@@ -73,8 +73,10 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
       {"carrier"});
   m_.calls = &metrics.add_counter("otpd_voice_calls_total",
                                   "Voice calls ended, by trunk and outcome", {"trunk", "outcome"});
-  m_.call_setup = &metrics.add_histogram("otpd_voice_call_setup_seconds",
-                                         "From INVITE to the callee answering", {"trunk"});
+  m_.call_setup = &metrics.add_histogram(
+      "otpd_voice_call_setup_seconds", "From INVITE to the callee answering", {"trunk"},
+      // A phone rings for seconds, up to the ring timeout (at most 120 s).
+      {0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120});
   auto& active_calls = metrics.add_gauge("otpd_voice_calls_active", "Voice calls in progress", {});
   metrics.on_collect([this, &active_calls] {
     active_calls.with({}).set(dialer_ ? static_cast<double>(dialer_->active_calls()) : 0.0);
