@@ -218,26 +218,33 @@ TEST(voice_caller, cancelling_the_awaiting_coroutine_cancels_the_call) {
   baresip_process::options opts;
   opts.mode = baresip_process::answer_mode::ring;
   baresip_process callee(opts);
-  std::optional<asio::steady_timer> later;
-  const call_run r = run_call(
-      trunk_to(callee.sip_port()), callee.user(), 1.0, 30s,
-      [&](asio::io_context& io, caller&, asio::cancellation_signal& cancel) {
-        // Cancel once ringing is reported: poll the event list on the io_context.
-        later.emplace(io);
-        auto poll = std::make_shared<std::function<void()>>();
-        *poll = [&, poll] {
-          later->expires_after(20ms);
-          later->async_wait([&, poll](boost::system::error_code ec) {
-            if (ec) return;
-            if (callee.output().wait_for("Incoming call", std::chrono::steady_clock::now()) >= 0) {
-              cancel.emit(asio::cancellation_type::terminal);
-              return;
-            }
-            (*poll)();
-          });
-        };
-        (*poll)();
+  // Cancels once baresip reports the incoming call: polls its output on the io_context. The
+  // poller owns its timer and is kept alive only by its pending wait, so that it goes with the
+  // io_context's handlers.
+  struct poller : std::enable_shared_from_this<poller> {
+    poller(asio::io_context& io, baresip_process& c, asio::cancellation_signal& s)
+        : timer(io), callee(c), cancel(s) {}
+    void arm() {
+      timer.expires_after(20ms);
+      timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (ec) return;
+        if (self->callee.output().wait_for("Incoming call", std::chrono::steady_clock::now()) >=
+            0) {
+          self->cancel.emit(asio::cancellation_type::terminal);
+          return;
+        }
+        self->arm();
       });
+    }
+    asio::steady_timer timer;
+    baresip_process& callee;
+    asio::cancellation_signal& cancel;
+  };
+  const call_run r =
+      run_call(trunk_to(callee.sip_port()), callee.user(), 1.0, 30s,
+               [&](asio::io_context& io, caller&, asio::cancellation_signal& cancel) {
+                 std::make_shared<poller>(io, callee, cancel)->arm();
+               });
   ASSERT_TRUE(r.result);
   EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
   EXPECT_EQ(r.result->final.sip_reason, "cancelled");
