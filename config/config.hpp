@@ -169,6 +169,11 @@ struct logging {
   log_level level = log_level::info;
 };
 
+// The operator's control socket (otpctl): a Unix socket, protected by its file permissions.
+struct admin {
+  std::filesystem::path socket;  // empty: none
+};
+
 struct testing {
   bool controllable_clock = false;  // POST /v1/testing/clock: for integration tests only
 };
@@ -187,6 +192,7 @@ struct config {
   store state;
   secrets keys;
   logging log;
+  admin control;
   testing test;
   std::filesystem::path source;  // the file it came from
 };

@@ -139,6 +139,7 @@ class config_loader {
   void load_store(const field& f);
   void load_secrets(const field& f);
   void load_logging(const field& f);
+  void load_admin(const field& f);
   void load_testing(const field& f);
   void check_across();
 
@@ -171,7 +172,7 @@ void config_loader::load(const YAML::Node& root) {
   auto top = r_.fields(
       root, YAML::Mark(), "",
       {"listeners", "http", "api_keys", "policy", "rate_limits", "number_plan", "templates",
-       "routing", "voice", "webhooks", "store", "secrets", "logging", "testing"});
+       "routing", "voice", "webhooks", "store", "secrets", "logging", "admin", "testing"});
   if (!top) return;
   const field_map& t = *top;
   r_.require(t, root, "", "api_keys", "the keys backends present as 'Authorization: Bearer KEY'");
@@ -190,6 +191,7 @@ void config_loader::load(const YAML::Node& root) {
   if (const field* f = find(t, "store")) load_store(*f);
   if (const field* f = find(t, "secrets")) load_secrets(*f);
   if (const field* f = find(t, "logging")) load_logging(*f);
+  if (const field* f = find(t, "admin")) load_admin(*f);
   if (const field* f = find(t, "testing")) load_testing(*f);
   check_across();
 }
@@ -1192,6 +1194,18 @@ void config_loader::load_logging(const field& f) {
     if (auto i = r_.get_choice(*v, "logging.level", {"debug", "info", "notice", "warning", "error"},
                                "debug, info, notice, warning or error")) {
       c_.log.level = levels[*i];
+    }
+  }
+}
+
+void config_loader::load_admin(const field& f) {
+  auto m = r_.fields(f.value, yaml_reader::mark_of(f), "admin", {"socket"});
+  if (!m) return;
+  if (const field* v = find(*m, "socket")) {
+    // sockaddr_un::sun_path holds 108 bytes with its terminating NUL.
+    if (auto s = r_.get_string(*v, "admin.socket",
+                               {.max_length = 107, .limit_note = "(a Unix socket path)"})) {
+      c_.control.socket = *s;
     }
   }
 }

@@ -26,6 +26,7 @@
 
 #include "config/loader.hpp"
 #include "config/yaml_json.hpp"
+#include "daemon/admin/admin_server.hpp"
 #include "daemon/api/api.hpp"
 #include "daemon/http/server.hpp"
 #include "daemon/log/logger.hpp"
@@ -186,45 +187,72 @@ int run(const config::config& cfg, const std::string& file) {
   };
   boost::json::object running = sections_of();
   asio::signal_set hup(io, SIGHUP);
+  // One reload, for SIGHUP and `otpctl reload`: what happened, as a JSON object.
+  auto reload_now = [&]() -> boost::json::object {
+    systemd.reloading();
+    boost::json::object out;
+    config::load_result next = config::load_config_file(file);
+    if (!next.ok()) {
+      boost::json::array errors;
+      for (const auto& e : next.errors) {
+        logger.error(
+            "reload_error",
+            {{"file", e.file}, {"line", e.line}, {"column", e.column}, {"error", e.message}});
+        errors.push_back(boost::json::string(e.file + ":" + std::to_string(e.line) + ":" +
+                                             std::to_string(e.column) + ": " + e.message));
+      }
+      logger.warning("reload_rejected", {{"errors", next.errors.size()}});
+      out["outcome"] = "rejected";
+      out["errors"] = std::move(errors);
+    } else {
+      boost::json::object now = sections_of();
+      std::string later;
+      boost::json::array later_list;
+      std::set<std::string> keys;
+      for (const auto& kv : running) keys.insert(std::string(kv.key()));
+      for (const auto& kv : now) keys.insert(std::string(kv.key()));
+      for (const std::string& k : keys) {
+        const bool changed = running.if_contains(k) == nullptr || now.if_contains(k) == nullptr ||
+                             running.at(k) != now.at(k);
+        if (!changed) continue;
+        if (live_sections.count(k) != 0) {
+          running[k] = now.if_contains(k) ? now.at(k) : boost::json::value();
+        } else {
+          later += (later.empty() ? "" : ",") + k;
+          later_list.push_back(boost::json::string(k));
+        }
+      }
+      const std::size_t key_count = next.config->api_keys.size();
+      server.set_api_keys(http::api_key_auth(next.config->api_keys));
+      logger.set_level(log::options_from(next.config->log).min_level);
+      svc.reload(std::make_shared<const config::config>(std::move(*next.config)));
+      logger.notice("reloaded", {{"api_keys", key_count}, {"restart_needed_for", later}});
+      out["outcome"] = "reloaded";
+      out["restart_needed_for"] = std::move(later_list);
+    }
+    systemd.ready();
+    return out;
+  };
   std::function<void()> on_hup = [&] {
     hup.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
-      systemd.reloading();
-      config::load_result next = config::load_config_file(file);
-      if (!next.ok()) {
-        for (const auto& e : next.errors) {
-          logger.error(
-              "reload_error",
-              {{"file", e.file}, {"line", e.line}, {"column", e.column}, {"error", e.message}});
-        }
-        logger.warning("reload_rejected", {{"errors", next.errors.size()}});
-      } else {
-        boost::json::object now = sections_of();
-        std::string later;
-        std::set<std::string> keys;
-        for (const auto& kv : running) keys.insert(std::string(kv.key()));
-        for (const auto& kv : now) keys.insert(std::string(kv.key()));
-        for (const std::string& k : keys) {
-          const bool changed = running.if_contains(k) == nullptr || now.if_contains(k) == nullptr ||
-                               running.at(k) != now.at(k);
-          if (!changed) continue;
-          if (live_sections.count(k) != 0) {
-            running[k] = now.if_contains(k) ? now.at(k) : boost::json::value();
-          } else {
-            later += (later.empty() ? "" : ",") + k;
-          }
-        }
-        const std::size_t key_count = next.config->api_keys.size();
-        server.set_api_keys(http::api_key_auth(next.config->api_keys));
-        logger.set_level(log::options_from(next.config->log).min_level);
-        svc.reload(std::make_shared<const config::config>(std::move(*next.config)));
-        logger.notice("reloaded", {{"api_keys", key_count}, {"restart_needed_for", later}});
-      }
-      systemd.ready();
+      reload_now();
       on_hup();
     });
   };
   on_hup();
+
+  std::unique_ptr<service::admin_server> admin;
+  if (!cfg.control.socket.empty()) {
+    admin = std::make_unique<service::admin_server>(io.get_executor(), cfg.control.socket, svc,
+                                                    reload_now, logger);
+    std::string why;
+    if (admin->start(why)) {
+      logger.error("admin_socket_failed", {{"error", why}});
+      return 3;
+    }
+    logger.notice("admin_socket", {{"path", cfg.control.socket.string()}});
+  }
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -233,6 +261,7 @@ int run(const config::config& cfg, const std::string& file) {
     systemd.stopping();
     heartbeat.cancel();
     hup.cancel();
+    if (admin) admin->stop();
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {

@@ -95,6 +95,14 @@ struct cancel_outcome {
   verification v;
 };
 
+// What otpctl send-test reports.
+struct test_send {
+  std::string carrier;
+  std::string bind;
+  std::vector<std::string> message_ids;
+  std::string error;  // empty on success
+};
+
 class verification_service {
  public:
   verification_service(boost::asio::any_io_executor ex, const config::config& cfg,
@@ -107,6 +115,10 @@ class verification_service {
   boost::asio::awaitable<void> start();
   // The voice channel (when the configuration has trunks): calls go through `d`.
   void attach_dialer(std::unique_ptr<voice_dialer> d);
+  const voice_dialer* dialer() const noexcept { return dialer_.get(); }
+  // A test SMS without a code ("otpd test message") to `to` through `carrier` only, for the
+  // operator checking a carrier; not a verification, not rate limited, not stored.
+  boost::asio::awaitable<test_send> send_test(std::string to, std::string carrier);
   // Stops taking work, lets the binds unbind, stops webhooks; `done` runs at the end.
   void stop(std::function<void()> done);
 

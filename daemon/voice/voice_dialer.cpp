@@ -182,6 +182,12 @@ void voice_dialer::stop() {
   for (auto& t : trunks_) t->caller.stop();
 }
 
+std::vector<trunk_info> voice_dialer::trunks() const {
+  std::vector<trunk_info> out;
+  for (const auto& t : trunks_) out.push_back({t->cfg.name, t->active, t->cfg.max_calls});
+  return out;
+}
+
 std::size_t voice_dialer::active_calls() const noexcept {
   std::size_t n = 0;
   for (const auto& t : trunks_) n += static_cast<std::size_t>(t->active);

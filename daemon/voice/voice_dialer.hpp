@@ -42,6 +42,12 @@ struct dialed {
   std::string error;  // "no_trunk_available", "prompt_failed", ...: why it never rang
 };
 
+struct trunk_info {
+  std::string name;
+  int active = 0;  // calls in progress
+  int max_calls = 0;
+};
+
 class voice_dialer {
  public:
   // Builds the prompt sets of `locales` (recordings or espeak-ng: this blocks for a few hundred
@@ -60,6 +66,8 @@ class voice_dialer {
   // Ends every call under way (CANCEL / BYE) and refuses new ones.
   void stop();
   std::size_t active_calls() const noexcept;
+  // Every trunk, in priority order, for the operator CLI.
+  std::vector<trunk_info> trunks() const;
   // The number as the trunk dials it (number_format), for tests.
   static std::string dial_string(const std::string& e164, const std::string& format,
                                  const config::number_plan& numbers);

@@ -1,0 +1,48 @@
+// The operator's control socket (otpctl): a Unix stream socket, mode 0660, one JSON request per
+// line and one JSON answer per line, then the connection closes. Commands:
+//   {"cmd":"status"}                       carriers, binds and trunks as they are now
+//   {"cmd":"reload"}                       the same as SIGHUP; the answer says what happened
+//   {"cmd":"verification","id":"..."}      one verification as the API shows it
+//   {"cmd":"send-test","to":"...","carrier":"..."}   a test SMS (no code) through one carrier
+// Answers carry "ok": true, or "ok": false with "error". Whoever can open the socket file is
+// trusted as the operator: its permissions are the access control.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/json/object.hpp>
+#include <boost/system/error_code.hpp>
+
+namespace otpd::log {
+class logger;
+}
+
+namespace otpd::service {
+
+class verification_service;
+
+class admin_server {
+ public:
+  // Runs a reload and describes it ({"outcome":"reloaded"|"rejected", ...}).
+  using reload_fn = std::function<boost::json::object()>;
+
+  admin_server(boost::asio::any_io_executor ex, std::filesystem::path path,
+               verification_service& svc, reload_fn reload, log::logger& log);
+  ~admin_server();
+  admin_server(const admin_server&) = delete;
+  admin_server& operator=(const admin_server&) = delete;
+
+  // Binds (replacing a stale socket file) and starts accepting; an error says why not.
+  boost::system::error_code start(std::string& why);
+  // Stops accepting, closes the connections and removes the socket file.
+  void stop();
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace otpd::service

@@ -1,0 +1,111 @@
+// otpctl against a running otpd over its control socket: status, verification, send-test,
+// reload, errors, and the socket's permissions.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <mutex>
+
+#include "tests/daemon/e2e/scenario.hpp"
+#include "tests/support/child_process.hpp"
+
+namespace otpd::test::e2e {
+namespace {
+
+namespace json = boost::json;
+
+struct ctl_result {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr
+};
+
+ctl_result otpctl(const std::filesystem::path& socket, std::vector<std::string> args) {
+  std::vector<std::string> argv{OTPCTL_BINARY, "--socket", socket.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ctl_result r;
+  std::mutex m;
+  child_process::options o;
+  o.merge_stderr = true;
+  child_process p(
+      argv,
+      [&](std::string_view line) {
+        std::lock_guard lock(m);
+        r.out += std::string(line) + "\n";
+      },
+      o);
+  auto status = p.wait_exit(std::chrono::steady_clock::now() + 60s);
+  p.stop();
+  if (status && WIFEXITED(*status)) r.exit_code = WEXITSTATUS(*status);
+  return r;
+}
+
+TEST(e2e_otpctl, status_verification_send_test_and_reload_over_the_socket) {
+  temp_dir dir;
+  const auto sock = dir.path() / "otpd.sock";
+  otpd_options opts;
+  opts.extra_yaml = "admin:\n  socket: \"" + sock.string() + "\"\n";
+  single_world w(opts);
+  ASSERT_TRUE(w.otpd->wait_bound("vn", "vn-trx")) << w.otpd->output();
+
+  // Only the owner and the group may open it.
+  struct stat st {};
+  ASSERT_EQ(::stat(sock.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+
+  ctl_result status = otpctl(sock, {"status"});
+  EXPECT_EQ(status.exit_code, 0) << status.out;
+  EXPECT_NE(status.out.find("otpd ready"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("carrier vn: 1 transmitting bind(s) up"), std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("bind vn-trx  transceiver  bound"), std::string::npos) << status.out;
+
+  ctl_result as_json = otpctl(sock, {"--json", "status"});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.out;
+  json::value v = json::parse(as_json.out);
+  EXPECT_EQ(str(v.as_object()["carriers"].as_array()[0].as_object(), "name"), "vn");
+
+  // A verification, as the API shows it (number masked, no code).
+  const std::size_t from = w.smsc.events().size();
+  const std::string id = create(*w.otpd, json::object{{"to", "+84912345678"}});
+  ASSERT_FALSE(id.empty());
+  const std::string code = next_code(w.smsc, from);
+  ctl_result shown = otpctl(sock, {"verification", id});
+  EXPECT_EQ(shown.exit_code, 0) << shown.out;
+  EXPECT_NE(shown.out.find("+8491****678"), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find(code), std::string::npos) << shown.out;
+  ctl_result missing = otpctl(sock, {"verification", "nosuchid"});
+  EXPECT_EQ(missing.exit_code, 1) << missing.out;
+
+  // A test SMS through the carrier: the SMSC receives it, without any code.
+  const std::size_t before = w.smsc.events().size();
+  ctl_result sent = otpctl(sock, {"send-test", "0912 345 670", "--carrier", "vn"});
+  EXPECT_EQ(sent.exit_code, 0) << sent.out;
+  EXPECT_NE(sent.out.find("sent through vn / vn-trx"), std::string::npos) << sent.out;
+  auto submit = w.smsc.wait_for_event("submit", 15s, before);
+  ASSERT_TRUE(submit);
+  EXPECT_EQ(sms_text(*submit), "otpd test message");
+  ctl_result unknown = otpctl(sock, {"send-test", "0912 345 670", "--carrier", "nope"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.out.find("no carrier named 'nope'"), std::string::npos) << unknown.out;
+
+  // reload: the unchanged file reloads; a broken one is rejected with its error.
+  ctl_result reloaded = otpctl(sock, {"reload"});
+  EXPECT_EQ(reloaded.exit_code, 0) << reloaded.out;
+  EXPECT_NE(reloaded.out.find("reloaded"), std::string::npos) << reloaded.out;
+  {
+    std::ofstream f(w.dir.path() / "otpd.yaml", std::ios::trunc);
+    f << "policy: [\n";
+  }
+  ctl_result rejected = otpctl(sock, {"reload"});
+  EXPECT_EQ(rejected.exit_code, 1) << rejected.out;
+  EXPECT_NE(rejected.out.find("otpd.yaml:"), std::string::npos) << rejected.out;
+
+  // Usage and an unreachable otpd have their own exit codes.
+  EXPECT_EQ(otpctl(sock, {"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(otpctl(dir.path() / "absent.sock", {"status"}).exit_code, 3);
+}
+
+}  // namespace
+}  // namespace otpd::test::e2e
