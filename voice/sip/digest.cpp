@@ -119,6 +119,13 @@ error_code parse_challenge(std::string_view value, digest_challenge& out) {
       v.assign(s.substr(0, e));
       s = s.substr(e);
     }
+    // RFC 3261 §25.1: neither qdtext nor a quoted-pair may hold CR or LF (folding is undone by
+    // the message parser), and no parameter value holds a control character. A bare CR that
+    // got this far would otherwise be echoed into our Authorization header (header injection).
+    for (const char ch : v) {
+      const auto u = static_cast<unsigned char>(ch);
+      if ((u < 0x20 && ch != '\t') || u == 0x7F) return bad;
+    }
     s = trim_left(s);
     if (!s.empty()) {
       if (s.front() != ',') return bad;

@@ -151,5 +151,18 @@ TEST(sip_digest, errors) {
             errc::malformed_challenge);
 }
 
+// A control character in a challenge value would be copied into the Authorization header we
+// send (a CR starts a new header line): such a challenge is refused (found by fuzzing).
+TEST(sip_digest, control_characters_in_a_challenge_are_refused) {
+  digest_challenge c;
+  for (const char* bad :
+       {"Digest realm=\"x\", nonce=\"n\", opaque=\"a\rVia: evil\"",
+        "Digest realm=\"x\nX\", nonce=\"n\"", "Digest realm=\"x\", nonce=\"n\x01\""}) {
+    EXPECT_EQ(parse_challenge(bad, c), errc::malformed_challenge) << bad;
+  }
+  // A tab is allowed (linear white space).
+  EXPECT_FALSE(parse_challenge("Digest realm=\"x\ty\", nonce=\"n\"", c));
+}
+
 }  // namespace
 }  // namespace otpd::sip
