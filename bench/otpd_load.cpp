@@ -83,8 +83,7 @@ using namespace std::chrono_literals;
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             clock_type::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch())
       .count();
 }
 
@@ -141,25 +140,44 @@ options parse(int argc, char** argv) {
     const std::string_view a = argv[i];
     if (i + 1 >= argc) usage(std::string(a) + " needs a value");
     const std::string_view v = argv[++i];
-    if (a == "--port") o.port = number<std::uint16_t>(a, v);
-    else if (a == "--smsc-port") o.smsc_port = number<std::uint16_t>(a, v);
-    else if (a == "--path") o.path = v;
-    else if (a == "--key") o.key = v;
-    else if (a == "--connections") o.connections = number<std::size_t>(a, v);
-    else if (a == "--count") o.count = number<std::size_t>(a, v);
-    else if (a == "--seconds") o.seconds = number<double>(a, v);
-    else if (a == "--warmup") o.warmup = number<std::size_t>(a, v);
-    else if (a == "--rate") o.rate = number<double>(a, v);
-    else if (a == "--window") o.window = number<std::size_t>(a, v);
-    else if (a == "--smsc-in") o.smsc_in = v;
-    else if (a == "--smsc-out") o.smsc_out = v;
-    else if (a == "--smsc-account") o.smsc_account = v;
-    else if (a == "--otpd-pid") o.otpd_pid = number<pid_t>(a, v);
-    else if (a == "--smsc-pid") o.smsc_pid = number<pid_t>(a, v);
-    else if (a == "--run") o.run = number<int>(a, v);
-    else if (a == "--label") o.label = v;
-    else if (a == "--dump") o.dump = v;
-    else usage("unknown flag " + std::string(a));
+    if (a == "--port")
+      o.port = number<std::uint16_t>(a, v);
+    else if (a == "--smsc-port")
+      o.smsc_port = number<std::uint16_t>(a, v);
+    else if (a == "--path")
+      o.path = v;
+    else if (a == "--key")
+      o.key = v;
+    else if (a == "--connections")
+      o.connections = number<std::size_t>(a, v);
+    else if (a == "--count")
+      o.count = number<std::size_t>(a, v);
+    else if (a == "--seconds")
+      o.seconds = number<double>(a, v);
+    else if (a == "--warmup")
+      o.warmup = number<std::size_t>(a, v);
+    else if (a == "--rate")
+      o.rate = number<double>(a, v);
+    else if (a == "--window")
+      o.window = number<std::size_t>(a, v);
+    else if (a == "--smsc-in")
+      o.smsc_in = v;
+    else if (a == "--smsc-out")
+      o.smsc_out = v;
+    else if (a == "--smsc-account")
+      o.smsc_account = v;
+    else if (a == "--otpd-pid")
+      o.otpd_pid = number<pid_t>(a, v);
+    else if (a == "--smsc-pid")
+      o.smsc_pid = number<pid_t>(a, v);
+    else if (a == "--run")
+      o.run = number<int>(a, v);
+    else if (a == "--label")
+      o.label = v;
+    else if (a == "--dump")
+      o.dump = v;
+    else
+      usage("unknown flag " + std::string(a));
   }
   if (o.mode != "direct" && o.port == 0) usage("--port is required");
   if (o.mode == "direct" && o.smsc_port == 0) usage("--smsc-port is required");
@@ -425,9 +443,9 @@ struct summary {
   std::size_t ok = 0;
   std::size_t other = 0;
   double seconds = 0;
-  double smsc_rate = -1;       // submits per second received by the stand-in in the window
-  std::int64_t smsc_total = -1;  // after draining
-  std::vector<double> http_lat;  // ns
+  double smsc_rate = -1;           // submits per second received by the stand-in in the window
+  std::int64_t smsc_total = -1;    // after draining
+  std::vector<double> http_lat;    // ns
   std::vector<double> submit_lat;  // ns
   std::size_t unmatched = 0;
   cpu_snapshot cpu0, cpu1;
@@ -454,19 +472,21 @@ struct summary {
           ms(percentile(submit_lat, 99)).c_str(), ms(percentile(submit_lat, 100)).c_str(),
           submit_lat.size(), unmatched);
     }
-    std::printf("  CPU us per 2xx: otpd %s, stand-in %s, load generator %s; CPU%%: otpd %s "
-                "stand-in %s load %s\n",
-                fmt("%.1f", per(cpu0.otpd, cpu1.otpd)).c_str(),
-                fmt("%.1f", per(cpu0.smsc, cpu1.smsc)).c_str(),
-                fmt("%.1f", per(cpu0.self, cpu1.self)).c_str(),
-                fmt("%.0f%%", cpu0.otpd < 0 ? -1 : (cpu1.otpd - cpu0.otpd) / seconds * 100).c_str(),
-                fmt("%.0f%%", cpu0.smsc < 0 ? -1 : (cpu1.smsc - cpu0.smsc) / seconds * 100).c_str(),
-                fmt("%.0f%%", (cpu1.self - cpu0.self) / seconds * 100).c_str());
+    std::printf(
+        "  CPU us per 2xx: otpd %s, stand-in %s, load generator %s; CPU%%: otpd %s "
+        "stand-in %s load %s\n",
+        fmt("%.1f", per(cpu0.otpd, cpu1.otpd)).c_str(),
+        fmt("%.1f", per(cpu0.smsc, cpu1.smsc)).c_str(),
+        fmt("%.1f", per(cpu0.self, cpu1.self)).c_str(),
+        fmt("%.0f%%", cpu0.otpd < 0 ? -1 : (cpu1.otpd - cpu0.otpd) / seconds * 100).c_str(),
+        fmt("%.0f%%", cpu0.smsc < 0 ? -1 : (cpu1.smsc - cpu0.smsc) / seconds * 100).c_str(),
+        fmt("%.0f%%", (cpu1.self - cpu0.self) / seconds * 100).c_str());
     // otpd per thread (the main thread runs the I/O; the others are the store's: see
     // docs/PERFORMANCE.md for which is which), per request and as shares of the wall time:
     // on a CPU, runnable but waiting for one, and the rest (blocked or idle).
     if (!cpu0.otpd_threads.empty() && ok > 0) {
-      std::printf("  otpd threads, share of wall time on CPU / waiting for a CPU / blocked or idle:");
+      std::printf(
+          "  otpd threads, share of wall time on CPU / waiting for a CPU / blocked or idle:");
       for (const auto& [tid, b] : cpu1.otpd_threads) {
         const auto it = std::find_if(cpu0.otpd_threads.begin(), cpu0.otpd_threads.end(),
                                      [&](const auto& p) { return p.first == tid; });
@@ -628,8 +648,7 @@ std::uint64_t drain(smsc_control& smsc, const options& o, std::uint64_t expected
   std::uint64_t last = smsc.submits(o.smsc_account);
   auto still_since = clock_type::now();
   const auto deadline = clock_type::now() + 15s;
-  while (last < expected && clock_type::now() < deadline &&
-         clock_type::now() - still_since < 2s) {
+  while (last < expected && clock_type::now() < deadline && clock_type::now() - still_since < 2s) {
     std::this_thread::sleep_for(100ms);
     const std::uint64_t n = smsc.submits(o.smsc_account);
     if (n != last) still_since = clock_type::now();
@@ -677,9 +696,10 @@ int run_closed(const options& o) {
 
   std::uint64_t base = 0;
   if (o.warmup > 0) {
-    phase(o.warmup, std::chrono::duration_cast<clock_type::duration>(
-                        std::chrono::duration<double>(o.seconds)),
-          false);
+    phase(
+        o.warmup,
+        std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.seconds)),
+        false);
   }
   if (smsc && verifies) base = drain(smsc, o, std::uint64_t(-1) / 2);
 
@@ -689,8 +709,8 @@ int run_closed(const options& o) {
   records.reserve(o.count);
   s.cpu0 = cpu_snapshot::take(o);
   const auto t0 = clock_type::now();
-  phase(o.count, std::chrono::duration_cast<clock_type::duration>(
-                     std::chrono::duration<double>(o.seconds)),
+  phase(o.count,
+        std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.seconds)),
         true);
   const auto t1 = clock_type::now();
   s.cpu1 = cpu_snapshot::take(o);
@@ -701,11 +721,14 @@ int run_closed(const options& o) {
   }
   for (const auto& r : records) {
     ++s.requests;
-    if (is_ok(r.status)) ++s.ok;
-    else ++s.other;
+    if (is_ok(r.status))
+      ++s.ok;
+    else
+      ++s.other;
     if (r.answered) s.http_lat.push_back(double(r.answered - r.sent));
   }
-  if (smsc && verifies) s.smsc_total = static_cast<std::int64_t>(drain(smsc, o, base + s.ok) - base);
+  if (smsc && verifies)
+    s.smsc_total = static_cast<std::int64_t>(drain(smsc, o, base + s.ok) - base);
   s.print();
   return s.ok == s.requests ? 0 : 1;
 }
@@ -738,10 +761,11 @@ int run_open(const options& o) {
   s.label = o.label;
   s.cpu0 = cpu_snapshot::take(o);
   const auto t0 = clock_type::now() + 10ms;
-  watchdog dog(io, std::chrono::duration_cast<clock_type::duration>(
-                       std::chrono::duration<double>(o.seconds)) +
-                       20s,
-               conns);
+  watchdog dog(
+      io,
+      std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.seconds)) +
+          20s,
+      conns);
   std::size_t outstanding = 0;
   bool scheduled_all = false;
   asio::co_spawn(
@@ -770,9 +794,9 @@ int run_open(const options& o) {
               [&, c, i, due]() -> asio::awaitable<void> {
                 co_await exchange(o, *c, records[i]);
                 records[i].late =
-                    records[i].sent - std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          due.time_since_epoch())
-                                          .count();
+                    records[i].sent -
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(due.time_since_epoch())
+                        .count();
                 if (records[i].status > 0) idle.push_back(c);
                 if (--outstanding == 0 && scheduled_all) dog.timer.cancel();
               },
@@ -792,8 +816,10 @@ int run_open(const options& o) {
   for (const auto& r : records) {
     if (r.sent == 0) continue;
     ++s.requests;
-    if (is_ok(r.status)) ++s.ok;
-    else ++s.other;
+    if (is_ok(r.status))
+      ++s.ok;
+    else
+      ++s.other;
     if (r.answered) s.http_lat.push_back(double(r.answered - r.sent));
     late.push_back(double(r.late));
   }
@@ -815,10 +841,11 @@ int run_open(const options& o) {
     s.smsc_total = static_cast<std::int64_t>(arrivals.events);
   }
   dump_records(o, records, arrivals);
-  std::printf("  schedule: %zu requests due, %zu skipped (no free connection); sent late by ms: "
-              "p50 %s p99 %s max %s\n",
-              n, skipped, ms(percentile(late, 50)).c_str(), ms(percentile(late, 99)).c_str(),
-              ms(percentile(late, 100)).c_str());
+  std::printf(
+      "  schedule: %zu requests due, %zu skipped (no free connection); sent late by ms: "
+      "p50 %s p99 %s max %s\n",
+      n, skipped, ms(percentile(late, 50)).c_str(), ms(percentile(late, 99)).c_str(),
+      ms(percentile(late, 100)).c_str());
   s.print();
   return s.ok == s.requests && skipped == 0 ? 0 : 1;
 }
@@ -829,7 +856,10 @@ int run_open(const options& o) {
 class direct_driver final : public smpp::session_listener {
  public:
   direct_driver(asio::io_context& io, const options& o)
-      : io_(io), o_(o), session_(io.get_executor(), session_opts(o), *this), timer_(io),
+      : io_(io),
+        o_(o),
+        session_(io.get_executor(), session_opts(o), *this),
+        timer_(io),
         watchdog_(io) {
     n_ = static_cast<std::size_t>(o.rate * o.seconds);
     records_.resize(n_);
@@ -896,11 +926,12 @@ class direct_driver final : public smpp::session_listener {
       record& r = records_[i];
       r.index = i;
       r.sent = now_ns();
-      r.late = r.sent - std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            due.time_since_epoch())
-                            .count();
-      if (!session_.submit(m)) r.status = -1;
-      else ++outstanding_;
+      r.late = r.sent -
+               std::chrono::duration_cast<std::chrono::nanoseconds>(due.time_since_epoch()).count();
+      if (!session_.submit(m))
+        r.status = -1;
+      else
+        ++outstanding_;
       if (i + 1 == n_) all_submitted_ = true;
       tick(i + 1);
       if (all_submitted_ && outstanding_ == 0) finish();
@@ -962,8 +993,10 @@ int run_direct(const options& o) {
   for (const auto& r : d.records_) {
     if (r.sent == 0) continue;
     ++s.requests;
-    if (is_ok(r.status)) ++s.ok;
-    else ++s.other;
+    if (is_ok(r.status))
+      ++s.ok;
+    else
+      ++s.other;
     if (r.answered) s.http_lat.push_back(double(r.answered - r.sent));
     late.push_back(double(r.late));
   }
@@ -984,9 +1017,10 @@ int run_direct(const options& o) {
     s.smsc_total = static_cast<std::int64_t>(arrivals.events);
   }
   dump_records(o, d.records_, arrivals);
-  std::printf("  direct: 'HTTP latency' below is submit -> submit_sm_resp; sent late by ms: "
-              "p50 %s p99 %s\n",
-              ms(percentile(late, 50)).c_str(), ms(percentile(late, 99)).c_str());
+  std::printf(
+      "  direct: 'HTTP latency' below is submit -> submit_sm_resp; sent late by ms: "
+      "p50 %s p99 %s\n",
+      ms(percentile(late, 50)).c_str(), ms(percentile(late, 99)).c_str());
   s.print();
   return d.bound && s.ok == s.requests ? 0 : 1;
 }

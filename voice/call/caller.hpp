@@ -27,7 +27,7 @@ struct trunk_config {
   std::string domain;
   std::string username;  // digest credentials; empty: none
   std::string password;
-  std::string caller_id;       // From user part (a number or a name)
+  std::string caller_id;                    // From user part (a number or a name)
   std::string local_address = "127.0.0.1";  // where SIP and RTP sockets bind
   std::chrono::milliseconds ring_timeout{30000};
   std::chrono::milliseconds max_call{180000};  // a hard bound on one call, answered or not
@@ -65,7 +65,7 @@ struct call_request {
 };
 
 struct call_result {
-  call_event final;  // a final state
+  call_event final;                    // a final state
   std::chrono::milliseconds setup{0};  // INVITE to 2xx (0 if not answered)
   std::chrono::milliseconds talk{0};   // 2xx to the end
   std::uint64_t packets_sent = 0;
