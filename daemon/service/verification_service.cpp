@@ -432,26 +432,12 @@ void verification_service::apply_effect(const verification& v, const engine::del
 }
 
 asio::awaitable<void> verification_service::fallback_to_voice(std::string id) {
-  // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
-  const std::shared_ptr<const config::config> live = live_;
-  std::string fresh = engine::generate_code(live->policy.code_length);
-  engine::resend_result result;
-  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
-    result = engine::resend(row, live->policy, clock_.now(), channel::voice, protector_, fresh,
-                            engine::resend_trigger::fallback);
-    return result.outcome == engine::resend_outcome::accepted
-               ? error_code{}
-               : make_error_code(store_errc::conflict);
-  });
-  std::string().swap(fresh);
-  if (ec) {
-    std::string().swap(result.code);
-    co_return;  // refused (expired, no sends left, ...) or the store failed: nothing to call
+  resend_outcome out =
+      co_await apply_resend(std::move(id), channel::voice, engine::resend_trigger::fallback);
+  // Refused (expired, no sends left, ...) or the store failed: nothing was called.
+  if (!out.ec && out.result.outcome == engine::resend_outcome::accepted) {
+    notify(out.v, "verification.updated");
   }
-  log_.info("verification_fallback",
-            {{"verification", id}, {"attempt", result.attempt_number}, {"channel", "voice"}});
-  notify(v, "verification.updated");
-  co_await call_voice(v.id, result.attempt_number, v.to, v.locale, std::move(result.code));
 }
 
 asio::awaitable<void> verification_service::call_voice(std::string id, int attempt_number,
@@ -594,9 +580,16 @@ asio::awaitable<resend_outcome> verification_service::resend(std::string id,
     out.channel_unavailable = true;
     co_return out;
   }
+  co_return co_await apply_resend(std::move(id), ch, engine::resend_trigger::user);
+}
+
+asio::awaitable<resend_outcome> verification_service::apply_resend(std::string id, channel ch,
+                                                                   engine::resend_trigger trigger) {
+  const std::shared_ptr<const config::config> live = live_;
+  resend_outcome out;
   std::string fresh = engine::generate_code(live->policy.code_length);
   auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
-    out.result = engine::resend(row, live->policy, clock_.now(), ch, protector_, fresh);
+    out.result = engine::resend(row, live->policy, clock_.now(), ch, protector_, fresh, trigger);
     if (out.result.outcome == engine::resend_outcome::accepted ||
         out.result.outcome == engine::resend_outcome::expired) {
       return {};
@@ -612,9 +605,11 @@ asio::awaitable<resend_outcome> verification_service::resend(std::string id,
   out.ec = ec;
   out.v = v;
   if (!ec && out.result.outcome == engine::resend_outcome::accepted) {
-    log_.info(
-        "verification_resend",
-        {{"verification", id}, {"attempt", out.result.attempt_number}, {"channel", to_string(ch)}});
+    log_.info("verification_resend",
+              {{"verification", id},
+               {"attempt", out.result.attempt_number},
+               {"channel", to_string(ch)},
+               {"trigger", trigger == engine::resend_trigger::user ? "user" : "fallback"}});
     if (ch == channel::voice) {
       spawn(ex_, call_voice(v.id, out.result.attempt_number, v.to, v.locale,
                             std::move(out.result.code)));

@@ -147,6 +147,9 @@ class verification_service {
                                            std::string trunk, int sip_code, std::string reason,
                                            std::string error);
   boost::asio::awaitable<void> fallback_to_voice(std::string id);
+  // The resend rule against the stored row and, when it accepts, the send on `ch` started.
+  boost::asio::awaitable<resend_outcome> apply_resend(std::string id, channel ch,
+                                                      engine::resend_trigger trigger);
   boost::asio::awaitable<void> handle_receipt(sms_receipt r);
   boost::asio::awaitable<void> purge_loop();
   void apply_effect(const verification& v, const engine::delivery_effect& e);

@@ -251,14 +251,9 @@ TEST(e2e_voice, an_undeliverable_sms_falls_back_to_a_call_at_once) {
 
 TEST(e2e_voice, without_trunks_the_voice_channel_is_unavailable) {
   single_world w;
-  const std::size_t from = w.smsc.events().size();
-  const std::string id = create(*w.otpd, json::object{{"to", "+84912345678"}});
-  next_code(w.smsc, from);
-  w.otpd->advance_clock(std::chrono::seconds(31));
-  http_response r =
-      w.otpd->post("/v1/verifications/" + id + "/resend", json::object{{"channel", "voice"}});
-  EXPECT_EQ(r.status, 501) << r.body;
-  EXPECT_EQ(r.problem_slug(), "channel_unavailable");
+  called c = ask_for_a_call(w);
+  EXPECT_EQ(c.resend.status, 501) << c.resend.body;
+  EXPECT_EQ(c.resend.problem_slug(), "channel_unavailable");
 }
 
 }  // namespace
