@@ -123,15 +123,19 @@ asio::awaitable<void> verification_service::start() {
           continue;
         }
         const int n = a.number;
-        co_await store_.modify(q.id, [this, n, call, live](verification& v) -> error_code {
+        // The lambda captures nothing that owns: g++ 12 destroyed the captures of this
+        // temporary twice (it is part of the co_await expression), which released the live
+        // configuration while it was still in use. `live` in this frame keeps it alive.
+        const config::otp_policy& policy = live->policy;
+        co_await store_.modify(q.id, [this, n, call, &policy](verification& v) -> error_code {
           if (call) {
             for (attempt& x : v.attempts) {
               if (x.number == n) x.error = "interrupted_by_restart";
             }
-            engine::on_call_outcome(v, live->policy, n, clock_.now(), attempt_status::failed,
+            engine::on_call_outcome(v, policy, n, clock_.now(), attempt_status::failed,
                                     std::nullopt, "interrupted_by_restart");
           } else {
-            engine::on_submit_failed(v, live->policy, n, clock_.now(), std::nullopt,
+            engine::on_submit_failed(v, policy, n, clock_.now(), std::nullopt,
                                      "interrupted_by_restart");
           }
           return {};
