@@ -32,7 +32,53 @@ bind_pool::bind_pool(boost::asio::any_io_executor ex, pool_config cfg, pool_list
 bind_pool::~bind_pool() = default;
 
 void bind_pool::start() {
+  started_ = true;
   for (auto& s : sessions_) s->start();
+}
+
+reconfigure_result bind_pool::reconfigure(pool_config next) {
+  reconfigure_result r;
+  std::vector<std::unique_ptr<session>> sessions;
+  std::vector<session*> fresh;
+  for (const bind_config& b : next.binds) {
+    const std::string& name = b.session.name;
+    std::size_t i = 0;
+    while (i < sessions_.size() && !(sessions_[i] && sessions_[i]->name() == name)) ++i;
+    if (i < sessions_.size() && cfg_.binds[i] == b) {
+      sessions.push_back(std::move(sessions_[i]));
+      r.kept.push_back(name);
+      continue;
+    }
+    (i < sessions_.size() ? r.replaced : r.added).push_back(name);
+    sessions.push_back(
+        std::make_unique<session>(ex_, b.session, static_cast<session_listener&>(*this)));
+    fresh.push_back(sessions.back().get());
+  }
+  // What was not kept (removed, or the old session of a changed bind) unbinds.
+  std::vector<std::unique_ptr<session>> leaving;
+  for (auto& s : sessions_) {
+    if (!s) continue;
+    if (std::find(r.replaced.begin(), r.replaced.end(), s->name()) == r.replaced.end()) {
+      r.removed.push_back(s->name());
+    }
+    leaving.push_back(std::move(s));
+  }
+  sessions_ = std::move(sessions);
+  const std::string name = cfg_.name;
+  cfg_ = std::move(next);
+  cfg_.name = name;
+  if (started_) {  // a session never started has nothing to unbind
+    for (auto& s : leaving) {
+      session& ref = *s;
+      retiring_.push_back(std::move(s));
+      ref.stop();
+    }
+  }
+  if (started_ && !stopping_) {
+    for (session* s : fresh) s->start();
+  }
+  dispatch();
+  return r;
 }
 
 void bind_pool::stop(std::function<void()> on_stopped) {
@@ -41,7 +87,8 @@ void bind_pool::stop(std::function<void()> on_stopped) {
   on_stopped_ = std::move(on_stopped);
   sweep_.cancel();
   fail_queue(errc::shutting_down);
-  if (sessions_.empty() && on_stopped_) {
+  to_stop_ = sessions_.size() + retiring_.size();
+  if (to_stop_ == 0 && on_stopped_) {
     boost::asio::post(ex_, std::move(on_stopped_));
     return;
   }
@@ -53,6 +100,24 @@ const text_profile& bind_pool::profile_of(const session& s) const {
     if (sessions_[i].get() == &s) return cfg_.binds[i].text;
   }
   return cfg_.binds.front().text;  // unreachable: every session belongs to a bind
+}
+
+bool bind_pool::drain(std::string_view bind) {
+  for (auto& s : sessions_) {
+    if (s->name() != bind) continue;
+    if (!stopping_) s->pause();
+    return true;
+  }
+  return false;
+}
+
+bool bind_pool::enable(std::string_view bind) {
+  for (auto& s : sessions_) {
+    if (s->name() != bind) continue;
+    if (!stopping_) s->resume();
+    return true;
+  }
+  return false;
 }
 
 bool bind_pool::can_submit() const noexcept {
@@ -231,8 +296,16 @@ void bind_pool::on_deliver(session& s, event::deliver& d) {
   if (listener_) listener_->on_deliver(*this, s, d);
 }
 
-void bind_pool::on_stopped(session&) {
-  if (++stopped_ == sessions_.size() && on_stopped_) {
+void bind_pool::on_stopped(session& s) {
+  const auto retiring = std::find_if(retiring_.begin(), retiring_.end(),
+                                     [&](const auto& r) { return r.get() == &s; });
+  if (retiring != retiring_.end()) {
+    // Destroyed once its coroutine, which is calling us, has returned.
+    std::shared_ptr<session> owned(std::move(*retiring));
+    retiring_.erase(retiring);
+    boost::asio::post(ex_, [owned] {});
+  }
+  if (stopping_ && ++stopped_ == to_stop_ && on_stopped_) {
     auto fn = std::move(on_stopped_);
     fn();
   }

@@ -30,11 +30,21 @@ namespace otpd::smpp {
 struct text_profile {
   text::encode_options encoding;
   text::split_options split;  // concatenation method, GSM packing, maximum parts
+  friend bool operator==(const text_profile&, const text_profile&) = default;
 };
 
 struct bind_config {
   session_options session;
   text_profile text;
+  friend bool operator==(const bind_config&, const bind_config&) = default;
+};
+
+// What reconfigure() did, by bind name.
+struct reconfigure_result {
+  std::vector<std::string> kept;      // the same configuration: the session goes on untouched
+  std::vector<std::string> added;     // connects now
+  std::vector<std::string> replaced;  // changed: the old session unbinds, a new one connects
+  std::vector<std::string> removed;   // unbinds gracefully
 };
 
 struct pool_config {
@@ -97,6 +107,19 @@ class bind_pool : private session_listener {
   // `done` runs exactly once, on the pool's executor (possibly before submit returns).
   void submit(message_request req, completion done);
 
+  // An operator's drain of one bind: no new message goes to it, those in flight get their
+  // responses, then it unbinds and stays down (session::pause) until enable(). false: the pool
+  // has no bind of that name.
+  bool drain(std::string_view bind);
+  bool enable(std::string_view bind);
+
+  // A new set of binds (the pool's name stays). A bind whose configuration is unchanged keeps
+  // its session: its connection, window and messages in flight are not touched. A removed or
+  // changed one leaves the pool at once (nothing new goes to it) and unbinds gracefully: its
+  // queued messages move to the other binds, those in flight get their responses. An added or
+  // changed one connects (when the pool has started).
+  reconfigure_result reconfigure(pool_config next);
+
   // Whether any bind can take a submit now.
   bool can_submit() const noexcept;
   pool_status status() const;
@@ -139,8 +162,12 @@ class bind_pool : private session_listener {
   std::uint16_t next_ref_ = 1;  // concatenation reference numbers
   boost::asio::steady_timer sweep_;
   bool sweeping_ = false;
+  bool started_ = false;
   bool stopping_ = false;
   std::size_t stopped_ = 0;
+  std::size_t to_stop_ = 0;  // sessions stop() waits for, retiring ones included
+  // Sessions removed by reconfigure(), unbinding; each is destroyed once it has stopped.
+  std::vector<std::unique_ptr<session>> retiring_;
   std::function<void()> on_stopped_;
 };
 

@@ -23,6 +23,7 @@ struct flow_control_config {
   // Recovery: while the SMSC accepts, the rate doubles every `recovery_doubling`, so that it
   // regains its level within seconds instead of after a fixed long parking.
   duration recovery_doubling = std::chrono::seconds(1);
+  friend bool operator==(const flow_control_config&, const flow_control_config&) = default;
 };
 
 class flow_control {

@@ -50,6 +50,7 @@ session::session(asio::any_io_executor ex, session_options opts, session_listene
       timer_(ex_),
       write_signal_(ex_),
       backoff_timer_(ex_),
+      resume_signal_(ex_),
       rng_(std::random_device{}()) {}
 
 session::~session() = default;
@@ -62,7 +63,22 @@ void session::start() {
 
 void session::stop() {
   if (stopping_) return;
+  const bool was_down = paused_;
   stopping_ = true;
+  backoff_timer_.cancel();
+  resume_signal_.cancel();
+  if (was_down) return;  // already unbinding or unbound
+  if (fsm_ && fsm_->state() != session_state::closed) {
+    fsm_->unbind(now());
+    after_input();
+  } else if (close_transport_) {
+    close_transport_();  // still connecting
+  }
+}
+
+void session::pause() {
+  if (stopping_ || paused_) return;
+  paused_ = true;
   backoff_timer_.cancel();
   if (fsm_ && fsm_->state() != session_state::closed) {
     fsm_->unbind(now());
@@ -70,6 +86,13 @@ void session::stop() {
   } else if (close_transport_) {
     close_transport_();  // still connecting
   }
+}
+
+void session::resume() {
+  if (!paused_) return;
+  paused_ = false;
+  failures_ = 0;
+  resume_signal_.cancel();
 }
 
 bool session::submit(outbound_message& msg) {
@@ -83,6 +106,7 @@ session_status session::status() const {
   s.name = opts_.name;
   s.type = opts_.smpp.type;
   s.connected = connected_;
+  s.paused = paused_;
   s.window = opts_.smpp.window;
   s.connects = connects_;
   s.binds = binds_;
@@ -113,9 +137,18 @@ duration session::next_backoff() {
 
 asio::awaitable<void> session::run() {
   while (!stopping_) {
+    if (paused_) {
+      resume_signal_.expires_at(time_point::max());
+      co_await resume_signal_.async_wait(use_nothrow);
+      continue;
+    }
     error_code ec = co_await connect_and_serve();
     last_error_ = ec;
     if (stopping_) break;
+    if (paused_) {
+      last_error_ = {};
+      continue;
+    }
     backoff_timer_.expires_after(next_backoff());
     co_await backoff_timer_.async_wait(use_nothrow);
   }
@@ -140,7 +173,7 @@ asio::awaitable<error_code> session::connect_and_serve() {
   auto [cec, ep] = co_await asio::async_connect(sock, results, use_nothrow);
   watchdog.cancel();
   if (!cec && !sock.is_open()) cec = asio::error::timed_out;
-  if (cec || stopping_) {
+  if (cec || leaving()) {
     close_transport_ = nullptr;
     if (!cec) cec = errc::shutting_down;
     listener_.on_down(*this, cec);
@@ -187,7 +220,7 @@ asio::awaitable<error_code> session::connect_and_serve() {
     arm_watchdog(watchdog, stream.lowest_layer(), opts_.endpoint.connect_timeout);
     auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, use_nothrow);
     watchdog.cancel();
-    if (hec || stopping_) {
+    if (hec || leaving()) {
       close_transport_ = nullptr;
       if (!hec) hec = errc::shutting_down;
       listener_.on_down(*this, hec);
@@ -327,7 +360,7 @@ void session::after_input() {
             } else if constexpr (std::is_same_v<T, event::protocol_error>) {
               listener_.on_protocol_error(*this, ev);
             } else if constexpr (std::is_same_v<T, event::closed>) {
-              if (!(ev.reason == errc::unbound && stopping_)) last_error_ = ev.reason;
+              if (!(ev.reason == errc::unbound && leaving())) last_error_ = ev.reason;
               listener_.on_down(*this, ev.reason);
             }
           },

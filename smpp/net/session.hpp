@@ -27,11 +27,13 @@ struct endpoint_config {
   std::string ca_file;          // TLS: trust anchors; empty = the system's
   std::string tls_server_name;  // TLS: name to verify and send as SNI; empty = host
   duration connect_timeout = std::chrono::seconds(10);
+  friend bool operator==(const endpoint_config&, const endpoint_config&) = default;
 };
 
 struct reconnect_config {
   duration initial_delay = std::chrono::seconds(1);
   duration max_delay = std::chrono::seconds(60);
+  friend bool operator==(const reconnect_config&, const reconnect_config&) = default;
 };
 
 struct session_options {
@@ -39,6 +41,7 @@ struct session_options {
   endpoint_config endpoint;
   session_config smpp;
   reconnect_config reconnect;
+  friend bool operator==(const session_options&, const session_options&) = default;
 };
 
 class session;
@@ -65,6 +68,7 @@ struct session_status {
   std::string name;
   bind_type type = bind_type::transceiver;
   session_state state = session_state::idle;
+  bool paused = false;  // drained by the operator: stays down until enabled
   bool connected = false;
   std::size_t in_flight = 0;
   std::size_t queued = 0;
@@ -93,6 +97,13 @@ class session {
   // Graceful stop: unbind after in-flight responses (bounded by drain/unbind timeouts), then
   // close; no reconnect. on_stopped() follows.
   void stop();
+  // An operator's drain: unbind gracefully as stop() does, then stay down, without
+  // reconnecting, until resume(). Messages queued in the session go back to the caller
+  // (on_returned); those in flight get their responses first.
+  void pause();
+  // Ends a pause: connect and bind again at once.
+  void resume();
+  bool paused() const noexcept { return paused_; }
 
   // Takes the message when the bind can (see session_fsm::submit); false leaves it with the
   // caller.
@@ -120,6 +131,7 @@ class session {
   void after_input();  // dispatch events, wake the writer, re-arm the timer
   void trace_bytes(direction d, std::span<const std::uint8_t> bytes);
   duration next_backoff();
+  bool leaving() const noexcept { return stopping_ || paused_; }  // not to reconnect now
 
   boost::asio::any_io_executor ex_;
   session_options opts_;
@@ -128,10 +140,12 @@ class session {
   boost::asio::steady_timer timer_;   // the fsm's next deadline
   boost::asio::steady_timer write_signal_;
   boost::asio::steady_timer backoff_timer_;
+  boost::asio::steady_timer resume_signal_;  // cancelled by resume() and stop()
   time_point armed_ = time_point::max();
   std::function<void()> close_transport_;
   bool started_ = false;
   bool stopping_ = false;
+  bool paused_ = false;
   bool connected_ = false;
   bool writing_ = false;
   unsigned failures_ = 0;

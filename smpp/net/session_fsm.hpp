@@ -48,6 +48,7 @@ struct session_config {
   duration unbind_timeout = std::chrono::seconds(2);
   std::size_t max_pdu_length = 64 * 1024;
   flow_control_config flow;
+  friend bool operator==(const session_config&, const session_config&) = default;
 };
 
 enum class session_state : std::uint8_t {

@@ -31,6 +31,7 @@ struct encode_options {
   coding_policy policy = coding_policy::auto_select;
   bool transliterate = false;  // Vietnamese and typographic characters -> ASCII first
   unencodable_policy on_unencodable = unencodable_policy::fail;
+  friend bool operator==(const encode_options&, const encode_options&) = default;
 };
 
 // A character written as '?' under unencodable_policy::replace.

@@ -37,6 +37,7 @@ struct split_options {
   concat_method method = concat_method::udh8;
   gsm7_packing packing = gsm7_packing::unpacked;
   std::size_t max_parts = 10;  // 1..255: the UDH and SAR counters are one octet
+  friend bool operator==(const split_options&, const split_options&) = default;
 };
 
 // SMPP 3.4 §5.2.12: esm_class bit 6, "UDH Indicator".
