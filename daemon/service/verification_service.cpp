@@ -68,6 +68,9 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
                                     "SMS submitted, by carrier and result", {"carrier", "result"});
   m_.receipts = &metrics.add_counter("otpd_sms_receipts_total",
                                      "Delivery receipts, by carrier and stat", {"carrier", "stat"});
+  m_.unrecorded = &metrics.add_counter(
+      "otpd_sms_sent_unrecorded_total",
+      "SMS sent for a request whose verification could not be stored (answered 503)", {});
   m_.submit_latency = &metrics.add_histogram(
       "otpd_sms_submit_seconds", "From handing an SMS to the carrier to its submit_sm_resp",
       {"carrier"});
@@ -274,7 +277,22 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
   }
   if (!v.attempts.empty()) v.attempts.back().carrier = carriers.front();
 
+  // The SMS goes out while the row is written, so the commit is not on the path to the carrier.
+  // The row is still committed before the 201: a request that gets its 201 is never lost. The
+  // store runs its calls in order, so the attempt's update after submit_sm_resp finds the row.
+  // Sent sequentially instead when the request could turn out to be a replay (an idempotency
+  // key), and while the store is failing, so that an answer of 503 does not come with an SMS.
+  const bool overlap = req.idempotency_key.empty() && !store_failing_;
+  if (overlap) {
+    spawn(ex_, send_sms(v.id, v.attempts.back().number, v.to, v.locale, code, v.expires_at));
+  }
   error_code ec = co_await store_.insert(v);
+  store_failing_ = ec && ec != store_errc::duplicate_idempotency;
+  if (ec && overlap) {
+    m_.unrecorded->with({}).inc();
+    log_.error("sms_sent_unrecorded",
+               {{"verification", v.id}, {"to", log::masked_number{v.to}}, {"error", ec.message()}});
+  }
   if (ec == store_errc::duplicate_idempotency) {
     // The same key raced in from another request: answer as a replay of it.
     auto [gec, existing] = co_await store_.find_idempotent(req.api_key, req.idempotency_key);
@@ -287,14 +305,19 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
     co_return out;
   }
   if (ec) {
+    log_.error("store_insert_failed",
+               {{"verification", v.id}, {"error", ec.message()}, {"detail", store_.last_error()}});
     out.status = create_status::store_error;
     co_return out;
   }
   m_.created->with({req.api_key}).inc();
   log_.info("verification_created",
             {{"verification", v.id}, {"to", log::masked_number{v.to}}, {"api_key", v.api_key}});
-  spawn(ex_,
-        send_sms(v.id, v.attempts.back().number, v.to, v.locale, std::move(code), v.expires_at));
+  if (!overlap) {
+    spawn(ex_,
+          send_sms(v.id, v.attempts.back().number, v.to, v.locale, std::move(code), v.expires_at));
+  }
+  std::string().swap(code);
   out.status = create_status::created;
   out.v = std::move(v);
   co_return out;

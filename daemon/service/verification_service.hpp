@@ -169,11 +169,13 @@ class verification_service {
   std::unique_ptr<voice_dialer> dialer_;  // null: no trunks
   boost::asio::steady_timer purge_timer_;
   bool stopping_ = false;
+  bool store_failing_ = false;  // the last insert failed: send only after the row is stored
 
   struct meters {
     metrics::counter_family* created;
     metrics::counter_family* outcomes;
     metrics::counter_family* submits;
+    metrics::counter_family* unrecorded;
     metrics::counter_family* receipts;
     metrics::histogram_family* submit_latency;
     metrics::counter_family* calls;

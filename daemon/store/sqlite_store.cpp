@@ -1,6 +1,10 @@
 #include "daemon/store/sqlite_store.hpp"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -434,6 +438,13 @@ class sqlite_store::checkpointer {
 
  private:
   void loop() {
+    // Background work: a checkpoint may wait, the I/O thread's next submit_sm may not. A batch
+    // thread at nice 10 does not preempt the others on wake-up and yields the CPU to them (best
+    // effort: a sandbox that forbids it leaves the defaults).
+    pthread_setname_np(pthread_self(), "otpd-checkpoint");
+    sched_param none{};
+    sched_setscheduler(0, SCHED_BATCH, &none);
+    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
     std::unique_lock lock(mutex_);
     while (true) {
       wake_.wait(lock, [this] { return stopping_ || wanted_ > 0; });

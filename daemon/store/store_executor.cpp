@@ -1,5 +1,7 @@
 #include "daemon/store/store_executor.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <iterator>
 
@@ -60,6 +62,7 @@ void store_executor::submit(std::unique_ptr<detail::store_job> job) {
 }
 
 void store_executor::loop() {
+  pthread_setname_np(pthread_self(), "otpd-store");
   std::vector<std::unique_ptr<detail::store_job>> jobs;
   const std::size_t max_batch = std::max<std::size_t>(1, options_.max_batch);
   while (true) {
