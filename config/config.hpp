@@ -153,7 +153,8 @@ struct store {
   store_kind kind = store_kind::sqlite;
   std::filesystem::path sqlite_path = "state/otpd.db";
   std::string redis_url;
-  seconds retention{7 * 86'400};  // finished verifications kept this long, then purged
+  std::uint64_t sqlite_max_bytes = 0;  // 0: no cap; past it writes fail as on a full disk
+  seconds retention{7 * 86'400};       // finished verifications kept this long, then purged
 };
 
 struct secrets {

@@ -1106,7 +1106,7 @@ void config_loader::load_webhooks(const field& f) {
 
 void config_loader::load_store(const field& f) {
   auto m = r_.fields(f.value, yaml_reader::mark_of(f), "store",
-                     {"kind", "sqlite_path", "redis_url", "retention"}, true);
+                     {"kind", "sqlite_path", "sqlite_max_bytes", "redis_url", "retention"}, true);
   if (!m) return;
   store& s = c_.state;
   if (const field* v = find(*m, "kind")) {
@@ -1118,6 +1118,16 @@ void config_loader::load_store(const field& f) {
     // As written: state belongs under the daemon's working (or systemd State) directory, not
     // beside the configuration.
     if (auto p = r_.get_string(*v, "store.sqlite_path", {.allow_empty = false})) s.sqlite_path = *p;
+  }
+  if (const field* v = find(*m, "sqlite_max_bytes")) {
+    if (auto n = r_.get_integer(*v, "store.sqlite_max_bytes", 0, 1LL << 44)) {
+      if (*n != 0 && *n < (64 << 10)) {
+        r_.error(yaml_reader::mark_of(*v),
+                 "store.sqlite_max_bytes: expected 0 (no cap) or at least 65536");
+      } else {
+        s.sqlite_max_bytes = static_cast<std::uint64_t>(*n);
+      }
+    }
   }
   if (const field* v = find(*m, "redis_url")) {
     // A Redis URL often carries the password: never shown.

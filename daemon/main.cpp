@@ -33,6 +33,7 @@
 #include "daemon/metrics/registry.hpp"
 #include "daemon/notify/sd_notify.hpp"
 #include "daemon/service/verification_service.hpp"
+#include "daemon/store/sqlite_store.hpp"
 #include "daemon/store/store_executor.hpp"
 
 #ifndef OTPD_VERSION
@@ -87,9 +88,13 @@ int run(const config::config& cfg, const std::string& file) {
   }
 
   std::unique_ptr<service::store> db;
-  if (auto ec = service::open_sqlite_store(cfg.state.sqlite_path.string(), db)) {
-    logger.error("store_open_failed",
-                 {{"path", cfg.state.sqlite_path.string()}, {"error", ec.message()}});
+  service::sqlite_options store_options;
+  store_options.max_size_bytes = cfg.state.sqlite_max_bytes;
+  std::string store_why;
+  if (auto ec = service::open_sqlite_store(cfg.state.sqlite_path.string(), store_options, db,
+                                           store_why)) {
+    logger.error("store_open_failed", {{"path", cfg.state.sqlite_path.string()},
+                                       {"error", store_why.empty() ? ec.message() : store_why}});
     return 3;
   }
   service::store_executor store(std::move(db));
