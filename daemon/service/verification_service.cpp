@@ -59,7 +59,8 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
             }
           }),
       webhooks_(ex, cfg.webhooks),
-      purge_timer_(ex) {
+      purge_timer_(ex),
+      drain_timer_(ex) {
   m_.created = &metrics.add_counter("otpd_verifications_created_total", "Verifications created",
                                     {"api_key"});
   m_.outcomes = &metrics.add_counter("otpd_verification_outcomes_total",
@@ -192,9 +193,44 @@ void verification_service::attach_dialer(std::unique_ptr<voice_dialer> d) {
   dialer_ = std::move(d);
 }
 
+// Counts an SMS or a call under way, from its start to its outcome in the store.
+class verification_service::in_flight_guard {
+ public:
+  explicit in_flight_guard(verification_service& s) : s_(s) { ++s_.in_flight_; }
+  ~in_flight_guard() {
+    if (--s_.in_flight_ == 0 && s_.stopping_) s_.drain_timer_.cancel();
+  }
+  in_flight_guard(const in_flight_guard&) = delete;
+  in_flight_guard& operator=(const in_flight_guard&) = delete;
+
+ private:
+  verification_service& s_;
+};
+
 void verification_service::stop(std::function<void()> done) {
   stopping_ = true;
   purge_timer_.cancel();
+  spawn(ex_, drain_then_stop(std::move(done)));
+}
+
+asio::awaitable<void> verification_service::drain_then_stop(std::function<void()> done) {
+  // Every SMS and call already started ends first (the binds keep sending what is queued), for
+  // at most shutdown_drain; then the binds unbind.
+  const auto started = std::chrono::steady_clock::now();
+  if (in_flight_ > 0) {
+    log_.notice("draining", {{"in_flight", in_flight_}});
+    drain_timer_.expires_after(shutdown_drain);
+    co_await drain_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (in_flight_ > 0) {
+    // Their attempts stay queued in the store and are marked failed at the next start.
+    log_.warning("drain_timed_out", {{"in_flight", in_flight_}});
+  } else {
+    log_.info(
+        "drained",
+        {{"seconds",
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
+  }
   if (dialer_) dialer_->stop();
   webhooks_.stop();
   gateway_.stop(std::move(done));
@@ -326,6 +362,7 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
 asio::awaitable<void> verification_service::send_sms(std::string id, int attempt_number,
                                                      std::string to, std::string locale,
                                                      std::string code, sys_time expires_at) {
+  in_flight_guard counted(*this);
   // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
   const std::shared_ptr<const config::config> live = live_;
   const sys_time now = clock_.now();
@@ -470,6 +507,7 @@ asio::awaitable<void> verification_service::fallback_to_voice(std::string id) {
 asio::awaitable<void> verification_service::call_voice(std::string id, int attempt_number,
                                                        std::string to, std::string locale,
                                                        std::string code) {
+  in_flight_guard counted(*this);
   call_order order;
   order.to = std::move(to);
   order.locale = std::move(locale);

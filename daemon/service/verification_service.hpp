@@ -119,8 +119,10 @@ class verification_service {
   // A test SMS without a code ("otpd test message") to `to` through `carrier` only, for the
   // operator checking a carrier; not a verification, not rate limited, not stored.
   boost::asio::awaitable<test_send> send_test(std::string to, std::string carrier);
-  // Stops taking work, lets the binds unbind, stops webhooks; `done` runs at the end.
+  // Stops taking work; lets every SMS and call under way reach its outcome (at most
+  // shutdown_drain), then lets the binds unbind and stops webhooks; `done` runs at the end.
   void stop(std::function<void()> done);
+  static constexpr std::chrono::seconds shutdown_drain{20};
 
   boost::asio::awaitable<create_outcome> create(create_request req);
   boost::asio::awaitable<check_outcome> check(std::string id, std::string code);
@@ -152,6 +154,7 @@ class verification_service {
                                                       engine::resend_trigger trigger);
   boost::asio::awaitable<void> handle_receipt(sms_receipt r);
   boost::asio::awaitable<void> purge_loop();
+  boost::asio::awaitable<void> drain_then_stop(std::function<void()> done);
   void apply_effect(const verification& v, const engine::delivery_effect& e);
   void notify(const verification& v, std::string_view event);
   void count_outcome(const verification& v);
@@ -168,6 +171,9 @@ class verification_service {
   webhook_sender webhooks_;
   std::unique_ptr<voice_dialer> dialer_;  // null: no trunks
   boost::asio::steady_timer purge_timer_;
+  boost::asio::steady_timer drain_timer_;  // stop(): cancelled when in_flight_ reaches 0
+  std::size_t in_flight_ = 0;              // SMS and calls started and not yet recorded
+  class in_flight_guard;
   bool stopping_ = false;
   bool store_failing_ = false;  // the last insert failed: send only after the row is stored
 
