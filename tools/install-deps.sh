@@ -13,7 +13,7 @@ packages=(
   clang-format ca-certificates
   libespeak-ng-dev espeak-ng-data
   baresip-core kamailio sox sip-tester
-  dpkg-dev man-db
+  dpkg-dev man-db sqlite3
 )
 # A node already on PATH (e.g. a newer one from another source) must not be replaced by
 # Debian's nodejs.

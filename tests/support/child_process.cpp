@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <stdexcept>
 #include <system_error>
 
@@ -324,6 +325,34 @@ void child_process::read_loop() {
   } catch (const std::exception& e) {
     std::cerr << "child_process: end handler threw: " << e.what() << '\n';
   }
+}
+
+std::string command_result::output() const {
+  std::string s;
+  for (const auto& l : out) s.append(l).push_back('\n');
+  return s;
+}
+
+command_result run_command(std::vector<std::string> argv, std::chrono::milliseconds timeout,
+                           bool merge_stderr) {
+  command_result r;
+  auto out = std::make_shared<std::vector<std::string>>();
+  auto m = std::make_shared<std::mutex>();
+  child_process::options opts;
+  opts.merge_stderr = merge_stderr;
+  child_process p(
+      std::move(argv),
+      [out, m](std::string_view line) {
+        std::lock_guard lock(*m);
+        out->emplace_back(line);
+      },
+      opts);
+  const auto status = p.wait_exit(child_process::clock::now() + timeout);
+  p.stop();
+  if (status && WIFEXITED(*status)) r.exit_code = WEXITSTATUS(*status);
+  std::lock_guard lock(*m);
+  r.out = *out;
+  return r;
 }
 
 }  // namespace otpd::test

@@ -86,6 +86,17 @@ class child_process {
 // "exited with 0", "killed by signal 9 (Killed)", ...
 std::string describe_wait_status(int status);
 
+// A program run to its end: its exit code (-1: killed, or still running at the deadline, when
+// it is stopped) and its stdout lines (with stderr when merge_stderr).
+struct command_result {
+  int exit_code = -1;
+  std::vector<std::string> out;
+  std::string output() const;  // the lines joined, each ending in '\n'
+};
+command_result run_command(std::vector<std::string> argv,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                           bool merge_stderr = false);
+
 // A pidfd for `pid` (Linux 5.3+), or -1. Through syscall(): glibc 2.36's <sys/pidfd.h> lacks
 // extern "C".
 int open_pidfd(pid_t pid) noexcept;

@@ -322,8 +322,10 @@ std::string config_yaml(const otpd_options& opts, const fs::path& state_dir) {
       y << "          bind: " << b.kind << "\n";
       y << "          system_id: otpd\n";
       y << "          password: ${env:OTPD_E2E_SMSC_PASSWORD}\n";
-      y << "          timeouts: {connect: 2s, bind: 5s, response: 10s}\n";
+      y << "          timeouts: " << b.timeouts << "\n";
       y << "          reconnect: {initial: 1s, max: 2s}\n";
+      std::istringstream extra(b.extra_yaml);
+      for (std::string line; std::getline(extra, line);) y << "          " << line << "\n";
     }
   }
   if (!opts.webhook_url.empty()) {
@@ -334,6 +336,8 @@ std::string config_yaml(const otpd_options& opts, const fs::path& state_dir) {
   }
   y << "store:\n  kind: sqlite\n  sqlite_path: " << quoted((state_dir / "otpd.db").string())
     << "\n";
+  std::istringstream store_extra(opts.store_yaml);
+  for (std::string line; std::getline(store_extra, line);) y << "  " << line << "\n";
   y << "secrets:\n  code_mac_key: ${env:OTPD_E2E_MAC_KEY}\n";
   if (!opts.code_seal_key.empty()) y << "  code_seal_key: " << quoted(opts.code_seal_key) << "\n";
   y << "logging:\n  format: journal\n  level: " << opts.log_level << "\n";

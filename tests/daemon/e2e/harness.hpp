@@ -112,6 +112,8 @@ struct bind_spec {
   std::string name;
   std::uint16_t port = 0;
   std::string kind = "transceiver";
+  std::string timeouts = "{connect: 2s, bind: 5s, response: 10s}";  // YAML flow map
+  std::string extra_yaml;  // more keys of the bind, one per line, written as they are (indented)
 };
 
 struct carrier_spec {
@@ -138,6 +140,8 @@ struct otpd_options {
   std::string webhook_url;
   // secrets.code_seal_key (32 bytes): needed by policy new_code_on_resend: false.
   std::string code_seal_key;
+  // More keys under store: ("sqlite_max_bytes: 131072"), one per line.
+  std::string store_yaml;
   // Appended to the file as is (further sections).
   std::string extra_yaml;
   // More environment variables for otpd ("NAME=value"), e.g. NOTIFY_SOCKET.

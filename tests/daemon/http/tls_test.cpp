@@ -10,6 +10,7 @@
 
 #include "tests/daemon/http/server_fixture.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/pki.hpp"
 
 namespace otpd::test {
 namespace {
@@ -17,63 +18,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-struct command_result {
-  int exit_code = -1;
-  std::vector<std::string> out;
-};
-
-command_result run(std::vector<std::string> argv, std::chrono::seconds timeout = 30s) {
-  command_result r;
-  auto out = std::make_shared<std::vector<std::string>>();
-  auto m = std::make_shared<std::mutex>();
-  child_process p(std::move(argv), [out, m](std::string_view line) {
-    std::lock_guard lock(*m);
-    out->emplace_back(line);
-  });
-  const auto status = p.wait_exit(child_process::clock::now() + timeout);
-  p.stop();
-  if (status && WIFEXITED(*status)) r.exit_code = WEXITSTATUS(*status);
-  r.out = *out;
-  return r;
-}
-
-// A throwaway PKI: ca.pem signs server.pem for IP 127.0.0.1 and DNS localhost.
-class pki {
- public:
-  pki() {
-    std::string tmpl = (fs::temp_directory_path() / "otpd-tls-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
-    dir_ = tmpl;
-    const auto p = [&](const char* name) { return (dir_ / name).string(); };
-    check(run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-               "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", p("ca.key"), "-out",
-               p("ca.pem"), "-days", "2", "-subj", "/CN=otpd test CA"}));
-    check(run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
-               "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", p("server.key"), "-out",
-               p("server.csr"), "-subj", "/CN=otpd test server"}));
-    std::ofstream(p("server.ext")) << "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                                      "basicConstraints=CA:FALSE\n"
-                                      "keyUsage=critical,digitalSignature\n"
-                                      "extendedKeyUsage=serverAuth\n";
-    check(run({"openssl", "x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey",
-               p("ca.key"), "-CAcreateserial", "-out", p("server.pem"), "-days", "2", "-extfile",
-               p("server.ext")}));
-  }
-  ~pki() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  fs::path ca() const { return dir_ / "ca.pem"; }
-  fs::path cert() const { return dir_ / "server.pem"; }
-  fs::path key() const { return dir_ / "server.key"; }
-  fs::path dir() const { return dir_; }
-
- private:
-  static void check(const command_result& r) {
-    if (r.exit_code != 0) throw std::runtime_error("openssl failed");
-  }
-  fs::path dir_;
-};
+command_result run(std::vector<std::string> argv) { return run_command(std::move(argv)); }
 
 class tls_test : public server_fixture {
  protected:

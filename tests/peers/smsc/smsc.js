@@ -34,6 +34,8 @@ const usage = `usage: node smsc.js [flags]
   --refuse-binds           answer every bind with ESME_RBINDFAIL
   --enquire-link-ms N      send enquire_link to every bound session every N ms
   --max-pdu-length N       largest command_length accepted (default 16384)
+  --tls-cert FILE          serve SMPP over TLS with this PEM certificate (chain) ...
+  --tls-key FILE           ... and this PEM private key (both or neither)
   --pdu-hex                add the whole PDU as hex ("pdu") to submit events
   --no-submit-events       no submit/submit_resp events (for throughput runs)
   --submit-times           add "arrival_us" to submit events: CLOCK_MONOTONIC microseconds (the
@@ -60,6 +62,7 @@ commands on stdin (JSON, one per line; "id" is echoed in the ack):
         [,"source_ton":N,"source_npi":N,"dest_ton":N,"dest_npi":N][,"tlvs":{name:value}]
         [,"session":K|"system_id":S]}  send a deliver_sm (MO, or a hand-made receipt)
   {"cmd":"unbind"[,"session":K]}     SMSC-initiated unbind
+  {"cmd":"raw","hex":H[,"session":K]}  write the bytes H as they are (garbage, truncated PDUs)
   {"cmd":"receipt_stat","stat":S[,"err":E][,"prefix":P]}  (stat null removes the prefix rule)
   {"cmd":"set", <flag name with _ for ->: value, ...}      e.g. {"cmd":"set","receipt_delay_ms":50}
   {"cmd":"sessions"}                 the ack lists the sessions
@@ -122,6 +125,8 @@ const config = {
   refuse_binds: false,
   enquire_link_ms: 0,
   max_pdu_length: 16384,
+  tls_cert: null, // PEM files: SMPP over TLS when both are set
+  tls_key: null,
   pdu_hex: false,
   submit_events: true,
   submit_times: false,
@@ -251,6 +256,12 @@ function parse_args(argv) {
         break;
       case 'print-sms':
         config.print_sms = true;
+        break;
+      case 'tls-cert':
+        config.tls_cert = value;
+        break;
+      case 'tls-key':
+        config.tls_key = value;
         break;
       default: {
         const setter = settable[name.replace(/-/g, '_')];
@@ -1121,6 +1132,14 @@ function run_command(cmd) {
       for (const st of targets) send_unbind(st);
       return {sessions: targets.map((st) => st.id)};
     }
+    case 'raw': {
+      if (typeof cmd.hex !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(cmd.hex)) {
+        throw new Error('raw wants "hex": an even number of hex digits');
+      }
+      const targets = target_sessions(cmd);
+      for (const st of targets) st.session.socket.write(Buffer.from(cmd.hex, 'hex'));
+      return {sessions: targets.map((st) => st.id)};
+    }
     case 'receipt_stat': {
       if (cmd.prefix === undefined) {
         config.receipt_stat = {stat: cmd.stat, err: cmd.err || default_err(cmd.stat)};
@@ -1218,7 +1237,15 @@ function main() {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
-  server = smpp.createServer(on_session);
+  if (Boolean(config.tls_cert) !== Boolean(config.tls_key)) {
+    diag('--tls-cert and --tls-key go together');
+    process.exit(2);
+  }
+  const fs = require('fs');
+  server = config.tls_cert
+    ? smpp.createServer({cert: fs.readFileSync(config.tls_cert), key: fs.readFileSync(config.tls_key)},
+        on_session)
+    : smpp.createServer(on_session);
   server.on('error', (e) => {
     diag(`server: ${e.message}`);
     process.exit(1);
