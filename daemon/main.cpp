@@ -57,22 +57,21 @@ constexpr const char* usage_text =
     "\n"
     "exit codes: 0 normal stop, 1 configuration error, 2 usage error, 3 start-up failure\n";
 
-int run(const config::config& cfg, const std::string& file) {
-  log::logger logger(log::options_from(cfg.log));
-  metrics::registry metrics;
-
-  auto routes_errors = std::vector<std::string>{};
-  auto routes = routing::route_table::build(cfg.routes.carriers, routes_errors);
+// The route table of cfg.routes with its ported-numbers file; nullopt (errors logged) when
+// either is invalid.
+std::optional<routing::route_table> load_routes(const config::config& cfg, log::logger& logger) {
+  auto errors = std::vector<std::string>{};
+  auto routes = routing::route_table::build(cfg.routes.carriers, errors);
   if (!routes) {
-    for (const auto& e : routes_errors) logger.error("routing_invalid", {{"error", e}});
-    return 1;
+    for (const auto& e : errors) logger.error("routing_invalid", {{"error", e}});
+    return std::nullopt;
   }
   if (cfg.routes.ported_numbers_file) {
     std::FILE* f = std::fopen(cfg.routes.ported_numbers_file->c_str(), "rb");
     if (!f) {
       logger.error("ported_numbers_unreadable", {{"file", cfg.routes.ported_numbers_file->string()},
                                                  {"error", std::strerror(errno)}});
-      return 1;
+      return std::nullopt;
     }
     std::string text;
     char buf[65536];
@@ -83,9 +82,18 @@ int run(const config::config& cfg, const std::string& file) {
       for (const auto& e : errs) {
         logger.error("ported_numbers_invalid", {{"line", e.line}, {"error", e.message}});
       }
-      return 1;
+      return std::nullopt;
     }
   }
+  return routes;
+}
+
+int run(const config::config& cfg, const std::string& file) {
+  log::logger logger(log::options_from(cfg.log));
+  metrics::registry metrics;
+
+  auto routes = load_routes(cfg, logger);
+  if (!routes) return 1;
 
   std::unique_ptr<service::store> db;
   service::sqlite_options store_options;
@@ -178,9 +186,11 @@ int run(const config::config& cfg, const std::string& file) {
 
   // SIGHUP: read the file again. An invalid file is rejected with its errors and the running
   // configuration kept. A valid one applies api_keys, policy, rate_limits, number_plan,
-  // templates and logging.level at once; the other sections (listeners, carriers and binds,
-  // trunks, store, secrets, webhooks) are compared with what is running and each one that
-  // changed is named in a log line: they take effect at the next restart.
+  // templates and logging.level at once, and routing (carriers, binds, prefixes, the ported
+  // numbers file, read again) as a diff: unchanged binds stay up untouched, removed ones unbind,
+  // added ones connect. The other sections (listeners, trunks, store, secrets, webhooks) are
+  // compared with what is running and each one that changed is named in a log line: they take
+  // effect at the next restart.
   static const std::set<std::string, std::less<>> live_sections = {
       "api_keys", "policy", "rate_limits", "number_plan", "templates", "logging"};
   auto sections_of = [&file] {
@@ -196,6 +206,7 @@ int run(const config::config& cfg, const std::string& file) {
   auto reload_now = [&]() -> boost::json::object {
     systemd.reloading();
     boost::json::object out;
+    std::optional<routing::route_table> next_routes;
     config::load_result next = config::load_config_file(file);
     if (!next.ok()) {
       boost::json::array errors;
@@ -209,6 +220,14 @@ int run(const config::config& cfg, const std::string& file) {
       logger.warning("reload_rejected", {{"errors", next.errors.size()}});
       out["outcome"] = "rejected";
       out["errors"] = std::move(errors);
+    } else if (!(next_routes = load_routes(*next.config, logger))) {
+      // Routing is always applied again, so that a changed ported-numbers file or a password
+      // behind ${file:} is read; a file that has become invalid rejects the reload.
+      logger.warning("reload_rejected", {{"errors", 1}});
+      out["outcome"] = "rejected";
+      out["errors"] = boost::json::array{
+          boost::json::string("routing: the routes or the ported-numbers file are invalid; "
+                              "see the log")};
     } else {
       boost::json::object now = sections_of();
       std::string later;
@@ -220,7 +239,7 @@ int run(const config::config& cfg, const std::string& file) {
         const bool changed = running.if_contains(k) == nullptr || now.if_contains(k) == nullptr ||
                              running.at(k) != now.at(k);
         if (!changed) continue;
-        if (live_sections.count(k) != 0) {
+        if (live_sections.count(k) != 0 || k == "routing") {
           running[k] = now.if_contains(k) ? now.at(k) : boost::json::value();
         } else {
           later += (later.empty() ? "" : ",") + k;
@@ -230,7 +249,10 @@ int run(const config::config& cfg, const std::string& file) {
       const std::size_t key_count = next.config->api_keys.size();
       server.set_api_keys(http::api_key_auth(next.config->api_keys));
       logger.set_level(log::options_from(next.config->log).min_level);
-      svc.reload(std::make_shared<const config::config>(std::move(*next.config)));
+      auto applied = std::make_shared<const config::config>(std::move(*next.config));
+      for (const std::string& change : svc.reload(applied, std::move(*next_routes))) {
+        logger.notice("routing_changed", {{"change", change}});
+      }
       logger.notice("reloaded", {{"api_keys", key_count}, {"restart_needed_for", later}});
       out["outcome"] = "reloaded";
       out["restart_needed_for"] = std::move(later_list);

@@ -5,6 +5,8 @@
 //   otpctl [--socket PATH] [--json] reload
 //   otpctl [--socket PATH] [--json] verification ID
 //   otpctl [--socket PATH] [--json] send-test NUMBER --carrier NAME
+//   otpctl [--socket PATH] [--json] drain BIND
+//   otpctl [--socket PATH] [--json] enable BIND
 //
 // Exit codes: 0 done, 1 otpd answered with an error, 2 usage, 3 otpd could not be reached.
 #include <poll.h>
@@ -33,6 +35,11 @@ constexpr const char* usage_text =
     "       otpctl [--socket PATH] [--json] reload\n"
     "       otpctl [--socket PATH] [--json] verification ID\n"
     "       otpctl [--socket PATH] [--json] send-test NUMBER --carrier NAME\n"
+    "       otpctl [--socket PATH] [--json] drain BIND\n"
+    "       otpctl [--socket PATH] [--json] enable BIND\n"
+    "\n"
+    "  drain BIND     no new SMS on the bind; it unbinds once its in-flight ones are answered\n"
+    "                 and stays down (until enable or a restart)\n"
     "\n"
     "  --socket PATH  otpd's control socket (admin.socket; default /run/otpd/otpd.sock)\n"
     "  --json         print otpd's answer as JSON, for scripts\n"
@@ -109,7 +116,9 @@ void print_status(const json::object& o) {
       const auto& b = bv.as_object();
       const double limit = b.at("tps_limit").to_number<double>();
       const std::string tps = limit <= 0 ? "unlimited" : std::to_string(limit);
+      const json::value* drained = b.if_contains("drained");
       std::cout << "  bind " << str(b, "name") << "  " << str(b, "type") << "  " << str(b, "state")
+                << (drained && drained->is_bool() && drained->as_bool() ? " (drained)" : "")
                 << (b.at("throttled").as_bool() ? " (throttled)" : "") << "  window "
                 << str(b, "in_flight") << "/" << str(b, "window") << "  tps " << tps
                 << "  connects " << str(b, "connects") << "  last error "
@@ -155,6 +164,9 @@ int main(int argc, char** argv) {
   } else if (args.size() == 2 && args[0] == "verification") {
     req["cmd"] = "verification";
     req["id"] = args[1];
+  } else if (args.size() == 2 && (args[0] == "drain" || args[0] == "enable")) {
+    req["cmd"] = args[0];
+    req["bind"] = args[1];
   } else if (args.size() == 2 && args[0] == "send-test" && !carrier.empty()) {
     req["cmd"] = "send-test";
     req["to"] = args[1];
@@ -204,6 +216,11 @@ int main(int argc, char** argv) {
     std::cout << "\n";
   } else if (cmd == "verification") {
     std::cout << json::serialize(o.at("verification")) << "\n";
+  } else if (cmd == "drain") {
+    std::cout << "draining " << str(o, "carrier") << " / " << str(o, "bind")
+              << ": no new SMS; it unbinds once the ones in flight are answered\n";
+  } else if (cmd == "enable") {
+    std::cout << "enabled " << str(o, "carrier") << " / " << str(o, "bind") << "\n";
   } else {
     std::cout << "sent through " << str(o, "carrier") << " / " << str(o, "bind")
               << ", message id(s) " << json::serialize(o.at("message_ids")) << "\n";

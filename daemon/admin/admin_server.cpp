@@ -116,8 +116,18 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
       co_return json::object{
           {"ok", true}, {"carrier", r.carrier}, {"bind", r.bind}, {"message_ids", ids}};
     }
+    if (cmd == "drain" || cmd == "enable") {
+      const std::string bind = text_of(req, "bind");
+      if (bind.empty()) co_return failure(cmd + ": give a bind's name");
+      const std::string carrier =
+          cmd == "drain" ? svc.gateway().drain(bind) : svc.gateway().enable(bind);
+      if (carrier.empty()) co_return failure(cmd + ": no bind named '" + bind + "'");
+      log.notice(cmd == "drain" ? "smpp_bind_drained" : "smpp_bind_enabled",
+                 {{"carrier", carrier}, {"bind", bind}});
+      co_return json::object{{"ok", true}, {"carrier", carrier}, {"bind", bind}};
+    }
     co_return failure("unknown command '" + cmd +
-                      "'; expected status, reload, verification or send-test");
+                      "'; expected status, reload, verification, send-test, drain or enable");
   }
 
   json::object status() {
@@ -128,6 +138,7 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
         binds.push_back(json::object{{"name", s.name},
                                      {"type", smpp::to_string(s.type)},
                                      {"state", smpp::to_string(s.state)},
+                                     {"drained", s.paused},
                                      {"connected", s.connected},
                                      {"in_flight", s.in_flight},
                                      {"queued", s.queued},

@@ -4,6 +4,8 @@
 //   {"cmd":"reload"}                       the same as SIGHUP; the answer says what happened
 //   {"cmd":"verification","id":"..."}      one verification as the API shows it
 //   {"cmd":"send-test","to":"...","carrier":"..."}   a test SMS (no code) through one carrier
+//   {"cmd":"drain","bind":"..."}           no new SMS on the bind; unbind once in-flight ones end
+//   {"cmd":"enable","bind":"..."}          bind it again after a drain
 // Answers carry "ok": true, or "ok": false with "error". Whoever can open the socket file is
 // trusted as the operator: its permissions are the access control.
 #pragma once

@@ -48,7 +48,7 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
       log_(log),
       protector_(cfg.keys),
       gateway_(
-          ex, cfg.routes, [this](sms_receipt r) { spawn(ex_, handle_receipt(std::move(r))); },
+          ex, live_, [this](sms_receipt r) { spawn(ex_, handle_receipt(std::move(r))); },
           [this](const std::string& carrier, const std::string& bind, bool up,
                  smpp::error_code ec) {
             if (up) {
@@ -153,8 +153,13 @@ asio::awaitable<void> verification_service::start() {
   spawn(ex_, purge_loop());
 }
 
-void verification_service::reload(std::shared_ptr<const config::config> next) {
+std::vector<std::string> verification_service::reload(std::shared_ptr<const config::config> next,
+                                                      routing::route_table routes) {
+  std::vector<std::string> changes;
+  gateway_.reconfigure(next, changes);
+  routes_ = std::move(routes);
   live_ = std::move(next);
+  return changes;
 }
 
 asio::awaitable<test_send> verification_service::send_test(std::string to, std::string carrier) {
@@ -165,7 +170,7 @@ asio::awaitable<test_send> verification_service::send_test(std::string to, std::
     out.error = std::string("invalid number: ") + routing::describe(*num.error);
     co_return out;
   }
-  const auto& carriers = cfg_.routes.carriers;
+  const auto& carriers = live->routes.carriers;
   if (std::none_of(carriers.begin(), carriers.end(),
                    [&](const config::carrier& c) { return c.name == carrier; })) {
     out.error = "no carrier named '" + carrier + "'";

@@ -137,7 +137,10 @@ class verification_service {
   std::shared_ptr<const config::config> config() const noexcept { return live_; }
   // SIGHUP: policy, rate limits, number plan and templates from `next` apply to operations
   // that start from now on (those under way finish with the settings they started with).
-  void reload(std::shared_ptr<const config::config> next);
+  // Carriers and binds are applied as a diff (sms_gateway::reconfigure) and `routes`, built
+  // from next->routes, to new verifications. Returns one line per carrier or bind change.
+  std::vector<std::string> reload(std::shared_ptr<const config::config> next,
+                                  routing::route_table routes);
   sms_gateway& gateway() noexcept { return gateway_; }
 
  private:

@@ -35,40 +35,90 @@ bool try_next_carrier(const smpp::pool_result& r) {
 
 }  // namespace
 
-sms_gateway::sms_gateway(asio::any_io_executor ex, const config::routing& routes,
+sms_gateway::sms_gateway(asio::any_io_executor ex, std::shared_ptr<const config::config> cfg,
                          receipt_handler on_receipt, bind_handler on_bind)
-    : ex_(std::move(ex)),
-      routes_(routes),
-      on_receipt_(std::move(on_receipt)),
-      on_bind_(std::move(on_bind)) {
-  for (const config::carrier& c : routes_.carriers) {
-    smpp::pool_config pc;
-    pc.name = c.name;
-    pc.binds = c.binds;
-    pc.max_queue = c.max_queue;
-    carrier_state st{&c,
-                     std::make_unique<smpp::bind_pool>(ex_, std::move(pc),
-                                                       static_cast<smpp::pool_listener*>(this)),
-                     smpp::dlr::message_id_mapper(c.message_ids)};
-    carriers_.emplace(c.name, std::move(st));
-  }
+    : ex_(std::move(ex)), on_receipt_(std::move(on_receipt)), on_bind_(std::move(on_bind)) {
+  for (const config::carrier& c : cfg->routes.carriers)
+    carriers_.emplace(c.name, make_carrier(cfg, c));
 }
 
 sms_gateway::~sms_gateway() = default;
 
+sms_gateway::carrier_ptr sms_gateway::make_carrier(
+    const std::shared_ptr<const config::config>& owner, const config::carrier& c) {
+  smpp::pool_config pc;
+  pc.name = c.name;
+  pc.binds = c.binds;
+  pc.max_queue = c.max_queue;
+  return std::make_shared<carrier_state>(
+      carrier_state{owner, &c,
+                    std::make_unique<smpp::bind_pool>(ex_, std::move(pc),
+                                                      static_cast<smpp::pool_listener*>(this)),
+                    smpp::dlr::message_id_mapper(c.message_ids)});
+}
+
+sms_gateway::carrier_ptr sms_gateway::find(std::string_view name) const {
+  auto it = carriers_.find(name);
+  return it == carriers_.end() ? nullptr : it->second;
+}
+
 void sms_gateway::start() {
-  for (auto& [name, c] : carriers_) c.pool->start();
+  started_ = true;
+  for (auto& [name, c] : carriers_) c->pool->start();
+}
+
+void sms_gateway::reconfigure(std::shared_ptr<const config::config> next,
+                              std::vector<std::string>& changes) {
+  std::map<std::string, carrier_ptr, std::less<>> carriers;
+  for (const config::carrier& c : next->routes.carriers) {
+    carrier_ptr old = find(c.name);
+    if (!old) {
+      carrier_ptr fresh = make_carrier(next, c);
+      if (started_) fresh->pool->start();
+      changes.push_back(c.name + ": carrier added");
+      carriers.emplace(c.name, std::move(fresh));
+      continue;
+    }
+    smpp::pool_config pc;
+    pc.name = c.name;
+    pc.binds = c.binds;
+    pc.max_queue = c.max_queue;
+    const smpp::reconfigure_result r = old->pool->reconfigure(std::move(pc));
+    for (const auto& b : r.added) changes.push_back(c.name + ": bind " + b + " added");
+    for (const auto& b : r.replaced) changes.push_back(c.name + ": bind " + b + " changed");
+    for (const auto& b : r.removed) changes.push_back(c.name + ": bind " + b + " removed");
+    // Sender, receipts and the other carrier settings apply to the next message.
+    old->owner = next;
+    old->cfg = &c;
+    carriers.emplace(c.name, std::move(old));
+  }
+  for (auto& [name, c] : carriers_) {
+    if (carriers.count(name) != 0) continue;
+    changes.push_back(name + ": carrier removed");
+    // Its binds unbind once their messages in flight are answered; it is dropped after.
+    retiring_.push_back(c);
+    c->pool->stop([this, p = c.get()] {
+      asio::post(ex_, [this, p] {
+        std::erase_if(retiring_, [p](const carrier_ptr& r) { return r.get() == p; });
+      });
+    });
+  }
+  carriers_ = std::move(carriers);
 }
 
 void sms_gateway::stop(std::function<void()> on_stopped) {
-  auto left = std::make_shared<std::size_t>(carriers_.size());
+  // Carriers a reload removed are already unbinding on their own (bounded by their unbind
+  // timeouts); the ones in service are waited for.
+  std::vector<carrier_ptr> all;
+  for (auto& [name, c] : carriers_) all.push_back(c);
+  auto left = std::make_shared<std::size_t>(all.size());
   if (*left == 0) {
     asio::post(ex_, std::move(on_stopped));
     return;
   }
   auto done = std::make_shared<std::function<void()>>(std::move(on_stopped));
-  for (auto& [name, c] : carriers_) {
-    c.pool->stop([left, done] {
+  for (auto& c : all) {
+    c->pool->stop([left, done] {
       if (--*left == 0 && *done) (*done)();
     });
   }
@@ -78,9 +128,9 @@ asio::awaitable<sms_result> sms_gateway::send(sms_request req) {
   sms_result out;
   out.ec = smpp::errc::no_bind_available;
   for (const std::string& name : req.carriers) {
-    auto it = carriers_.find(name);
-    if (it == carriers_.end()) continue;
-    carrier_state& c = it->second;
+    const carrier_ptr held = find(name);
+    if (!held) continue;
+    carrier_state& c = *held;
     out.tried.push_back(name);
     out.carrier = name;
 
@@ -109,22 +159,28 @@ asio::awaitable<sms_result> sms_gateway::send(sms_request req) {
 
 void sms_gateway::learn(const std::string& carrier, std::string_view submit_id,
                         std::string_view receipt_id) {
-  auto it = carriers_.find(carrier);
-  if (it != carriers_.end()) it->second.ids.learn(submit_id, receipt_id);
+  if (carrier_ptr c = find(carrier)) c->ids.learn(submit_id, receipt_id);
 }
 
 void sms_gateway::on_deliver(smpp::bind_pool& pool, smpp::session& s, smpp::event::deliver& d) {
-  auto it = carriers_.find(pool.config().name);
-  if (it == carriers_.end()) return;
+  // From a carrier in service, or one a reload removed whose binds are still unbinding.
+  carrier_ptr c = find(pool.config().name);
+  if (!c || c->pool.get() != &pool) {
+    c = nullptr;
+    for (const auto& r : retiring_) {
+      if (r->pool.get() == &pool) c = r;
+    }
+  }
+  if (!c) return;
   sms_receipt r;
-  r.carrier = it->first;
+  r.carrier = pool.config().name;
   r.bind = s.name();
   const smpp::error_code ec =
       std::visit([&](const auto& m) { return smpp::dlr::parse_receipt(m, r.receipt); }, d.message);
   if (ec) return;  // a mobile-originated message: otpd has no use for it
-  r.keys = it->second.ids.keys_for_receipt(r.receipt.id);
+  r.keys = c->ids.keys_for_receipt(r.receipt.id);
   if (!r.receipt.text_id.empty() && r.receipt.text_id != r.receipt.id) {
-    for (auto& k : it->second.ids.keys_for_receipt(r.receipt.text_id)) r.keys.push_back(k);
+    for (auto& k : c->ids.keys_for_receipt(r.receipt.text_id)) r.keys.push_back(k);
   }
   on_receipt_(std::move(r));
 }
@@ -135,21 +191,35 @@ void sms_gateway::on_bind_state(smpp::bind_pool& pool, smpp::session& s, bool up
 }
 
 bool sms_gateway::can_send(std::string_view carrier) const {
-  auto it = carriers_.find(carrier);
-  return it != carriers_.end() && it->second.pool->can_submit();
+  carrier_ptr c = find(carrier);
+  return c && c->pool->can_submit();
 }
 
 bool sms_gateway::ready() const {
   for (const auto& [name, c] : carriers_) {
-    if (!c.cfg->prefixes.empty() && !c.pool->can_submit()) return false;
+    if (!c->cfg->prefixes.empty() && !c->pool->can_submit()) return false;
   }
   return true;
 }
 
 std::vector<smpp::pool_status> sms_gateway::status() const {
   std::vector<smpp::pool_status> out;
-  for (const auto& [name, c] : carriers_) out.push_back(c.pool->status());
+  for (const auto& [name, c] : carriers_) out.push_back(c->pool->status());
   return out;
+}
+
+std::string sms_gateway::drain(std::string_view bind) {
+  for (auto& [name, c] : carriers_) {
+    if (c->pool->drain(bind)) return name;
+  }
+  return {};
+}
+
+std::string sms_gateway::enable(std::string_view bind) {
+  for (auto& [name, c] : carriers_) {
+    if (c->pool->enable(bind)) return name;
+  }
+  return {};
 }
 
 }  // namespace otpd::service

@@ -51,7 +51,8 @@ class sms_gateway : private smpp::pool_listener {
   using bind_handler = std::function<void(const std::string& carrier, const std::string& bind,
                                           bool up, smpp::error_code ec)>;
 
-  sms_gateway(boost::asio::any_io_executor ex, const config::routing& routes,
+  // The carriers of cfg->routes (the gateway keeps `cfg` alive while it uses it).
+  sms_gateway(boost::asio::any_io_executor ex, std::shared_ptr<const config::config> cfg,
               receipt_handler on_receipt, bind_handler on_bind = {});
   ~sms_gateway() override;
 
@@ -71,21 +72,36 @@ class sms_gateway : private smpp::pool_listener {
   // Ready when every carrier that has routes has a bound transmitter.
   bool ready() const;
   std::vector<smpp::pool_status> status() const;
+  // A reload's carriers: an unchanged bind stays up untouched (bind_pool::reconfigure), a
+  // removed carrier's binds unbind gracefully, an added carrier connects. One line per change
+  // in `changes` ("vn: bind vn-b added", ...).
+  void reconfigure(std::shared_ptr<const config::config> next, std::vector<std::string>& changes);
+
+  // otpctl drain / enable: the carrier that has a bind of that name ("" when none).
+  std::string drain(std::string_view bind);
+  std::string enable(std::string_view bind);
 
  private:
   struct carrier_state {
+    std::shared_ptr<const config::config> owner;  // keeps *cfg alive
     const config::carrier* cfg;
     std::unique_ptr<smpp::bind_pool> pool;
     smpp::dlr::message_id_mapper ids;
   };
+  // Shared: a send under way keeps its carrier alive across a reload that removes it.
+  using carrier_ptr = std::shared_ptr<carrier_state>;
+  carrier_ptr make_carrier(const std::shared_ptr<const config::config>& owner,
+                           const config::carrier& c);
+  carrier_ptr find(std::string_view name) const;
   void on_deliver(smpp::bind_pool&, smpp::session&, smpp::event::deliver&) override;
   void on_bind_state(smpp::bind_pool&, smpp::session&, bool up, smpp::error_code ec) override;
 
   boost::asio::any_io_executor ex_;
-  const config::routing& routes_;
   receipt_handler on_receipt_;
   bind_handler on_bind_;
-  std::map<std::string, carrier_state, std::less<>> carriers_;
+  std::map<std::string, carrier_ptr, std::less<>> carriers_;
+  std::vector<carrier_ptr> retiring_;  // removed by a reload, unbinding
+  bool started_ = false;
 };
 
 }  // namespace otpd::service

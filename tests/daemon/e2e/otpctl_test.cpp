@@ -1,5 +1,5 @@
 // otpctl against a running otpd over its control socket: status, verification, send-test,
-// reload, errors, and the socket's permissions.
+// reload, drain and enable, errors, and the socket's permissions.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,21 +23,8 @@ struct ctl_result {
 ctl_result otpctl(const std::filesystem::path& socket, std::vector<std::string> args) {
   std::vector<std::string> argv{OTPCTL_BINARY, "--socket", socket.string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  ctl_result r;
-  std::mutex m;
-  child_process::options o;
-  o.merge_stderr = true;
-  child_process p(
-      argv,
-      [&](std::string_view line) {
-        std::lock_guard lock(m);
-        r.out += std::string(line) + "\n";
-      },
-      o);
-  auto status = p.wait_exit(std::chrono::steady_clock::now() + 60s);
-  p.stop();
-  if (status && WIFEXITED(*status)) r.exit_code = WEXITSTATUS(*status);
-  return r;
+  command_result c = run_command(std::move(argv), 60s, true);
+  return ctl_result{c.exit_code, c.output()};
 }
 
 TEST(e2e_otpctl, status_verification_send_test_and_reload_over_the_socket) {
@@ -105,6 +92,64 @@ TEST(e2e_otpctl, status_verification_send_test_and_reload_over_the_socket) {
   // Usage and an unreachable otpd have their own exit codes.
   EXPECT_EQ(otpctl(sock, {"frobnicate"}).exit_code, 2);
   EXPECT_EQ(otpctl(dir.path() / "absent.sock", {"status"}).exit_code, 3);
+}
+
+TEST(e2e_otpctl, drain_unbinds_a_bind_without_losing_a_message_and_enable_brings_it_back) {
+  temp_dir dir;
+  const auto sock = dir.path() / "otpd.sock";
+  // Slow answers, so that submits are in flight on the bind when it is drained.
+  smsc_process smsc(smsc_flags({"--submit-delay-ms", "300"}));
+  otpd_options opts;
+  opts.carriers = {carrier_spec{"vn",
+                                {"84"},
+                                {bind_spec{"vn-a", smsc.port(), "transceiver"},
+                                 bind_spec{"vn-b", smsc.port(), "transceiver"}},
+                                {}}};
+  opts.extra_yaml = "admin:\n  socket: \"" + sock.string() + "\"\n";
+  otpd_process o(opts, dir.path());
+  ASSERT_TRUE(o.wait_bound("vn", "vn-a") && o.wait_bound("vn", "vn-b")) << o.output();
+
+  // Traffic on both binds, then drain vn-a while its submits are unanswered.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) {
+    ids.push_back(create(o, json::object{{"to", "09120000" + std::to_string(10 + i)}}));
+  }
+  ctl_result drained = otpctl(sock, {"drain", "vn-a"});
+  EXPECT_EQ(drained.exit_code, 0) << drained.out;
+  EXPECT_NE(drained.out.find("draining vn / vn-a"), std::string::npos) << drained.out;
+
+  // The SMSC sees vn-a unbind; vn-b stays up and carries what comes next.
+  ASSERT_TRUE(smsc.wait_for(event_is("unbind"), 15s)) << o.output();
+  ctl_result status = otpctl(sock, {"status"});
+  EXPECT_NE(status.out.find("bind vn-a  transceiver"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("(drained)"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("carrier vn: 1 transmitting bind(s) up"), std::string::npos)
+      << status.out;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(create(o, json::object{{"to", "09120000" + std::to_string(30 + i)}}));
+  }
+  // Every message reached the SMSC once and got its answer: none was lost to the drain.
+  for (const auto& id : ids) {
+    json::object v = o.poll_verification(
+        id, [](const json::object& b) { return attempt_status_is(b, 0, "delivered"); }, 20s);
+    EXPECT_EQ(str(attempt(v, 0), "status"), "delivered") << json::serialize(v);
+    EXPECT_EQ(str(attempt(v, 0), "carrier"), "vn") << json::serialize(v);
+  }
+  smsc.sync();
+  EXPECT_EQ(smsc.count("submit"), ids.size());
+  EXPECT_EQ(otpctl(sock, {"drain", "nope"}).exit_code, 1);
+
+  // enable: vn-a binds again at once.
+  ctl_result enabled = otpctl(sock, {"enable", "vn-a"});
+  EXPECT_EQ(enabled.exit_code, 0) << enabled.out;
+  ASSERT_TRUE(o.wait_bound("vn", "vn-a")) << o.output();
+  status = otpctl(sock, {"status"});
+  EXPECT_EQ(status.out.find("(drained)"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("carrier vn: 2 transmitting bind(s) up"), std::string::npos)
+      << status.out;
+  bool logged = false;
+  for (const auto& l : o.lines()) logged |= l.find("smpp_bind_drained") != std::string::npos;
+  EXPECT_TRUE(logged) << o.output();
 }
 
 }  // namespace
