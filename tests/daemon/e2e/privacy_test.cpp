@@ -1,4 +1,5 @@
-// What leaves otpd besides the SMS: its log lines never carry a code or an unmasked number,
+// What leaves otpd besides the SMS: its log lines (at debug, the most verbose level, which
+// holds every line of the others) and its metrics never carry a code or an unmasked number,
 // and its webhooks are signed (Otpd-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t.body)>)
 // and mask the number.
 #include <gtest/gtest.h>
@@ -46,6 +47,15 @@ TEST(e2e_privacy, logs_never_hold_a_code_or_a_number) {
   codes.push_back(next_code(w.smsc, mark2, 10));
   EXPECT_EQ(check(o, id2, codes[2]).status, 200);
   o.get("/v1/verifications/" + id2);
+
+  // The metrics carry neither (series labels are carriers, binds, routes and outcomes).
+  const std::string metrics = o.get("/metrics", false).body;
+  ASSERT_NE(metrics.find("otpd_sms_submits_total"), std::string::npos) << metrics;
+  for (const std::string& code : codes) {
+    EXPECT_EQ(metrics.find(code), std::string::npos) << "a code in /metrics";
+  }
+  EXPECT_EQ(metrics.find("912345678"), std::string::npos) << "a number in /metrics";
+  EXPECT_EQ(metrics.find(api_key), std::string::npos) << "the API key in /metrics";
 
   // Stop otpd: every line it wrote has been read when stop() returns.
   const int status = o.stop();

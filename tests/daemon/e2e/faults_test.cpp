@@ -1,0 +1,579 @@
+// Faults that otpd does not control, each bounded in time: an SMSC that drops the connection,
+// answers slowly, throttles, sends garbage, never answers enquire_link or refuses the bind; a
+// database that fills up; kill -9 at random moments under load; SIGTERM under load. After
+// each, every verification that got its 201 is accounted for: final (delivered, undelivered,
+// failed with a reason) or pending with a known outcome (submitted), never stuck or missing.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <set>
+
+#include "tests/daemon/e2e/scenario.hpp"
+
+namespace otpd::test::e2e {
+namespace {
+
+namespace json = boost::json;
+
+// A national number unique to n ("09120" and 5 digits): one destination per request, so that
+// SMSC events, verifications and requests can be matched by it.
+std::string number(int n) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "09120%05d", n);
+  return buf;
+}
+std::string dest(int n) { return "84" + number(n).substr(1); }
+
+// The value of one series in a /metrics body (-1 when absent).
+double metric(const std::string& body, std::string_view series) {
+  const std::string needle = std::string(series) + " ";
+  for (auto pos = body.find(needle); pos != std::string::npos; pos = body.find(needle, pos + 1)) {
+    if (pos == 0 || body[pos - 1] == '\n') return std::stod(body.substr(pos + needle.size()));
+  }
+  return -1;
+}
+
+// POST /v1/verifications; status 0 when the connection is refused (otpd gone or stopping).
+http_response post_or_refused(otpd_process& o, const std::string& to) {
+  try {
+    return o.post("/v1/verifications", json::object{{"to", to}});
+  } catch (const std::system_error&) {
+    return http_response{};
+  }
+}
+
+bool resolved(const json::object& v) {
+  const std::string s = str(attempt(v, 0), "status");
+  return !s.empty() && s != "queued";
+}
+
+// What became of a set of accepted verifications.
+struct tally {
+  std::size_t accepted = 0, delivered = 0, undelivered = 0, failed = 0, submitted = 0, stuck = 0,
+              missing = 0, unknown = 0;
+  std::vector<std::string> problems;
+
+  std::string describe() const {
+    return "accepted " + std::to_string(accepted) + ": delivered " + std::to_string(delivered) +
+           ", undelivered " + std::to_string(undelivered) + ", failed " + std::to_string(failed) +
+           ", submitted (pending) " + std::to_string(submitted) + " (of which the SMSC's answer " +
+           "never came: " + std::to_string(unknown) + "), stuck " + std::to_string(stuck) +
+           ", missing " + std::to_string(missing);
+  }
+};
+
+// Waits (bounded) until every id's first attempt has left "queued", then counts.
+tally account_for(otpd_process& o, const std::vector<std::string>& ids,
+                  std::chrono::milliseconds timeout = 30s) {
+  tally t;
+  t.accepted = ids.size();
+  for (const std::string& id : ids) {
+    json::object v = o.poll_verification(id, resolved, timeout);
+    const std::string s = str(attempt(v, 0), "status");
+    if (v.empty() || str(v, "id") != id) {
+      ++t.missing;
+      t.problems.push_back(id + ": not found");
+    } else if (s == "delivered") {
+      ++t.delivered;
+    } else if (s == "undelivered") {
+      ++t.undelivered;
+    } else if (s == "failed") {
+      ++t.failed;
+      if (str(attempt(v, 0), "error").empty()) {
+        t.problems.push_back(id + ": failed without a reason: " + json::serialize(v));
+      }
+    } else if (s == "submitted") {
+      ++t.submitted;
+      const auto* u = attempt(v, 0).if_contains("outcome_unknown");
+      if (u && u->is_bool() && u->as_bool()) ++t.unknown;
+    } else {
+      ++t.stuck;
+      t.problems.push_back(id + ": " + json::serialize(v));
+    }
+  }
+  return t;
+}
+
+// submit_sm the SMSC took (answered with status 0, or dropped the connection on without an
+// answer, so that otpd cannot know), per destination. One refused with a throttling status and
+// sent again is not a duplicate.
+std::map<std::string, int> submits_by_dest(smsc_process& smsc) {
+  smsc.sync();
+  std::map<std::string, int> n;
+  for (const auto& ev : smsc.events()) {
+    if (str(ev, "event") != "submit") continue;
+    const auto* dropped = ev.if_contains("dropped");
+    if (num(ev, "status") == 0 || (dropped && dropped->is_bool() && dropped->as_bool())) {
+      ++n[dest_of(ev)];
+    }
+  }
+  return n;
+}
+std::size_t duplicates(const std::map<std::string, int>& by_dest) {
+  std::size_t d = 0;
+  for (const auto& [k, n] : by_dest) d += n > 1 ? static_cast<std::size_t>(n - 1) : 0;
+  return d;
+}
+
+// ---- the SMSC misbehaves ------------------------------------------------------------------------
+
+constexpr const char* default_timeouts =
+    "{connect: 2s, bind: 2s, response: 2s, enquire_link: 500ms}";
+
+struct smsc_fault {
+  std::string name;
+  std::vector<std::string> smsc_flags;  // at start
+  std::vector<json::object> commands;   // sent once otpd is bound
+  std::string timeouts = default_timeouts;
+};
+
+void PrintTo(const smsc_fault& f, std::ostream* os) { *os << f.name; }
+
+class e2e_smsc_faults : public ::testing::TestWithParam<smsc_fault> {};
+
+TEST_P(e2e_smsc_faults, every_accepted_verification_is_accounted_for) {
+  const smsc_fault& f = GetParam();
+  temp_dir dir;
+  smsc_process smsc(smsc_flags(f.smsc_flags));
+  otpd_options opts;
+  opts.carriers = {vietnam_carrier(smsc.port())};
+  opts.carriers[0].binds[0].timeouts = f.timeouts;
+  otpd_process o(opts, dir.path());
+  ASSERT_TRUE(o.wait_ready()) << o.output();
+  for (const json::object& c : f.commands) {
+    json::object ack = smsc.command(c);
+    ASSERT_TRUE(ack.contains("ok") ? ack.at("ok").as_bool() : true) << json::serialize(ack);
+  }
+
+  // 30 requests while the fault lasts. Each answer is 201 (accepted) or a clear refusal: 503
+  // while no bind can take it, never a dropped connection or a 500.
+  constexpr int n = 30;
+  std::vector<std::string> accepted;
+  std::map<int, int> refused;  // status -> count
+  for (int i = 0; i < n; ++i) {
+    http_response r = post_or_refused(o, number(i));
+    if (r.status == 201) {
+      accepted.push_back(str(r.obj(), "id"));
+    } else {
+      ++refused[r.status];
+      EXPECT_EQ(r.status, 503) << r.body;
+      EXPECT_EQ(r.problem_slug(), "no_carrier_available") << r.body;
+    }
+  }
+  // The fault ends; the SMSC behaves again.
+  smsc.command(json::object{{"cmd", "reset"}});
+
+  tally t = account_for(o, accepted);
+  std::cout << "[ fault " << f.name << " ] " << t.describe() << "; refused "
+            << (n - static_cast<int>(accepted.size())) << "\n";
+  EXPECT_EQ(t.stuck + t.missing, 0u) << t.describe();
+  for (const auto& p : t.problems) ADD_FAILURE() << p;
+  EXPECT_EQ(t.delivered + t.undelivered + t.failed + t.submitted, t.accepted);
+
+  // No SMS for a refused request, and none taken twice: otpd sends again only what the SMSC
+  // refused, never a message whose outcome it does not know.
+  auto by_dest = submits_by_dest(smsc);
+  EXPECT_LE(by_dest.size(), accepted.size());
+  for (const auto& [d, count] : by_dest) EXPECT_EQ(count, 1) << d;
+  std::cout << "[ fault " << f.name << " ] submit_sm at the SMSC " << by_dest.size()
+            << " destinations, duplicates " << duplicates(by_dest) << "\n";
+
+  // otpd recovered by itself: bound again, and a new verification goes through to the end.
+  ASSERT_TRUE(o.wait_ready(30s)) << o.output();
+  ASSERT_TRUE(o.wait_bound("vn", "vn-trx", 30s)) << o.output();
+  smsc.sync();
+  const std::size_t mark = smsc.size();
+  const std::string id = create(o, {{"to", number(900)}});
+  ASSERT_FALSE(id.empty());
+  const std::string code = next_code(smsc, mark, 6, dest(900));
+  EXPECT_EQ(check(o, id, code).status, 200);
+  EXPECT_EQ(o.get("/healthz", false).status, 200);
+}
+
+// A generic_nack-worthy PDU (command_id 0x0000ffff) and one whose command_length (5) is
+// shorter than a header: the stream cannot be framed after it.
+constexpr const char* unknown_command_pdu = "000000100000ffff0000000000000001";
+constexpr const char* truncated_header = "0000000500";
+
+INSTANTIATE_TEST_SUITE_P(
+    faults, e2e_smsc_faults,
+    ::testing::Values(
+        // Closes the session when the 5th submit_sm arrives, without answering it.
+        smsc_fault{"drop_mid_window", {}, {{{"cmd", "drop_after"}, {"n", 5}, {"once", true}}}},
+        // Answers every submit after 3 s, past otpd's 2 s response timeout.
+        smsc_fault{"slow_past_the_timeout", {}, {{{"cmd", "delay"}, {"ms", 3000}}}},
+        // Answers every submit after 300 ms: slow, within the timeout.
+        smsc_fault{"slow_within_the_timeout", {}, {{{"cmd", "delay"}, {"ms", 300}}}},
+        // ESME_RTHROTTLED for every 3rd submit.
+        smsc_fault{"throttles_every_3rd", {}, {{{"cmd", "throttle"}, {"every", 3}}}},
+        // ESME_RMSGQFUL for every 4th.
+        smsc_fault{"queue_full_every_4th", {}, {{{"cmd", "qfull"}, {"every", 4}}}},
+        // Stops answering anything, enquire_link included; binds hang too.
+        smsc_fault{"never_answers_enquire_link", {}, {{{"cmd", "silent"}}}},
+        // Refuses every bind, then drops the session.
+        smsc_fault{"refuses_the_bind",
+                   {},
+                   {{{"cmd", "refuse_binds"}, {"on", true}}, {{"cmd", "close_all"}}}},
+        // An unknown command: generic_nack, the session goes on.
+        smsc_fault{"unknown_command", {}, {{{"cmd", "raw"}, {"hex", unknown_command_pdu}}}},
+        // A header that cannot be framed: otpd closes the session and reconnects.
+        smsc_fault{"truncated_pdu", {}, {{{"cmd", "raw"}, {"hex", truncated_header}}}}),
+    [](const ::testing::TestParamInfo<smsc_fault>& p) { return p.param.name; });
+
+// ---- the database fills up ----------------------------------------------------------------------
+
+TEST(e2e_faults, a_full_database_answers_503_and_loses_nothing) {
+  temp_dir dir;
+  smsc_process smsc(smsc_flags());
+  otpd_options opts;
+  opts.carriers = {vietnam_carrier(smsc.port())};
+  opts.store_yaml = "sqlite_max_bytes: 131072";
+
+  std::vector<std::pair<int, std::string>> accepted;  // request number, id
+  {
+    otpd_process o(opts, dir.path());
+    ASSERT_TRUE(o.wait_ready()) << o.output();
+    http_response refused;
+    for (int i = 0; i < 5000 && refused.status == 0; ++i) {
+      http_response r = post_or_refused(o, number(i));
+      if (r.status == 201) {
+        accepted.emplace_back(i, str(r.obj(), "id"));
+      } else {
+        refused = r;
+      }
+    }
+    ASSERT_EQ(refused.status, 503) << refused.body;
+    EXPECT_EQ(refused.problem_slug(), "store_unavailable") << refused.body;
+    ASSERT_GT(accepted.size(), 10u);
+
+    // The SMS of the first refused request may have left while its row was being written (and
+    // is counted); once the store is known to fail, nothing is sent before a row is stored.
+    const double unrecorded =
+        metric(o.get("/metrics", false).body, "otpd_sms_sent_unrecorded_total");
+    EXPECT_GE(unrecorded, 0);
+    EXPECT_LE(unrecorded, 1);
+    const std::size_t expected = accepted.size() + static_cast<std::size_t>(unrecorded);
+    ASSERT_TRUE(smsc.wait_for(
+        [&, seen = std::make_shared<std::size_t>(0)](const json::object& ev) {
+          return str(ev, "event") == "submit" && ++*seen == expected;
+        },
+        15s))
+        << o.output();
+    for (int i = 0; i < 5; ++i) {
+      http_response r = o.post("/v1/verifications", json::object{{"to", number(4000 + i)}});
+      EXPECT_EQ(r.status, 503) << r.body;
+    }
+    EXPECT_EQ(submits_by_dest(smsc).size(), expected) << "an SMS for a request answered 503";
+
+    // Reads still work, and the reason is in the log.
+    EXPECT_EQ(o.get("/v1/verifications/" + accepted.front().second).status, 200);
+    EXPECT_EQ(o.get("/healthz", false).status, 200);
+    EXPECT_TRUE(
+        o.wait_for_line([](std::string_view l) { return l.find("full") != std::string::npos; }, 5s))
+        << o.output();
+    const int status = o.stop();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << describe_wait_status(status);
+  }
+
+  // Not corrupted: SQLite's own check, then otpd on the same file without the cap.
+  command_result integrity =
+      run_command({"sqlite3", (dir.path() / "otpd.db").string(), "PRAGMA integrity_check"});
+  EXPECT_EQ(integrity.exit_code, 0) << integrity.output();
+  EXPECT_EQ(integrity.output(), "ok\n");
+
+  std::map<std::string, std::string> code_by_dest;
+  smsc.sync();
+  for (const auto& ev : smsc.events()) {
+    if (str(ev, "event") == "submit") code_by_dest[dest_of(ev)] = code_in(sms_text(ev));
+  }
+  opts.store_yaml.clear();
+  otpd_process again(opts, dir.path());
+  ASSERT_TRUE(again.wait_ready()) << again.output();
+  for (const auto& [i, id] : accepted) {
+    http_response r = check(again, id, code_by_dest[dest(i)]);
+    EXPECT_EQ(r.status, 200) << id << " " << r.body;
+    EXPECT_EQ(str(r.obj(), "status"), "approved") << r.body;
+  }
+  EXPECT_FALSE(create(again, {{"to", number(4999)}}).empty());
+}
+
+// ---- kill -9 under load, twenty times -----------------------------------------------------------
+
+TEST(e2e_faults, kill9_at_random_moments_under_load_loses_nothing) {
+  temp_dir dir;
+  smsc_process smsc(smsc_flags());
+  otpd_options opts;
+  opts.carriers = {vietnam_carrier(smsc.port())};
+  std::mt19937 rng(std::random_device{}());
+
+  constexpr int rounds = 20;
+  std::vector<std::pair<int, std::string>> accepted;  // request number, id
+  int next = 0;
+  std::size_t unanswered = 0;  // requests in flight at a kill: no 201, outcome unknown
+  for (int round = 0; round < rounds; ++round) {
+    otpd_process o(opts, dir.path());
+    ASSERT_TRUE(o.wait_ready()) << o.output();
+    // Four clients send until the kill; the kill comes after a random number of 201s.
+    const int kill_after = std::uniform_int_distribution<int>(1, 40)(rng);
+    std::atomic<int> created{0};
+    std::atomic<int> counter{next};
+    std::mutex m;
+    std::vector<std::thread> clients;
+    std::atomic<bool> killed{false};
+    std::condition_variable cv;
+    for (int c = 0; c < 4; ++c) {
+      clients.emplace_back([&] {
+        for (int k = 0; k < 200 && !killed; ++k) {
+          const int i = counter++;
+          http_response r = post_or_refused(o, number(i));
+          std::lock_guard lock(m);
+          if (r.status == 201) {
+            accepted.emplace_back(i, str(r.obj(), "id"));
+            if (++created >= kill_after) cv.notify_all();
+          } else {
+            ++unanswered;
+            if (!killed) ADD_FAILURE() << "before the kill: " << r.status << " " << r.body;
+          }
+        }
+      });
+    }
+    {
+      std::unique_lock lock(m);
+      cv.wait_for(lock, 30s, [&] { return created >= kill_after; });
+      killed = true;
+    }
+    o.kill9();
+    for (auto& t : clients) t.join();
+    next = counter;
+  }
+
+  // A last start: everything accepted is there; attempts cut off by a kill are failed with
+  // interrupted_by_restart, the others submitted or delivered.
+  otpd_process last(opts, dir.path());
+  ASSERT_TRUE(last.wait_ready()) << last.output();
+  std::vector<std::string> ids;
+  for (const auto& a : accepted) ids.push_back(a.second);
+  tally t = account_for(last, ids);
+  auto by_dest = submits_by_dest(smsc);
+  std::size_t orphans = 0;  // SMS for a request that never got its 201
+  std::set<std::string> accepted_dests;
+  for (const auto& a : accepted) accepted_dests.insert(dest(a.first));
+  for (const auto& [d, count] : by_dest) orphans += accepted_dests.count(d) ? 0 : 1;
+  std::cout << "[ kill -9 x" << rounds << " ] requests " << next << ", " << t.describe()
+            << "; in flight at a kill " << unanswered << ", SMS for those " << orphans
+            << ", duplicate submit_sm " << duplicates(by_dest) << "\n";
+  EXPECT_EQ(t.missing + t.stuck, 0u) << t.describe();
+  for (const auto& p : t.problems) ADD_FAILURE() << p;
+  EXPECT_EQ(duplicates(by_dest), 0u) << "otpd never sends an SMS twice on its own";
+  EXPECT_LE(orphans, unanswered);
+  EXPECT_GE(accepted.size(), static_cast<std::size_t>(rounds));
+}
+
+// ---- SIGTERM under load -------------------------------------------------------------------------
+
+TEST(e2e_faults, sigterm_under_load_drains_and_loses_nothing) {
+  temp_dir dir;
+  // Slow answers: submits are in flight when SIGTERM comes.
+  smsc_process smsc(smsc_flags({"--submit-delay-ms", "200"}));
+  otpd_options opts;
+  opts.carriers = {vietnam_carrier(smsc.port())};
+
+  std::vector<std::pair<int, std::string>> accepted;
+  std::mutex m;
+  std::size_t refused = 0;
+  int status = 0;
+  {
+    otpd_process o(opts, dir.path());
+    ASSERT_TRUE(o.wait_ready()) << o.output();
+    std::atomic<int> counter{0};
+    std::atomic<int> created{0};
+    std::atomic<bool> stopping{false};
+    std::condition_variable cv;
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 4; ++c) {
+      clients.emplace_back([&] {
+        for (int k = 0; k < 300 && !(stopping && refused > 0); ++k) {
+          const int i = counter++;
+          http_response r = post_or_refused(o, number(i));
+          std::lock_guard lock(m);
+          if (r.status == 201) {
+            accepted.emplace_back(i, str(r.obj(), "id"));
+            if (++created >= 40) cv.notify_all();
+          } else {
+            ++refused;
+            // After SIGTERM: refused (connection refused, 0) or 503 while draining.
+            if (!stopping) ADD_FAILURE() << "before SIGTERM: " << r.status << " " << r.body;
+            if (r.status != 0) {
+              EXPECT_EQ(r.status, 503) << r.body;
+            }
+          }
+        }
+      });
+    }
+    {
+      std::unique_lock lock(m);
+      cv.wait_for(lock, 30s, [&] { return created >= 40; });
+      stopping = true;
+    }
+    status = o.stop();
+    for (auto& t : clients) t.join();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << describe_wait_status(status) << o.output();
+  }
+  smsc.sync();
+  EXPECT_GE(smsc.count("unbind"), 1u) << "otpd did not unbind";
+
+  // Restarted: every accepted verification is there, and none was left queued (the drain
+  // finished each submit in flight).
+  otpd_process again(opts, dir.path());
+  ASSERT_TRUE(again.wait_ready()) << again.output();
+  std::vector<std::string> ids;
+  for (const auto& a : accepted) ids.push_back(a.second);
+  tally t = account_for(again, ids);
+  std::cout << "[ SIGTERM ] " << t.describe() << "; refused while stopping " << refused << "\n";
+  EXPECT_EQ(t.missing + t.stuck, 0u);
+  EXPECT_EQ(t.failed, 0u) << "a submit in flight was cut off by the shutdown";
+  for (const auto& p : t.problems) ADD_FAILURE() << p;
+  auto by_dest = submits_by_dest(smsc);
+  for (const auto& a : accepted) EXPECT_EQ(by_dest[dest(a.first)], 1) << dest(a.first);
+}
+
+// ---- HTTP abuse ---------------------------------------------------------------------------------
+
+// A TCP connection to 127.0.0.1:port (blocking, with a 10 s send/receive timeout); -1 on failure.
+int connect_to(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(e2e_faults, http_abuse_does_not_starve_other_clients) {
+  otpd_options opts;
+  opts.http["read_timeout"] = "2s";
+  opts.http["max_connections"] = "1000";
+  opts.rate_limits["per_client_ip"] = "[{max: 5, window: 1m}]";
+  single_world w(opts);
+  otpd_process& o = *w.otpd;
+  const std::uint16_t port = o.port();
+
+  // 300 idle connections and 100 slow-loris clients, each sending one more header byte every
+  // 100 ms (bounded: 6 s), which read_timeout (2 s) must cut off.
+  std::vector<int> idle, slow;
+  for (int i = 0; i < 300; ++i) idle.push_back(connect_to(port));
+  for (int i = 0; i < 100; ++i) {
+    int fd = connect_to(port);
+    const std::string start = "POST /v1/verifications HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+    if (fd >= 0) (void)::send(fd, start.data(), start.size(), MSG_NOSIGNAL);
+    slow.push_back(fd);
+  }
+  EXPECT_EQ(std::count(idle.begin(), idle.end(), -1), 0);
+  EXPECT_EQ(std::count(slow.begin(), slow.end(), -1), 0);
+  std::atomic<int> slow_cut{0};
+  std::thread trickle([&] {
+    // Until otpd has cut every one of them, or 6 s.
+    const auto until = steady::now() + 6s;
+    std::vector<bool> cut(slow.size(), false);
+    while (slow_cut < static_cast<int>(slow.size()) && steady::now() < until) {
+      for (std::size_t i = 0; i < slow.size(); ++i) {
+        if (slow[i] < 0 || cut[i]) continue;
+        if (::send(slow[i], "a", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN) {
+          cut[i] = true;
+          ++slow_cut;
+        }
+      }
+      std::this_thread::sleep_for(100ms);  // the attack's pace, not a synchronisation
+    }
+  });
+
+  // Oversized headers and bodies, and a burst from one end user past its limit, all at once.
+  std::atomic<int> too_large_headers{0}, too_large_bodies{0}, limited{0}, burst_other{0};
+  std::thread big([&] {
+    for (int i = 0; i < 20; ++i) {
+      http_response h = o.call("GET", "/v1/verifications/x",
+                               {{"X-Big", std::string(16 * 1024, 'h')}}, std::nullopt);
+      if (h.status == 431) ++too_large_headers;
+      http_response b = o.call("POST", "/v1/verifications", {{"Content-Type", "application/json"}},
+                               std::string(64 * 1024, ' '));
+      if (b.status == 413) ++too_large_bodies;
+    }
+  });
+  std::thread burst([&] {
+    for (int i = 0; i < 100; ++i) {
+      http_response r = o.post("/v1/verifications", json::object{{"to", number(1000 + i)},
+                                                                 {"client_ip", "203.0.113.66"}});
+      if (r.status == 429) {
+        ++limited;
+      } else if (r.status != 201) {
+        ++burst_other;
+      }
+    }
+  });
+
+  // Meanwhile a well-behaved client: every answer right and within its budget.
+  std::vector<double> ms;
+  for (int i = 0; i < 40; ++i) {
+    const auto t0 = steady::now();
+    http_response h = o.get("/healthz", false);
+    http_response c =
+        o.post("/v1/verifications", json::object{{"to", number(i)}, {"client_ip", "198.51.100.1"}});
+    ms.push_back(std::chrono::duration<double, std::milli>(steady::now() - t0).count());
+    EXPECT_EQ(h.status, 200);
+    // Its own limit is 5 per minute: the rest are its own 429s, not the attack's.
+    EXPECT_EQ(c.status, i < 5 ? 201 : 429) << c.body;
+  }
+  big.join();
+  burst.join();
+  trickle.join();
+
+  std::sort(ms.begin(), ms.end());
+  std::cout << "[ http abuse ] well-behaved client, /healthz + create: median " << ms[ms.size() / 2]
+            << " ms, max " << ms.back() << " ms; slow-loris cut " << slow_cut << " of "
+            << slow.size() << "\n";
+  EXPECT_LT(ms.back(), 1000.0) << "a request of the well-behaved client took over 1 s";
+  EXPECT_EQ(slow_cut, static_cast<int>(slow.size())) << "slow-loris clients left connected";
+  EXPECT_EQ(too_large_headers, 20);
+  EXPECT_EQ(too_large_bodies, 20);
+  EXPECT_EQ(limited, 95);
+  EXPECT_EQ(burst_other, 0);
+
+  // The slow clients were answered 408 and closed by read_timeout; the idle ones too (idle
+  // keep-alive has the same bound before a first request).
+  for (int fd : slow) {
+    char buf[512];
+    const ssize_t n = fd >= 0 ? ::recv(fd, buf, sizeof buf - 1, 0) : -1;
+    EXPECT_TRUE(
+        n == 0 ||
+        (n > 0 && std::string_view(buf, static_cast<std::size_t>(n)).starts_with("HTTP/1.1 408")))
+        << "a slow-loris connection still open";
+    if (fd >= 0) ::close(fd);
+  }
+  for (int fd : idle) {
+    if (fd >= 0) ::close(fd);
+  }
+  EXPECT_EQ(o.get("/healthz", false).status, 200);
+}
+
+}  // namespace
+}  // namespace otpd::test::e2e
