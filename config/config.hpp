@@ -126,6 +126,7 @@ struct voice_trunk {
   int priority = 0;              // lower first; equal priorities share the load
   milliseconds ring_timeout{30'000};
   milliseconds max_call{180'000};
+  friend bool operator==(const voice_trunk&, const voice_trunk&) = default;
 };
 
 struct voice {

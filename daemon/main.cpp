@@ -187,10 +187,11 @@ int run(const config::config& cfg, const std::string& file) {
   // SIGHUP: read the file again. An invalid file is rejected with its errors and the running
   // configuration kept. A valid one applies api_keys, policy, rate_limits, number_plan,
   // templates and logging.level at once, and routing (carriers, binds, prefixes, the ported
-  // numbers file, read again) as a diff: unchanged binds stay up untouched, removed ones unbind,
-  // added ones connect. The other sections (listeners, trunks, store, secrets, webhooks) are
-  // compared with what is running and each one that changed is named in a log line: they take
-  // effect at the next restart.
+  // numbers file, read again) and the SIP trunks as a diff: what did not change stays up
+  // untouched, what was removed ends gracefully, what was added starts. The other sections
+  // (listeners, http, the rest of voice, store, secrets, webhooks) are compared with what is
+  // running and each one that changed is named in a log line: they take effect at the next
+  // restart.
   static const std::set<std::string, std::less<>> live_sections = {
       "api_keys", "policy", "rate_limits", "number_plan", "templates", "logging"};
   auto sections_of = [&file] {
@@ -230,6 +231,18 @@ int run(const config::config& cfg, const std::string& file) {
                               "see the log")};
     } else {
       boost::json::object now = sections_of();
+      // voice: the trunks apply live (when otpd has a dialer) as long as nothing else in the
+      // section changed (prompts are built at start-up).
+      auto without_trunks = [](const boost::json::object& doc) {
+        const auto* v = doc.if_contains("voice");
+        if (v == nullptr || !v->is_object()) return v ? *v : boost::json::value();
+        boost::json::object o = v->as_object();
+        o.erase("trunks");
+        return boost::json::value(std::move(o));
+      };
+      const bool apply_trunks = svc.has_dialer() && running.contains("voice") &&
+                                now.contains("voice") &&
+                                without_trunks(running) == without_trunks(now);
       std::string later;
       boost::json::array later_list;
       std::set<std::string> keys;
@@ -239,7 +252,7 @@ int run(const config::config& cfg, const std::string& file) {
         const bool changed = running.if_contains(k) == nullptr || now.if_contains(k) == nullptr ||
                              running.at(k) != now.at(k);
         if (!changed) continue;
-        if (live_sections.count(k) != 0 || k == "routing") {
+        if (live_sections.count(k) != 0 || k == "routing" || (k == "voice" && apply_trunks)) {
           running[k] = now.if_contains(k) ? now.at(k) : boost::json::value();
         } else {
           later += (later.empty() ? "" : ",") + k;
@@ -250,8 +263,8 @@ int run(const config::config& cfg, const std::string& file) {
       server.set_api_keys(http::api_key_auth(next.config->api_keys));
       logger.set_level(log::options_from(next.config->log).min_level);
       auto applied = std::make_shared<const config::config>(std::move(*next.config));
-      for (const std::string& change : svc.reload(applied, std::move(*next_routes))) {
-        logger.notice("routing_changed", {{"change", change}});
+      for (const std::string& change : svc.reload(applied, std::move(*next_routes), apply_trunks)) {
+        logger.notice("reload_change", {{"change", change}});
       }
       logger.notice("reloaded", {{"api_keys", key_count}, {"restart_needed_for", later}});
       out["outcome"] = "reloaded";

@@ -154,9 +154,11 @@ asio::awaitable<void> verification_service::start() {
 }
 
 std::vector<std::string> verification_service::reload(std::shared_ptr<const config::config> next,
-                                                      routing::route_table routes) {
+                                                      routing::route_table routes,
+                                                      bool apply_trunks) {
   std::vector<std::string> changes;
   gateway_.reconfigure(next, changes);
+  if (apply_trunks && dialer_) dialer_->reconfigure(next->calls.trunks, changes);
   routes_ = std::move(routes);
   live_ = std::move(next);
   return changes;

@@ -138,9 +138,11 @@ class verification_service {
   // SIGHUP: policy, rate limits, number plan and templates from `next` apply to operations
   // that start from now on (those under way finish with the settings they started with).
   // Carriers and binds are applied as a diff (sms_gateway::reconfigure) and `routes`, built
-  // from next->routes, to new verifications. Returns one line per carrier or bind change.
+  // from next->routes, to new verifications; with apply_trunks, the SIP trunks too
+  // (voice_dialer::reconfigure). Returns one line per carrier, bind or trunk change.
   std::vector<std::string> reload(std::shared_ptr<const config::config> next,
-                                  routing::route_table routes);
+                                  routing::route_table routes, bool apply_trunks);
+  bool has_dialer() const noexcept { return dialer_ != nullptr; }
   sms_gateway& gateway() noexcept { return gateway_; }
 
  private:

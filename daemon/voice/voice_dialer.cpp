@@ -11,8 +11,25 @@ using steady = std::chrono::steady_clock;
 
 // A trunk: its caller and the limits on what it takes.
 struct voice_dialer::trunk {
-  trunk(asio::any_io_executor ex, const config::voice_trunk& c, voice::trunk_config vc)
-      : cfg(c), caller(std::move(ex), std::move(vc)), tokens(std::max(1.0, c.calls_per_second)) {}
+  trunk(asio::any_io_executor ex, const config::voice_trunk& c)
+      : cfg(c),
+        caller(std::move(ex), caller_config(c)),
+        tokens(std::max(1.0, c.calls_per_second)) {}
+
+  static voice::trunk_config caller_config(const config::voice_trunk& t) {
+    voice::trunk_config vc;
+    vc.name = t.name;
+    vc.uri = t.uri;
+    vc.transport = t.transport;
+    vc.domain = t.domain;
+    vc.username = t.username;
+    vc.password = t.password;
+    vc.caller_id = t.caller_id;
+    vc.local_address = t.local_address;
+    vc.ring_timeout = t.ring_timeout;
+    vc.max_call = t.max_call;
+    return vc;
+  }
 
   // Token bucket: calls_per_second, with a burst of one second's worth (at least one call).
   bool take_token() {
@@ -42,6 +59,7 @@ boost::system::error_code voice_dialer::create(asio::any_io_executor ex, const c
                                                std::unique_ptr<voice_dialer>& out,
                                                std::string& why) {
   std::unique_ptr<voice_dialer> d(new voice_dialer());
+  d->ex_ = ex;
   d->cfg_ = cfg;
   d->numbers_ = numbers;
   d->default_locale_ = default_locale;
@@ -69,26 +87,41 @@ boost::system::error_code voice_dialer::create(asio::any_io_executor ex, const c
     d->prompts_.emplace(locale, std::move(set));
   }
 
-  std::vector<const config::voice_trunk*> order;
-  for (const auto& t : cfg.trunks) order.push_back(&t);
-  std::stable_sort(order.begin(), order.end(),
-                   [](const auto* a, const auto* b) { return a->priority < b->priority; });
-  for (const config::voice_trunk* t : order) {
-    voice::trunk_config vc;
-    vc.name = t->name;
-    vc.uri = t->uri;
-    vc.transport = t->transport;
-    vc.domain = t->domain;
-    vc.username = t->username;
-    vc.password = t->password;
-    vc.caller_id = t->caller_id;
-    vc.local_address = t->local_address;
-    vc.ring_timeout = t->ring_timeout;
-    vc.max_call = t->max_call;
-    d->trunks_.push_back(std::make_unique<trunk>(ex, *t, std::move(vc)));
+  for (const config::voice_trunk* t : by_priority(cfg.trunks)) {
+    d->trunks_.push_back(std::make_shared<trunk>(ex, *t));
   }
   out = std::move(d);
   return {};
+}
+
+std::vector<const config::voice_trunk*> voice_dialer::by_priority(
+    const std::vector<config::voice_trunk>& trunks) {
+  std::vector<const config::voice_trunk*> order;
+  for (const auto& t : trunks) order.push_back(&t);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto* a, const auto* b) { return a->priority < b->priority; });
+  return order;
+}
+
+void voice_dialer::reconfigure(const std::vector<config::voice_trunk>& next,
+                               std::vector<std::string>& changes) {
+  std::vector<std::shared_ptr<trunk>> trunks;
+  for (const config::voice_trunk* t : by_priority(next)) {
+    auto old = std::find_if(trunks_.begin(), trunks_.end(),
+                            [&](const auto& x) { return x && x->cfg.name == t->name; });
+    if (old != trunks_.end() && (*old)->cfg == *t) {
+      trunks.push_back(std::move(*old));
+      continue;
+    }
+    changes.push_back("trunk " + t->name + (old != trunks_.end() ? " changed" : " added"));
+    if (old != trunks_.end()) old->reset();  // its calls in progress hold it until they end
+    trunks.push_back(std::make_shared<trunk>(ex_, *t));
+  }
+  for (const auto& t : trunks_) {
+    if (t) changes.push_back("trunk " + t->cfg.name + " removed");
+  }
+  trunks_ = std::move(trunks);
+  cfg_.trunks = next;
 }
 
 voice_dialer::~voice_dialer() = default;
@@ -104,12 +137,12 @@ std::string voice_dialer::dial_string(const std::string& e164, const std::string
   return "+" + digits;
 }
 
-voice_dialer::trunk* voice_dialer::pick(const std::vector<const trunk*>& tried) {
+std::shared_ptr<voice_dialer::trunk> voice_dialer::pick(const std::vector<const trunk*>& tried) {
   for (auto& t : trunks_) {
     if (std::find(tried.begin(), tried.end(), t.get()) != tried.end()) continue;
     if (t->active >= t->cfg.max_calls) continue;
     if (!t->take_token()) continue;
-    return t.get();
+    return t;
   }
   return nullptr;
 }
@@ -142,8 +175,8 @@ asio::awaitable<dialed> voice_dialer::call(call_order order) {
   // Trunks in priority order: the next one is tried when this one could not carry the call
   // (see carried_by_the_trunk), never when the callee answered, was busy, or declined.
   std::vector<const trunk*> tried;
-  while (trunk* t = pick(tried)) {
-    tried.push_back(t);
+  while (std::shared_ptr<trunk> t = pick(tried)) {
+    tried.push_back(t.get());
     out.trunk = t->cfg.name;
     voice::call_request req;
     req.to = dial_string(order.to, t->cfg.number_format, numbers_);

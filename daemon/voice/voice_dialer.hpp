@@ -66,6 +66,10 @@ class voice_dialer {
   // Ends every call under way (CANCEL / BYE) and refuses new ones.
   void stop();
   std::size_t active_calls() const noexcept;
+  // A reload's trunks: one whose settings are the same goes on as it is (its calls, its rate);
+  // a removed or changed one takes no new call and its calls in progress end normally; an added
+  // or changed one takes calls at once. One line per change in `changes`.
+  void reconfigure(const std::vector<config::voice_trunk>& next, std::vector<std::string>& changes);
   // Every trunk, in priority order, for the operator CLI.
   std::vector<trunk_info> trunks() const;
   // The number as the trunk dials it (number_format), for tests.
@@ -75,14 +79,18 @@ class voice_dialer {
  private:
   struct trunk;
   voice_dialer() = default;
-  trunk* pick(const std::vector<const trunk*>& tried);
+  // Shared: a call in progress keeps its trunk alive across a reload that removes it.
+  std::shared_ptr<trunk> pick(const std::vector<const trunk*>& tried);
+  static std::vector<const config::voice_trunk*> by_priority(
+      const std::vector<config::voice_trunk>& trunks);
   static bool trunk_failure(const voice::call_event& e) noexcept;
 
+  boost::asio::any_io_executor ex_;
   config::voice cfg_;
   config::number_plan numbers_;
   std::string default_locale_;
   std::map<std::string, std::unique_ptr<prompts::prompt_set>, std::less<>> prompts_;
-  std::vector<std::unique_ptr<trunk>> trunks_;  // by priority
+  std::vector<std::shared_ptr<trunk>> trunks_;  // by priority
   bool stopped_ = false;
 };
 

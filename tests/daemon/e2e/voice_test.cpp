@@ -4,6 +4,7 @@
 // the same clips (written as WAV files for otpd's prompts_folder).
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -254,6 +255,37 @@ TEST(e2e_voice, without_trunks_the_voice_channel_is_unavailable) {
   called c = ask_for_a_call(w);
   EXPECT_EQ(c.resend.status, 501) << c.resend.body;
   EXPECT_EQ(c.resend.problem_slug(), "channel_unavailable");
+}
+
+TEST(e2e_voice, a_reload_changes_the_trunks_without_a_restart) {
+  baresip_process phone(baresip_process::options{.user = "84912345678"});
+  auto named = [&](const std::string& name) {
+    return "    - name: " + name +
+           "\n      uri: sip:127.0.0.1:" + std::to_string(phone.sip_port()) +
+           "\n      number_format: e164\n      ring_timeout: 3s\n";
+  };
+  single_world w(voice_options(named("old")));
+  // The trunk "old" is replaced by "new": SIGHUP, no restart.
+  otpd_options next = voice_options(named("new"));
+  next.carriers = w.options.carriers;
+  std::ofstream(w.dir.path() / "otpd.yaml", std::ios::trunc) << config_yaml(next, w.dir.path());
+  const std::size_t from = w.otpd->lines().size();
+  ASSERT_EQ(::kill(w.otpd->pid(), SIGHUP), 0);
+  auto line = w.otpd->wait_for_line(
+      [](std::string_view l) { return l.find("reloaded") != std::string_view::npos; }, 10s, from);
+  ASSERT_TRUE(line) << w.otpd->output();
+  EXPECT_NE(line->find("restart_needed_for=\"\""), std::string::npos) << *line;
+  std::string changes;
+  for (std::size_t i = from; i < w.otpd->lines().size(); ++i) changes += w.otpd->lines()[i] + "\n";
+  EXPECT_NE(changes.find("trunk new added"), std::string::npos) << changes;
+  EXPECT_NE(changes.find("trunk old removed"), std::string::npos) << changes;
+
+  called c = ask_for_a_call(w);
+  ASSERT_EQ(c.resend.status, 202) << c.resend.body;
+  json::object v = w.otpd->poll_verification(
+      c.id, [](const json::object& b) { return final_call(b, 1); }, 30s);
+  EXPECT_EQ(str(attempt(v, 1), "status"), "completed") << json::serialize(v);
+  EXPECT_EQ(str(attempt(v, 1), "carrier"), "new");
 }
 
 }  // namespace
