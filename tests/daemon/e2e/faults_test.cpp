@@ -95,7 +95,8 @@ tally account_for(otpd_process& o, const std::vector<std::string>& ids,
       }
     } else if (s == "submitted") {
       ++t.submitted;
-      const auto* u = attempt(v, 0).if_contains("outcome_unknown");
+      const json::object first = attempt(v, 0);
+      const auto* u = first.if_contains("outcome_unknown");
       if (u && u->is_bool() && u->as_bool()) ++t.unknown;
     } else {
       ++t.stuck;
