@@ -102,22 +102,23 @@ const text_profile& bind_pool::profile_of(const session& s) const {
   return cfg_.binds.front().text;  // unreachable: every session belongs to a bind
 }
 
-bool bind_pool::drain(std::string_view bind) {
+session* bind_pool::find(std::string_view bind) noexcept {
   for (auto& s : sessions_) {
-    if (s->name() != bind) continue;
-    if (!stopping_) s->pause();
-    return true;
+    if (s->name() == bind) return s.get();
   }
-  return false;
+  return nullptr;
+}
+
+bool bind_pool::drain(std::string_view bind) {
+  session* s = find(bind);
+  if (s && !stopping_) s->pause();
+  return s != nullptr;
 }
 
 bool bind_pool::enable(std::string_view bind) {
-  for (auto& s : sessions_) {
-    if (s->name() != bind) continue;
-    if (!stopping_) s->resume();
-    return true;
-  }
-  return false;
+  session* s = find(bind);
+  if (s && !stopping_) s->resume();
+  return s != nullptr;
 }
 
 bool bind_pool::can_submit() const noexcept {

@@ -146,6 +146,7 @@ class bind_pool : private session_listener {
 
   void dispatch();
   session* pick() noexcept;
+  session* find(std::string_view bind) noexcept;  // in service, by name
   bool send_on(session& s, entry& e);
   void complete(entry& e, pool_result r);
   void fail_queue(error_code ec);

@@ -67,19 +67,17 @@ void session::stop() {
   stopping_ = true;
   backoff_timer_.cancel();
   resume_signal_.cancel();
-  if (was_down) return;  // already unbinding or unbound
-  if (fsm_ && fsm_->state() != session_state::closed) {
-    fsm_->unbind(now());
-    after_input();
-  } else if (close_transport_) {
-    close_transport_();  // still connecting
-  }
+  if (!was_down) leave();  // else already unbinding or unbound
 }
 
 void session::pause() {
   if (stopping_ || paused_) return;
   paused_ = true;
   backoff_timer_.cancel();
+  leave();
+}
+
+void session::leave() {
   if (fsm_ && fsm_->state() != session_state::closed) {
     fsm_->unbind(now());
     after_input();

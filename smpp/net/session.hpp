@@ -132,6 +132,7 @@ class session {
   void trace_bytes(direction d, std::span<const std::uint8_t> bytes);
   duration next_backoff();
   bool leaving() const noexcept { return stopping_ || paused_; }  // not to reconnect now
+  void leave();  // unbind when bound or binding, else give up the connection attempt
 
   boost::asio::any_io_executor ex_;
   session_options opts_;

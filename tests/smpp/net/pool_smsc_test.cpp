@@ -518,5 +518,60 @@ TEST_F(fixture, stop_unbinds_gracefully) {
   EXPECT_TRUE(smsc.wait_for_event("unbind", 5s));
 }
 
+TEST_F(fixture, reconfigure_keeps_an_unchanged_bind_and_retires_the_others) {
+  smsc_process smsc;
+  start({make_bind("a", smsc.port()), make_bind("b", smsc.port())});
+  ASSERT_TRUE(wait_bound(2));
+  // Messages in flight on both binds (the SMSC answers after 300 ms) when the binds change: "a"
+  // stays as it is, "b" goes, "c" comes.
+  smsc.command({{"cmd", "delay"}, {"ms", 300}});
+  constexpr std::size_t n = 8;
+  for (std::size_t i = 0; i < n; ++i) submit(i, otp("Your code is " + std::to_string(500000 + i)));
+  pool_config next;
+  next.binds = {make_bind("a", smsc.port()), make_bind("c", smsc.port())};
+  const reconfigure_result r = io.call([&] { return pool->reconfigure(next); });
+  EXPECT_EQ(r.kept, std::vector<std::string>{"a"});
+  EXPECT_EQ(r.added, std::vector<std::string>{"c"});
+  EXPECT_EQ(r.removed, std::vector<std::string>{"b"});
+  EXPECT_TRUE(r.replaced.empty());
+  ASSERT_TRUE(rec.wait([](recorder& x) { return x.bound_count("c") >= 1; }));
+  // "b" unbound gracefully; every message was answered, none lost or sent twice.
+  EXPECT_TRUE(smsc.wait_for_event("unbind", 5s));
+  ASSERT_TRUE(res.wait_all(n));
+  for (std::size_t i = 0; i < n; ++i)
+    EXPECT_FALSE(res.at(i)->ec) << i << " " << res.at(i)->ec.message();
+  smsc.sync();
+  EXPECT_EQ(smsc.count("submit"), n);
+  EXPECT_EQ(smsc.count("connect"), 3u) << "\"a\" reconnected";
+  EXPECT_EQ(rec.bound_count("a"), 1u);
+  // A changed bind is replaced: its old session unbinds, a new one binds.
+  next.binds[1].session.smpp.window = 5;
+  const reconfigure_result r2 = io.call([&] { return pool->reconfigure(next); });
+  EXPECT_EQ(r2.replaced, std::vector<std::string>{"c"});
+  ASSERT_TRUE(rec.wait([](recorder& x) { return x.bound_count("c") >= 2; }));
+}
+
+TEST_F(fixture, a_drained_bind_stays_down_until_enabled) {
+  smsc_process smsc;
+  start({make_bind("a", smsc.port()), make_bind("b", smsc.port())});
+  ASSERT_TRUE(wait_bound(2));
+  EXPECT_TRUE(io.call([&] { return pool->drain("a"); }));
+  EXPECT_FALSE(io.call([&] { return pool->drain("nope"); }));
+  EXPECT_TRUE(smsc.wait_for_event("unbind", 5s));
+  // With a 50 ms reconnect delay, a bind that came back by itself would have done so long
+  // before these ten messages are through: all go over "b".
+  constexpr std::size_t n = 10;
+  for (std::size_t i = 0; i < n; ++i) submit(i, otp("Your code is " + std::to_string(600000 + i)));
+  ASSERT_TRUE(res.wait_all(n));
+  for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(res.at(i)->bind, "b");
+  const pool_status st = io.call([&] { return pool->status(); });
+  EXPECT_EQ(st.bound_transmitters, 1u);
+  EXPECT_TRUE(st.sessions[0].paused);
+  EXPECT_EQ(rec.bound_count("a"), 1u);
+  EXPECT_TRUE(io.call([&] { return pool->enable("a"); }));
+  ASSERT_TRUE(rec.wait([](recorder& x) { return x.bound_count("a") >= 2; }));
+  EXPECT_FALSE(io.call([&] { return pool->status(); }).sessions[0].paused);
+}
+
 }  // namespace
 }  // namespace otpd::smpp
