@@ -67,6 +67,11 @@ class recorder : public pool_listener {
     std::unique_lock lk(mu_);
     return cv_.wait_for(lk, timeout, [&] { return pred(*this); });
   }
+  // bound_count from the test thread (the predicates of wait() run under the lock already).
+  std::size_t bound_now(std::string_view name) {
+    std::lock_guard lk(mu_);
+    return bound_count(name);
+  }
   std::size_t bound_count(std::string_view name = {}) const {
     std::size_t n = 0;
     for (const auto& s : states_) n += s.bound && (name.empty() || s.name == name);
@@ -543,7 +548,7 @@ TEST_F(fixture, reconfigure_keeps_an_unchanged_bind_and_retires_the_others) {
   smsc.sync();
   EXPECT_EQ(smsc.count("submit"), n);
   EXPECT_EQ(smsc.count("connect"), 3u) << "\"a\" reconnected";
-  EXPECT_EQ(rec.bound_count("a"), 1u);
+  EXPECT_EQ(rec.bound_now("a"), 1u);
   // A changed bind is replaced: its old session unbinds, a new one binds.
   next.binds[1].session.smpp.window = 5;
   const reconfigure_result r2 = io.call([&] { return pool->reconfigure(next); });
@@ -567,7 +572,7 @@ TEST_F(fixture, a_drained_bind_stays_down_until_enabled) {
   const pool_status st = io.call([&] { return pool->status(); });
   EXPECT_EQ(st.bound_transmitters, 1u);
   EXPECT_TRUE(st.sessions[0].paused);
-  EXPECT_EQ(rec.bound_count("a"), 1u);
+  EXPECT_EQ(rec.bound_now("a"), 1u);
   EXPECT_TRUE(io.call([&] { return pool->enable("a"); }));
   ASSERT_TRUE(rec.wait([](recorder& x) { return x.bound_count("a") >= 2; }));
   EXPECT_FALSE(io.call([&] { return pool->status(); }).sessions[0].paused);
