@@ -293,7 +293,9 @@ baresip_process::~baresip_process() {
   }
   changed_.notify_all();
   if (hangup_thread_.joinable()) hangup_thread_.join();
-  child_.reset();  // stops baresip
+  // Stopped (its reader thread, which calls on_line, joined) before the pointer is cleared.
+  if (child_) child_->stop();
+  child_.reset();
   if (inotify_fd_ >= 0) ::close(inotify_fd_);
 }
 

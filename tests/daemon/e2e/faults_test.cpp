@@ -392,7 +392,7 @@ TEST(e2e_faults, sigterm_under_load_drains_and_loses_nothing) {
 
   std::vector<std::pair<int, std::string>> accepted;
   std::mutex m;
-  std::size_t refused = 0;
+  std::atomic<std::size_t> refused{0};  // read by the clients' loops without the lock
   int status = 0;
   {
     otpd_process o(opts, dir.path());
