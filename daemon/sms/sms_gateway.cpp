@@ -164,12 +164,12 @@ void sms_gateway::learn(const std::string& carrier, std::string_view submit_id,
 
 void sms_gateway::on_deliver(smpp::bind_pool& pool, smpp::session& s, smpp::event::deliver& d) {
   // From a carrier in service, or one a reload removed whose binds are still unbinding.
-  carrier_ptr c = find(pool.config().name);
-  if (!c || c->pool.get() != &pool) {
-    c = nullptr;
-    for (const auto& r : retiring_) {
-      if (r->pool.get() == &pool) c = r;
-    }
+  carrier_ptr c;
+  for (const auto& [name, x] : carriers_) {
+    if (x->pool.get() == &pool) c = x;
+  }
+  for (const auto& x : retiring_) {
+    if (x->pool.get() == &pool) c = x;
   }
   if (!c) return;
   sms_receipt r;

@@ -12,18 +12,27 @@ namespace {
 
 namespace json = boost::json;
 
-std::vector<std::string> tls_flags(const pki& p) {
-  return smsc_flags({"--tls-cert", p.cert().string(), "--tls-key", p.key().string()});
-}
-
-TEST(e2e_smpp_tls, binds_to_an_smsc_whose_certificate_the_configured_ca_signed) {
+// A stand-in serving SMPP over TLS with a certificate from a CA made for the test, and otpd's
+// options with one bind to it whose tls: map is `tls_yaml` (CA_FILE names the test CA).
+struct tls_world {
+  explicit tls_world(std::string tls_yaml)
+      : smsc(smsc_flags({"--tls-cert", p.cert().string(), "--tls-key", p.key().string()})) {
+    if (const auto at = tls_yaml.find("CA_FILE"); at != std::string::npos) {
+      tls_yaml.replace(at, 7, p.ca().string());
+    }
+    opts.carriers = {vietnam_carrier(smsc.port())};
+    opts.carriers[0].binds[0].extra_yaml = "tls: " + tls_yaml;
+  }
   pki p;
   temp_dir dir;
-  smsc_process smsc(tls_flags(p));
+  smsc_process smsc;
   otpd_options opts;
-  opts.carriers = {vietnam_carrier(smsc.port())};
-  opts.carriers[0].binds[0].extra_yaml = "tls: {enabled: true, ca_file: " + p.ca().string() + "}";
-  otpd_process o(opts, dir.path());
+};
+
+TEST(e2e_smpp_tls, binds_to_an_smsc_whose_certificate_the_configured_ca_signed) {
+  tls_world w("{enabled: true, ca_file: CA_FILE}");
+  smsc_process& smsc = w.smsc;
+  otpd_process o(w.opts, w.dir.path());
   ASSERT_TRUE(o.wait_ready()) << o.output();
 
   const std::string id = create(o, {{"to", "0912345678"}});
@@ -43,17 +52,9 @@ void PrintTo(const refused_case& c, std::ostream* os) { *os << c.name; }
 class e2e_smpp_tls_refused : public ::testing::TestWithParam<refused_case> {};
 
 TEST_P(e2e_smpp_tls_refused, the_bind_fails_with_a_clear_error) {
-  pki p;
-  temp_dir dir;
-  smsc_process smsc(tls_flags(p));
-  otpd_options opts;
-  opts.carriers = {vietnam_carrier(smsc.port())};
-  std::string yaml = GetParam().tls_yaml;
-  if (const auto at = yaml.find("CA_FILE"); at != std::string::npos) {
-    yaml.replace(at, 7, p.ca().string());
-  }
-  opts.carriers[0].binds[0].extra_yaml = "tls: " + yaml;
-  otpd_process o(opts, dir.path());
+  tls_world w(GetParam().tls_yaml);
+  smsc_process& smsc = w.smsc;
+  otpd_process o(w.opts, w.dir.path());
 
   const auto line = o.wait_for_line(
       [&](std::string_view l) {
