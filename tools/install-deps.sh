@@ -14,6 +14,7 @@ packages=(
   libespeak-ng-dev espeak-ng-data
   baresip-core kamailio sox sip-tester
   dpkg-dev man-db sqlite3
+  clang-14 libclang-rt-14-dev llvm-14
 )
 # A node already on PATH (e.g. a newer one from another source) must not be replaced by
 # Debian's nodejs.

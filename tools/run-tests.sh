@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# The one test command: installs dependencies, builds the release and asan presets, runs both
-# test suites (ctest -j2; per-test timeouts are set in tests/CMakeLists.txt) and exits non-zero
-# when any step fails.
+# The one test command: installs dependencies, then builds and runs, each with ctest -j2 (per-test
+# timeouts are set in the CMakeLists.txt files):
+#   release  every test, against the optimised build;
+#   asan     every test again, everything built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   tsan     the store's tests (the only code of otpd that runs threads besides the I/O thread)
+#            under ThreadSanitizer;
+#   fuzz     every libFuzzer target, OTPD_FUZZ_SMOKE_SECONDS each (clang-14, ASan + UBSan).
+# Exits non-zero when any step fails; the summary at the end has one line per step.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,30 +19,47 @@ summaries=()
 total_passed=0
 total_failed=0
 
-for preset in release asan; do
+# step NAME "BUILD TARGETS (empty: the preset's)" CTEST ARGS...
+step() {
+  local preset="$1" targets="$2"
+  shift 2
+  local started=$SECONDS
   echo "=== $preset: configure and build"
-  if ! cmake --preset "$preset" || ! cmake --build --preset "$preset" -j "$jobs"; then
-    failed+=("$preset build")
-    continue
+  local build=(cmake --build --preset "$preset" -j "$jobs")
+  if [[ -n "$targets" ]]; then
+    # shellcheck disable=SC2206 # a list of target names
+    build+=(--target $targets)
   fi
+  if ! cmake --preset "$preset" || ! "${build[@]}"; then
+    failed+=("$preset build")
+    summaries+=("$preset: build failed")
+    return
+  fi
+  local built=$((SECONDS - started))
   echo "=== $preset: test"
-  log="build/$preset/run-tests.log"
-  status=0
-  ctest --preset "$preset" -j "$jobs" --no-tests=error 2>&1 | tee "$log" || status=$?
+  local log="build/$preset/run-tests.log" status=0
+  ctest --preset "$preset" -j "$jobs" --no-tests=error "$@" 2>&1 | tee "$log" || status=$?
   if ((status != 0)); then
     failed+=("$preset tests")
   fi
+  local times="build $((built / 60))m$((built % 60))s, tests $(((SECONDS - started - built) / 60))m$(((SECONDS - started - built) % 60))s"
   # "100% tests passed, 0 tests failed out of 42"
+  local line failed_n total_n
   if line="$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)"; then
-    summaries+=("$preset: $line")
+    summaries+=("$preset: $line ($times)")
     failed_n="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")"
     total_n="$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")"
     total_failed=$((total_failed + failed_n))
     total_passed=$((total_passed + total_n - failed_n))
   else
-    summaries+=("$preset: no ctest summary")
+    summaries+=("$preset: no ctest summary ($times)")
   fi
-done
+}
+
+step release ""
+step asan ""
+step tsan "otpd_store_test otpd_store_crash_helper" -L '^store$'
+step fuzz ""
 
 echo
 echo "=== summary"
