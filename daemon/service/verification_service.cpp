@@ -81,6 +81,11 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
       "otpd_voice_call_setup_seconds", "From INVITE to the callee answering", {"trunk"},
       // A phone rings for seconds, up to the ring timeout (at most 120 s).
       {0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120});
+  m_.sip_malformed = &metrics.add_counter(
+      "otpd_voice_sip_malformed_total",
+      "Messages from a SIP trunk that were not well-formed SIP (discarded, or the end of a TCP "
+      "connection)",
+      {"trunk"});
   auto& active_calls = metrics.add_gauge("otpd_voice_calls_active", "Voice calls in progress", {});
   metrics.on_collect([this, &active_calls] {
     active_calls.with({}).set(dialer_ ? static_cast<double>(dialer_->active_calls()) : 0.0);
@@ -552,6 +557,13 @@ asio::awaitable<void> verification_service::call_voice(std::string id, int attem
   }
   const std::string trunk = d.trunk.empty() ? "none" : d.trunk;
   for (const std::string& t : d.failed_over) m_.calls->with({t, "failed_over"}).inc();
+  for (const auto& [t, n] : d.malformed) {
+    m_.sip_malformed->with({t}).inc(n);
+    log_.warning("sip_malformed", {{"verification", id},
+                                   {"attempt", attempt_number},
+                                   {"trunk", t},
+                                   {"messages", static_cast<std::int64_t>(n)}});
+  }
   m_.calls->with({trunk, voice::to_string(r.final.state)}).inc();
   if (r.setup.count() > 0) {
     m_.call_setup->with({trunk}).observe(std::chrono::duration<double>(r.setup).count());

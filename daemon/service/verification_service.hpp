@@ -199,6 +199,7 @@ class verification_service {
     metrics::histogram_family* submit_latency;
     metrics::counter_family* calls;
     metrics::histogram_family* call_setup;
+    metrics::counter_family* sip_malformed;
   } m_;
 };
 

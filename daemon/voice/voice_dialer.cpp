@@ -194,6 +194,7 @@ asio::awaitable<dialed> voice_dialer::call(call_order order) {
       ~in_progress() { --n; }
     } guard(t->active);
     out.result = co_await t->caller.call(std::move(req));
+    if (out.result.malformed > 0) out.malformed.emplace_back(t->cfg.name, out.result.malformed);
     if (progressed || stopped_ || !trunk_failure(out.result.final)) co_return out;
     out.failed_over.push_back(t->cfg.name);
   }

@@ -8,10 +8,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -39,6 +41,8 @@ struct dialed {
   voice::call_result result;
   std::string trunk;                     // the last trunk tried; empty when no trunk took the call
   std::vector<std::string> failed_over;  // trunks that could not carry it, in order
+  // Per trunk tried, how many messages from it did not parse (voice::call_result::malformed).
+  std::vector<std::pair<std::string, std::uint64_t>> malformed;
   std::string error;  // "no_trunk_available", "prompt_failed", ...: why it never rang
 };
 

@@ -137,6 +137,7 @@ struct call_ctx {
   bool playing = false;
   bool play_done = false;
   bool replay_requested = false;
+  std::uint64_t malformed = 0;  // messages from the trunk that did not parse
   play_result played;
 
   void poke() { wake.cancel(); }
@@ -170,9 +171,9 @@ struct call_ctx {
     if (!fsm || fsm->ended()) return;
     apply(fsm->on_message(m));
   }
-  void on_transport_error() {
+  void on_transport_error(std::string_view reason = "transport error") {
     if (!fsm || fsm->ended()) return;
-    apply(fsm->on_transport_error());
+    apply(fsm->on_transport_error(reason));
   }
   void close_sockets() {
     error_code ignored;
@@ -210,7 +211,8 @@ asio::awaitable<void> caller::impl::reader(call_ctx& c) {
       error_code fec;
       while (framer.next(m, fec)) c.on_message(m);
       if (fec) {
-        c.on_transport_error();  // a stream cannot be resynchronised
+        ++c.malformed;
+        c.on_transport_error("malformed SIP from the trunk");  // a stream cannot resynchronise
         co_return;
       }
     }
@@ -222,7 +224,12 @@ asio::awaitable<void> caller::impl::reader(call_ctx& c) {
     if (ec == asio::error::operation_aborted || !c.udp_sock.is_open()) co_return;
     if (ec) continue;  // e.g. ICMP port unreachable reported on the socket: Timer A/E retry
     sip::message m;
-    if (sip::parse(std::string_view(buf.data(), n), m)) continue;  // not SIP: ignore
+    const std::string_view datagram(buf.data(), n);
+    if (datagram.find_first_not_of("\r\n") == std::string_view::npos) continue;  // keep-alive
+    if (sip::parse(datagram, m)) {
+      ++c.malformed;  // not SIP: discarded, counted (the call's result reports it)
+      continue;
+    }
     if (m.is_request()) c.last_source = from;
     c.on_message(m);
   }
@@ -571,6 +578,7 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
   }
   result.packets_sent = c.played.packets_sent;
   result.packets_late = c.played.packets_late;
+  result.malformed = c.malformed;
   if (!ended) {
     result.final = {call_state::failed, 0, "call abandoned after max_call"};
   } else if (local_failure) {

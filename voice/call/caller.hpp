@@ -70,6 +70,10 @@ struct call_result {
   std::chrono::milliseconds talk{0};   // 2xx to the end
   std::uint64_t packets_sent = 0;
   std::uint64_t packets_late = 0;
+  // Messages from the trunk that are not SIP (or not well-formed SIP). Over UDP each is
+  // discarded and the call goes on (RFC 3261 §18.1.2); over TCP the first one ends the
+  // connection, and the call fails with "malformed SIP from the trunk".
+  std::uint64_t malformed = 0;
   std::string call_id;
 };
 

@@ -520,7 +520,7 @@ uac_step uac_call_fsm::on_timer(call_timer id) {
   return out;
 }
 
-uac_step uac_call_fsm::on_transport_error() {
+uac_step uac_call_fsm::on_transport_error(std::string_view reason) {
   uac_step out;
   if (state_ == state::idle || state_ == state::ended) return out;
   if (state_ == state::terminating) {
@@ -528,7 +528,7 @@ uac_step uac_call_fsm::on_transport_error() {
   } else if (state_ == state::cancelling) {
     end(out, cancel_cause_, 0, cancel_reason_, errc::transport_error);
   } else {
-    end(out, call_end::failed, 0, "transport error", errc::transport_error);
+    end(out, call_end::failed, 0, std::string(reason), errc::transport_error);
   }
   return out;
 }

@@ -133,8 +133,9 @@ class uac_call_fsm {
   // Call-ID get 481).
   uac_step on_message(const message& m);
   uac_step on_timer(call_timer id);
-  // The transport failed (TCP connection lost, ICMP unreachable): the call ends failed.
-  uac_step on_transport_error();
+  // The transport failed (TCP connection lost, ICMP unreachable, bytes that are not SIP on a
+  // stream): the call ends failed with `reason`.
+  uac_step on_transport_error(std::string_view reason = "transport error");
   // After the prompt: BYE, and the call ends `completed` on its final response (or Timer F).
   // Before the answer it is cancel().
   uac_step hangup();

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "tests/daemon/e2e/scenario.hpp"
+#include "tests/support/raw_sip_peer.hpp"
 #include "tests/support/sip_peers.hpp"
 #include "voice/prompts/prompt_match.hpp"
 #include "voice/prompts/prompt_set.hpp"
@@ -231,6 +232,38 @@ TEST(e2e_voice, a_trunk_that_cannot_carry_the_call_passes_it_to_the_next) {
   EXPECT_NE(m.body.find("otpd_voice_calls_total{trunk=\"first\",outcome=\"failed_over\"} 1"),
             std::string::npos)
       << m.body;
+}
+
+TEST(e2e_voice, a_trunk_answering_garbage_is_counted_and_passes_the_call_on) {
+  // The first trunk answers the INVITE with bytes that are not SIP (raw_sip_peer: no real peer
+  // can be made to). otpd gives up that connection, counts and logs it, and the second trunk
+  // carries the call; otpd keeps serving.
+  baresip_process phone(baresip_process::options{.user = "84912345678"});
+  raw_sip_peer garbage(raw_sip_peer::transport::tcp, [](const std::string&) {
+    return std::vector<std::string>{std::string("\x16\x03\x01\x02\x00 not SIP\r\n\r\n", 17)};
+  });
+  const std::string trunks =
+      "    - name: garbage\n      uri: sip:127.0.0.1:" + std::to_string(garbage.port()) +
+      "\n      transport: tcp\n      number_format: e164\n      priority: 0\n" +
+      "    - name: phone\n      uri: sip:127.0.0.1:" + std::to_string(phone.sip_port()) +
+      "\n      number_format: e164\n      priority: 1\n";
+  single_world w(voice_options(trunks));
+  called c = ask_for_a_call(w);
+  ASSERT_EQ(c.resend.status, 202) << c.resend.body;
+  json::object v = w.otpd->poll_verification(
+      c.id, [](const json::object& b) { return final_call(b, 1); }, 60s);
+  EXPECT_EQ(str(attempt(v, 1), "status"), "completed") << json::serialize(v) << w.otpd->output();
+  EXPECT_EQ(str(attempt(v, 1), "carrier"), "phone");
+  EXPECT_EQ(garbage.received().size(), 1u);
+  http_response m = w.otpd->get("/metrics", false);
+  EXPECT_NE(m.body.find("otpd_voice_sip_malformed_total{trunk=\"garbage\"} 1"), std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("otpd_voice_calls_total{trunk=\"garbage\",outcome=\"failed_over\"} 1"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(w.otpd->output().find("sip_malformed verification="), std::string::npos)
+      << w.otpd->output();
+  EXPECT_EQ(w.otpd->get("/healthz", false).status, 200);
 }
 
 TEST(e2e_voice, an_undeliverable_sms_falls_back_to_a_call_at_once) {

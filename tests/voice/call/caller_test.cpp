@@ -7,6 +7,8 @@
 
 #include <thread>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
@@ -21,6 +23,7 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "tests/support/raw_sip_peer.hpp"
 #include "tests/support/sip_peers.hpp"
 #include "voice/prompts/wav.hpp"
 
@@ -31,6 +34,7 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using test::baresip_process;
 using test::kamailio_process;
+using test::raw_sip_peer;
 
 // A 440 Hz tone, `seconds` long, at 8 kHz.
 std::shared_ptr<const std::vector<std::int16_t>> tone(double seconds) {
@@ -296,6 +300,91 @@ TEST(voice_caller, invalid_trunk_fails_at_once) {
   const call_run r = run_call(t, "callee", 1.0, 5s);
   ASSERT_TRUE(r.result);
   EXPECT_EQ(r.result->final.state, call_state::failed);
+}
+
+// ---- a trunk that answers with garbage (raw_sip_peer: no real peer can be made to) ----
+
+std::size_t count_starting_with(const std::vector<std::string>& v, std::string_view prefix) {
+  return static_cast<std::size_t>(std::count_if(
+      v.begin(), v.end(), [&](const std::string& m) { return m.starts_with(prefix); }));
+}
+
+TEST(voice_caller, a_udp_trunk_answering_garbage_is_ignored_until_timer_b) {
+  // To every INVITE (and its retransmissions): bytes that are not SIP, then responses for the
+  // call that are not well-formed SIP. Each is discarded and counted; none stops the INVITE's
+  // retransmissions, and Timer B ends the call with 408.
+  const std::vector<std::string> garbage{
+      std::string("\x00\x01\xff\xfe garbage \x80\x81", 15),
+      "SIP/2.0 18O Ringing\r\n\r\n",  // a status code that is not a number
+      "SIP/2.0 200 OK\r\nthis line has no colon\r\nContent-Length: 0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",  // another protocol
+  };
+  raw_sip_peer trunk(raw_sip_peer::transport::udp, [&](const std::string& m) {
+    std::vector<std::string> replies = garbage;
+    // A 180 for this very transaction, but its Content-Length claims more than the datagram.
+    std::string lying = test::sip_response_to(m, 180, "Ringing");
+    lying.replace(lying.find("Content-Length: 0"), 17, "Content-Length: 4000");
+    replies.push_back(lying);
+    return replies;
+  });
+  trunk_config t = trunk_to(trunk.port());
+  t.t1 = 50ms;  // Timer B = 64*T1 = 3.2 s
+  const call_run r = run_call(t, "callee", 1.0, 20s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+  EXPECT_EQ(r.result->final.sip_code, 408) << describe(r);
+  EXPECT_EQ(states(r), std::vector<call_state>{call_state::trying})
+      << "a garbage 180 was taken for ringing";
+  // Timer A kept retransmitting: nothing was taken for a provisional response.
+  const std::vector<std::string> got = trunk.received();
+  EXPECT_GE(count_starting_with(got, "INVITE "), 5u);
+  // Every reply to at least the first INVITE reached the caller and was counted; replies to
+  // the last retransmission may come after Timer B.
+  EXPECT_GE(r.result->malformed, garbage.size() + 1);
+  EXPECT_LE(r.result->malformed, (garbage.size() + 1) * got.size());
+}
+
+TEST(voice_caller, an_answer_whose_sdp_is_garbage_is_acked_and_hung_up) {
+  // Well-formed SIP, answered at once, but the SDP answer is not SDP: the dialog exists (ACK),
+  // no audio can go anywhere, so the caller hangs up (BYE) and the call fails with the reason.
+  std::atomic<std::uint16_t> port{0};  // the Contact (where ACK and BYE go) names the peer
+  raw_sip_peer trunk(raw_sip_peer::transport::udp, [&port](const std::string& m) {
+    if (m.starts_with("INVITE ")) {
+      return std::vector<std::string>{
+          test::sip_response_to(m, 200, "OK", "raw",
+                                "Contact: <sip:raw@127.0.0.1:" + std::to_string(port.load()) +
+                                    ">\r\nContent-Type: application/sdp\r\n",
+                                "v=0\r\nthis is not an SDP answer\r\n")};
+    }
+    if (m.starts_with("BYE ")) return std::vector<std::string>{test::sip_response_to(m, 200, "OK")};
+    return std::vector<std::string>{};
+  });
+  port = trunk.port();
+  const call_run r = run_call(trunk_to(trunk.port()), "callee", 1.0, 20s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+  EXPECT_TRUE(r.result->final.sip_reason.starts_with("SDP answer: ")) << describe(r);
+  EXPECT_EQ(r.result->packets_sent, 0u);
+  EXPECT_TRUE(trunk.wait_for("ACK ", 5s));
+  EXPECT_TRUE(trunk.wait_for("BYE ", 5s));
+  EXPECT_EQ(r.result->malformed, 0u);
+  EXPECT_LT(r.took, 3s);
+}
+
+TEST(voice_caller, a_tcp_trunk_answering_garbage_fails_the_call_at_once) {
+  // A stream cannot be resynchronised after bytes that are not SIP: the connection is given up
+  // and the call fails at once, long before Timer B (64*T1 = 6.4 s here).
+  raw_sip_peer trunk(raw_sip_peer::transport::tcp, [](const std::string&) {
+    return std::vector<std::string>{"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"};
+  });
+  const call_run r = run_call(trunk_to(trunk.port(), "tcp"), "callee", 1.0, 20s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+  EXPECT_EQ(r.result->final.sip_code, 0) << describe(r);
+  EXPECT_EQ(r.result->final.sip_reason, "malformed SIP from the trunk") << describe(r);
+  EXPECT_EQ(r.result->malformed, 1u);
+  EXPECT_LT(r.took, 3s);
+  EXPECT_EQ(count_starting_with(trunk.received(), "INVITE "), 1u);
 }
 
 class voice_caller_proxy : public ::testing::Test {
