@@ -4,11 +4,14 @@
 #include <sched.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <thread>
 #include <utility>
@@ -1190,10 +1193,40 @@ error_code sqlite_store::integrity_check(std::string& result) {
 
 // ---- factories ----------------------------------------------------------------------------
 
+namespace {
+
+// Why the database's folder or file cannot be written, in words an operator acts on ("" when
+// nothing is wrong with them): SQLite only says "unable to open database file" or "attempt to
+// write a readonly database". The folder matters as much as the file: the -wal and -shm files
+// are created beside it.
+std::string why_not_writable(const std::string& path) {
+  const std::filesystem::path file(path);
+  std::filesystem::path folder = file.parent_path();
+  if (folder.empty()) folder = ".";
+  struct statvfs fs {};
+  if (::statvfs(folder.c_str(), &fs) == 0 && (fs.f_flag & ST_RDONLY) != 0) {
+    return "the state folder " + folder.string() + " is on a read-only file system";
+  }
+  if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+    return "the state folder " + folder.string() + " is not writable: " + std::strerror(errno);
+  }
+  if (::access(file.c_str(), F_OK) == 0 && ::access(file.c_str(), W_OK) != 0) {
+    return "the database file is not writable: " + std::string(std::strerror(errno));
+  }
+  return {};
+}
+
+}  // namespace
+
 error_code open_sqlite_store(const std::string& path, const sqlite_options& options,
                              std::unique_ptr<store>& out, std::string& why) {
   std::unique_ptr<sqlite_store> s;
-  if (auto ec = sqlite_store::open(path, options, s, why)) return ec;
+  if (auto ec = sqlite_store::open(path, options, s, why)) {
+    if (!options.read_only) {
+      if (std::string hint = why_not_writable(path); !hint.empty()) why += " (" + hint + ")";
+    }
+    return ec;
+  }
   out = std::move(s);
   return {};
 }

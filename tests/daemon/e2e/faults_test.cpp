@@ -309,6 +309,61 @@ TEST(e2e_faults, a_full_database_answers_503_and_loses_nothing) {
   EXPECT_FALSE(create(again, {{"to", number(4999)}}).empty());
 }
 
+TEST(e2e_faults, a_read_only_state_folder_is_a_clear_error_and_loses_nothing) {
+  // The state folder mounted read-only (a mount namespace of this test's own, so root's
+  // privileges do not get around it): otpd refuses to start, says why, and the database it
+  // could not write is intact. (A folder that turns read-only under a running otpd cannot be
+  // made here: the kernel refuses to remount while otpd holds the database open for writing.)
+  temp_dir dir;
+  smsc_process smsc(smsc_flags());
+  otpd_options opts;
+  opts.carriers = {vietnam_carrier(smsc.port())};
+  std::vector<std::string> ids;
+  {
+    otpd_process o(opts, dir.path());
+    ASSERT_TRUE(o.wait_ready()) << o.output();
+    for (int i = 0; i < 3; ++i) ids.push_back(create(o, {{"to", number(i)}}));
+    ASSERT_TRUE(smsc.wait_for(
+        [seen = std::make_shared<int>(0)](const json::object& ev) {
+          return str(ev, "event") == "submit" && ++*seen == 3;
+        },
+        15s));
+    const int status = o.stop();
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << describe_wait_status(status);
+  }
+  const std::string folder = dir.path().string();
+  // sh -c SCRIPT sh FOLDER NAME=value... OTPD --config FILE: the secrets the configuration
+  // names come from the environment, as otpd_process gives them.
+  command_result ro = run_command(
+      {"unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+       "mount --bind -o ro \"$1\" \"$1\" && shift && exec env \"$@\"", "sh", folder,
+       "OTPD_E2E_API_KEY=" + std::string(api_key),
+       "OTPD_E2E_SMSC_PASSWORD=" + std::string(smsc_password),
+       "OTPD_E2E_WEBHOOK_SECRET=" + std::string(webhook_secret),
+       "OTPD_E2E_MAC_KEY=" + std::string(mac_key), OTPD_BINARY, "--config", folder + "/otpd.yaml"},
+      30s, true);
+  EXPECT_EQ(ro.exit_code, 3) << ro.output();
+  const std::string out = ro.output();
+  EXPECT_NE(out.find("store_open_failed"), std::string::npos) << out;
+  EXPECT_NE(out.find("read-only"), std::string::npos) << out;
+  EXPECT_EQ(out.find("listening"), std::string::npos) << out;
+
+  command_result integrity =
+      run_command({"sqlite3", (dir.path() / "otpd.db").string(), "PRAGMA integrity_check"});
+  EXPECT_EQ(integrity.output(), "ok\n");
+  std::map<std::string, std::string> code_by_dest;
+  smsc.sync();
+  for (const auto& ev : smsc.events()) {
+    if (str(ev, "event") == "submit") code_by_dest[dest_of(ev)] = code_in(sms_text(ev));
+  }
+  otpd_process again(opts, dir.path());
+  ASSERT_TRUE(again.wait_ready()) << again.output();
+  for (int i = 0; i < 3; ++i) {
+    http_response r = check(again, ids[static_cast<std::size_t>(i)], code_by_dest[dest(i)]);
+    EXPECT_EQ(str(r.obj(), "status"), "approved") << r.body;
+  }
+}
+
 // ---- kill -9 under load, twenty times -----------------------------------------------------------
 
 TEST(e2e_faults, kill9_at_random_moments_under_load_loses_nothing) {
