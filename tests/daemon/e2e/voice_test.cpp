@@ -99,6 +99,26 @@ called ask_for_a_call(single_world& w) {
   return c;
 }
 
+// One entry of voice.trunks: `name` at 127.0.0.1:`port`, e164 numbers, `priority`, then `extra`
+// (more keys, each line indented by six spaces and ending in a newline).
+std::string named_trunk(const std::string& name, std::uint16_t port, int priority,
+                        const std::string& extra = "") {
+  return "    - name: " + name + "\n      uri: sip:127.0.0.1:" + std::to_string(port) +
+         "\n      number_format: e164\n      priority: " + std::to_string(priority) + "\n" + extra;
+}
+
+// Asks for a call and expects the trunk named `carrier` to complete it; returns /metrics.
+std::string expect_completed_by(single_world& w, const std::string& carrier) {
+  called c = ask_for_a_call(w);
+  EXPECT_EQ(c.resend.status, 202) << c.resend.body;
+  if (c.resend.status != 202) return {};
+  json::object v = w.otpd->poll_verification(
+      c.id, [](const json::object& b) { return final_call(b, 1); }, 60s);
+  EXPECT_EQ(str(attempt(v, 1), "status"), "completed") << json::serialize(v) << w.otpd->output();
+  EXPECT_EQ(str(attempt(v, 1), "carrier"), carrier);
+  return w.otpd->get("/metrics", false).body;
+}
+
 TEST(e2e_voice, the_call_reads_the_code_and_completes) {
   baresip_process phone(baresip_process::options{.user = "84912345678"});
   single_world w(voice_options(trunk(phone.sip_port())));
@@ -215,23 +235,14 @@ TEST(e2e_voice, a_trunk_that_cannot_carry_the_call_passes_it_to_the_next) {
   // The first trunk (priority 0) answers 503 once authenticated; the second reaches the phone.
   kamailio_process broken(kamailio_process::options{
       .forward = phone.host_port(), .reject_code = 503, .reject_reason = "Service Unavailable"});
-  const std::string trunks =
-      "    - name: first\n      uri: sip:127.0.0.1:" + std::to_string(broken.sip_port()) +
-      "\n      username: " + broken.username() + "\n      password: " + broken.password() +
-      "\n      number_format: e164\n      priority: 0\n" +
-      "    - name: second\n      uri: sip:127.0.0.1:" + std::to_string(phone.sip_port()) +
-      "\n      number_format: e164\n      priority: 1\n";
-  single_world w(voice_options(trunks));
-  called c = ask_for_a_call(w);
-  ASSERT_EQ(c.resend.status, 202) << c.resend.body;
-  json::object v = w.otpd->poll_verification(
-      c.id, [](const json::object& b) { return final_call(b, 1); }, 60s);
-  EXPECT_EQ(str(attempt(v, 1), "status"), "completed") << json::serialize(v) << w.otpd->output();
-  EXPECT_EQ(str(attempt(v, 1), "carrier"), "second");
-  http_response m = w.otpd->get("/metrics", false);
-  EXPECT_NE(m.body.find("otpd_voice_calls_total{trunk=\"first\",outcome=\"failed_over\"} 1"),
+  single_world w(voice_options(named_trunk("first", broken.sip_port(), 0,
+                                           "      username: " + broken.username() +
+                                               "\n      password: " + broken.password() + "\n") +
+                               named_trunk("second", phone.sip_port(), 1)));
+  const std::string metrics = expect_completed_by(w, "second");
+  EXPECT_NE(metrics.find("otpd_voice_calls_total{trunk=\"first\",outcome=\"failed_over\"} 1"),
             std::string::npos)
-      << m.body;
+      << metrics;
 }
 
 TEST(e2e_voice, a_trunk_answering_garbage_is_counted_and_passes_the_call_on) {
@@ -242,25 +253,15 @@ TEST(e2e_voice, a_trunk_answering_garbage_is_counted_and_passes_the_call_on) {
   raw_sip_peer garbage(raw_sip_peer::transport::tcp, [](const std::string&) {
     return std::vector<std::string>{std::string("\x16\x03\x01\x02\x00 not SIP\r\n\r\n", 17)};
   });
-  const std::string trunks =
-      "    - name: garbage\n      uri: sip:127.0.0.1:" + std::to_string(garbage.port()) +
-      "\n      transport: tcp\n      number_format: e164\n      priority: 0\n" +
-      "    - name: phone\n      uri: sip:127.0.0.1:" + std::to_string(phone.sip_port()) +
-      "\n      number_format: e164\n      priority: 1\n";
-  single_world w(voice_options(trunks));
-  called c = ask_for_a_call(w);
-  ASSERT_EQ(c.resend.status, 202) << c.resend.body;
-  json::object v = w.otpd->poll_verification(
-      c.id, [](const json::object& b) { return final_call(b, 1); }, 60s);
-  EXPECT_EQ(str(attempt(v, 1), "status"), "completed") << json::serialize(v) << w.otpd->output();
-  EXPECT_EQ(str(attempt(v, 1), "carrier"), "phone");
+  single_world w(voice_options(named_trunk("garbage", garbage.port(), 0, "      transport: tcp\n") +
+                               named_trunk("phone", phone.sip_port(), 1)));
+  const std::string metrics = expect_completed_by(w, "phone");
   EXPECT_EQ(garbage.received().size(), 1u);
-  http_response m = w.otpd->get("/metrics", false);
-  EXPECT_NE(m.body.find("otpd_voice_sip_malformed_total{trunk=\"garbage\"} 1"), std::string::npos)
-      << m.body;
-  EXPECT_NE(m.body.find("otpd_voice_calls_total{trunk=\"garbage\",outcome=\"failed_over\"} 1"),
+  EXPECT_NE(metrics.find("otpd_voice_sip_malformed_total{trunk=\"garbage\"} 1"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("otpd_voice_calls_total{trunk=\"garbage\",outcome=\"failed_over\"} 1"),
             std::string::npos)
-      << m.body;
+      << metrics;
   EXPECT_NE(w.otpd->output().find("sip_malformed verification="), std::string::npos)
       << w.otpd->output();
   EXPECT_EQ(w.otpd->get("/healthz", false).status, 200);
