@@ -46,7 +46,8 @@ void send_all(int fd, std::string_view bytes) {
 
 raw_sip_peer::raw_sip_peer(transport t, responder respond)
     : transport_(t), respond_(std::move(respond)) {
-  listen_fd_ = ::socket(AF_INET, t == transport::udp ? SOCK_DGRAM : SOCK_STREAM | SOCK_CLOEXEC, 0);
+  listen_fd_ =
+      ::socket(AF_INET, (t == transport::udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) fail("socket");
   sockaddr_in a{};
   a.sin_family = AF_INET;
