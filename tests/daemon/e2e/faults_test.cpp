@@ -293,16 +293,12 @@ TEST(e2e_faults, a_full_database_answers_503_and_loses_nothing) {
   EXPECT_EQ(integrity.exit_code, 0) << integrity.output();
   EXPECT_EQ(integrity.output(), "ok\n");
 
-  std::map<std::string, std::string> code_by_dest;
-  smsc.sync();
-  for (const auto& ev : smsc.events()) {
-    if (str(ev, "event") == "submit") code_by_dest[dest_of(ev)] = code_in(sms_text(ev));
-  }
+  const std::map<std::string, std::string> code_by_dest = codes_by_destination(smsc);
   opts.store_yaml.clear();
   otpd_process again(opts, dir.path());
   ASSERT_TRUE(again.wait_ready()) << again.output();
   for (const auto& [i, id] : accepted) {
-    http_response r = check(again, id, code_by_dest[dest(i)]);
+    http_response r = check(again, id, code_by_dest.at(dest(i)));
     EXPECT_EQ(r.status, 200) << id << " " << r.body;
     EXPECT_EQ(str(r.obj(), "status"), "approved") << r.body;
   }
@@ -334,14 +330,19 @@ TEST(e2e_faults, a_read_only_state_folder_is_a_clear_error_and_loses_nothing) {
   const std::string folder = dir.path().string();
   // sh -c SCRIPT sh FOLDER NAME=value... OTPD --config FILE: the secrets the configuration
   // names come from the environment, as otpd_process gives them.
-  command_result ro = run_command(
-      {"unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
-       "mount --bind -o ro \"$1\" \"$1\" && shift && exec env \"$@\"", "sh", folder,
-       "OTPD_E2E_API_KEY=" + std::string(api_key),
-       "OTPD_E2E_SMSC_PASSWORD=" + std::string(smsc_password),
-       "OTPD_E2E_WEBHOOK_SECRET=" + std::string(webhook_secret),
-       "OTPD_E2E_MAC_KEY=" + std::string(mac_key), OTPD_BINARY, "--config", folder + "/otpd.yaml"},
-      30s, true);
+  std::vector<std::string> argv = {"unshare",
+                                   "--mount",
+                                   "--propagation",
+                                   "private",
+                                   "--",
+                                   "sh",
+                                   "-c",
+                                   "mount --bind -o ro \"$1\" \"$1\" && shift && exec env \"$@\"",
+                                   "sh",
+                                   folder};
+  for (std::string& e : otpd_secrets_environment()) argv.push_back(std::move(e));
+  argv.insert(argv.end(), {OTPD_BINARY, "--config", folder + "/otpd.yaml"});
+  command_result ro = run_command(std::move(argv), 30s, true);
   EXPECT_EQ(ro.exit_code, 3) << ro.output();
   const std::string out = ro.output();
   EXPECT_NE(out.find("store_open_failed"), std::string::npos) << out;
@@ -351,15 +352,11 @@ TEST(e2e_faults, a_read_only_state_folder_is_a_clear_error_and_loses_nothing) {
   command_result integrity =
       run_command({"sqlite3", (dir.path() / "otpd.db").string(), "PRAGMA integrity_check"});
   EXPECT_EQ(integrity.output(), "ok\n");
-  std::map<std::string, std::string> code_by_dest;
-  smsc.sync();
-  for (const auto& ev : smsc.events()) {
-    if (str(ev, "event") == "submit") code_by_dest[dest_of(ev)] = code_in(sms_text(ev));
-  }
+  const std::map<std::string, std::string> code_by_dest = codes_by_destination(smsc);
   otpd_process again(opts, dir.path());
   ASSERT_TRUE(again.wait_ready()) << again.output();
   for (int i = 0; i < 3; ++i) {
-    http_response r = check(again, ids[static_cast<std::size_t>(i)], code_by_dest[dest(i)]);
+    http_response r = check(again, ids[static_cast<std::size_t>(i)], code_by_dest.at(dest(i)));
     EXPECT_EQ(str(r.obj(), "status"), "approved") << r.body;
   }
 }

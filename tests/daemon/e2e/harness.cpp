@@ -152,6 +152,16 @@ std::string env_entry(std::string_view name, std::string_view value) {
   return std::string(name) + "=" + std::string(value);
 }
 
+}  // namespace
+
+std::vector<std::string> otpd_secrets_environment() {
+  return {
+      env_entry("OTPD_E2E_API_KEY", api_key), env_entry("OTPD_E2E_SMSC_PASSWORD", smsc_password),
+      env_entry("OTPD_E2E_WEBHOOK_SECRET", webhook_secret), env_entry("OTPD_E2E_MAC_KEY", mac_key)};
+}
+
+namespace {
+
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
 }  // namespace
@@ -365,9 +375,7 @@ otpd_process::otpd_process(const otpd_options& opts, const fs::path& state_dir,
     ended_ = true;
     changed_.notify_all();
   };
-  co.environment = {
-      env_entry("OTPD_E2E_API_KEY", api_key), env_entry("OTPD_E2E_SMSC_PASSWORD", smsc_password),
-      env_entry("OTPD_E2E_WEBHOOK_SECRET", webhook_secret), env_entry("OTPD_E2E_MAC_KEY", mac_key)};
+  co.environment = otpd_secrets_environment();
   co.environment.insert(co.environment.end(), opts.environment.begin(), opts.environment.end());
   child_ = std::make_unique<child_process>(
       std::vector<std::string>{OTPD_BINARY, "--config", config_file.string()},

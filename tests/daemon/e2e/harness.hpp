@@ -154,6 +154,10 @@ std::string config_yaml(const otpd_options& opts, const std::filesystem::path& s
 
 // --- otpd as a child process -------------------------------------------------------------------
 
+// The environment otpd_process gives otpd ("NAME=value"): the secrets config_yaml() names as
+// ${env:...}. For starting otpd some other way (e.g. inside a mount namespace).
+std::vector<std::string> otpd_secrets_environment();
+
 class otpd_process {
  public:
   // Writes `state_dir`/otpd.yaml, starts otpd --config in `state_dir` and waits for its

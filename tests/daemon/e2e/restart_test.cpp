@@ -44,10 +44,7 @@ TEST(e2e_restart, kill9_loses_nothing_and_late_receipts_match) {
     }
     first.kill9();
   }
-  smsc.sync();
-  for (const auto& ev : smsc.events()) {
-    if (str(ev, "event") == "submit") code_by_dest[dest_of(ev)] = code_in(sms_text(ev));
-  }
+  code_by_dest = codes_by_destination(smsc);
   ASSERT_EQ(code_by_dest.size(), numbers.size());
   ASSERT_EQ(smsc.count("receipt_sent"), 0u) << "a receipt left before the kill: the test is void";
 

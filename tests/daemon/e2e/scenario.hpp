@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -83,6 +84,17 @@ inline std::string next_code(smsc_process& smsc, std::size_t from, std::size_t d
   std::string code = code_in(sms_text(*ev), digits);
   EXPECT_EQ(code.size(), digits) << "SMS text: " << sms_text(*ev);
   return code;
+}
+
+// The code of every SMS the SMSC has taken so far, by destination (the last one per
+// destination when it took several).
+inline std::map<std::string, std::string> codes_by_destination(smsc_process& smsc) {
+  std::map<std::string, std::string> codes;
+  smsc.sync();
+  for (const auto& ev : smsc.events()) {
+    if (str(ev, "event") == "submit") codes[dest_of(ev)] = code_in(sms_text(ev));
+  }
+  return codes;
 }
 
 // A code of the same length that is not `code`.
