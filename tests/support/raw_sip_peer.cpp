@@ -9,29 +9,16 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cerrno>
 #include <system_error>
+
+#include "voice/sip/message.hpp"
 
 namespace otpd::test {
 namespace {
 
 [[noreturn]] void fail(const char* what) {
   throw std::system_error(errno, std::generic_category(), what);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
 }
 
 void send_all(int fd, std::string_view bytes) {
@@ -143,37 +130,27 @@ void raw_sip_peer::run() {
   for (const int c : connections) ::close(c);
 }
 
-std::string sip_header(std::string_view message, std::string_view name) {
-  std::size_t pos = message.find("\r\n");
-  while (pos != std::string_view::npos) {
-    pos += 2;
-    const std::size_t end = message.find("\r\n", pos);
-    const std::string_view line =
-        message.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
-    if (line.empty()) break;  // the end of the headers
-    const std::size_t colon = line.find(':');
-    if (colon != std::string_view::npos && iequals(trim(line.substr(0, colon)), name)) {
-      return std::string(trim(line.substr(colon + 1)));
-    }
-    pos = end;
-  }
-  return {};
-}
-
 std::string sip_response_to(std::string_view request, int code, std::string_view reason,
                             std::string_view to_tag, std::string_view extra_headers,
                             std::string_view body) {
-  std::string to = sip_header(request, "To");
+  // The request is what our own caller sent: voice/sip's parser reads it.
+  sip::message m;
+  (void)sip::parse(request, m);
+  const auto header = [&m](std::string_view name) {
+    const std::string* v = m.find(name);
+    return v ? *v : std::string();
+  };
+  std::string to = header("To");
   if (!to_tag.empty() && to.find(";tag=") == std::string::npos) {
     to += ";tag=";
     to += to_tag;
   }
   std::string r = "SIP/2.0 " + std::to_string(code) + " " + std::string(reason) + "\r\n";
-  r += "Via: " + sip_header(request, "Via") + "\r\n";
-  r += "From: " + sip_header(request, "From") + "\r\n";
+  r += "Via: " + header("Via") + "\r\n";
+  r += "From: " + header("From") + "\r\n";
   r += "To: " + to + "\r\n";
-  r += "Call-ID: " + sip_header(request, "Call-ID") + "\r\n";
-  r += "CSeq: " + sip_header(request, "CSeq") + "\r\n";
+  r += "Call-ID: " + header("Call-ID") + "\r\n";
+  r += "CSeq: " + header("CSeq") + "\r\n";
   r += extra_headers;
   r += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
   r += body;

@@ -53,10 +53,6 @@ class raw_sip_peer {
   std::thread thread_;  // last: starts once the members above exist
 };
 
-// The value of the first header named `name` (case-insensitive, compact forms not expanded) in
-// a SIP message's text, without the name and the colon; empty when absent.
-std::string sip_header(std::string_view message, std::string_view name);
-
 // A response to `request` with the request's Via, From, To (with `to_tag` added when it has
 // none), Call-ID and CSeq, then `extra_headers` (each ending in CRLF), a Content-Length of the
 // body's size and the body.
