@@ -363,9 +363,7 @@ class sqlite_store::transaction {
     if (s_.in_batch_) {
       // A batch whose transaction SQLite rolled back must not go on in autocommit mode: the
       // operations after it would be durable while the batch reports them failed.
-      if (sqlite3_get_autocommit(s_.db_) != 0) {
-        return s_.fail("the batch transaction was rolled back");
-      }
+      if (sqlite3_get_autocommit(s_.db_) != 0) return s_.batch_rolled_back();
       if (kind_ == kind::read) return {};  // already inside the batch's transaction
       nested_ = true;
       if (int rc = run(sql::savepoint); rc != SQLITE_DONE) return s_.fail(rc, "savepoint");
@@ -719,8 +717,15 @@ error_code sqlite_store::fail(int rc, std::string_view what) {
     message += std::strerror(e);
   }
   message += ']';
+  if (in_batch_) batch_failure_ = message;
   record_error(std::move(message));
   return store_errc::io_error;
+}
+
+error_code sqlite_store::batch_rolled_back() {
+  std::string message = "the batch transaction was rolled back";
+  if (!batch_failure_.empty()) message += " after " + batch_failure_;
+  return fail(message);
 }
 
 error_code sqlite_store::fail(std::string_view what) {
@@ -747,13 +752,14 @@ error_code sqlite_store::begin_batch() {
   statement q(st);
   if (int rc = q.step(); rc != SQLITE_DONE) return fail(rc, "begin batch");
   in_batch_ = true;
+  batch_failure_.clear();
   return {};
 }
 
 error_code sqlite_store::end_batch() {
   if (!in_batch_) return {};
   in_batch_ = false;
-  if (sqlite3_get_autocommit(db_) != 0) return fail("the batch transaction was rolled back");
+  if (sqlite3_get_autocommit(db_) != 0) return batch_rolled_back();
   sqlite3_stmt* st = nullptr;
   if (auto ec = prepare(sql::commit, st)) return ec;
   error_code ec;

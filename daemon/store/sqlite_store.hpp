@@ -108,6 +108,7 @@ class sqlite_store final : public store {
   // Records SQLite's message for `rc` (with what we were doing) and returns io_error.
   error_code fail(int rc, std::string_view what);
   error_code fail(std::string_view what);
+  error_code batch_rolled_back();  // fail() naming the failure that rolled the batch back
 
   error_code load(std::string_view id, verification& out);
   error_code load_attempts(std::string_view id, std::vector<attempt>& out);
@@ -120,6 +121,9 @@ class sqlite_store final : public store {
   sqlite3* db_;
   std::array<sqlite3_stmt*, 32> statements_{};  // prepared on first use, kept until close
   bool in_batch_ = false;
+  // The last SQLite failure inside the batch: what "the batch transaction was rolled back" names
+  // as its cause (SQLite rolls the whole transaction back on SQLITE_FULL, for one).
+  std::string batch_failure_;
   bool wal_ = false;  // a file in WAL mode that this connection may write
   sqlite_busy_wait busy_;
   mutable std::mutex error_mutex_;  // last_error() may be read from another thread
