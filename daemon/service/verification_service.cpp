@@ -23,6 +23,7 @@ namespace {
 
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr auto purge_interval = 60s;
+constexpr auto sequential_after_store_failure = 60s;
 
 // A receipt can overtake the write of its correlation (the SMSC answers within
 // milliseconds): look again a few times before giving up on it.
@@ -270,6 +271,7 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
 
   if (!req.idempotency_key.empty()) {
     auto [ec, existing] = co_await store_.find_idempotent(req.api_key, req.idempotency_key);
+    store_failure("find_idempotent", {}, ec);
     if (!ec) {
       out.v = std::move(existing);
       out.status = engine::match_idempotent(out.v, req.request_hash) ==
@@ -295,7 +297,7 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
       live->limits, engine::limit_subject{num.e164, req.api_key, req.client_ip});
   if (!plan.checks.empty()) {
     auto [ec, lr] = co_await store_.check_and_count(plan.checks, now);
-    if (ec) {
+    if (store_failure("check_and_count", {}, ec)) {
       out.status = create_status::store_error;
       co_return out;
     }
@@ -329,13 +331,17 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
   // The row is still committed before the 201: a request that gets its 201 is never lost. The
   // store runs its calls in order, so the attempt's update after submit_sm_resp finds the row.
   // Sent sequentially instead when the request could turn out to be a replay (an idempotency
-  // key), and while the store is failing, so that an answer of 503 does not come with an SMS.
-  const bool overlap = req.idempotency_key.empty() && !store_failing_;
+  // key), and for a minute after an insert failed, so that an answer of 503 does not come with
+  // an SMS.
+  const bool overlap =
+      req.idempotency_key.empty() && std::chrono::steady_clock::now() >= store_failing_until_;
   if (overlap) {
     spawn(ex_, send_sms(v.id, v.attempts.back().number, v.to, v.locale, code, v.expires_at));
   }
   error_code ec = co_await store_.insert(v);
-  store_failing_ = ec && ec != store_errc::duplicate_idempotency;
+  if (ec && ec != store_errc::duplicate_idempotency) {
+    store_failing_until_ = std::chrono::steady_clock::now() + sequential_after_store_failure;
+  }
   if (ec && overlap) {
     m_.unrecorded->with({}).inc();
     log_.error("sms_sent_unrecorded",
@@ -344,6 +350,7 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
   if (ec == store_errc::duplicate_idempotency) {
     // The same key raced in from another request: answer as a replay of it.
     auto [gec, existing] = co_await store_.find_idempotent(req.api_key, req.idempotency_key);
+    store_failure("find_idempotent", {}, gec);
     out.v = std::move(existing);
     out.status = gec ? create_status::store_error
                      : (engine::match_idempotent(out.v, req.request_hash) ==
@@ -620,6 +627,18 @@ void verification_service::count_outcome(const verification& v) {
   m_.outcomes->with({to_string(v.status)}).inc();
 }
 
+error_code verification_service::store_failure(std::string_view op, std::string_view id,
+                                               error_code ec) {
+  if (ec && ec != store_errc::not_found && ec != store_errc::conflict &&
+      ec != store_errc::duplicate_idempotency) {
+    log_.error("store_failed", {{"op", op},
+                                {"verification", id.empty() ? std::string_view("-") : id},
+                                {"error", ec.message()},
+                                {"detail", store_.last_error()}});
+  }
+  return ec;
+}
+
 asio::awaitable<check_outcome> verification_service::check(std::string id, std::string code) {
   check_outcome out;
   auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
@@ -634,11 +653,13 @@ asio::awaitable<check_outcome> verification_service::check(std::string id, std::
   if (ec == store_errc::conflict) {
     // The rule refused without writing: answer with the row as it is.
     std::tie(out.ec, out.v) = co_await store_.get(id);
+    store_failure("get", id, out.ec);
     co_return out;
   }
-  out.ec = ec;
+  out.ec = store_failure("check", id, ec);
   out.v = std::move(v);
-  if (!ec && is_final(out.v.status)) {
+  if (ec) co_return out;
+  if (is_final(out.v.status)) {
     count_outcome(out.v);
     notify(out.v, "verification.updated");
   }
@@ -659,7 +680,7 @@ asio::awaitable<resend_outcome> verification_service::resend(std::string id,
   if (ch == channel::voice && !dialer_) {
     // No trunk is configured: say so rather than pretend.
     auto [ec, v] = co_await store_.get(id);
-    out.ec = ec;
+    out.ec = store_failure("get", id, ec);
     out.v = std::move(v);
     out.channel_unavailable = true;
     co_return out;
@@ -684,9 +705,10 @@ asio::awaitable<resend_outcome> verification_service::apply_resend(std::string i
   if (ec == store_errc::conflict) {
     // The rule refused without writing: answer with the row as it is.
     std::tie(out.ec, out.v) = co_await store_.get(id);
+    store_failure("get", id, out.ec);
     co_return out;
   }
-  out.ec = ec;
+  out.ec = store_failure("resend", id, ec);
   out.v = v;
   if (!ec && out.result.outcome == engine::resend_outcome::accepted) {
     log_.info("verification_resend",
@@ -717,9 +739,10 @@ asio::awaitable<cancel_outcome> verification_service::cancel(std::string id) {
   if (ec == store_errc::conflict) {
     // The rule refused without writing: answer with the row as it is.
     std::tie(out.ec, out.v) = co_await store_.get(id);
+    store_failure("get", id, out.ec);
     co_return out;
   }
-  out.ec = ec;
+  out.ec = store_failure("cancel", id, ec);
   out.v = std::move(v);
   if (!ec) {
     count_outcome(out.v);
@@ -730,6 +753,7 @@ asio::awaitable<cancel_outcome> verification_service::cancel(std::string id) {
 
 asio::awaitable<std::pair<error_code, verification>> verification_service::get(std::string id) {
   auto [ec, v] = co_await store_.get(id);
+  store_failure("get", id, ec);
   if (!ec) engine::expire_if_due(v, clock_.now());  // the view shows the truth at once
   co_return std::pair{ec, std::move(v)};
 }

@@ -171,6 +171,9 @@ class verification_service {
   void apply_effect(const verification& v, const engine::delivery_effect& e);
   void notify(const verification& v, std::string_view event);
   void count_outcome(const verification& v);
+  // Logs `store_failed` when `ec` is a failure of the store (io_error, busy, closed: the API
+  // answers 503), not an answer (not_found, conflict); returns `ec`.
+  error_code store_failure(std::string_view op, std::string_view id, error_code ec);
 
   boost::asio::any_io_executor ex_;
   const config::config& cfg_;                   // as at start-up
@@ -188,7 +191,11 @@ class verification_service {
   std::size_t in_flight_ = 0;              // SMS and calls started and not yet recorded
   class in_flight_guard;
   bool stopping_ = false;
-  bool store_failing_ = false;  // the last insert failed: send only after the row is stored
+  // Until then an SMS leaves only after its row is stored: set for a while after an insert fails,
+  // because a store at its size cap fails some inserts and takes others (a B-tree page that has
+  // room takes the row, one that must split cannot) and each 503 sent meanwhile must not come
+  // with an SMS.
+  std::chrono::steady_clock::time_point store_failing_until_{};
 
   struct meters {
     metrics::counter_family* created;
