@@ -107,8 +107,9 @@ class store {
 
   // Group commit, for store_executor: between begin_batch() and end_batch() every call runs in
   // its own savepoint inside one transaction, so a failed call still writes nothing, but none
-  // is durable until end_batch() commits. When end_batch() fails, every call of the batch must
-  // be reported failed. A backend without transactions keeps these no-ops.
+  // is durable until end_batch() commits. When end_batch() fails, nothing of the batch may be
+  // durable (the transaction is rolled back): the executor then runs each call again alone. A
+  // backend without transactions keeps these no-ops.
   virtual error_code begin_batch() { return {}; }
   virtual error_code end_batch() { return {}; }
 };

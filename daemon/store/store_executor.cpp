@@ -88,10 +88,12 @@ void store_executor::run_batch(std::vector<std::unique_ptr<detail::store_job>>& 
     batches_.fetch_add(1, std::memory_order_relaxed);
     batched_calls_.fetch_add(jobs.size(), std::memory_order_relaxed);
     for (auto& j : jobs) j->execute(*store_);
-    if (auto ec = store_->end_batch()) {
-      // Nothing of the batch is durable: no call may report success.
+    if (store_->end_batch()) {
+      // Nothing of the batch is durable, and one call's failure (a full disk, say) must not
+      // fail the others: each runs again alone, from the state before the batch. A read gets
+      // its answer, a write that fits is written, and each result is that of its own commit.
       failed_batches_.fetch_add(1, std::memory_order_relaxed);
-      for (auto& j : jobs) j->fail(ec);
+      for (auto& j : jobs) j->execute(*store_);
     }
   } else {
     for (auto& j : jobs) j->execute(*store_);

@@ -8,7 +8,9 @@
 // were queued. The queue is bounded: when it is full a call fails at once with
 // store_errc::busy (503 for the HTTP layer) instead of queueing without end. Queued calls are
 // group-committed: up to max_batch of them run in one transaction (each in its own savepoint)
-// and are completed only after that commit, so an acknowledged write is a durable one.
+// and are completed only after that commit, so an acknowledged write is a durable one. When the
+// commit fails (SQLite rolls a whole transaction back on a full disk), each call of the batch
+// runs again alone, in order: one call's failure does not fail the others, reads included.
 //
 // Lifetime: shut the executor down (or destroy it) before the io_contexts whose coroutines
 // await it; shutdown() runs what is queued and posts every completion first. A call cannot be
@@ -110,6 +112,7 @@ class store_job_impl final : public store_job {
                                   boost::asio::execution::outstanding_work.tracked)) {}
 
   void execute(store& s) override {
+    error_ = nullptr;  // run again alone after a failed batch
     try {
       result_ = fn_(s);
     } catch (...) {

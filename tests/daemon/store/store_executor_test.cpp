@@ -2,6 +2,9 @@
 // bound, shutdown, group commit, and no lost update under concurrent modify.
 #include "daemon/store/store_executor.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <future>
 #include <latch>
 #include <memory>
@@ -19,6 +22,7 @@
 
 #include "daemon/store/sqlite_store.hpp"
 #include "tests/daemon/store/store_test_util.hpp"
+#include "tests/support/small_disk.hpp"
 
 namespace otpd::service {
 namespace {
@@ -56,11 +60,15 @@ struct blocker {
   }
 };
 
-// A store that records the calls and can fail a batch's commit.
+// A store that records the calls and can fail a batch's commit, and inserts outside a batch.
 class fake_store final : public store {
  public:
   error_code insert(const verification&) override {
     ++inserts;
+    if (!in_batch && refuse_alone > 0) {
+      --refuse_alone;
+      return store_errc::io_error;
+    }
     return {};
   }
   error_code get(std::string_view, verification&) override { return {}; }
@@ -82,12 +90,18 @@ class fake_store final : public store {
   error_code purge(sys_time, std::chrono::seconds, std::size_t&) override { return {}; }
   error_code begin_batch() override {
     ++batches;
+    in_batch = true;
     return {};
   }
-  error_code end_batch() override { return commit_error; }
+  error_code end_batch() override {
+    in_batch = false;
+    return commit_error;
+  }
 
   int inserts = 0;
   int batches = 0;
+  bool in_batch = false;
+  int refuse_alone = 0;  // inserts outside a batch to fail, from the first
   error_code commit_error;
 };
 
@@ -286,10 +300,11 @@ asio::awaitable<void> insert_pair(store_executor& ex, std::pair<error_code, int>
   out = co_await ex.run([](store& s) { return std::pair{s.insert({}), 7}; });
 }
 
-TEST_F(store_executor_test, FailedBatchCommitFailsEveryCallOfTheBatch) {
+TEST_F(store_executor_test, AfterAFailedBatchCommitEachCallRunsAgainAlone) {
   auto fake = std::make_unique<fake_store>();
   fake_store& f = *fake;
   f.commit_error = store_errc::io_error;
+  f.refuse_alone = 1;
   store_executor ex(std::move(fake), {.max_queue = 100, .max_batch = 8});
   asio::io_context io;
   blocker b;
@@ -299,12 +314,12 @@ TEST_F(store_executor_test, FailedBatchCommitFailsEveryCallOfTheBatch) {
   io.poll();
   b.release.count_down();
   io.run();
-  EXPECT_EQ(f.inserts, 3);  // each ran...
   EXPECT_EQ(f.batches, 1);
-  for (const auto& [ec, value] : results) {
-    EXPECT_EQ(ec, store_errc::io_error);  // ...and none may say it was written
-    EXPECT_EQ(value, 0);
-  }
+  EXPECT_EQ(f.inserts, 6);  // each in the batch, then each alone
+  // Nothing of the batch says it was written; each has the result of its own commit.
+  EXPECT_EQ(results[0].first, store_errc::io_error);
+  EXPECT_EQ(results[1], std::pair(error_code{}, 7));
+  EXPECT_EQ(results[2], std::pair(error_code{}, 7));
   EXPECT_EQ(ex.stats().failed_batches, 1U);
 }
 
@@ -357,6 +372,60 @@ TEST_F(store_executor_test, WhenTheDiskFillsAcknowledgedMeansWrittenAndFailedMea
   }
   EXPECT_GT(written, 10);
   EXPECT_GT(failed, 10);
+}
+
+asio::awaitable<void> get_into(store_executor& ex, std::string id,
+                               std::pair<error_code, verification>& out) {
+  out = co_await ex.get(std::move(id));
+}
+
+// A real full disk (a small tmpfs): SQLite fails the batch's commit and rolls the whole
+// transaction back. The reads queued with the write that did not fit still get their answer,
+// and writes work again as soon as there is space.
+TEST_F(store_executor_test, OnAFullDiskTheCallsOfAFailedBatchGetTheirOwnResults) {
+  const std::string folder = dir_.file("disk");
+  std::filesystem::create_directory(folder);
+  otpd::test::small_disk disk(folder, 1 << 20);
+  ASSERT_EQ(disk.error(), "") << "this test needs CAP_SYS_ADMIN (it runs as root in the suite)";
+  auto ex = std::make_unique<store_executor>(open_store(folder + "/otpd.db"),
+                                             store_executor_options{.max_batch = 16});
+  asio::io_context io;
+  std::vector<std::optional<error_code>> before(5);
+  for (int i = 0; i < 5; ++i) spawn(io, insert_large(*ex, test::numbered("v", i), before[i]));
+  io.run();
+  io.restart();
+  for (const auto& r : before) ASSERT_EQ(r, error_code{});
+
+  ASSERT_GT(otpd::test::small_disk::fill(folder + "/filler"), 0u);
+  blocker b;
+  block(io, *ex, b);
+  std::pair<error_code, verification> first, last;
+  std::optional<error_code> big;
+  spawn(io, get_into(*ex, "v1", first));
+  spawn(io, insert_large(*ex, "big", big));
+  spawn(io, get_into(*ex, "v3", last));
+  io.poll();
+  b.release.count_down();
+  io.run();
+  io.restart();
+  EXPECT_EQ(ex->stats().failed_batches, 1U) << "the three calls were not one batch";
+  EXPECT_FALSE(first.first) << first.first.message();
+  EXPECT_EQ(first.second.id, "v1");
+  EXPECT_EQ(big, error_code(store_errc::io_error));
+  EXPECT_NE(ex->last_error().find("full"), std::string::npos) << ex->last_error();
+  EXPECT_FALSE(last.first) << last.first.message();
+  EXPECT_EQ(last.second.id, "v3");
+
+  ASSERT_EQ(::unlink((folder + "/filler").c_str()), 0);
+  std::optional<error_code> after;
+  spawn(io, insert_large(*ex, "after", after));
+  io.run();
+  EXPECT_EQ(after, error_code{});
+  ex.reset();
+  auto check = open_store(folder + "/otpd.db");
+  verification got;
+  EXPECT_FALSE(check->get("after", got));
+  EXPECT_EQ(check->get("big", got), store_errc::not_found);
 }
 
 asio::awaitable<void> increment(store_executor& ex, int times) {
