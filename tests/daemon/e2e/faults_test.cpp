@@ -1,6 +1,7 @@
 // Faults that otpd does not control, each bounded in time: an SMSC that drops the connection,
 // answers slowly, throttles, sends garbage, never answers enquire_link or refuses the bind; a
-// database that fills up; kill -9 at random moments under load; SIGTERM under load. After
+// database at its size cap; a disk that fills up, then has space again; a read-only state
+// folder; kill -9 at random moments under load; SIGTERM under load. After
 // each, every verification that got its 201 is accounted for: final (delivered, undelivered,
 // failed with a reason) or pending with a known outcome (submitted), never stuck or missing.
 #include <gtest/gtest.h>
@@ -15,11 +16,13 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <random>
 #include <set>
 
 #include "tests/daemon/e2e/scenario.hpp"
+#include "tests/support/small_disk.hpp"
 
 namespace otpd::test::e2e {
 namespace {
@@ -324,6 +327,95 @@ TEST(e2e_faults, a_full_database_answers_503_and_loses_nothing) {
     EXPECT_EQ(str(r.obj(), "status"), "approved") << r.body;
   }
   EXPECT_FALSE(create(again, {{"to", number(4999)}}).empty());
+}
+
+TEST(e2e_faults, a_full_disk_answers_503_and_recovers_when_space_is_freed) {
+  // The file system under the state folder fills up while otpd runs (a real ENOSPC, not
+  // otpd's own size cap), then space is freed: no restart is needed.
+  temp_dir dir;
+  const std::string folder = dir.path().string();
+  small_disk disk(folder, 16 << 20);
+  ASSERT_EQ(disk.error(), "") << "this test needs CAP_SYS_ADMIN (it runs as root in the suite)";
+  smsc_process smsc(smsc_flags());
+  otpd_options opts;
+  opts.carriers = {vietnam_carrier(smsc.port())};
+
+  std::vector<std::pair<int, std::string>> accepted;  // request number, id
+  {
+    otpd_process o(opts, dir.path());
+    ASSERT_TRUE(o.wait_ready()) << o.output();
+    int i = 0;
+    for (; i < 20; ++i) {
+      accepted.emplace_back(i, create(o, {{"to", number(i)}}));
+      ASSERT_FALSE(accepted.back().second.empty());
+    }
+    const std::size_t lines_before = o.lines().size();
+
+    // Full. Writes that fit in space SQLite already holds (the WAL is rewritten from its start
+    // after a checkpoint) still succeed, so requests go on until three in a row are refused.
+    ASSERT_GT(small_disk::fill(folder + "/filler"), 0u);
+    int refused_in_a_row = 0;
+    int refusals = 0;
+    for (const int end = i + 3000; i < end && refused_in_a_row < 3; ++i) {
+      http_response r = post_or_refused(o, number(i));
+      if (r.status == 201) {
+        accepted.emplace_back(i, str(r.obj(), "id"));
+        refused_in_a_row = 0;
+      } else {
+        ASSERT_EQ(r.status, 503) << r.body;
+        EXPECT_EQ(r.problem_slug(), "store_unavailable") << r.body;
+        ++refused_in_a_row;
+        ++refusals;
+      }
+    }
+    ASSERT_EQ(refused_in_a_row, 3) << refusals << " refused, " << accepted.size() << " accepted";
+    EXPECT_TRUE(o.wait_for_line(
+        [](std::string_view l) {
+          return (l.find("store_insert_failed ") != std::string_view::npos ||
+                  l.find("store_failed op=") != std::string_view::npos) &&
+                 l.find("full") != std::string_view::npos;
+        },
+        5s, lines_before))
+        << o.output();
+    // Reads still work.
+    EXPECT_EQ(o.get("/v1/verifications/" + accepted.front().second).status, 200);
+    EXPECT_EQ(o.get("/healthz", false).status, 200);
+
+    // Space comes back: so does otpd, by itself.
+    ASSERT_EQ(::unlink((folder + "/filler").c_str()), 0) << std::strerror(errno);
+    for (const int end = i + 10; i < end; ++i) {
+      http_response r = o.post("/v1/verifications", json::object{{"to", number(i)}});
+      ASSERT_EQ(r.status, 201) << r.body;
+      accepted.emplace_back(i, str(r.obj(), "id"));
+    }
+
+    // Every request answered 201 had its SMS; of those answered 503, at most the first.
+    const double unrecorded =
+        metric(o.get("/metrics", false).body, "otpd_sms_sent_unrecorded_total");
+    EXPECT_GE(unrecorded, 0);
+    EXPECT_LE(unrecorded, 1);
+    const std::size_t expected = accepted.size() + static_cast<std::size_t>(unrecorded);
+    ASSERT_TRUE(smsc.wait_for(
+        [&, seen = std::make_shared<std::size_t>(0)](const json::object& ev) {
+          return str(ev, "event") == "submit" && ++*seen == expected;
+        },
+        15s))
+        << o.output();
+    EXPECT_EQ(submits_by_dest(smsc).size(), expected) << "an SMS for a request answered 503";
+    const int status = o.stop();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << describe_wait_status(status);
+  }
+
+  command_result integrity =
+      run_command({"sqlite3", (dir.path() / "otpd.db").string(), "PRAGMA integrity_check"});
+  EXPECT_EQ(integrity.output(), "ok\n");
+  const std::map<std::string, std::string> code_by_dest = codes_by_destination(smsc);
+  otpd_process again(opts, dir.path());
+  ASSERT_TRUE(again.wait_ready()) << again.output();
+  for (const auto& [n, id] : accepted) {
+    http_response r = check(again, id, code_by_dest.at(dest(n)));
+    EXPECT_EQ(str(r.obj(), "status"), "approved") << id << " " << r.body;
+  }
 }
 
 TEST(e2e_faults, a_read_only_state_folder_is_a_clear_error_and_loses_nothing) {
