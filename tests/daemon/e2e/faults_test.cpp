@@ -237,6 +237,65 @@ INSTANTIATE_TEST_SUITE_P(
 
 // ---- the database fills up ----------------------------------------------------------------------
 
+// Creates (one request at a time, numbers from `next` on, at most `max`) until three in a row
+// are refused: at a full store some writes still fit, so 201s and 503s alternate for a while.
+// Each 201 joins `accepted`; every refusal must be 503 store_unavailable. The refusals.
+void create_until_refused_three_times(otpd_process& o, int& next, int max,
+                                      std::vector<std::pair<int, std::string>>& accepted,
+                                      int& refusals) {
+  int refused_in_a_row = 0;
+  for (const int end = next + max; next < end && refused_in_a_row < 3; ++next) {
+    http_response r = post_or_refused(o, number(next));
+    if (r.status == 201) {
+      accepted.emplace_back(next, str(r.obj(), "id"));
+      refused_in_a_row = 0;
+    } else {
+      ASSERT_EQ(r.status, 503) << r.body;
+      EXPECT_EQ(r.problem_slug(), "store_unavailable") << r.body;
+      ++refused_in_a_row;
+      ++refusals;
+    }
+  }
+  ASSERT_EQ(refused_in_a_row, 3) << refusals << " refused, " << accepted.size() << " accepted";
+}
+
+// Every request answered 201 had its SMS; of those answered 503, at most the first (its SMS
+// may have left while its row was being written, and is counted): once the store has failed,
+// nothing is sent before a row is stored.
+void expect_an_sms_per_201_only(otpd_process& o, smsc_process& smsc, std::size_t accepted) {
+  const double unrecorded = metric(o.get("/metrics", false).body, "otpd_sms_sent_unrecorded_total");
+  EXPECT_GE(unrecorded, 0);
+  EXPECT_LE(unrecorded, 1);
+  const std::size_t expected = accepted + static_cast<std::size_t>(unrecorded);
+  ASSERT_TRUE(smsc.wait_for(
+      [&, seen = std::make_shared<std::size_t>(0)](const json::object& ev) {
+        return str(ev, "event") == "submit" && ++*seen == expected;
+      },
+      15s))
+      << o.output();
+  EXPECT_EQ(submits_by_dest(smsc).size(), expected) << "an SMS for a request answered 503";
+}
+
+// Nothing corrupted or lost: SQLite's own check of the database in `dir`, then otpd started again
+// on it approves every accepted verification with the code its SMS carried.
+void expect_intact_and_every_code_approved(
+    const temp_dir& dir, const otpd_options& opts, smsc_process& smsc,
+    const std::vector<std::pair<int, std::string>>& accepted) {
+  command_result integrity =
+      run_command({"sqlite3", (dir.path() / "otpd.db").string(), "PRAGMA integrity_check"});
+  EXPECT_EQ(integrity.exit_code, 0) << integrity.output();
+  EXPECT_EQ(integrity.output(), "ok\n");
+  const std::map<std::string, std::string> code_by_dest = codes_by_destination(smsc);
+  otpd_process again(opts, dir.path());
+  ASSERT_TRUE(again.wait_ready()) << again.output();
+  for (const auto& [n, id] : accepted) {
+    http_response r = check(again, id, code_by_dest.at(dest(n)));
+    EXPECT_EQ(r.status, 200) << id << " " << r.body;
+    EXPECT_EQ(str(r.obj(), "status"), "approved") << id << " " << r.body;
+  }
+  EXPECT_FALSE(create(again, {{"to", number(99999)}}).empty());
+}
+
 TEST(e2e_faults, a_full_database_answers_503_and_loses_nothing) {
   temp_dir dir;
   smsc_process smsc(smsc_flags());
@@ -248,52 +307,13 @@ TEST(e2e_faults, a_full_database_answers_503_and_loses_nothing) {
   {
     otpd_process o(opts, dir.path());
     ASSERT_TRUE(o.wait_ready()) << o.output();
-    http_response refused;
+    // 201 until the cap; at the cap some inserts still fit (a B-tree page with room takes a
+    // row; one that must split cannot).
     int i = 0;
-    for (; i < 5000 && refused.status == 0; ++i) {
-      http_response r = post_or_refused(o, number(i));
-      if (r.status == 201) {
-        accepted.emplace_back(i, str(r.obj(), "id"));
-      } else {
-        refused = r;
-      }
-    }
-    ASSERT_EQ(refused.status, 503) << refused.body;
-    EXPECT_EQ(refused.problem_slug(), "store_unavailable") << refused.body;
+    int refusals = 0;
+    ASSERT_NO_FATAL_FAILURE(create_until_refused_three_times(o, i, 5000, accepted, refusals));
     ASSERT_GT(accepted.size(), 10u);
-
-    // At the cap some inserts still fit (a B-tree page with room takes a row; one that must
-    // split cannot), so requests go on until three in a row are refused. Each is answered 201
-    // and sent, or 503 and not sent.
-    int refused_in_a_row = 1;
-    int refusals = 1;
-    for (const int end = i + 500; i < end && refused_in_a_row < 3; ++i) {
-      http_response r = post_or_refused(o, number(i));
-      if (r.status == 201) {
-        accepted.emplace_back(i, str(r.obj(), "id"));
-        refused_in_a_row = 0;
-      } else {
-        ASSERT_EQ(r.status, 503) << r.body;
-        ++refused_in_a_row;
-        ++refusals;
-      }
-    }
-    ASSERT_EQ(refused_in_a_row, 3) << refusals << " refused, " << accepted.size() << " accepted";
-
-    // The SMS of the first refused request may have left while its row was being written (and
-    // is counted); once the store has failed, nothing is sent before a row is stored.
-    const double unrecorded =
-        metric(o.get("/metrics", false).body, "otpd_sms_sent_unrecorded_total");
-    EXPECT_GE(unrecorded, 0);
-    EXPECT_LE(unrecorded, 1);
-    const std::size_t expected = accepted.size() + static_cast<std::size_t>(unrecorded);
-    ASSERT_TRUE(smsc.wait_for(
-        [&, seen = std::make_shared<std::size_t>(0)](const json::object& ev) {
-          return str(ev, "event") == "submit" && ++*seen == expected;
-        },
-        15s))
-        << o.output();
-    EXPECT_EQ(submits_by_dest(smsc).size(), expected) << "an SMS for a request answered 503";
+    ASSERT_NO_FATAL_FAILURE(expect_an_sms_per_201_only(o, smsc, accepted.size()));
 
     // Reads still work, and each refusal has its reason in the log: the insert, or the count
     // against the sending limits before it.
@@ -311,22 +331,9 @@ TEST(e2e_faults, a_full_database_answers_503_and_loses_nothing) {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << describe_wait_status(status);
   }
 
-  // Not corrupted: SQLite's own check, then otpd on the same file without the cap.
-  command_result integrity =
-      run_command({"sqlite3", (dir.path() / "otpd.db").string(), "PRAGMA integrity_check"});
-  EXPECT_EQ(integrity.exit_code, 0) << integrity.output();
-  EXPECT_EQ(integrity.output(), "ok\n");
-
-  const std::map<std::string, std::string> code_by_dest = codes_by_destination(smsc);
+  // Not corrupted, nothing lost: otpd on the same file without the cap.
   opts.store_yaml.clear();
-  otpd_process again(opts, dir.path());
-  ASSERT_TRUE(again.wait_ready()) << again.output();
-  for (const auto& [i, id] : accepted) {
-    http_response r = check(again, id, code_by_dest.at(dest(i)));
-    EXPECT_EQ(r.status, 200) << id << " " << r.body;
-    EXPECT_EQ(str(r.obj(), "status"), "approved") << r.body;
-  }
-  EXPECT_FALSE(create(again, {{"to", number(4999)}}).empty());
+  expect_intact_and_every_code_approved(dir, opts, smsc, accepted);
 }
 
 TEST(e2e_faults, a_full_disk_answers_503_and_recovers_when_space_is_freed) {
@@ -352,23 +359,10 @@ TEST(e2e_faults, a_full_disk_answers_503_and_recovers_when_space_is_freed) {
     const std::size_t lines_before = o.lines().size();
 
     // Full. Writes that fit in space SQLite already holds (the WAL is rewritten from its start
-    // after a checkpoint) still succeed, so requests go on until three in a row are refused.
+    // after a checkpoint) still succeed.
     ASSERT_GT(small_disk::fill(folder + "/filler"), 0u);
-    int refused_in_a_row = 0;
     int refusals = 0;
-    for (const int end = i + 3000; i < end && refused_in_a_row < 3; ++i) {
-      http_response r = post_or_refused(o, number(i));
-      if (r.status == 201) {
-        accepted.emplace_back(i, str(r.obj(), "id"));
-        refused_in_a_row = 0;
-      } else {
-        ASSERT_EQ(r.status, 503) << r.body;
-        EXPECT_EQ(r.problem_slug(), "store_unavailable") << r.body;
-        ++refused_in_a_row;
-        ++refusals;
-      }
-    }
-    ASSERT_EQ(refused_in_a_row, 3) << refusals << " refused, " << accepted.size() << " accepted";
+    ASSERT_NO_FATAL_FAILURE(create_until_refused_three_times(o, i, 3000, accepted, refusals));
     EXPECT_TRUE(o.wait_for_line(
         [](std::string_view l) {
           return (l.find("store_insert_failed ") != std::string_view::npos ||
@@ -389,33 +383,12 @@ TEST(e2e_faults, a_full_disk_answers_503_and_recovers_when_space_is_freed) {
       accepted.emplace_back(i, str(r.obj(), "id"));
     }
 
-    // Every request answered 201 had its SMS; of those answered 503, at most the first.
-    const double unrecorded =
-        metric(o.get("/metrics", false).body, "otpd_sms_sent_unrecorded_total");
-    EXPECT_GE(unrecorded, 0);
-    EXPECT_LE(unrecorded, 1);
-    const std::size_t expected = accepted.size() + static_cast<std::size_t>(unrecorded);
-    ASSERT_TRUE(smsc.wait_for(
-        [&, seen = std::make_shared<std::size_t>(0)](const json::object& ev) {
-          return str(ev, "event") == "submit" && ++*seen == expected;
-        },
-        15s))
-        << o.output();
-    EXPECT_EQ(submits_by_dest(smsc).size(), expected) << "an SMS for a request answered 503";
+    ASSERT_NO_FATAL_FAILURE(expect_an_sms_per_201_only(o, smsc, accepted.size()));
     const int status = o.stop();
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << describe_wait_status(status);
   }
 
-  command_result integrity =
-      run_command({"sqlite3", (dir.path() / "otpd.db").string(), "PRAGMA integrity_check"});
-  EXPECT_EQ(integrity.output(), "ok\n");
-  const std::map<std::string, std::string> code_by_dest = codes_by_destination(smsc);
-  otpd_process again(opts, dir.path());
-  ASSERT_TRUE(again.wait_ready()) << again.output();
-  for (const auto& [n, id] : accepted) {
-    http_response r = check(again, id, code_by_dest.at(dest(n)));
-    EXPECT_EQ(str(r.obj(), "status"), "approved") << id << " " << r.body;
-  }
+  expect_intact_and_every_code_approved(dir, opts, smsc, accepted);
 }
 
 TEST(e2e_faults, a_read_only_state_folder_is_a_clear_error_and_loses_nothing) {
@@ -427,11 +400,11 @@ TEST(e2e_faults, a_read_only_state_folder_is_a_clear_error_and_loses_nothing) {
   smsc_process smsc(smsc_flags());
   otpd_options opts;
   opts.carriers = {vietnam_carrier(smsc.port())};
-  std::vector<std::string> ids;
+  std::vector<std::pair<int, std::string>> accepted;  // request number, id
   {
     otpd_process o(opts, dir.path());
     ASSERT_TRUE(o.wait_ready()) << o.output();
-    for (int i = 0; i < 3; ++i) ids.push_back(create(o, {{"to", number(i)}}));
+    for (int i = 0; i < 3; ++i) accepted.emplace_back(i, create(o, {{"to", number(i)}}));
     ASSERT_TRUE(smsc.wait_for(
         [seen = std::make_shared<int>(0)](const json::object& ev) {
           return str(ev, "event") == "submit" && ++*seen == 3;
@@ -462,16 +435,7 @@ TEST(e2e_faults, a_read_only_state_folder_is_a_clear_error_and_loses_nothing) {
   EXPECT_NE(out.find("read-only"), std::string::npos) << out;
   EXPECT_EQ(out.find("listening"), std::string::npos) << out;
 
-  command_result integrity =
-      run_command({"sqlite3", (dir.path() / "otpd.db").string(), "PRAGMA integrity_check"});
-  EXPECT_EQ(integrity.output(), "ok\n");
-  const std::map<std::string, std::string> code_by_dest = codes_by_destination(smsc);
-  otpd_process again(opts, dir.path());
-  ASSERT_TRUE(again.wait_ready()) << again.output();
-  for (int i = 0; i < 3; ++i) {
-    http_response r = check(again, ids[static_cast<std::size_t>(i)], code_by_dest.at(dest(i)));
-    EXPECT_EQ(str(r.obj(), "status"), "approved") << r.body;
-  }
+  expect_intact_and_every_code_approved(dir, opts, smsc, accepted);
 }
 
 // ---- kill -9 under load, twenty times -----------------------------------------------------------
