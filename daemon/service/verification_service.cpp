@@ -122,7 +122,8 @@ asio::awaitable<void> verification_service::start() {
   // kept), so they are marked failed; the user may ask again after the cooldown.
   auto [ec, queued] = co_await store_.list_queued();
   if (ec) {
-    log_.error("store_list_queued_failed", {{"error", ec.message()}});
+    log_.error("store_list_queued_failed",
+               {{"error", ec.message()}, {"detail", store_.last_error()}});
   } else {
     for (const verification& q : queued) {
       for (const attempt& a : q.attempts) {
@@ -439,7 +440,8 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
     return {};
   });
   if (ec) {
-    log_.error("store_update_failed", {{"verification", id}, {"error", ec.message()}});
+    log_.error("store_update_failed",
+               {{"verification", id}, {"error", ec.message()}, {"detail", store_.last_error()}});
     co_return;
   }
   log_.info(r.ec ? "sms_failed" : "sms_submitted",
@@ -495,7 +497,13 @@ asio::awaitable<void> verification_service::handle_receipt(sms_receipt r) {
     }
     return error_code{};
   });
-  if (ec) co_return;
+  if (ec) {
+    log_.error("store_update_failed", {{"verification", found.verification_id},
+                                       {"receipt_stat", r.receipt.stat},
+                                       {"error", ec.message()},
+                                       {"detail", store_.last_error()}});
+    co_return;
+  }
   if (!submit_id.empty()) gateway_.learn(r.carrier, submit_id, r.receipt.id);
   log_.info("receipt", {{"verification", v.id},
                         {"attempt", found.attempt},
@@ -608,7 +616,8 @@ asio::awaitable<void> verification_service::record_call(std::string id, int atte
     return {};
   });
   if (ec) {
-    log_.error("store_update_failed", {{"verification", id}, {"error", ec.message()}});
+    log_.error("store_update_failed",
+               {{"verification", id}, {"error", ec.message()}, {"detail", store_.last_error()}});
     co_return;
   }
   apply_effect(v, effect);
@@ -762,7 +771,7 @@ asio::awaitable<void> verification_service::purge_loop() {
   while (!stopping_) {
     auto [ec, changed] = co_await store_.purge(clock_.now(), cfg_.state.retention);
     if (ec) {
-      log_.error("store_purge_failed", {{"error", ec.message()}});
+      log_.error("store_purge_failed", {{"error", ec.message()}, {"detail", store_.last_error()}});
     } else if (changed > 0) {
       log_.info("store_purged", {{"rows", changed}});
     }

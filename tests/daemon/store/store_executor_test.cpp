@@ -350,7 +350,7 @@ TEST_F(store_executor_test, WhenTheDiskFillsAcknowledgedMeansWrittenAndFailedMea
   b.release.count_down();
   io.run();
   EXPECT_GT(ex->stats().batches, 0U);
-  // The calls of a batch SQLite rolled back fail with the reason it did so.
+  // The calls that failed say why.
   EXPECT_NE(ex->last_error().find("full"), std::string::npos) << ex->last_error();
   ex.reset();
 
