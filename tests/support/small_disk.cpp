@@ -30,7 +30,12 @@ small_disk::~small_disk() {
   if (mounted_) ::umount2(folder_.c_str(), MNT_DETACH);
 }
 
-std::size_t small_disk::fill(const std::string& path) {
+namespace {
+constexpr const char* filler = "/otpd-test-filler";
+}  // namespace
+
+std::size_t small_disk::fill() {
+  const std::string path = folder_ + filler;
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return 0;
   std::size_t written = 0;
@@ -45,6 +50,13 @@ std::size_t small_disk::fill(const std::string& path) {
   }
   ::close(fd);
   return written;
+}
+
+std::string small_disk::make_room() {
+  if (::unlink((folder_ + filler).c_str()) != 0) {
+    return std::string("unlink: ") + std::strerror(errno);
+  }
+  return {};
 }
 
 }  // namespace otpd::test

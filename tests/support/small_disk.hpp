@@ -20,8 +20,11 @@ class small_disk {
   // Empty when mounted; else why not.
   const std::string& error() const noexcept { return error_; }
 
-  // Writes `path` until the file system has no space left; the bytes written.
-  static std::size_t fill(const std::string& path);
+  // Writes a file of its own in the folder until the file system has no space left; the bytes
+  // written.
+  std::size_t fill();
+  // Deletes that file: the space comes back. Empty when done; else why not.
+  std::string make_room();
 
  private:
   std::string folder_;

@@ -16,7 +16,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <random>
 #include <set>
@@ -45,6 +44,13 @@ double metric(const std::string& body, std::string_view series) {
     if (pos == 0 || body[pos - 1] == '\n') return std::stod(body.substr(pos + needle.size()));
   }
   return -1;
+}
+
+// otpd's options with every +84 number routed to `smsc`.
+otpd_options routed_to(const smsc_process& smsc) {
+  otpd_options opts;
+  opts.carriers = {vietnam_carrier(smsc.port())};
+  return opts;
 }
 
 // POST /v1/verifications; status 0 when the connection is refused (otpd gone or stopping).
@@ -150,8 +156,7 @@ TEST_P(e2e_smsc_faults, every_accepted_verification_is_accounted_for) {
   const smsc_fault& f = GetParam();
   temp_dir dir;
   smsc_process smsc(smsc_flags(f.smsc_flags));
-  otpd_options opts;
-  opts.carriers = {vietnam_carrier(smsc.port())};
+  otpd_options opts = routed_to(smsc);
   opts.carriers[0].binds[0].timeouts = f.timeouts;
   otpd_process o(opts, dir.path());
   ASSERT_TRUE(o.wait_ready()) << o.output();
@@ -237,6 +242,14 @@ INSTANTIATE_TEST_SUITE_P(
 
 // ---- the database fills up ----------------------------------------------------------------------
 
+// A log line that gives a full store as the reason of a refusal: the insert's, or that of the
+// count against the sending limits before it.
+bool says_the_store_is_full(std::string_view line) {
+  return (line.find("store_insert_failed ") != std::string_view::npos ||
+          line.find("store_failed op=") != std::string_view::npos) &&
+         line.find("full") != std::string_view::npos;
+}
+
 // Creates (one request at a time, numbers from `next` on, at most `max`) until three in a row
 // are refused: at a full store some writes still fit, so 201s and 503s alternate for a while.
 // Each 201 joins `accepted`; every refusal must be 503 store_unavailable. The refusals.
@@ -299,8 +312,7 @@ void expect_intact_and_every_code_approved(
 TEST(e2e_faults, a_full_database_answers_503_and_loses_nothing) {
   temp_dir dir;
   smsc_process smsc(smsc_flags());
-  otpd_options opts;
-  opts.carriers = {vietnam_carrier(smsc.port())};
+  otpd_options opts = routed_to(smsc);
   opts.store_yaml = "sqlite_max_bytes: 131072";
 
   std::vector<std::pair<int, std::string>> accepted;  // request number, id
@@ -321,9 +333,7 @@ TEST(e2e_faults, a_full_database_answers_503_and_loses_nothing) {
     EXPECT_EQ(o.get("/healthz", false).status, 200);
     EXPECT_TRUE(o.wait_for_line(
         [reasons = std::make_shared<int>(0), refusals](std::string_view l) {
-          const bool store_error = l.find("store_insert_failed ") != std::string_view::npos ||
-                                   l.find("store_failed op=") != std::string_view::npos;
-          return store_error && l.find("full") != std::string_view::npos && ++*reasons == refusals;
+          return says_the_store_is_full(l) && ++*reasons == refusals;
         },
         5s))
         << o.output();
@@ -344,8 +354,7 @@ TEST(e2e_faults, a_full_disk_answers_503_and_recovers_when_space_is_freed) {
   small_disk disk(folder, 16 << 20);
   ASSERT_EQ(disk.error(), "") << "this test needs CAP_SYS_ADMIN (it runs as root in the suite)";
   smsc_process smsc(smsc_flags());
-  otpd_options opts;
-  opts.carriers = {vietnam_carrier(smsc.port())};
+  otpd_options opts = routed_to(smsc);
 
   std::vector<std::pair<int, std::string>> accepted;  // request number, id
   {
@@ -360,23 +369,16 @@ TEST(e2e_faults, a_full_disk_answers_503_and_recovers_when_space_is_freed) {
 
     // Full. Writes that fit in space SQLite already holds (the WAL is rewritten from its start
     // after a checkpoint) still succeed.
-    ASSERT_GT(small_disk::fill(folder + "/filler"), 0u);
+    ASSERT_GT(disk.fill(), 0u);
     int refusals = 0;
     ASSERT_NO_FATAL_FAILURE(create_until_refused_three_times(o, i, 3000, accepted, refusals));
-    EXPECT_TRUE(o.wait_for_line(
-        [](std::string_view l) {
-          return (l.find("store_insert_failed ") != std::string_view::npos ||
-                  l.find("store_failed op=") != std::string_view::npos) &&
-                 l.find("full") != std::string_view::npos;
-        },
-        5s, lines_before))
-        << o.output();
+    EXPECT_TRUE(o.wait_for_line(says_the_store_is_full, 5s, lines_before)) << o.output();
     // Reads still work.
     EXPECT_EQ(o.get("/v1/verifications/" + accepted.front().second).status, 200);
     EXPECT_EQ(o.get("/healthz", false).status, 200);
 
     // Space comes back: so does otpd, by itself.
-    ASSERT_EQ(::unlink((folder + "/filler").c_str()), 0) << std::strerror(errno);
+    ASSERT_EQ(disk.make_room(), "");
     for (const int end = i + 10; i < end; ++i) {
       http_response r = o.post("/v1/verifications", json::object{{"to", number(i)}});
       ASSERT_EQ(r.status, 201) << r.body;
@@ -398,8 +400,7 @@ TEST(e2e_faults, a_read_only_state_folder_is_a_clear_error_and_loses_nothing) {
   // made here: the kernel refuses to remount while otpd holds the database open for writing.)
   temp_dir dir;
   smsc_process smsc(smsc_flags());
-  otpd_options opts;
-  opts.carriers = {vietnam_carrier(smsc.port())};
+  otpd_options opts = routed_to(smsc);
   std::vector<std::pair<int, std::string>> accepted;  // request number, id
   {
     otpd_process o(opts, dir.path());
@@ -443,8 +444,7 @@ TEST(e2e_faults, a_read_only_state_folder_is_a_clear_error_and_loses_nothing) {
 TEST(e2e_faults, kill9_at_random_moments_under_load_loses_nothing) {
   temp_dir dir;
   smsc_process smsc(smsc_flags());
-  otpd_options opts;
-  opts.carriers = {vietnam_carrier(smsc.port())};
+  otpd_options opts = routed_to(smsc);
   std::mt19937 rng(std::random_device{}());
 
   constexpr int rounds = 20;
@@ -516,8 +516,7 @@ TEST(e2e_faults, sigterm_under_load_drains_and_loses_nothing) {
   temp_dir dir;
   // Slow answers: submits are in flight when SIGTERM comes.
   smsc_process smsc(smsc_flags({"--submit-delay-ms", "200"}));
-  otpd_options opts;
-  opts.carriers = {vietnam_carrier(smsc.port())};
+  otpd_options opts = routed_to(smsc);
 
   std::vector<std::pair<int, std::string>> accepted;
   std::mutex m;

@@ -2,8 +2,6 @@
 // bound, shutdown, group commit, and no lost update under concurrent modify.
 #include "daemon/store/store_executor.hpp"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <future>
 #include <latch>
@@ -396,7 +394,7 @@ TEST_F(store_executor_test, OnAFullDiskTheCallsOfAFailedBatchGetTheirOwnResults)
   io.restart();
   for (const auto& r : before) ASSERT_EQ(r, error_code{});
 
-  ASSERT_GT(otpd::test::small_disk::fill(folder + "/filler"), 0u);
+  ASSERT_GT(disk.fill(), 0u);
   blocker b;
   block(io, *ex, b);
   std::pair<error_code, verification> first, last;
@@ -416,7 +414,7 @@ TEST_F(store_executor_test, OnAFullDiskTheCallsOfAFailedBatchGetTheirOwnResults)
   EXPECT_FALSE(last.first) << last.first.message();
   EXPECT_EQ(last.second.id, "v3");
 
-  ASSERT_EQ(::unlink((folder + "/filler").c_str()), 0);
+  ASSERT_EQ(disk.make_room(), "");
   std::optional<error_code> after;
   spawn(io, insert_large(*ex, "after", after));
   io.run();
