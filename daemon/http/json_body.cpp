@@ -1,5 +1,6 @@
 #include "daemon/http/json_body.hpp"
 
+#include <cmath>
 #include <string>
 
 #include <boost/json/parse_options.hpp>
@@ -27,6 +28,28 @@ std::string lowercase(std::string_view s) {
 
 response malformed(std::string_view detail, const boost::json::object& extra = {}) {
   return problem(400, "malformed_json", "Malformed JSON", detail, extra);
+}
+
+// Whether v holds a double that is not finite. Boost.JSON (1.81) reads a number beyond the
+// range of a double (1e400) as an infinity, which serializes as `Infinity`: not JSON. The
+// nesting is at most 32 deep (parse_json_body), which bounds the recursion.
+bool holds_non_finite(const boost::json::value& v) noexcept {
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      return !std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      for (const auto& e : v.get_array()) {
+        if (holds_non_finite(e)) return true;
+      }
+      return false;
+    case boost::json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (holds_non_finite(kv.value())) return true;
+      }
+      return false;
+    default:
+      return false;
+  }
 }
 
 }  // namespace
@@ -103,6 +126,9 @@ std::optional<response> parse_json_body(const request& req, boost::json::value& 
                      extra);
   }
   out = parser.release();
+  if (holds_non_finite(out)) {
+    return malformed("a number in the request body is out of range (beyond about 1.8e308)");
+  }
   return std::nullopt;
 }
 

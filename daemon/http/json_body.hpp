@@ -24,7 +24,8 @@ std::optional<response> require_json(const request& req);
 
 // require_json, then parses the body: an empty body, a syntax error, a nesting deeper than 32,
 // or data after the value give 400 "malformed_json" with "line", "column" (1-based) and
-// "offset" (0-based byte) members where the error is.
+// "offset" (0-based byte) members where the error is. A number beyond the range of a double
+// (which the parser would make an infinity) gives 400 "malformed_json" too.
 std::optional<response> parse_json_body(const request& req, boost::json::value& out);
 
 // parse_json_body, and the value must be an object (400 "malformed_json" otherwise).

@@ -54,6 +54,9 @@ TEST_F(e2e_bad_input, malformed_json) {
   expect_problem(r, 400, "malformed_json");
   EXPECT_GE(num(r.obj(), "offset"), 0);
   expect_problem(post_raw_body(R"(["0912345678"])"), 400, "malformed_json");  // not an object
+  r = post_raw_body(R"({"to": "0912345678", "ttl_seconds": 1e400})");         // beyond a double
+  expect_problem(r, 400, "malformed_json");
+  EXPECT_NE(str(r.obj(), "detail").find("out of range"), std::string::npos) << r.body;
 }
 
 TEST_F(e2e_bad_input, wrong_types) {

@@ -89,6 +89,20 @@ TEST(json_body, other_malformed_bodies) {
   EXPECT_EQ(p->status, 400u);
 }
 
+TEST(json_body, a_number_beyond_the_range_of_a_double_is_refused) {
+  // The parser would make these infinities, which no JSON text can carry back out.
+  boost::json::value v;
+  for (const char* body : {R"({"ttl_seconds": 1e400})", R"({"a": [1, {"b": -9e9998}]})"}) {
+    auto p = parse_json_body(json_request(body), v);
+    ASSERT_TRUE(p.has_value()) << body;
+    EXPECT_EQ(p->status, 400u) << body;
+    const auto o = body_of(*p);
+    EXPECT_EQ(o.at("type").as_string(), "https://otpd.dev/problems/malformed_json");
+    EXPECT_NE(o.at("detail").as_string().find("out of range"), std::string::npos) << body;
+  }
+  EXPECT_FALSE(parse_json_body(json_request(R"({"a": 1.7e308, "b": -4.9e-324})"), v));
+}
+
 TEST(json_body, objects) {
   boost::json::object o;
   EXPECT_FALSE(parse_json_object(json_request(R"({"to":"+84901234567"})"), o).has_value());
