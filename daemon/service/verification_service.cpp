@@ -70,6 +70,11 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
                                     "SMS submitted, by carrier and result", {"carrier", "result"});
   m_.receipts = &metrics.add_counter("otpd_sms_receipts_total",
                                      "Delivery receipts, by carrier and stat", {"carrier", "stat"});
+  m_.receipts_refused = &metrics.add_counter(
+      "otpd_sms_receipts_refused_total",
+      "Delivery receipts answered ESME_RX_T_APPN because the store could not record them (the "
+      "SMSC sends them again)",
+      {"carrier"});
   m_.unrecorded = &metrics.add_counter(
       "otpd_sms_sent_unrecorded_total",
       "SMS sent for a request whose verification could not be stored (answered 503)", {});
@@ -458,7 +463,27 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
 asio::awaitable<void> verification_service::handle_receipt(sms_receipt r) {
   // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
   const std::shared_ptr<const config::config> live = live_;
-  m_.receipts->with({r.carrier, r.receipt.stat.empty() ? "none" : r.receipt.stat}).inc();
+  // The SMSC gets its deliver_sm_resp once the receipt is recorded (r.answer). When the store
+  // cannot record it, ESME_RX_T_APPN asks the SMSC to send it again later: nothing is lost.
+  const auto count = [&] {
+    m_.receipts->with({r.carrier, r.receipt.stat.empty() ? "none" : r.receipt.stat}).inc();
+  };
+  const auto unmatched = [&] {
+    count();
+    log_.warning("receipt_unmatched", {{"carrier", r.carrier},
+                                       {"bind", r.bind},
+                                       {"message_id", r.receipt.id},
+                                       {"stat", r.receipt.stat}});
+  };
+  const auto retry_later = [&] {
+    r.answer.answer(static_cast<std::uint32_t>(smpp::command_status::rx_temp_app_error));
+    m_.receipts_refused->with({r.carrier}).inc();
+    log_.warning("receipt_deferred", {{"carrier", r.carrier},
+                                      {"bind", r.bind},
+                                      {"message_id", r.receipt.id},
+                                      {"stat", r.receipt.stat},
+                                      {"answer", "ESME_RX_T_APPN"}});
+  };
   correlation found;
   bool matched = false;
   asio::steady_timer wait(ex_);
@@ -474,13 +499,15 @@ asio::awaitable<void> verification_service::handle_receipt(sms_receipt r) {
         matched = true;
         break;
       }
+      if (ec != store_errc::not_found) {
+        store_failure("find_correlation", {}, ec);
+        retry_later();
+        co_return;
+      }
     }
   }
   if (!matched) {
-    log_.warning("receipt_unmatched", {{"carrier", r.carrier},
-                                       {"bind", r.bind},
-                                       {"message_id", r.receipt.id},
-                                       {"stat", r.receipt.stat}});
+    unmatched();
     co_return;
   }
   engine::delivery_effect effect;
@@ -497,13 +524,20 @@ asio::awaitable<void> verification_service::handle_receipt(sms_receipt r) {
     }
     return error_code{};
   });
+  if (ec == store_errc::not_found) {
+    // Purged since the lookup: nothing left to record the receipt on.
+    unmatched();
+    co_return;
+  }
   if (ec) {
     log_.error("store_update_failed", {{"verification", found.verification_id},
                                        {"receipt_stat", r.receipt.stat},
                                        {"error", ec.message()},
                                        {"detail", store_.last_error()}});
+    retry_later();
     co_return;
   }
+  count();
   if (!submit_id.empty()) gateway_.learn(r.carrier, submit_id, r.receipt.id);
   log_.info("receipt", {{"verification", v.id},
                         {"attempt", found.attempt},

@@ -203,6 +203,7 @@ class verification_service {
     metrics::counter_family* submits;
     metrics::counter_family* unrecorded;
     metrics::counter_family* receipts;
+    metrics::counter_family* receipts_refused;
     metrics::histogram_family* submit_latency;
     metrics::counter_family* calls;
     metrics::histogram_family* call_setup;

@@ -178,6 +178,7 @@ void sms_gateway::on_deliver(smpp::bind_pool& pool, smpp::session& s, smpp::even
   const smpp::error_code ec =
       std::visit([&](const auto& m) { return smpp::dlr::parse_receipt(m, r.receipt); }, d.message);
   if (ec) return;  // a mobile-originated message: otpd has no use for it
+  r.answer = std::move(d.answer);
   r.keys = c->ids.keys_for_receipt(r.receipt.id);
   if (!r.receipt.text_id.empty() && r.receipt.text_id != r.receipt.id) {
     for (auto& k : c->ids.keys_for_receipt(r.receipt.text_id)) r.keys.push_back(k);

@@ -42,6 +42,9 @@ struct sms_receipt {
   std::string bind;
   smpp::dlr::receipt receipt;
   std::vector<std::string> keys;  // candidate correlation keys, in preference order
+  // The deliver_sm_resp owed to the SMSC: ESME_ROK once recorded (or when dropped unanswered),
+  // or a temporary error for the SMSC to send the receipt again.
+  smpp::deliver_answer answer;
 };
 
 class sms_gateway : private smpp::pool_listener {

@@ -233,6 +233,9 @@ asio::awaitable<error_code> session::connect_and_serve() {
 template <class Stream>
 asio::awaitable<error_code> session::serve(Stream& stream) {
   fsm_ = std::make_unique<session_fsm>(opts_.smpp);
+  // The listener answers each deliver_sm once it has taken it (event::deliver::answer).
+  fsm_->defer_deliver_answers();
+  connection_alive_ = std::make_shared<bool>(true);
   connected_ = true;
   if (trace_) {
     trace_in_ = std::make_unique<framer>(opts_.smpp.max_pdu_length);
@@ -268,6 +271,7 @@ asio::awaitable<error_code> session::serve(Stream& stream) {
   // Keep the totals across connections for status().
   totals_ += fsm_->counters();
   connected_ = false;
+  connection_alive_.reset();  // answers still owed to this connection go nowhere
   fsm_.reset();
   co_return last_error_;
 }
@@ -352,6 +356,12 @@ void session::after_input() {
             } else if constexpr (std::is_same_v<T, event::returned>) {
               listener_.on_returned(*this, std::move(ev.message), ev.reason);
             } else if constexpr (std::is_same_v<T, event::deliver>) {
+              ev.answer = deliver_answer([this, alive = std::weak_ptr<bool>(connection_alive_),
+                                          seq = ev.sequence_number](std::uint32_t status) {
+                if (alive.expired()) return;  // that connection is gone: the SMSC retries
+                fsm_->answer_deliver(seq, status);
+                if (!fsm_->output().empty()) write_signal_.cancel();
+              });
               listener_.on_deliver(*this, ev);
             } else if constexpr (std::is_same_v<T, event::alert>) {
               // No action: availability alerts are informational for an OTP sender.

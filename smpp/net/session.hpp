@@ -57,6 +57,8 @@ class session_listener {
   virtual void on_submit_done(session&, submit_result) {}
   // A message handed back unwritten: send it elsewhere at once.
   virtual void on_returned(session&, outbound_message, error_code) {}
+  // A deliver_sm / data_sm. The answer goes when the callback returns, with ESME_ROK, unless
+  // the listener moves event::deliver::answer out to answer later (on this executor).
   virtual void on_deliver(session&, event::deliver&) {}
   virtual void on_protocol_error(session&, const event::protocol_error&) {}
   // The session has stopped for good (after stop()).
@@ -138,7 +140,9 @@ class session {
   session_options opts_;
   session_listener& listener_;
   std::unique_ptr<session_fsm> fsm_;  // one per connection
-  boost::asio::steady_timer timer_;   // the fsm's next deadline
+  // Lives as long as fsm_: a deferred deliver_sm answer checks it before touching fsm_.
+  std::shared_ptr<bool> connection_alive_;
+  boost::asio::steady_timer timer_;  // the fsm's next deadline
   boost::asio::steady_timer write_signal_;
   boost::asio::steady_timer backoff_timer_;
   boost::asio::steady_timer resume_signal_;  // cancelled by resume() and stop()

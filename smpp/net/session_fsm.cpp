@@ -125,6 +125,33 @@ void session_fsm::send_response(std::uint32_t sequence, command_id id, std::uint
   send(p);
 }
 
+void session_fsm::take_deliver(std::uint32_t seq, command_id resp,
+                               std::variant<deliver_sm, data_sm> message) {
+  if (defer_delivers_) {
+    // A sequence number the SMSC reuses before we answered: the earlier one is superseded.
+    unanswered_[seq] = resp;
+  } else {
+    send_response(seq, resp, 0);
+  }
+  event::deliver ev;
+  ev.message = std::move(message);
+  ev.sequence_number = seq;
+  events_.push_back(std::move(ev));
+}
+
+void session_fsm::answer_deliver(std::uint32_t sequence_number, std::uint32_t command_status) {
+  auto it = unanswered_.find(sequence_number);
+  if (it == unanswered_.end()) return;
+  const command_id resp = it->second;
+  unanswered_.erase(it);
+  if (state_ != session_state::bound && state_ != session_state::draining &&
+      state_ != session_state::unbinding) {
+    return;
+  }
+  if (command_status != 0) ++counters_.delivers_refused;
+  send_response(sequence_number, resp, command_status);
+}
+
 void session_fsm::on_connected(time_point now) {
   now_ = now;
   if (state_ != session_state::idle) return;
@@ -245,8 +272,7 @@ void session_fsm::handle_pdu(pdu& p, time_point now) {
               return;
             }
             ++counters_.delivers_received;
-            send_response(seq, command_id::deliver_sm_resp, 0);
-            events_.push_back(event::deliver{std::move(d)});
+            take_deliver(seq, command_id::deliver_sm_resp, std::move(d));
           },
           [&](data_sm& d) {
             if (state_ != session_state::bound && state_ != session_state::draining &&
@@ -256,8 +282,7 @@ void session_fsm::handle_pdu(pdu& p, time_point now) {
               return;
             }
             ++counters_.delivers_received;
-            send_response(seq, command_id::data_sm_resp, 0);
-            events_.push_back(event::deliver{std::move(d)});
+            take_deliver(seq, command_id::data_sm_resp, std::move(d));
           },
           [&](alert_notification& a) { events_.push_back(event::alert{std::move(a)}); },
           [&](outbind&) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -85,6 +86,33 @@ struct submit_result {
   bool outcome_unknown = false;
 };
 
+// How the owner answers a deliver_sm / data_sm that waits for it (defer_deliver_answers):
+// answer(command_status) once. Move-only; one dropped unanswered answers ESME_ROK, so that
+// no path leaves the SMSC waiting. Empty (a no-op) when the message was answered already.
+class deliver_answer {
+ public:
+  deliver_answer() = default;
+  explicit deliver_answer(std::function<void(std::uint32_t)> send) : send_(std::move(send)) {}
+  deliver_answer(deliver_answer&& o) noexcept : send_(std::exchange(o.send_, nullptr)) {}
+  deliver_answer& operator=(deliver_answer&& o) noexcept {
+    if (this != &o) {
+      answer(0);
+      send_ = std::exchange(o.send_, nullptr);
+    }
+    return *this;
+  }
+  ~deliver_answer() { answer(0); }
+
+  void answer(std::uint32_t command_status) {
+    if (auto send = std::exchange(send_, nullptr)) send(command_status);
+  }
+  // Whether an answer is still owed.
+  bool pending() const noexcept { return static_cast<bool>(send_); }
+
+ private:
+  std::function<void(std::uint32_t)> send_;
+};
+
 namespace event {
 struct bound {
   std::string smsc_system_id;
@@ -102,8 +130,12 @@ struct returned {
   outbound_message message;
   error_code reason;
 };
-struct deliver {  // deliver_sm or data_sm from the SMSC (receipt or MO), already answered
+struct deliver {  // deliver_sm or data_sm from the SMSC (receipt or MO)
   std::variant<deliver_sm, data_sm> message;
+  std::uint32_t sequence_number = 0;
+  // Answered already, unless defer_deliver_answers(): then the session (session.hpp) fills
+  // this in, and session_fsm::answer_deliver(sequence_number, status) answers.
+  deliver_answer answer;
 };
 struct alert {
   alert_notification notification;
@@ -129,6 +161,7 @@ struct session_counters {
   std::uint64_t throttled_parts = 0;
   std::uint64_t timed_out_parts = 0;
   std::uint64_t delivers_received = 0;
+  std::uint64_t delivers_refused = 0;  // answered with an error status (deferred answers)
   std::uint64_t enquire_links_sent = 0;
   std::uint64_t enquire_links_received = 0;
   std::uint64_t generic_nacks_sent = 0;
@@ -141,6 +174,7 @@ struct session_counters {
     throttled_parts += o.throttled_parts;
     timed_out_parts += o.timed_out_parts;
     delivers_received += o.delivers_received;
+    delivers_refused += o.delivers_refused;
     enquire_links_sent += o.enquire_links_sent;
     enquire_links_received += o.enquire_links_received;
     generic_nacks_sent += o.generic_nacks_sent;
@@ -171,6 +205,16 @@ class session_fsm {
   bool submit(outbound_message& msg, time_point now);
   // Graceful unbind: stop taking messages, wait for in-flight ones (drain_timeout), unbind.
   void unbind(time_point now);
+  // From now on deliver_sm / data_sm wait for answer_deliver() instead of getting ESME_ROK at
+  // once: the owner answers once it has taken the message (recorded a receipt), or with a
+  // temporary error (ESME_RX_T_APPN) so that the SMSC sends it again later.
+  void defer_deliver_answers() noexcept { defer_delivers_ = true; }
+  // Answers the deliver_sm / data_sm of that sequence number (defer_deliver_answers) with
+  // command_status; nothing when it was answered already or the connection is closed (the
+  // SMSC then delivers it again).
+  void answer_deliver(std::uint32_t sequence_number, std::uint32_t command_status);
+  // deliver_sm / data_sm received and not answered yet.
+  std::size_t unanswered_delivers() const noexcept { return unanswered_.size(); }
 
   // --- outputs -----------------------------------------------------------------------------
   // Bytes to write, in order. The owner writes them and calls consume_output().
@@ -217,6 +261,8 @@ class session_fsm {
   std::uint32_t next_sequence() noexcept;
   void send(const pdu& p);
   void send_response(std::uint32_t sequence, command_id id, std::uint32_t status);
+  // A deliver_sm / data_sm accepted for this bind: answered now, or kept for answer_deliver.
+  void take_deliver(std::uint32_t seq, command_id resp, std::variant<deliver_sm, data_sm> message);
   void handle_pdu(pdu& p, time_point now);
   void handle_bind_resp(const pdu& p, const bind_resp_fields& body);
   void handle_submit_resp(std::uint32_t sequence, std::uint32_t status, std::string message_id,
@@ -238,7 +284,9 @@ class session_fsm {
   std::vector<session_event> events_;
   std::uint32_t sequence_ = 0;
   std::map<std::uint32_t, pending_request> pending_;  // by sequence number
-  std::vector<message_slot> messages_;                // in arrival order, at most `window`
+  std::map<std::uint32_t, command_id> unanswered_;    // deferred deliver_sm / data_sm
+  bool defer_delivers_ = false;
+  std::vector<message_slot> messages_;  // in arrival order, at most `window`
   std::size_t submits_in_flight_ = 0;
   time_point now_{};  // the latest time an input carried
   time_point last_received_{};

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <future>
 #include <iostream>
 #include <random>
 #include <set>
@@ -391,6 +392,64 @@ TEST(e2e_faults, a_full_disk_answers_503_and_recovers_when_space_is_freed) {
   }
 
   expect_intact_and_every_code_approved(dir, opts, smsc, accepted);
+}
+
+TEST(e2e_faults, a_receipt_the_store_cannot_record_is_refused_for_now_and_recorded_when_resent) {
+  // Another program holds the database's write lock (the sqlite3 shell here, as an operator's
+  // maintenance might): otpd cannot record a delivery receipt, so it answers the deliver_sm
+  // with ESME_RX_T_APPN instead of acknowledging a receipt it would lose. The SMSC sends it
+  // again, and once the lock is gone it is recorded, and counted once.
+  temp_dir dir;
+  smsc_process smsc(smsc_flags({"--receipt-retry-ms", "300"}));
+  otpd_process o(routed_to(smsc), dir.path());
+  ASSERT_TRUE(o.wait_ready()) << o.output();
+
+  smsc.command({{"cmd", "hold_receipts"}, {"on", true}});
+  const std::size_t mark = smsc.size();
+  const std::string id = create(o, {{"to", number(1)}});
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(smsc.wait_for_event("receipt_queued", 15s, mark));
+
+  std::promise<void> got_lock;
+  std::future<void> locked = got_lock.get_future();
+  child_process holder({"sqlite3", (dir.path() / "otpd.db").string()}, [&](std::string_view line) {
+    if (line == "locked") got_lock.set_value();
+  });
+  ASSERT_TRUE(holder.write_stdin(".timeout 10000\nBEGIN IMMEDIATE;\nSELECT 'locked';\n"));
+  ASSERT_EQ(locked.wait_for(15s), std::future_status::ready);
+
+  const std::size_t lines_before = o.lines().size();
+  const std::size_t released = smsc.size();
+  smsc.command({{"cmd", "hold_receipts"}, {"on", false}});
+  // Refused for now once otpd's write gives up waiting for the lock (busy_timeout, 5 s).
+  ASSERT_TRUE(smsc.wait_for(event_with("deliver_sm_resp", {{"kind", "receipt"}, {"status", 0x64}}),
+                            20s, released))
+      << o.output();
+  EXPECT_TRUE(o.wait_for_line(
+      [](std::string_view l) {
+        return l.find("receipt_deferred") != l.npos && l.find("ESME_RX_T_APPN") != l.npos;
+      },
+      5s, lines_before))
+      << o.output();
+
+  // The lock goes: a later copy of the receipt is recorded.
+  ASSERT_TRUE(holder.write_stdin("ROLLBACK;\n"));
+  holder.close_stdin();
+  ASSERT_TRUE(holder.wait_exit(child_process::clock::now() + 10s));
+  ASSERT_TRUE(smsc.wait_for(event_with("deliver_sm_resp", {{"kind", "receipt"}, {"status", 0}}),
+                            30s, released))
+      << o.output();
+  json::object v = o.poll_verification(
+      id, [](const json::object& b) { return attempt_status_is(b, 0, "delivered"); });
+  EXPECT_EQ(str(attempt(v, 0), "status"), "delivered") << json::serialize(v);
+  EXPECT_EQ(str(attempt(v, 0), "dlr_stat"), "DELIVRD");
+
+  smsc.sync();
+  EXPECT_EQ(smsc.count("receipt_refused"), 0u);  // the SMSC never gave up on it
+  EXPECT_GE(smsc.count("receipt_retry"), 1u);
+  const std::string m = o.get("/metrics", false).body;
+  EXPECT_GE(metric(m, R"(otpd_sms_receipts_refused_total{carrier="vn"})"), 1);
+  EXPECT_EQ(metric(m, R"(otpd_sms_receipts_total{carrier="vn",stat="DELIVRD"})"), 1);
 }
 
 TEST(e2e_faults, a_read_only_state_folder_is_a_clear_error_and_loses_nothing) {

@@ -23,6 +23,9 @@ const usage = `usage: node smsc.js [flags]
   --receipt-id-width N     zero-pad receipt ids (default 0: none)
   --receipt-delay-ms N     delay between submit_sm_resp and its receipt (default 0)
   --receipt-tlvs           add receipted_message_id and message_state TLVs to receipts
+  --receipt-retry-ms N     a receipt answered with a temporary error (ESME_RX_T_APPN,
+                           ESME_RTHROTTLED, ESME_RMSGQFUL) is sent again after N ms (default 500)
+  --receipt-retries N      ... at most N times (default 10; 0: never again)
   --receipt-stat [PREFIX=]STAT[:ERR]
                            receipt stat (and err), for destinations starting with PREFIX when
                            given (longest prefix wins); repeatable (default DELIVRD:000)
@@ -64,6 +67,7 @@ commands on stdin (JSON, one per line; "id" is echoed in the ack):
   {"cmd":"unbind"[,"session":K]}     SMSC-initiated unbind
   {"cmd":"raw","hex":H[,"session":K]}  write the bytes H as they are (garbage, truncated PDUs)
   {"cmd":"receipt_stat","stat":S[,"err":E][,"prefix":P]}  (stat null removes the prefix rule)
+  {"cmd":"hold_receipts","on":true|false}  keep receipts queued (receipt_queued) / send them all
   {"cmd":"set", <flag name with _ for ->: value, ...}      e.g. {"cmd":"set","receipt_delay_ms":50}
   {"cmd":"sessions"}                 the ack lists the sessions
   {"cmd":"ping"}                     nothing: its ack follows every event emitted before it
@@ -113,6 +117,9 @@ const config = {
   receipt_id_width: 0,
   receipt_delay_ms: 0,
   receipt_tlvs: false,
+  receipt_retry_ms: 500,
+  receipt_retries: 10,
+  hold_receipts: false,
   receipt_stat: {stat: 'DELIVRD', err: '000'},
   receipt_stat_prefixes: new Map(),
   throttle_every: 0,
@@ -183,6 +190,8 @@ const settable = {
   receipt_id_width: (v) => (config.receipt_id_width = parse_uint(v, 'receipt-id-width')),
   receipt_delay_ms: (v) => (config.receipt_delay_ms = parse_uint(v, 'receipt-delay-ms')),
   receipt_tlvs: (v) => (config.receipt_tlvs = v === undefined ? true : Boolean(v)),
+  receipt_retry_ms: (v) => (config.receipt_retry_ms = parse_uint(v, 'receipt-retry-ms')),
+  receipt_retries: (v) => (config.receipt_retries = parse_uint(v, 'receipt-retries')),
   throttle_every: (v) => set_every('throttle', parse_uint(v, 'throttle-every')),
   qfull_every: (v) => set_every('qfull', parse_uint(v, 'qfull-every')),
   submit_delay_ms: (v) => (config.submit_delay_ms = parse_uint(v, 'submit-delay-ms')),
@@ -909,7 +918,7 @@ function pick_receiver(system_id) {
 }
 
 function queue_receipt(receipt) {
-  const target = pick_receiver(receipt.system_id);
+  const target = config.hold_receipts ? null : pick_receiver(receipt.system_id);
   if (!target) {
     if (!pending_receipts.has(receipt.system_id)) pending_receipts.set(receipt.system_id, []);
     pending_receipts.get(receipt.system_id).push(receipt);
@@ -963,6 +972,25 @@ function send_receipt(st, receipt) {
   });
 }
 
+// SMPP 3.4 §5.1.3 statuses that ask the SMSC to try a deliver_sm again later.
+const temporary_deliver_errors = new Set([0x00000064, 0x00000058, 0x00000014]);
+
+// A receipt the ESME could not take for now goes again after receipt_retry_ms, as an SMSC
+// retries (a bounded number of times); any other error refuses it for good.
+function after_refused_receipt(receipt, command_status) {
+  const attempts = receipt.attempts || 0;
+  if (!temporary_deliver_errors.has(command_status) || attempts >= config.receipt_retries) {
+    emit({event: 'receipt_refused', message_id: receipt.message_id, status: command_status,
+          attempts: attempts + 1});
+    return;
+  }
+  receipt.attempts = attempts + 1;
+  setTimeout(() => {
+    emit({event: 'receipt_retry', message_id: receipt.message_id, attempt: receipt.attempts + 1});
+    queue_receipt(receipt);
+  }, config.receipt_retry_ms);
+}
+
 // Sends a deliver_sm and reports its deliver_sm_resp; returns the sequence number.
 function send_deliver_sm(st, fields, what) {
   const pdu = new smpp.PDU('deliver_sm', fields);
@@ -976,6 +1004,9 @@ function send_deliver_sm(st, fields, what) {
       kind: what.kind,
       message_id: what.message_id === undefined ? null : what.message_id,
     });
+    if (what.kind === 'receipt' && resp.command_status !== status.ok) {
+      after_refused_receipt(what, resp.command_status);
+    }
   });
   st.outstanding_deliver.set(pdu.sequence_number, what);
   return pdu.sequence_number;
@@ -1168,6 +1199,12 @@ function run_command(cmd) {
         })),
       };
     case 'ping':
+      return {};
+    case 'hold_receipts':
+      config.hold_receipts = Boolean(cmd.on);
+      if (!config.hold_receipts) {
+        for (const system_id of [...pending_receipts.keys()]) flush_receipts(system_id);
+      }
       return {};
     case 'reset':
       set_every('throttle', 0);

@@ -54,7 +54,7 @@ class recorder : public pool_listener {
  public:
   void on_deliver(bind_pool&, session&, event::deliver& d) override {
     std::lock_guard lk(mu_);
-    delivers_.push_back(d);
+    delivers_.push_back(d.message);
     cv_.notify_all();
   }
   void on_bind_state(bind_pool&, session& s, bool bound, error_code ec) override {
@@ -85,7 +85,7 @@ class recorder : public pool_listener {
   };
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<event::deliver> delivers_;
+  std::vector<std::variant<deliver_sm, data_sm>> delivers_;
   std::vector<state> states_;
 };
 
@@ -372,7 +372,7 @@ TEST_F(fixture, a_receipt_with_a_decimal_id_finds_the_hex_submit_id) {
   dlr::receipt receipt;
   {
     std::lock_guard lk(rec.mu_);
-    ASSERT_FALSE(dlr::parse_receipt(std::get<deliver_sm>(rec.delivers_[0].message), receipt));
+    ASSERT_FALSE(dlr::parse_receipt(std::get<deliver_sm>(rec.delivers_[0]), receipt));
   }
   EXPECT_EQ(receipt.id, "9308878062554710043");
   EXPECT_EQ(receipt.state, dlr::message_state::delivered);

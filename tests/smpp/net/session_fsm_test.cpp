@@ -14,11 +14,18 @@ namespace {
 
 using namespace std::chrono_literals;
 
-template <class T>
-std::vector<T> events_of(const std::vector<session_event>& evs) {
+// The events of type T; moved out of `evs` when T cannot be copied (event::deliver).
+template <class T, class Events>
+std::vector<T> events_of(Events&& evs) {
   std::vector<T> out;
-  for (const auto& e : evs) {
-    if (auto* p = std::get_if<T>(&e)) out.push_back(*p);
+  for (auto& e : evs) {
+    if (auto* p = std::get_if<T>(&e)) {
+      if constexpr (std::is_copy_constructible_v<T>) {
+        out.push_back(*p);
+      } else {
+        out.push_back(std::move(*p));
+      }
+    }
   }
   return out;
 }
@@ -472,6 +479,71 @@ TEST(session_fsm, deliver_sm_is_answered_and_reported) {
   auto delivered = events_of<event::deliver>(h.fsm.take_events());
   ASSERT_EQ(delivered.size(), 1u);
   EXPECT_EQ(std::get<deliver_sm>(delivered[0].message).short_message, d.short_message);
+}
+
+TEST(session_fsm, a_deferred_deliver_sm_is_answered_when_the_owner_says_so) {
+  harness h;
+  h.fsm.defer_deliver_answers();
+  h.bind();
+  deliver_sm d;
+  d.esm_class = 0x04;
+  d.short_message = "id:1 stat:DELIVRD";
+  h.feed(pdu{0, 4242, d});
+  h.feed(pdu{0, 4243, d});
+  h.feed(pdu{0, 4244, data_sm{}});
+  EXPECT_TRUE(h.written().empty());  // nothing until the owner answers
+  EXPECT_EQ(h.fsm.unanswered_delivers(), 3u);
+  auto delivered = events_of<event::deliver>(h.fsm.take_events());
+  ASSERT_EQ(delivered.size(), 3u);
+  EXPECT_EQ(delivered[0].sequence_number, 4242u);
+  EXPECT_EQ(delivered[2].sequence_number, 4244u);
+
+  // Out of order, one with a temporary error for the SMSC to send it again.
+  const auto appn = static_cast<std::uint32_t>(command_status::rx_temp_app_error);
+  h.fsm.answer_deliver(4243, appn);
+  h.fsm.answer_deliver(4244, 0);
+  h.fsm.answer_deliver(4242, 0);
+  h.fsm.answer_deliver(4242, appn);  // answered already: nothing more
+  h.fsm.answer_deliver(7, 0);        // never received: nothing
+  auto w = h.written();
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(w[0].sequence_number, 4243u);
+  EXPECT_TRUE(std::holds_alternative<deliver_sm_resp>(w[0].body));
+  EXPECT_EQ(w[0].command_status, appn);
+  EXPECT_EQ(w[1].sequence_number, 4244u);
+  EXPECT_TRUE(std::holds_alternative<data_sm_resp>(w[1].body));
+  EXPECT_EQ(w[1].command_status, 0u);
+  EXPECT_EQ(w[2].sequence_number, 4242u);
+  EXPECT_EQ(w[2].command_status, 0u);
+  EXPECT_EQ(h.fsm.unanswered_delivers(), 0u);
+  EXPECT_EQ(h.fsm.counters().delivers_received, 3u);
+  EXPECT_EQ(h.fsm.counters().delivers_refused, 1u);
+}
+
+TEST(session_fsm, a_deferred_answer_after_the_connection_closed_is_not_written) {
+  harness h;
+  h.fsm.defer_deliver_answers();
+  h.bind();
+  h.feed(pdu{0, 9, deliver_sm{}});
+  h.fsm.on_transport_closed(make_error_code(errc::connection_closed), h.t);
+  h.fsm.answer_deliver(9, 0);
+  EXPECT_TRUE(h.written().empty());
+}
+
+TEST(session_fsm, a_deliver_answer_dropped_unanswered_answers_ok_once) {
+  std::vector<std::uint32_t> sent;
+  {
+    deliver_answer a([&](std::uint32_t st) { sent.push_back(st); });
+    EXPECT_TRUE(a.pending());
+    deliver_answer b = std::move(a);
+    EXPECT_FALSE(a.pending());
+    EXPECT_TRUE(b.pending());
+  }
+  deliver_answer c([&](std::uint32_t st) { sent.push_back(st); });
+  c.answer(0x64);
+  c.answer(0);  // once only
+  EXPECT_FALSE(c.pending());
+  EXPECT_EQ(sent, (std::vector<std::uint32_t>{0u, 0x64u}));
 }
 
 TEST(session_fsm, a_transmitter_refuses_deliver_sm_and_a_receiver_refuses_submits) {
