@@ -148,7 +148,6 @@ void session_fsm::answer_deliver(std::uint32_t sequence_number, std::uint32_t co
       state_ != session_state::unbinding) {
     return;
   }
-  if (command_status != 0) ++counters_.delivers_refused;
   send_response(sequence_number, resp, command_status);
 }
 

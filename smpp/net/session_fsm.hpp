@@ -161,7 +161,6 @@ struct session_counters {
   std::uint64_t throttled_parts = 0;
   std::uint64_t timed_out_parts = 0;
   std::uint64_t delivers_received = 0;
-  std::uint64_t delivers_refused = 0;  // answered with an error status (deferred answers)
   std::uint64_t enquire_links_sent = 0;
   std::uint64_t enquire_links_received = 0;
   std::uint64_t generic_nacks_sent = 0;
@@ -174,7 +173,6 @@ struct session_counters {
     throttled_parts += o.throttled_parts;
     timed_out_parts += o.timed_out_parts;
     delivers_received += o.delivers_received;
-    delivers_refused += o.delivers_refused;
     enquire_links_sent += o.enquire_links_sent;
     enquire_links_received += o.enquire_links_received;
     generic_nacks_sent += o.generic_nacks_sent;

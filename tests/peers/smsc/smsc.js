@@ -86,6 +86,7 @@ const status = {
   invsysid: 0x0000000f,
   msgqful: 0x00000014,
   throttled: 0x00000058,
+  rx_t_appn: 0x00000064,
 };
 
 // SMPP 3.4 §5.2.28 message_state, for the receipt TLV.
@@ -928,6 +929,14 @@ function queue_receipt(receipt) {
   send_receipt(target, receipt);
 }
 
+// Receipts held are queued as if no receiver were bound; releasing sends every queued one.
+function set_hold_receipts(on) {
+  config.hold_receipts = on;
+  if (!on) {
+    for (const system_id of [...pending_receipts.keys()]) flush_receipts(system_id);
+  }
+}
+
 function flush_receipts(system_id) {
   const queue = pending_receipts.get(system_id);
   if (!queue) return;
@@ -973,7 +982,7 @@ function send_receipt(st, receipt) {
 }
 
 // SMPP 3.4 §5.1.3 statuses that ask the SMSC to try a deliver_sm again later.
-const temporary_deliver_errors = new Set([0x00000064, 0x00000058, 0x00000014]);
+const temporary_deliver_errors = new Set([status.rx_t_appn, status.throttled, status.msgqful]);
 
 // A receipt the ESME could not take for now goes again after receipt_retry_ms, as an SMSC
 // retries (a bounded number of times); any other error refuses it for good.
@@ -1201,10 +1210,7 @@ function run_command(cmd) {
     case 'ping':
       return {};
     case 'hold_receipts':
-      config.hold_receipts = Boolean(cmd.on);
-      if (!config.hold_receipts) {
-        for (const system_id of [...pending_receipts.keys()]) flush_receipts(system_id);
-      }
+      set_hold_receipts(Boolean(cmd.on));
       return {};
     case 'reset':
       set_every('throttle', 0);
@@ -1217,6 +1223,7 @@ function run_command(cmd) {
       config.drop_once = false;
       config.drop_session = null;
       config.refuse_binds = false;
+      set_hold_receipts(false);
       return {};
     default:
       throw new Error(`unknown command ${cmd.cmd}`);
