@@ -125,8 +125,13 @@ void session_fsm::send_response(std::uint32_t sequence, command_id id, std::uint
   send(p);
 }
 
-void session_fsm::take_deliver(std::uint32_t seq, command_id resp,
+void session_fsm::take_deliver(std::uint32_t seq, command_id resp, bool bind_type_allows,
                                std::variant<deliver_sm, data_sm> message) {
+  if (!answering() || !bind_type_allows) {
+    send_response(seq, resp, static_cast<std::uint32_t>(command_status::invalid_bind_status));
+    return;
+  }
+  ++counters_.delivers_received;
   if (defer_delivers_) {
     // A sequence number the SMSC reuses before we answered: the earlier one is superseded.
     unanswered_[seq] = resp;
@@ -144,10 +149,7 @@ void session_fsm::answer_deliver(std::uint32_t sequence_number, std::uint32_t co
   if (it == unanswered_.end()) return;
   const command_id resp = it->second;
   unanswered_.erase(it);
-  if (state_ != session_state::bound && state_ != session_state::draining &&
-      state_ != session_state::unbinding) {
-    return;
-  }
+  if (!answering()) return;
   send_response(sequence_number, resp, command_status);
 }
 
@@ -263,26 +265,9 @@ void session_fsm::handle_pdu(pdu& p, time_point now) {
             if (state_ == session_state::unbinding) close(errc::unbound);
           },
           [&](deliver_sm& d) {
-            if ((state_ != session_state::bound && state_ != session_state::draining &&
-                 state_ != session_state::unbinding) ||
-                !can_receive(cfg_.type)) {
-              send_response(seq, command_id::deliver_sm_resp,
-                            static_cast<std::uint32_t>(command_status::invalid_bind_status));
-              return;
-            }
-            ++counters_.delivers_received;
-            take_deliver(seq, command_id::deliver_sm_resp, std::move(d));
+            take_deliver(seq, command_id::deliver_sm_resp, can_receive(cfg_.type), std::move(d));
           },
-          [&](data_sm& d) {
-            if (state_ != session_state::bound && state_ != session_state::draining &&
-                state_ != session_state::unbinding) {
-              send_response(seq, command_id::data_sm_resp,
-                            static_cast<std::uint32_t>(command_status::invalid_bind_status));
-              return;
-            }
-            ++counters_.delivers_received;
-            take_deliver(seq, command_id::data_sm_resp, std::move(d));
-          },
+          [&](data_sm& d) { take_deliver(seq, command_id::data_sm_resp, true, std::move(d)); },
           [&](alert_notification& a) { events_.push_back(event::alert{std::move(a)}); },
           [&](outbind&) {
             // Only meaningful on a connection the SMSC opened (SMPP 3.4 §2.2.1); no response.

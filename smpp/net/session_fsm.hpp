@@ -259,8 +259,15 @@ class session_fsm {
   std::uint32_t next_sequence() noexcept;
   void send(const pdu& p);
   void send_response(std::uint32_t sequence, command_id id, std::uint32_t status);
-  // A deliver_sm / data_sm accepted for this bind: answered now, or kept for answer_deliver.
-  void take_deliver(std::uint32_t seq, command_id resp, std::variant<deliver_sm, data_sm> message);
+  // Bound, or unbinding from a bind: the SMSC may deliver, and we answer what it delivered.
+  bool answering() const noexcept {
+    return state_ == session_state::bound || state_ == session_state::draining ||
+           state_ == session_state::unbinding;
+  }
+  // A deliver_sm / data_sm: refused (ESME_RINVBNDSTS) unless answering() and the bind type
+  // allows it, else answered now or kept for answer_deliver.
+  void take_deliver(std::uint32_t seq, command_id resp, bool bind_type_allows,
+                    std::variant<deliver_sm, data_sm> message);
   void handle_pdu(pdu& p, time_point now);
   void handle_bind_resp(const pdu& p, const bind_resp_fields& body);
   void handle_submit_resp(std::uint32_t sequence, std::uint32_t status, std::string message_id,
