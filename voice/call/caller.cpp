@@ -12,6 +12,9 @@
 #include <optional>
 #include <random>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -49,24 +52,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-call_state state_for(sip::call_end e) {
-  switch (e) {
-    case sip::call_end::completed:
-    case sip::call_end::remote_hangup:
-      return call_state::completed;
-    case sip::call_end::busy:
-      return call_state::busy;
-    case sip::call_end::no_answer:
-      return call_state::no_answer;
-    case sip::call_end::rejected:
-      return call_state::rejected;
-    case sip::call_end::failed:
-    case sip::call_end::cancelled:
-      return call_state::failed;
-  }
-  return call_state::failed;
-}
-
 std::string host_for_uri(const asio::ip::address& a) {
   return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
 }
@@ -77,32 +62,6 @@ std::string unbracket(std::string h) {
 }
 
 }  // namespace
-
-const char* to_string(call_state s) noexcept {
-  switch (s) {
-    case call_state::trying:
-      return "trying";
-    case call_state::ringing:
-      return "ringing";
-    case call_state::answered:
-      return "answered";
-    case call_state::completed:
-      return "completed";
-    case call_state::busy:
-      return "busy";
-    case call_state::no_answer:
-      return "no_answer";
-    case call_state::rejected:
-      return "rejected";
-    case call_state::failed:
-      return "failed";
-  }
-  return "?";
-}
-
-bool is_final(call_state s) noexcept {
-  return s != call_state::trying && s != call_state::ringing && s != call_state::answered;
-}
 
 // One call in progress: everything the coroutines share. Lives in call()'s frame.
 struct call_ctx {
@@ -139,6 +98,8 @@ struct call_ctx {
   bool replay_requested = false;
   std::uint64_t malformed = 0;  // messages from the trunk that did not parse
   play_result played;
+  std::optional<std::uint64_t> first_play_packets;  // of the first play, once it has ended
+  std::string first_hop_name;                       // "host:port", for error messages
 
   void poke() { wake.cancel(); }
 
@@ -174,6 +135,36 @@ struct call_ctx {
   void on_transport_error(std::string_view reason = "transport error") {
     if (!fsm || fsm->ended()) return;
     apply(fsm->on_transport_error(reason));
+  }
+  // An error on the UDP socket. With IP_RECVERR the kernel reports the ICMP errors of what we
+  // sent (port or host unreachable) on the next receive or send. While the INVITE waits for its
+  // final response it can only have gone to the first hop: that hop cannot carry the call, and
+  // the call ends at once rather than retransmitting until Timer B (RFC 3261 §17.1.1.2,
+  // §8.1.3.1: a transport failure). Later ones (an ACK to an unreachable Contact) do not end a
+  // call that is playing. The error queue is drained either way. True when it was such an error.
+  bool on_udp_error(error_code ec) {
+    if (ec != asio::error::connection_refused && ec != asio::error::host_unreachable &&
+        ec != asio::error::network_unreachable) {
+      return false;
+    }
+    drain_error_queue();
+    if (fsm && !fsm->answered()) {
+      on_transport_error("cannot reach " + first_hop_name + ": " + ec.message());
+    }
+    return true;
+  }
+  void drain_error_queue() {
+    std::array<char, 512> data{};
+    std::array<char, 512> control{};
+    for (int i = 0; i < 64 && udp_sock.is_open(); ++i) {  // bounded: the queue is small anyway
+      iovec iov{data.data(), data.size()};
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control.data();
+      msg.msg_controllen = control.size();
+      if (::recvmsg(udp_sock.native_handle(), &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) break;
+    }
   }
   void close_sockets() {
     error_code ignored;
@@ -222,7 +213,10 @@ asio::awaitable<void> caller::impl::reader(call_ctx& c) {
     udp::endpoint from;
     auto [ec, n] = co_await c.udp_sock.async_receive_from(asio::buffer(buf), from, use_nothrow);
     if (ec == asio::error::operation_aborted || !c.udp_sock.is_open()) co_return;
-    if (ec) continue;  // e.g. ICMP port unreachable reported on the socket: Timer A/E retry
+    if (ec) {
+      c.on_udp_error(ec);  // anything else: the datagram is lost, Timer A/E retransmit
+      continue;
+    }
     sip::message m;
     const std::string_view datagram(buf.data(), n);
     if (datagram.find_first_not_of("\r\n") == std::string_view::npos) continue;  // keep-alive
@@ -277,7 +271,7 @@ asio::awaitable<void> caller::impl::writer(call_ctx& c) {
       }
       if (ec) {
         if (!c.udp_sock.is_open() && !c.tcp_sock.is_open()) co_return;
-        c.on_transport_error();
+        if (c.tcp || !c.on_udp_error(ec)) c.on_transport_error("transport error: " + ec.message());
       }
     }
     if (c.closing) co_return;
@@ -291,6 +285,7 @@ asio::awaitable<void> caller::impl::player(call_ctx& c, play_params p, const cal
   for (;;) {
     c.replay_requested = false;
     play_result r = co_await c.stream->play(p);
+    if (!c.first_play_packets) c.first_play_packets = r.packets_sent;
     c.played.packets_sent += r.packets_sent;
     c.played.packets_late += r.packets_late;
     c.played.packets_received += r.packets_received;
@@ -367,6 +362,7 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
     if (rec || results.empty()) co_return fail("cannot resolve " + hop_host);
     c.first_hop = results.begin()->endpoint();
     c.resolved[hop.host + ":" + std::to_string(hop_port)] = c.first_hop;
+    c.first_hop_name = hop.host + ":" + std::to_string(hop_port);
   }
 
   std::uint16_t sip_port = 0;
@@ -386,7 +382,7 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
         tcp::endpoint(c.first_hop.address(), c.first_hop.port()), use_nothrow);
     c.wake.cancel();
     if (cec || !c.tcp_sock.is_open()) {
-      co_return fail("cannot connect to " + hop_host + ": " +
+      co_return fail("cannot connect to " + c.first_hop_name + ": " +
                      (cec ? cec.message() : std::string("timeout")));
     }
     c.tcp_sock.set_option(tcp::no_delay(true), ec);
@@ -395,6 +391,13 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
     c.udp_sock.open(local.is_v6() ? udp::v6() : udp::v4(), ec);
     if (!ec) c.udp_sock.bind(udp::endpoint(local, 0), ec);
     if (ec) co_return fail("cannot bind SIP socket: " + ec.message());
+    // ICMP errors reported on the unconnected socket too (ip(7) IP_RECVERR, ipv6(7)).
+    const int on = 1;
+    if (local.is_v6()) {
+      ::setsockopt(c.udp_sock.native_handle(), IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
+    } else {
+      ::setsockopt(c.udp_sock.native_handle(), IPPROTO_IP, IP_RECVERR, &on, sizeof on);
+    }
     sip_port = c.udp_sock.local_endpoint(ec).port();
   }
 
@@ -459,6 +462,7 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
   std::optional<call_event> local_failure;  // we ended an answered call for a local reason
   std::string cancel_reason;
   clock_type::time_point answered_at{};
+  int answer_code = 0;  // the 2xx: the call's SIP outcome once answered
   std::optional<sip::uac_event> ended;
   for (;;) {
     const auto now = clock_type::now();
@@ -478,6 +482,7 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
           break;
         case sip::uac_event::kind::answered: {
           answered_at = clock_type::now();
+          answer_code = e.code;
           result.setup =
               std::chrono::duration_cast<std::chrono::milliseconds>(answered_at - started);
           report(call_state::answered, e.code, e.reason);
@@ -488,7 +493,7 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
             remote = udp::endpoint(asio::ip::make_address(nm.remote.address, nec), nm.remote_port);
           }
           if (nec || !req.audio || req.audio->empty()) {
-            local_failure = call_event{call_state::failed, 0,
+            local_failure = call_event{call_state::failed, e.code,
                                        nec ? "SDP answer: " + nec.message() : "no audio"};
             hangup_sent = true;
             c.apply(c.fsm->hangup());
@@ -536,7 +541,8 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
     if (c.play_done && !hangup_sent && !c.fsm->ended()) {
       hangup_sent = true;
       if (c.played.ec && c.played.ec != asio::error::operation_aborted) {
-        local_failure = call_event{call_state::failed, 0, "RTP: " + c.played.ec.message()};
+        local_failure =
+            call_event{call_state::failed, answer_code, "RTP: " + c.played.ec.message()};
       }
       c.apply(c.fsm->hangup());
       continue;
@@ -579,19 +585,21 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
   result.packets_sent = c.played.packets_sent;
   result.packets_late = c.played.packets_late;
   result.malformed = c.malformed;
+  result.played = c.played.packets_sent * prompt_packet_time;
+  const bool answered = answered_at != clock_type::time_point{};
+  result.read_in_full =
+      answered && code_read_in_full(c.first_play_packets.value_or(0), req.code_end,
+                                    req.audio ? req.audio->size() : 0);
   if (!ended) {
     result.final = {call_state::failed, 0, "call abandoned after max_call"};
-  } else if (local_failure) {
+  } else if (local_failure && !result.read_in_full) {
     result.final = *local_failure;
   } else {
-    result.final.state = state_for(ended->end);
+    result.final.state = final_state(ended->end, answered, result.read_in_full);
     result.final.sip_code = ended->code;
     result.final.sip_reason = ended->reason;
-    if (ended->end == sip::call_end::cancelled || cancel_requested) {
-      if (ended->end == sip::call_end::cancelled) result.final.state = call_state::failed;
-      if (!cancel_reason.empty() && ended->end == sip::call_end::cancelled) {
-        result.final.sip_reason = stopped ? "shutting down" : cancel_reason;
-      }
+    if (ended->end == sip::call_end::cancelled && !cancel_reason.empty()) {
+      result.final.sip_reason = stopped ? "shutting down" : cancel_reason;
     }
   }
   co_return result;

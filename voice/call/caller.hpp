@@ -1,8 +1,9 @@
 // Places outgoing calls on one SIP trunk (DESIGN.md §6): INVITE with an SDP offer over UDP or TCP
 // to the trunk's next hop, digest authentication on 401/407, CANCEL when the ring timeout
 // passes, ACK for the 2xx along the route set, the prompt played over RTP once answered, BYE
-// when it ends (or a BYE from the callee answered). The SIP logic is sip::uac_call_fsm (pure);
-// this is the Asio layer that carries out its actions.
+// when it ends (or a BYE from the callee answered). Over UDP the socket asks for ICMP errors
+// (IP_RECVERR): "port unreachable" for the INVITE ends the call at once as a transport error. The
+// SIP logic is sip::uac_call_fsm (pure); this is the Asio layer that carries out its actions.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+
+#include "voice/call/call_outcome.hpp"
 
 namespace otpd::voice {
 
@@ -34,19 +37,6 @@ struct trunk_config {
   std::chrono::milliseconds t1{500};           // RFC 3261 T1
 };
 
-enum class call_state {
-  trying,     // INVITE sent
-  ringing,    // 18x received
-  answered,   // 2xx: the prompt is playing
-  completed,  // the prompt played to its end (or the callee hung up after answering)
-  busy,       // 486, 600
-  no_answer,  // 408, 480, 487, the ring timeout
-  rejected,   // 603
-  failed,     // anything else: no route, auth failure, timeout, transport error, bad SDP
-};
-const char* to_string(call_state s) noexcept;
-bool is_final(call_state s) noexcept;
-
 struct call_event {
   call_state state = call_state::trying;
   int sip_code = 0;  // the response that caused it, 0 if none
@@ -62,12 +52,17 @@ struct call_request {
   // A key that replays the prompt once more when pressed (RFC 4733); '\0': none.
   char replay_key = '\0';
   int max_replays = 2;
+  // Where in `audio` the code has been read once in full (the end of its last digit the first
+  // time); 0: the whole audio. A call is `completed` only when the first play got that far.
+  std::size_t code_end = 0;
 };
 
 struct call_result {
-  call_event final;                    // a final state
-  std::chrono::milliseconds setup{0};  // INVITE to 2xx (0 if not answered)
-  std::chrono::milliseconds talk{0};   // 2xx to the end
+  call_event final;                     // a final state
+  std::chrono::milliseconds setup{0};   // INVITE to 2xx (0 if not answered)
+  std::chrono::milliseconds talk{0};    // 2xx to the end
+  std::chrono::milliseconds played{0};  // prompt audio sent to the callee, every play together
+  bool read_in_full = false;            // the first play got past code_end
   std::uint64_t packets_sent = 0;
   std::uint64_t packets_late = 0;
   // Messages from the trunk that are not SIP (or not well-formed SIP). Over UDP each is

@@ -399,6 +399,7 @@ void uac_call_fsm::on_2xx(const message& r, uac_step& out) {
     return;
   }
   state_ = state::confirmed;
+  answer_code_ = r.code();
   out.events.push_back({uac_event::kind::answered, r.code(), reason_of(r), r.body, {}, {}});
 }
 
@@ -621,7 +622,9 @@ void uac_call_fsm::end(uac_step& out, call_end e, int code, std::string reason,
   out.arm.clear();
   uac_event ev;
   ev.what = uac_event::kind::ended;
-  ev.code = code;
+  // Once answered, the call's SIP outcome is the 2xx: the BYE that ends it (ours answered with
+  // whatever, the callee's with 0) only says how it ended, in `reason`.
+  ev.code = answer_code_ != 0 ? answer_code_ : code;
   ev.reason = std::move(reason);
   ev.end = e;
   ev.ec = ec;

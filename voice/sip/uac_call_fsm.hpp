@@ -99,9 +99,12 @@ const char* to_string(call_end e) noexcept;
 struct uac_event {
   enum class kind { ringing, answered, ended };
   kind what = kind::ringing;
-  int code = 0;        // the SIP status behind it (ringing: 180/183; ended: the final response,
-                       // 408 for Timer B, 0 when none)
-  std::string reason;  // its reason phrase, or why we ended it
+  // The SIP status behind it. ringing: 180/183. ended: the final response to the INVITE (RFC
+  // 3261 §13.2.2): once the call was answered that is the 2xx, however the call ended after it
+  // (a BYE, ours or the callee's, and its answer are not the call's outcome); before that, the
+  // failure response, 408 for Timer B, 0 when none came (transport error, cancelled early).
+  int code = 0;
+  std::string reason;  // its reason phrase, or why the call ended ("remote hangup", "hung up")
   std::string sdp;     // answered: the SDP answer (the 2xx body)
   call_end end = call_end::failed;  // ended only
   boost::system::error_code ec;     // ended: status_error(code) or a sip::errc
@@ -199,6 +202,7 @@ class uac_call_fsm {
   call_end cancel_cause_ = call_end::no_answer;
   std::string cancel_reason_;
   bool answered_ = false;
+  int answer_code_ = 0;  // the 2xx that confirmed the dialog: the call's SIP outcome from then on
   std::string remote_tag_;
   std::string to_value_;  // To header with the remote tag
   std::string remote_target_;

@@ -140,6 +140,8 @@ TEST(voice_caller, baresip_answers_over_udp_and_records_the_prompt) {
   EXPECT_EQ(states(r), answered_states);
   EXPECT_EQ(r.events.back().sip_code, 200);
   EXPECT_EQ(r.result->packets_sent, 100u);  // 2 s of 20 ms packets
+  EXPECT_TRUE(r.result->read_in_full);
+  EXPECT_EQ(r.result->played, 2000ms);
   // Paced: 100 packets take 2 s, and (almost) none went out more than a packet late.
   EXPECT_LE(r.result->packets_late, 5u);
   EXPECT_GT(r.result->setup.count(), 0);
@@ -212,10 +214,42 @@ TEST(voice_caller, callee_hangs_up_during_the_prompt) {
   baresip_process callee(opts);
   const call_run r = run_call(trunk_to(callee.sip_port()), callee.user(), 10.0, 30s);
   ASSERT_TRUE(r.result);
-  EXPECT_EQ(r.result->final.state, call_state::completed) << describe(r);
+  // The code (here the whole 10 s) was not read in full: not completed.
+  EXPECT_EQ(r.result->final.state, call_state::hung_up_early) << describe(r);
+  EXPECT_FALSE(r.result->read_in_full);
+  // The call's SIP outcome is the INVITE's 200; the callee's BYE is how it ended.
+  EXPECT_EQ(r.result->final.sip_code, 200);
   EXPECT_EQ(r.result->final.sip_reason, "remote hangup");
   EXPECT_LT(r.result->packets_sent, 400u);  // stopped well before the 500 packets of 10 s
+  EXPECT_GT(r.result->played, 0ms);
+  EXPECT_LT(r.result->played, 8s);
   EXPECT_LT(r.took, 8s);
+}
+
+TEST(voice_caller, a_hang_up_after_the_code_was_read_once_is_completed) {
+  // The code ends 0.4 s into 10 s of audio: the callee's BYE after 2 s comes after it.
+  baresip_process::options opts;
+  opts.mode = baresip_process::answer_mode::hangup_after;
+  opts.hangup_after = 2s;
+  baresip_process callee(opts);
+  asio::io_context io;
+  caller c(io.get_executor(), trunk_to(callee.sip_port()));
+  call_request req;
+  req.to = callee.user();
+  req.audio = tone(10.0);
+  req.code_end = 3200;
+  std::optional<call_result> result;
+  asio::co_spawn(io, c.call(std::move(req)), [&](std::exception_ptr e, call_result r) {
+    if (e) std::rethrow_exception(e);
+    result = std::move(r);
+  });
+  io.run_for(30s);
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->final.state, call_state::completed) << result->final.sip_reason;
+  EXPECT_TRUE(result->read_in_full);
+  EXPECT_EQ(result->final.sip_code, 200);
+  EXPECT_EQ(result->final.sip_reason, "remote hangup");
+  EXPECT_LT(result->played, 8s);
 }
 
 TEST(voice_caller, cancelling_the_awaiting_coroutine_cancels_the_call) {
@@ -283,15 +317,39 @@ TEST(voice_caller, max_call_bounds_a_call_that_rings_forever) {
   EXPECT_LT(r.took, 6s);
 }
 
-TEST(voice_caller, nobody_listening_fails_after_timer_b) {
-  // A UDP port that was free a moment ago: nothing answers, Timer B (64*T1 = 6.4 s) ends it.
+TEST(voice_caller, nobody_listening_over_udp_fails_at_once) {
+  // A UDP port that was free a moment ago: the kernel answers the INVITE with ICMP port
+  // unreachable, and the call ends on it rather than on Timer B (64*T1 = 6.4 s).
   const std::uint16_t port = test::pick_free_port();
   const call_run r = run_call(trunk_to(port), "callee", 1.0, 30s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+  EXPECT_EQ(r.result->final.sip_code, 0) << describe(r);
+  EXPECT_EQ(r.result->final.sip_reason,
+            "cannot reach 127.0.0.1:" + std::to_string(port) + ": Connection refused");
+  EXPECT_LT(r.took, 2s);
+}
+
+TEST(voice_caller, a_udp_trunk_that_never_answers_fails_after_timer_b) {
+  // Something listens (no ICMP error) and never answers: Timer B ends the call with 408.
+  raw_sip_peer silent(raw_sip_peer::transport::udp,
+                      [](const std::string&) { return std::vector<std::string>{}; });
+  const call_run r = run_call(trunk_to(silent.port()), "callee", 1.0, 30s);
   ASSERT_TRUE(r.result);
   EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
   EXPECT_EQ(r.result->final.sip_code, 408);
   EXPECT_GE(r.took, 6s);
   EXPECT_LT(r.took, 10s);
+}
+
+TEST(voice_caller, nobody_listening_over_tcp_names_the_address_and_port) {
+  const std::uint16_t port = test::pick_free_port();
+  const call_run r = run_call(trunk_to(port, "tcp"), "callee", 1.0, 30s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+  EXPECT_EQ(r.result->final.sip_reason,
+            "cannot connect to 127.0.0.1:" + std::to_string(port) + ": Connection refused");
+  EXPECT_LT(r.took, 2s);
 }
 
 TEST(voice_caller, invalid_trunk_fails_at_once) {

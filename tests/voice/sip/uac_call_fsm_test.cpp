@@ -307,6 +307,35 @@ TEST(uac_call_fsm, bye_from_callee_is_answered_and_ends_the_call) {
   EXPECT_EQ(*ok.find("Call-ID"), h.fsm.call_id());
   ASSERT_TRUE(h.ended());
   EXPECT_EQ(h.ended()->end, call_end::remote_hangup);
+  // The call's SIP outcome is the INVITE's final answer, not the callee's BYE.
+  EXPECT_EQ(h.ended()->code, 200);
+  EXPECT_EQ(h.ended()->reason, "remote hangup");
+}
+
+TEST(uac_call_fsm, after_the_answer_the_outcome_code_is_the_2xx_whatever_the_bye_gets) {
+  for (const int bye_answer : {481, 408, 500}) {
+    harness h;
+    answer_call(h);
+    h.apply(h.fsm.hangup());
+    h.receive(reply(h.last("BYE"), bye_answer, ""));
+    ASSERT_TRUE(h.ended()) << bye_answer;
+    EXPECT_EQ(h.ended()->end, call_end::completed) << bye_answer;
+    EXPECT_EQ(h.ended()->code, 200) << bye_answer;
+  }
+  // Timer F on our BYE, and a transport error after the answer: still the 2xx.
+  harness f;
+  answer_call(f);
+  f.apply(f.fsm.hangup());
+  f.run_until(f.now + 60s);
+  ASSERT_TRUE(f.ended());
+  EXPECT_EQ(f.ended()->code, 200);
+  harness t;
+  answer_call(t);
+  t.apply(t.fsm.on_transport_error("connection lost"));
+  ASSERT_TRUE(t.ended());
+  EXPECT_EQ(t.ended()->end, call_end::failed);
+  EXPECT_EQ(t.ended()->code, 200);
+  EXPECT_EQ(t.ended()->reason, "connection lost");
 }
 
 TEST(uac_call_fsm, options_and_info_in_dialog) {
