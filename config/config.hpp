@@ -137,6 +137,9 @@ struct voice {
   int repeats = 2;             // how many times the code is read
   milliseconds digit_pause{600};
   char replay_key = '*';  // RFC 4733 key that reads the code again; '\0': none
+  // How long a call may wait for a trunk's calls_per_second before it fails
+  // no_trunk_available (calls wait in the order they came).
+  milliseconds rate_wait{5000};
 };
 
 struct webhook {

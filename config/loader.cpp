@@ -897,7 +897,8 @@ void config_loader::load_sender(const field& f, const std::string& path, smpp::a
 void config_loader::load_voice(const field& f) {
   auto m = r_.fields(
       f.value, yaml_reader::mark_of(f), "voice",
-      {"trunks", "prompts_folder", "words_per_minute", "repeats", "digit_pause", "replay_key"});
+      {"trunks", "prompts_folder", "words_per_minute", "repeats", "digit_pause", "replay_key",
+       "rate_wait"});
   if (!m) return;
   voice& vc = c_.calls;
   if (const field* v = find(*m, "trunks")) {
@@ -930,6 +931,11 @@ void config_loader::load_voice(const field& f) {
   if (const field* v = find(*m, "digit_pause")) {
     if (auto d = r_.get_duration(*v, "voice.digit_pause", 0ms, 5s))
       vc.digit_pause = std::chrono::duration_cast<milliseconds>(*d);
+  }
+  if (const field* v = find(*m, "rate_wait")) {
+    // Shorter than any code's lifetime (policy.ttl is at least 30 s).
+    if (auto d = r_.get_duration(*v, "voice.rate_wait", 0ms, 20s))
+      vc.rate_wait = std::chrono::duration_cast<milliseconds>(*d);
   }
   if (const field* v = find(*m, "replay_key")) {
     if (auto s = r_.get_string(*v, "voice.replay_key")) {

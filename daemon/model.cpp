@@ -31,6 +31,7 @@ constexpr std::array attempt_names{
     std::pair{attempt_status::no_answer, "no_answer"},
     std::pair{attempt_status::busy, "busy"},
     std::pair{attempt_status::rejected, "rejected"},
+    std::pair{attempt_status::hung_up_early, "hung_up_early"},
 };
 
 constexpr std::array channel_names{

@@ -36,10 +36,11 @@ enum class attempt_status : std::uint8_t {
   failed,       // refused by the SMSC, or could not be sent
   ringing,
   answered,
-  completed,
+  completed,  // answered, and the code was read in full at least once
   no_answer,
   busy,
   rejected,
+  hung_up_early,  // answered, and the callee hung up before the code was read in full once
 };
 const char* to_string(attempt_status s) noexcept;
 std::optional<attempt_status> attempt_status_from(std::string_view s) noexcept;
@@ -62,6 +63,7 @@ struct attempt {
   std::string dlr_err;           // receipt "err:"
   std::optional<int> sip_code;
   std::string sip_reason;
+  std::optional<std::int64_t> played_ms;  // a call's prompt sent to the callee, once answered
   std::string error;  // short machine-readable reason when failed ("no_route", ...)
   friend bool operator==(const attempt&, const attempt&) = default;
 };

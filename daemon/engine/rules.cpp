@@ -41,6 +41,7 @@ bool is_failure(attempt_status s) noexcept {
     case attempt_status::no_answer:
     case attempt_status::busy:
     case attempt_status::rejected:
+    case attempt_status::hung_up_early:  // the code was not heard in full
       return true;
     default:
       return false;
@@ -317,6 +318,23 @@ delivery_effect on_call_outcome(verification& v, const config::otp_policy& polic
   if (status == attempt_status::completed || is_failure(status)) a->completed_at = now;
   effect.updated = true;
   if (!was_failure && is_failure(status)) after_failure(v, policy, *a, now, effect);
+  return effect;
+}
+
+delivery_effect on_call_not_placed(verification& v, const config::otp_policy& policy,
+                                   int attempt_number, sys_time now, std::string_view error) {
+  delivery_effect effect;
+  attempt* a = find_attempt(v, attempt_number);
+  if (a == nullptr) return effect;
+  // Only a call that never started: once it rang (or failed) it was a send.
+  if (a->via != channel::voice || a->status != attempt_status::queued) return effect;
+  a->status = attempt_status::failed;
+  a->completed_at = now;
+  a->error.assign(error);
+  effect.updated = true;
+  // No call left otpd: the send is given back (once: the attempt is no longer queued).
+  if (v.sends > 0) --v.sends;
+  after_failure(v, policy, *a, now, effect);
   return effect;
 }
 

@@ -184,11 +184,21 @@ delivery_effect on_submit_failed(verification& v, const config::otp_policy& poli
 delivery_effect on_receipt(verification& v, const config::otp_policy& policy, int attempt_number,
                            sys_time now, smpp::dlr::message_state state, std::string_view err);
 
-// A call's progress or end (ringing, answered, completed, no_answer, busy, rejected, failed).
+// A call's progress or end (ringing, answered, completed, hung_up_early, no_answer, busy,
+// rejected, failed). hung_up_early is a failure: the code was not heard in full.
 // Failures count for the undeliverable rule; a call never triggers a fallback.
 delivery_effect on_call_outcome(verification& v, const config::otp_policy& policy,
                                 int attempt_number, sys_time now, attempt_status status,
                                 std::optional<int> sip_code, std::string_view reason);
+
+// A voice attempt for which no call was placed: no trunk took it within its wait for room and
+// rate (`error` "no_trunk_available"), its prompt could not be made, otpd was shutting down.
+// Nothing reached the phone, so the send is given back (sends - 1: it does not count against
+// max_sends; next_resend_at stays, the cooldown still paces the asking). The attempt fails
+// with `error` and counts for the undeliverable rule as any failure. Only a queued voice
+// attempt changes.
+delivery_effect on_call_not_placed(verification& v, const config::otp_policy& policy,
+                                   int attempt_number, sys_time now, std::string_view error);
 
 // --- idempotency -----------------------------------------------------------------------------
 

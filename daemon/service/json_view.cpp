@@ -50,6 +50,7 @@ boost::json::object to_json(const verification& v, const config::otp_policy& pol
     if (!a.dlr_err.empty()) j["dlr_err"] = a.dlr_err;
     if (a.sip_code) j["sip_code"] = *a.sip_code;
     if (!a.sip_reason.empty()) j["sip_reason"] = a.sip_reason;
+    if (a.played_ms) j["played_seconds"] = static_cast<double>(*a.played_ms) / 1000.0;
     if (!a.error.empty()) j["error"] = a.error;
     attempts.push_back(std::move(j));
   }

@@ -573,39 +573,30 @@ asio::awaitable<void> verification_service::call_voice(std::string id, int attem
   order.to = std::move(to);
   order.locale = std::move(locale);
   order.code = std::move(code);
-  order.on_event = [this, id, attempt_number](const voice::call_event& e,
-                                              const std::string& trunk) {
-    if (e.state == voice::call_state::ringing) {
-      spawn(ex_, record_call(id, attempt_number, attempt_status::ringing, trunk, e.sip_code,
-                             e.sip_reason, {}));
-    } else if (e.state == voice::call_state::answered) {
-      spawn(ex_, record_call(id, attempt_number, attempt_status::answered, trunk, e.sip_code,
-                             e.sip_reason, {}));
+  // When the INVITE of the trunk that has the call left: the attempt's submitted_at.
+  auto invite_at = std::make_shared<std::optional<sys_time>>();
+  order.on_event = [this, id, attempt_number, invite_at](const voice::call_event& e,
+                                                         const std::string& trunk) {
+    if (e.state == voice::call_state::trying) {
+      *invite_at = clock_.now();
+      return;
     }
+    if (e.state != voice::call_state::ringing && e.state != voice::call_state::answered) return;
+    call_record rec;
+    rec.status =
+        e.state == voice::call_state::ringing ? attempt_status::ringing : attempt_status::answered;
+    rec.trunk = trunk;
+    rec.sip_code = e.sip_code;
+    rec.reason = e.sip_reason;
+    rec.invite_at = *invite_at;
+    spawn(ex_, record_call(id, attempt_number, std::move(rec)));
   };
   log_.info("call_started", {{"verification", id}, {"attempt", attempt_number}});
   dialed d = co_await dialer_->call(std::move(order));
   const voice::call_result& r = d.result;
-  attempt_status status = attempt_status::failed;
-  switch (r.final.state) {
-    case voice::call_state::completed:
-      status = attempt_status::completed;
-      break;
-    case voice::call_state::busy:
-      status = attempt_status::busy;
-      break;
-    case voice::call_state::no_answer:
-      status = attempt_status::no_answer;
-      break;
-    case voice::call_state::rejected:
-      status = attempt_status::rejected;
-      break;
-    default:
-      status = attempt_status::failed;
-      break;
+  for (const auto& [t, outcome] : calls_counted(d.failed_over, d.trunk, r.final.state)) {
+    m_.calls->with({t, outcome}).inc();
   }
-  const std::string trunk = d.trunk.empty() ? "none" : d.trunk;
-  for (const std::string& t : d.failed_over) m_.calls->with({t, "failed_over"}).inc();
   for (const auto& [t, n] : d.malformed) {
     m_.sip_malformed->with({t}).inc(n);
     log_.warning("sip_malformed", {{"verification", id},
@@ -613,10 +604,19 @@ asio::awaitable<void> verification_service::call_voice(std::string id, int attem
                                    {"trunk", t},
                                    {"messages", static_cast<std::int64_t>(n)}});
   }
-  m_.calls->with({trunk, voice::to_string(r.final.state)}).inc();
   if (r.setup.count() > 0) {
-    m_.call_setup->with({trunk}).observe(std::chrono::duration<double>(r.setup).count());
+    m_.call_setup->with({d.trunk}).observe(std::chrono::duration<double>(r.setup).count());
   }
+  call_record rec;
+  rec.status = attempt_status_for(r.final.state);
+  rec.trunk = d.trunk;
+  rec.sip_code = r.final.sip_code;
+  rec.reason = r.final.sip_reason;
+  rec.error = d.error;
+  rec.invite_at = *invite_at;
+  rec.placed = d.placed;
+  if (r.talk.count() > 0 || r.played.count() > 0) rec.played_ms = r.played.count();
+  // The same SIP code and reason as the API shows (the INVITE's final answer).
   log_.info("call_ended", {{"verification", id},
                            {"attempt", attempt_number},
                            {"trunk", d.trunk},
@@ -624,29 +624,34 @@ asio::awaitable<void> verification_service::call_voice(std::string id, int attem
                            {"sip_code", r.final.sip_code},
                            {"sip_reason", r.final.sip_reason},
                            {"talk_ms", static_cast<std::int64_t>(r.talk.count())},
+                           {"played_ms", static_cast<std::int64_t>(r.played.count())},
                            {"failed_over", d.failed_over.size()},
                            {"error", d.error}});
-  co_await record_call(std::move(id), attempt_number, status, d.trunk, r.final.sip_code,
-                       r.final.sip_reason, d.error);
+  co_await record_call(std::move(id), attempt_number, std::move(rec));
 }
 
 asio::awaitable<void> verification_service::record_call(std::string id, int attempt_number,
-                                                        attempt_status status, std::string trunk,
-                                                        int sip_code, std::string reason,
-                                                        std::string error) {
+                                                        call_record rec) {
   // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
   const std::shared_ptr<const config::config> live = live_;
   engine::delivery_effect effect;
   auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+    if (!rec.placed) {
+      // Nothing reached the network: the attempt fails and its send is given back.
+      effect =
+          engine::on_call_not_placed(row, live->policy, attempt_number, clock_.now(), rec.error);
+      return {};
+    }
     for (attempt& a : row.attempts) {
       if (a.number != attempt_number) continue;
-      if (!trunk.empty()) a.carrier = trunk;
-      if (!error.empty()) a.error = error;
-      if (!a.submitted_at) a.submitted_at = clock_.now();
+      if (!rec.trunk.empty()) a.carrier = rec.trunk;
+      if (!rec.error.empty()) a.error = rec.error;
+      if (rec.invite_at) a.submitted_at = rec.invite_at;
+      if (rec.played_ms) a.played_ms = rec.played_ms;
     }
-    effect = engine::on_call_outcome(row, live->policy, attempt_number, clock_.now(), status,
-                                     sip_code != 0 ? std::optional<int>(sip_code) : std::nullopt,
-                                     reason);
+    effect = engine::on_call_outcome(
+        row, live->policy, attempt_number, clock_.now(), rec.status,
+        rec.sip_code != 0 ? std::optional<int>(rec.sip_code) : std::nullopt, rec.reason);
     return {};
   });
   if (ec) {

@@ -23,6 +23,7 @@
 #include "daemon/routing/route_table.hpp"
 #include "daemon/sms/sms_gateway.hpp"
 #include "daemon/store/store_executor.hpp"
+#include "daemon/voice/call_report.hpp"
 #include "daemon/voice/voice_dialer.hpp"
 #include "daemon/webhook/webhook_sender.hpp"
 
@@ -158,9 +159,7 @@ class verification_service {
                                         std::string locale, std::string code, sys_time expires_at);
   boost::asio::awaitable<void> call_voice(std::string id, int attempt, std::string to,
                                           std::string locale, std::string code);
-  boost::asio::awaitable<void> record_call(std::string id, int attempt, attempt_status status,
-                                           std::string trunk, int sip_code, std::string reason,
-                                           std::string error);
+  boost::asio::awaitable<void> record_call(std::string id, int attempt, call_record rec);
   boost::asio::awaitable<void> fallback_to_voice(std::string id);
   // The resend rule against the stored row and, when it accepts, the send on `ch` started.
   boost::asio::awaitable<resend_outcome> apply_resend(std::string id, channel ch,

@@ -135,6 +135,10 @@ DROP INDEX attempts_queued;
 CREATE INDEX attempts_unfinished ON attempts (verification_id)
   WHERE status IN ('queued', 'ringing', 'answered');
 )sql"},
+    // A call's prompt time: how long the code was being read when the call ended.
+    {3, R"sql(
+ALTER TABLE attempts ADD COLUMN played_ms INTEGER;
+)sql"},
 };
 
 constexpr int latest_version = migrations[std::size(migrations) - 1].version;
@@ -181,7 +185,7 @@ enum class sqlite_store::sql : std::uint8_t {
 #define OTPD_ATTEMPT_COLUMNS                                                                \
   "verification_id, number, channel, status, created_at, submitted_at, completed_at, "      \
   "carrier, bind, message_ids, smpp_status, outcome_unknown, dlr_stat, dlr_err, sip_code, " \
-  "sip_reason, error"
+  "sip_reason, error, played_ms"
 
 const char* sqlite_store::statement_text(sql which) noexcept {
   switch (which) {
@@ -220,7 +224,7 @@ const char* sqlite_store::statement_text(sql which) noexcept {
     case sql::upsert_attempt:
       return "INSERT OR REPLACE INTO attempts (" OTPD_ATTEMPT_COLUMNS
              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-             "?17)";
+             "?17, ?18)";
     case sql::delete_attempt:
       return "DELETE FROM attempts WHERE verification_id = ?1 AND number = ?2";
     case sql::select_attempts:
@@ -848,6 +852,7 @@ error_code sqlite_store::load_attempts(std::string_view id, std::vector<attempt>
     if (!q.is_null(14)) a.sip_code = q.integer(14);
     a.sip_reason = q.text(15);
     a.error = q.text(16);
+    if (!q.is_null(17)) a.played_ms = q.int64(17);
     out.push_back(std::move(a));
   }
 }
@@ -924,6 +929,7 @@ error_code sqlite_store::write_attempt(std::string_view id, const attempt& a) {
   q.bind(15, a.sip_code);
   q.bind(16, a.sip_reason);
   q.bind(17, a.error);
+  q.bind(18, a.played_ms);
   int rc = q.step();
   if (rc != SQLITE_DONE) return fail(rc, "write attempt");
   return {};

@@ -54,7 +54,7 @@ struct sqlite_busy_wait {
 
 class sqlite_store final : public store {
  public:
-  static constexpr int schema_version = 2;
+  static constexpr int schema_version = 3;
 
   // Opens (creating it unless read_only) and migrates the database at `path`. On failure `why`
   // says what SQLite reported and the error is store_errc::io_error.

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/voice/call_rate.hpp"
 #include "voice/prompts/prompt_set.hpp"
 
 namespace otpd::service {
@@ -12,9 +16,7 @@ using steady = std::chrono::steady_clock;
 // A trunk: its caller and the limits on what it takes.
 struct voice_dialer::trunk {
   trunk(asio::any_io_executor ex, const config::voice_trunk& c)
-      : cfg(c),
-        caller(std::move(ex), caller_config(c)),
-        tokens(std::max(1.0, c.calls_per_second)) {}
+      : cfg(c), caller(std::move(ex), caller_config(c)), rate(c.calls_per_second) {}
 
   static voice::trunk_config caller_config(const config::voice_trunk& t) {
     voice::trunk_config vc;
@@ -31,26 +33,33 @@ struct voice_dialer::trunk {
     return vc;
   }
 
-  // Token bucket: calls_per_second, with a burst of one second's worth (at least one call).
-  bool take_token() {
-    const auto now = steady::now();
-    const double burst = std::max(1.0, cfg.calls_per_second);
-    if (last != steady::time_point{}) {
-      tokens = std::min(
-          burst, tokens + std::chrono::duration<double>(now - last).count() * cfg.calls_per_second);
-    }
-    last = now;
-    if (tokens < 1.0) return false;
-    tokens -= 1.0;
-    return true;
-  }
-
   config::voice_trunk cfg;
   voice::caller caller;
-  double tokens;
-  steady::time_point last{};
-  int active = 0;
+  call_rate rate;  // calls_per_second, with a burst of one second's worth (at least one call)
+  int active = 0;  // calls in progress, and calls waiting for this trunk's rate
 };
+
+// The trunk a call goes to, and how long it waits for the trunk's rate first.
+struct voice_dialer::choice {
+  std::shared_ptr<trunk> t;
+  steady::duration wait{};
+};
+
+namespace {
+
+// Where the code has been read once in full: the end of its last digit the first time (the
+// prompt is the intro, the digits, then "I repeat" and the digits again, then goodbye).
+std::size_t first_reading_end(const prompts::prompt& p, std::size_t digits) {
+  std::size_t seen = 0;
+  for (const prompts::segment& s : p.segments) {
+    if (s.id >= prompts::clip::digit_0 && s.id <= prompts::clip::digit_9 && ++seen == digits) {
+      return s.start + s.length;
+    }
+  }
+  return 0;  // the whole prompt
+}
+
+}  // namespace
 
 boost::system::error_code voice_dialer::create(asio::any_io_executor ex, const config::voice& cfg,
                                                const config::number_plan& numbers,
@@ -137,14 +146,35 @@ std::string voice_dialer::dial_string(const std::string& e164, const std::string
   return "+" + digits;
 }
 
-std::shared_ptr<voice_dialer::trunk> voice_dialer::pick(const std::vector<const trunk*>& tried) {
+voice_dialer::choice voice_dialer::pick(const std::vector<const trunk*>& tried) {
+  const auto now = steady::now();
+  std::shared_ptr<trunk> soonest;
+  steady::duration soonest_wait = steady::duration::max();
   for (auto& t : trunks_) {
     if (std::find(tried.begin(), tried.end(), t.get()) != tried.end()) continue;
     if (t->active >= t->cfg.max_calls) continue;
-    if (!t->take_token()) continue;
-    return t;
+    const steady::duration w = t->rate.wait(now);
+    if (w == steady::duration::zero()) {
+      t->rate.take(now);
+      return {t, w};
+    }
+    if (w < soonest_wait) {
+      soonest = t;
+      soonest_wait = w;
+    }
   }
-  return nullptr;
+  // Every trunk with room is at its rate: the one whose token comes first, if soon enough.
+  if (!soonest || soonest_wait > cfg_.rate_wait) return {};
+  return {soonest, soonest->rate.take(now)};
+}
+
+asio::awaitable<bool> voice_dialer::wait_for_rate(steady::duration d) {
+  asio::steady_timer timer(ex_, d);
+  waiting_.push_back(&timer);
+  const auto it = std::prev(waiting_.end());
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  waiting_.erase(it);
+  co_return !stopped_;
 }
 
 asio::awaitable<dialed> voice_dialer::call(call_order order) {
@@ -163,42 +193,58 @@ asio::awaitable<dialed> voice_dialer::call(call_order order) {
   prompts::prompt p;
   prompts::compose_options co;
   co.digit_gap_ms = static_cast<int>(cfg_.digit_pause.count());
+  const std::size_t digits = order.code.size();
   if (auto ec = set->second->compose(order.code, cfg_.repeats, co, p)) {
     std::string().swap(order.code);
     out.error = "prompt_failed";
     co_return out;
   }
   std::string().swap(order.code);  // the audio is the only copy from here on
+  const std::size_t code_end = first_reading_end(p, digits);
   const auto audio = std::make_shared<const std::vector<std::int16_t>>(std::move(p.samples));
   auto on_event = std::make_shared<decltype(order.on_event)>(std::move(order.on_event));
 
   // Trunks in priority order: the next one is tried when this one could not carry the call
-  // (see carried_by_the_trunk), never when the callee answered, was busy, or declined.
+  // (see trunk_failure), never when the callee answered, was busy, or declined.
   std::vector<const trunk*> tried;
-  while (std::shared_ptr<trunk> t = pick(tried)) {
+  for (;;) {
+    choice c = pick(tried);
+    if (!c.t) break;
+    std::shared_ptr<trunk> t = std::move(c.t);
+    // Counted until the call ends (waiting for the rate included), even when the awaiting
+    // coroutine is destroyed mid-call.
+    struct in_progress {
+      int& n;
+      explicit in_progress(int& x) : n(++x) {}
+      ~in_progress() { --n; }
+    } guard(t->active);
+    if (c.wait > steady::duration::zero() && !co_await wait_for_rate(c.wait)) {
+      out.error = "shutting_down";
+      co_return out;
+    }
+    if (!tried.empty()) out.failed_over.push_back(out.trunk);  // this trunk takes the call on
     tried.push_back(t.get());
     out.trunk = t->cfg.name;
     voice::call_request req;
     req.to = dial_string(order.to, t->cfg.number_format, numbers_);
     req.audio = audio;
+    req.code_end = code_end;
     req.replay_key = cfg_.replay_key;
     bool progressed = false;  // a 18x or a 2xx came: the callee's side has the call
-    req.on_event = [on_event, &progressed, name = t->cfg.name](const voice::call_event& e) {
+    req.on_event = [on_event, &progressed, &out, name = t->cfg.name](const voice::call_event& e) {
+      if (e.state == voice::call_state::trying) out.placed = true;
       if (e.state != voice::call_state::trying) progressed = true;
       if (*on_event) (*on_event)(e, name);
     };
-    // Counted until the call ends, even when the awaiting coroutine is destroyed mid-call.
-    struct in_progress {
-      int& n;
-      explicit in_progress(int& c) : n(++c) {}
-      ~in_progress() { --n; }
-    } guard(t->active);
     out.result = co_await t->caller.call(std::move(req));
     if (out.result.malformed > 0) out.malformed.emplace_back(t->cfg.name, out.result.malformed);
-    if (progressed || stopped_ || !trunk_failure(out.result.final)) co_return out;
-    out.failed_over.push_back(t->cfg.name);
+    if (progressed || stopped_ || !trunk_failure(out.result.final)) break;
   }
-  if (tried.empty()) out.error = "no_trunk_available";
+  if (tried.empty()) {
+    out.error = stopped_ ? "shutting_down" : "no_trunk_available";
+  } else if (!out.placed) {
+    out.error = "trunk_unreachable";
+  }
   co_return out;
 }
 
@@ -213,6 +259,7 @@ bool voice_dialer::trunk_failure(const voice::call_event& e) noexcept {
 
 void voice_dialer::stop() {
   stopped_ = true;
+  for (asio::steady_timer* t : waiting_) t->cancel();
   for (auto& t : trunks_) t->caller.stop();
 }
 

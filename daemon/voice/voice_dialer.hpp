@@ -1,8 +1,9 @@
 // The voice channel's dialer (DESIGN.md §6): the prompt sets, built once at start-up, and one
 // voice::caller per SIP trunk. A call goes to the first trunk, by priority, that has room
-// (max_calls) and a token (calls_per_second); when that trunk cannot carry it (no response,
-// 401/403/407, 5xx) before anything rang, the next one is tried. The code is composed into the
-// locale's prompt.
+// (max_calls) and a token (calls_per_second); when every trunk with room is at its rate, the
+// call waits for the soonest token (at most voice.rate_wait, in the order calls came). When
+// that trunk cannot carry it (no response, 401/403/407, 5xx) before anything rang, the next
+// one is tried. The code is composed into the locale's prompt.
 // Runs on the service's I/O executor. Knows nothing of verifications: the service records
 // what happens.
 #pragma once
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,6 +20,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 
 #include "config/config.hpp"
@@ -33,17 +36,24 @@ struct call_order {
   std::string to;      // E.164 with '+'
   std::string locale;  // the verification's; the default locale's prompts when it has none
   std::string code;    // digits; read aloud, never logged
-  // Progress (trying, ringing, answered) and the trunk that carries the call.
+  // Progress (trying: the INVITE left; ringing, answered) and the trunk that carries the call.
   std::function<void(const voice::call_event&, const std::string& trunk)> on_event;
 };
 
 struct dialed {
   voice::call_result result;
-  std::string trunk;                     // the last trunk tried; empty when no trunk took the call
-  std::vector<std::string> failed_over;  // trunks that could not carry it, in order
+  std::string trunk;  // the last trunk tried; empty when no trunk took the call
+  // Trunks that could not carry it and passed it to the next trunk, in order (not the last).
+  std::vector<std::string> failed_over;
+  // An INVITE left (on any trunk): a call was placed. False: nothing reached the network
+  // (no trunk with room, a TCP connection refused, the prompt could not be made, shutdown).
   // Per trunk tried, how many messages from it did not parse (voice::call_result::malformed).
   std::vector<std::pair<std::string, std::uint64_t>> malformed;
-  std::string error;  // "no_trunk_available", "prompt_failed", ...: why it never rang
+  bool placed = false;
+  // Why no call was placed: "no_trunk_available" (no trunk with room, or none at its rate
+  // within rate_wait), "trunk_unreachable" (trunks tried, none could send the INVITE),
+  // "prompt_failed", "shutting_down".
+  std::string error;
 };
 
 struct trunk_info {
@@ -84,7 +94,10 @@ class voice_dialer {
   struct trunk;
   voice_dialer() = default;
   // Shared: a call in progress keeps its trunk alive across a reload that removes it.
-  std::shared_ptr<trunk> pick(const std::vector<const trunk*>& tried);
+  struct choice;
+  choice pick(const std::vector<const trunk*>& tried);
+  // Waits `d` on a timer that stop() cancels; false when stopped.
+  boost::asio::awaitable<bool> wait_for_rate(std::chrono::steady_clock::duration d);
   static std::vector<const config::voice_trunk*> by_priority(
       const std::vector<config::voice_trunk>& trunks);
   static bool trunk_failure(const voice::call_event& e) noexcept;
@@ -94,7 +107,8 @@ class voice_dialer {
   config::number_plan numbers_;
   std::string default_locale_;
   std::map<std::string, std::unique_ptr<prompts::prompt_set>, std::less<>> prompts_;
-  std::vector<std::shared_ptr<trunk>> trunks_;  // by priority
+  std::vector<std::shared_ptr<trunk>> trunks_;     // by priority
+  std::list<boost::asio::steady_timer*> waiting_;  // calls waiting for a trunk's rate
   bool stopped_ = false;
 };
 

@@ -592,6 +592,60 @@ TEST_F(Rules, CallProgress) {
   EXPECT_EQ(v_.attempts[0].completed_at, t0 + 30s);
 }
 
+TEST_F(Rules, ACallHungUpBeforeTheCodeWasReadIsAFailure) {
+  policy_.max_sends = 1;
+  ASSERT_EQ(start(v_, policy_, t0, {.via = channel::voice}, protector_, code1),
+            start_outcome::started);
+  on_call_outcome(v_, policy_, 1, t0 + 2s, attempt_status::answered, 200, "OK");
+  const auto e =
+      on_call_outcome(v_, policy_, 1, t0 + 6s, attempt_status::hung_up_early, 200, "remote hangup");
+  EXPECT_EQ(v_.attempts[0].status, attempt_status::hung_up_early);
+  EXPECT_EQ(v_.attempts[0].completed_at, t0 + 6s);
+  EXPECT_EQ(v_.attempts[0].sip_code, 200);
+  // The only send, and the code was not heard: nothing can reach the user any more.
+  EXPECT_TRUE(e.became_undeliverable);
+  EXPECT_EQ(v_.status, verification_status::undeliverable);
+}
+
+TEST_F(Rules, ACallThatWasNeverPlacedGivesItsSendBack) {
+  policy_.max_sends = 2;
+  start_default();
+  ASSERT_EQ(resend_at(t0 + 30s, channel::voice).outcome, resend_outcome::accepted);
+  ASSERT_EQ(v_.sends, 2);
+  const sys_time next = v_.next_resend_at;
+  const auto e = on_call_not_placed(v_, policy_, 2, t0 + 31s, "no_trunk_available");
+  EXPECT_TRUE(e.updated);
+  EXPECT_FALSE(e.became_undeliverable);
+  EXPECT_EQ(v_.attempts[1].status, attempt_status::failed);
+  EXPECT_EQ(v_.attempts[1].error, "no_trunk_available");
+  EXPECT_EQ(v_.attempts[1].completed_at, t0 + 31s);
+  EXPECT_FALSE(v_.attempts[1].submitted_at.has_value());
+  EXPECT_EQ(v_.sends, 1);              // not counted against max_sends
+  EXPECT_EQ(v_.next_resend_at, next);  // the cooldown still paces the asking
+  // Given back once only: a second report changes nothing.
+  EXPECT_FALSE(on_call_not_placed(v_, policy_, 2, t0 + 32s, "no_trunk_available").updated);
+  EXPECT_EQ(v_.sends, 1);
+  // So the user can still ask, and get a call, within max_sends.
+  EXPECT_EQ(resend_at(next, channel::voice).outcome, resend_outcome::accepted);
+  EXPECT_EQ(v_.sends, 2);
+}
+
+TEST_F(Rules, OnlyAQueuedCallCanBeGivenBack) {
+  ASSERT_EQ(start(v_, policy_, t0, {.via = channel::voice}, protector_, code1),
+            start_outcome::started);
+  on_call_outcome(v_, policy_, 1, t0 + 1s, attempt_status::ringing, 180, "Ringing");
+  EXPECT_FALSE(on_call_not_placed(v_, policy_, 1, t0 + 2s, "no_trunk_available").updated);
+  EXPECT_EQ(v_.sends, 1);
+  EXPECT_EQ(v_.attempts[0].status, attempt_status::ringing);
+  // Nor an SMS.
+  verification sms;
+  sms.id = v_.id;
+  v_ = sms;
+  start_default();
+  EXPECT_FALSE(on_call_not_placed(v_, policy_, 1, t0 + 2s, "no_trunk_available").updated);
+  EXPECT_EQ(v_.sends, 1);
+}
+
 // --- idempotency -----------------------------------------------------------------------------
 
 TEST(Idempotency, RequestHashIsSha256Hex) {

@@ -97,6 +97,7 @@ TEST_F(sqlite_store_test, InsertThenGetReadsBackEveryField) {
   call.carrier = "trunk-a";
   call.sip_code = 480;
   call.sip_reason = "Temporarily Unavailable";
+  call.played_ms = 4260;
   call.outcome_unknown = true;
   call.dlr_stat = "UNDELIV";
   call.dlr_err = "001";
