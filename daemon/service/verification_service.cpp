@@ -636,19 +636,20 @@ asio::awaitable<void> verification_service::record_call(std::string id, int atte
   const std::shared_ptr<const config::config> live = live_;
   engine::delivery_effect effect;
   auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+    // Nothing reached the network: the attempt fails and its send is given back.
     if (!rec.placed) {
-      // Nothing reached the network: the attempt fails and its send is given back.
       effect =
           engine::on_call_not_placed(row, live->policy, attempt_number, clock_.now(), rec.error);
-      return {};
     }
     for (attempt& a : row.attempts) {
-      if (a.number != attempt_number) continue;
+      if (a.number != attempt_number || (!rec.placed && !effect.updated)) continue;
       if (!rec.trunk.empty()) a.carrier = rec.trunk;
       if (!rec.error.empty()) a.error = rec.error;
+      if (!rec.placed) a.sip_reason = rec.reason;
       if (rec.invite_at) a.submitted_at = rec.invite_at;
       if (rec.played_ms) a.played_ms = rec.played_ms;
     }
+    if (!rec.placed) return {};
     effect = engine::on_call_outcome(
         row, live->policy, attempt_number, clock_.now(), rec.status,
         rec.sip_code != 0 ? std::optional<int>(rec.sip_code) : std::nullopt, rec.reason);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 
 #include "tests/daemon/e2e/scenario.hpp"
 #include "tests/support/raw_sip_peer.hpp"
@@ -78,7 +79,8 @@ std::string trunk(std::uint16_t port, const std::string& extra = "") {
 
 bool final_call(const json::object& v, std::size_t i) {
   const std::string s = str(attempt(v, i), "status");
-  return s == "completed" || s == "failed" || s == "busy" || s == "no_answer" || s == "rejected";
+  return s == "completed" || s == "failed" || s == "busy" || s == "no_answer" || s == "rejected" ||
+         s == "hung_up_early";
 }
 
 // Creates a verification, reads its SMS code, moves past the cooldown and asks for a call.
@@ -107,6 +109,20 @@ std::string named_trunk(const std::string& name, std::uint16_t port, int priorit
          "\n      number_format: e164\n      priority: " + std::to_string(priority) + "\n" + extra;
 }
 
+// The sum of otpd_voice_calls_total over every trunk and outcome in a /metrics text.
+int calls_counted_in(const std::string& metrics) {
+  int sum = 0;
+  std::size_t at = 0;
+  const std::string name = "otpd_voice_calls_total{";
+  while ((at = metrics.find(name, at)) != std::string::npos) {
+    const std::size_t end = metrics.find('\n', at);
+    const std::string line = metrics.substr(at, end - at);
+    sum += std::stoi(line.substr(line.rfind(' ') + 1));
+    at = end;
+  }
+  return sum;
+}
+
 // Asks for a call and expects the trunk named `carrier` to complete it; returns /metrics.
 std::string expect_completed_by(single_world& w, const std::string& carrier) {
   called c = ask_for_a_call(w);
@@ -131,6 +147,8 @@ TEST(e2e_voice, the_call_reads_the_code_and_completes) {
   ASSERT_EQ(str(attempt(v, 1), "status"), "completed") << json::serialize(v) << w.otpd->output();
   EXPECT_EQ(num(attempt(v, 1), "sip_code"), 200);
   EXPECT_EQ(str(attempt(v, 1), "carrier"), "local");
+  EXPECT_FALSE(str(attempt(v, 1), "submitted_at").empty()) << json::serialize(v);
+  EXPECT_TRUE(attempt(v, 1).contains("played_seconds")) << json::serialize(v);
 
   // What the phone heard is the prompt for this code, and not for another.
   auto files = phone.wait_for_recordings(1, 20s);
@@ -185,6 +203,13 @@ TEST(e2e_voice, a_wrong_trunk_password_ends_failed_with_the_403) {
   EXPECT_EQ(str(attempt(v, 1), "status"), "failed") << json::serialize(v);
   EXPECT_EQ(num(attempt(v, 1), "sip_code"), 403) << json::serialize(v);
   EXPECT_EQ(str(v, "status"), "pending");  // the SMS code still works
+  // One call, counted once: failed, and not also failed_over (no trunk took it on).
+  const std::string m = w.otpd->get("/metrics", false).body;
+  EXPECT_NE(m.find("otpd_voice_calls_total{trunk=\"local\",outcome=\"failed\"} 1"),
+            std::string::npos)
+      << m;
+  EXPECT_EQ(m.find("outcome=\"failed_over\""), std::string::npos) << m;
+  EXPECT_EQ(calls_counted_in(m), 1) << m;
 }
 
 TEST(e2e_voice, busy_and_no_answer_are_recorded) {
@@ -320,6 +345,168 @@ TEST(e2e_voice, a_reload_changes_the_trunks_without_a_restart) {
       c.id, [](const json::object& b) { return final_call(b, 1); }, 30s);
   EXPECT_EQ(str(attempt(v, 1), "status"), "completed") << json::serialize(v);
   EXPECT_EQ(str(attempt(v, 1), "carrier"), "new");
+}
+
+// Waits for the attempt to reach a final status and says how long that took from `since`.
+std::pair<json::object, steady::duration> final_after(single_world& w, const std::string& id,
+                                                      steady::time_point since,
+                                                      std::chrono::milliseconds limit) {
+  json::object v = w.otpd->poll_verification(
+      id, [](const json::object& b) { return final_call(b, 1); }, limit);
+  return {v, steady::now() - since};
+}
+
+TEST(e2e_voice, a_udp_trunk_where_nothing_listens_passes_the_call_on_at_once) {
+  // The first trunk is a UDP port where nothing listens: the kernel's ICMP port unreachable
+  // ends that leg at once (Timer B would be 32 s), and the second trunk completes the call.
+  baresip_process phone(baresip_process::options{.user = "84912345678"});
+  const std::uint16_t dead = pick_free_port();
+  single_world w(
+      voice_options(named_trunk("dead", dead, 0) + named_trunk("phone", phone.sip_port(), 1)));
+  const std::size_t from = w.smsc.events().size();
+  const std::string id = create(*w.otpd, json::object{{"to", "+84912345678"}});
+  ASSERT_FALSE(id.empty());
+  next_code(w.smsc, from);
+  w.otpd->advance_clock(std::chrono::seconds(31));
+  const auto asked = steady::now();
+  http_response r =
+      w.otpd->post("/v1/verifications/" + id + "/resend", json::object{{"channel", "voice"}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  // The phone answers well before Timer B could have passed on the first trunk.
+  json::object v = w.otpd->poll_verification(
+      id,
+      [](const json::object& b) { return attempt_status_is(b, 1, "answered") || final_call(b, 1); },
+      20s);
+  const auto to_answer = steady::now() - asked;
+  EXPECT_LT(to_answer, 8s) << json::serialize(v);
+  auto [done, took] = final_after(w, id, asked, 60s);
+  EXPECT_EQ(str(attempt(done, 1), "status"), "completed") << json::serialize(done);
+  EXPECT_EQ(str(attempt(done, 1), "carrier"), "phone");
+  const std::string m = w.otpd->get("/metrics", false).body;
+  EXPECT_NE(m.find("otpd_voice_calls_total{trunk=\"dead\",outcome=\"failed_over\"} 1"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("otpd_voice_calls_total{trunk=\"phone\",outcome=\"completed\"} 1"),
+            std::string::npos)
+      << m;
+  EXPECT_EQ(calls_counted_in(m), 2) << m;  // two calls placed, each counted once
+}
+
+TEST(e2e_voice, a_callee_hanging_up_before_the_code_was_read_is_hung_up_early) {
+  baresip_process phone(baresip_process::options{.user = "84912345678",
+                                                 .mode = baresip_process::answer_mode::hangup_after,
+                                                 .hangup_after = 2s});
+  single_world w(voice_options(trunk(phone.sip_port())));
+  called c = ask_for_a_call(w);
+  ASSERT_EQ(c.resend.status, 202) << c.resend.body;
+  json::object v = w.otpd->poll_verification(
+      c.id, [](const json::object& b) { return final_call(b, 1); }, 60s);
+  const json::object a = attempt(v, 1);
+  ASSERT_EQ(str(a, "status"), "hung_up_early") << json::serialize(v) << w.otpd->output();
+  EXPECT_EQ(num(a, "sip_code"), 200);
+  EXPECT_EQ(str(a, "sip_reason"), "remote hangup");
+  // About the 2 s the phone listened, and less than the first reading of the code.
+  prompts::prompt p;
+  ASSERT_FALSE(the_prompts().set.compose(c.code, 2, {}, p));
+  std::size_t first_reading_end = 0;
+  std::size_t digits = 0;
+  for (const auto& s : p.segments) {
+    if (s.id >= prompts::clip::digit_0 && s.id <= prompts::clip::digit_9 && ++digits == 6) {
+      first_reading_end = s.start + s.length;
+      break;
+    }
+  }
+  ASSERT_TRUE(a.contains("played_seconds")) << json::serialize(a);
+  const double played = a.at("played_seconds").to_number<double>();
+  EXPECT_GT(played, 1.0) << json::serialize(a);
+  EXPECT_LT(played, static_cast<double>(first_reading_end) / 8000.0) << json::serialize(a);
+  // The log line says what the API says.
+  auto line = w.otpd->wait_for_line(
+      [](std::string_view l) { return l.find("call_ended") != std::string_view::npos; }, 5s);
+  ASSERT_TRUE(line) << w.otpd->output();
+  EXPECT_NE(line->find("outcome=hung_up_early"), std::string::npos) << *line;
+  EXPECT_NE(line->find("sip_code=200"), std::string::npos) << *line;
+  // The code was not heard: the SMS code is still the one to use, the verification pending.
+  EXPECT_EQ(str(v, "status"), "pending");
+  const std::string m = w.otpd->get("/metrics", false).body;
+  EXPECT_NE(m.find("otpd_voice_calls_total{trunk=\"local\",outcome=\"hung_up_early\"} 1"),
+            std::string::npos)
+      << m;
+}
+
+TEST(e2e_voice, a_burst_of_calls_waits_for_the_trunk_rate_instead_of_failing) {
+  // 20 voice resends at once on a trunk allowed 4 calls per second: 4 go at once, the other 16
+  // wait their turn (250 ms apart), and every one is placed. The callee answers each INVITE
+  // 486 Busy (no media: the test is about placing calls).
+  std::mutex mu;
+  std::vector<steady::time_point> invites;
+  raw_sip_peer callee(raw_sip_peer::transport::udp, [&](const std::string& m) {
+    if (!m.starts_with("INVITE ")) return std::vector<std::string>{};
+    {
+      std::lock_guard lock(mu);
+      invites.push_back(steady::now());
+    }
+    return std::vector<std::string>{sip_response_to(m, 486, "Busy Here")};
+  });
+  otpd_options opts =
+      voice_options(named_trunk("slow", callee.port(), 0, "      calls_per_second: 4\n"));
+  opts.extra_yaml += "  rate_wait: 10s\n";
+  single_world w(opts);
+  constexpr int calls = 20;
+  std::vector<std::string> ids;
+  for (int i = 0; i < calls; ++i) {
+    ids.push_back(create(*w.otpd, json::object{{"to", "+84912345678"}}));
+    ASSERT_FALSE(ids.back().empty());
+  }
+  w.otpd->advance_clock(std::chrono::seconds(31));
+  for (const std::string& id : ids) {
+    http_response r =
+        w.otpd->post("/v1/verifications/" + id + "/resend", json::object{{"channel", "voice"}});
+    ASSERT_EQ(r.status, 202) << r.body;
+  }
+  int busy = 0;
+  for (const std::string& id : ids) {
+    json::object v = w.otpd->poll_verification(
+        id, [](const json::object& b) { return final_call(b, 1); }, 30s);
+    EXPECT_EQ(str(attempt(v, 1), "status"), "busy") << json::serialize(v);
+    EXPECT_NE(str(attempt(v, 1), "error"), "no_trunk_available") << json::serialize(v);
+    if (str(attempt(v, 1), "status") == "busy") ++busy;
+  }
+  EXPECT_EQ(busy, calls);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(invites.size(), static_cast<std::size_t>(calls));
+  // The 16 beyond the bucket went out at the trunk's rate: 16 * 250 ms after the first.
+  EXPECT_GE(invites.back() - invites.front(), 3500ms);
+  const std::string m = w.otpd->get("/metrics", false).body;
+  EXPECT_NE(m.find("otpd_voice_calls_total{trunk=\"slow\",outcome=\"busy\"} 20"), std::string::npos)
+      << m;
+  EXPECT_EQ(calls_counted_in(m), calls) << m;
+}
+
+TEST(e2e_voice, a_call_that_never_left_gives_its_send_back) {
+  // A TCP trunk whose port refuses connections: no INVITE leaves, the attempt fails with the
+  // address and port in its reason, and the verification keeps the send.
+  closed_port refused;
+  single_world w(voice_options(named_trunk("tcp", refused.port(), 0, "      transport: tcp\n")));
+  const std::size_t from = w.smsc.events().size();
+  const std::string id = create(*w.otpd, json::object{{"to", "+84912345678"}});
+  ASSERT_FALSE(id.empty());
+  next_code(w.smsc, from);
+  w.otpd->advance_clock(std::chrono::seconds(31));
+  http_response r =
+      w.otpd->post("/v1/verifications/" + id + "/resend", json::object{{"channel", "voice"}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::int64_t remaining_when_asked = num(r.obj(), "sends_remaining");
+  json::object v = w.otpd->poll_verification(
+      id, [](const json::object& b) { return final_call(b, 1); }, 20s);
+  const json::object a = attempt(v, 1);
+  EXPECT_EQ(str(a, "status"), "failed") << json::serialize(v);
+  EXPECT_EQ(str(a, "error"), "trunk_unreachable") << json::serialize(v);
+  EXPECT_EQ(str(a, "sip_reason"), "cannot connect to 127.0.0.1:" + std::to_string(refused.port()) +
+                                      ": Connection refused")
+      << json::serialize(v);
+  EXPECT_FALSE(a.contains("submitted_at")) << json::serialize(v);
+  EXPECT_EQ(num(v, "sends_remaining"), remaining_when_asked + 1) << json::serialize(v);
 }
 
 }  // namespace
