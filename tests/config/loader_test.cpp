@@ -1196,6 +1196,7 @@ TEST(config_loader, voice_trunks_and_prompts) {
   digit_pause: 400ms
   replay_key: "#"
   words_per_minute: 120
+  rate_wait: 2500ms
   trunks:
     - name: carrier-sip
       uri: sip:127.0.0.1:5070;transport=tcp
@@ -1219,6 +1220,7 @@ TEST(config_loader, voice_trunks_and_prompts) {
   EXPECT_EQ(v.digit_pause, std::chrono::milliseconds(400));
   EXPECT_EQ(v.replay_key, '#');
   EXPECT_EQ(v.words_per_minute, 120);
+  EXPECT_EQ(v.rate_wait, std::chrono::milliseconds(2500));
   ASSERT_EQ(v.trunks.size(), 2u);
   const auto& t = v.trunks[0];
   EXPECT_EQ(t.name, "carrier-sip");
@@ -1238,6 +1240,7 @@ TEST(config_loader, voice_errors_name_the_key_and_never_show_the_password) {
   parts p;
   p.sections = R"(voice:
   replay_key: "**"
+  rate_wait: 30s
   trunks:
     - name: a
       uri: sip:user@host
@@ -1255,8 +1258,9 @@ TEST(config_loader, voice_errors_name_the_key_and_never_show_the_password) {
   EXPECT_THAT(all, HasSubstr("missing required key 'voice.trunks[0].username'"));
   EXPECT_THAT(all, HasSubstr("voice.trunks[1].name: trunk 'a' is already defined at line"));
   EXPECT_THAT(all, HasSubstr("voice.trunks[1].local_address: expected the IP address"));
+  EXPECT_THAT(all, HasSubstr("voice.rate_wait"));
   EXPECT_THAT(all, Not(HasSubstr("hunter22")));
-  EXPECT_EQ(r.errors.size(), 5u) << all;
+  EXPECT_EQ(r.errors.size(), 6u) << all;
 }
 
 }  // namespace
