@@ -607,15 +607,8 @@ asio::awaitable<void> verification_service::call_voice(std::string id, int attem
   if (r.setup.count() > 0) {
     m_.call_setup->with({d.trunk}).observe(std::chrono::duration<double>(r.setup).count());
   }
-  call_record rec;
-  rec.status = attempt_status_for(r.final.state);
-  rec.trunk = d.trunk;
-  rec.sip_code = r.final.sip_code;
-  rec.reason = r.final.sip_reason;
-  rec.error = d.error;
+  call_record rec = record_of(d);
   rec.invite_at = *invite_at;
-  rec.placed = d.placed;
-  if (r.talk.count() > 0 || r.played.count() > 0) rec.played_ms = r.played.count();
   // The same SIP code and reason as the API shows (the INVITE's final answer).
   log_.info("call_ended", {{"verification", id},
                            {"attempt", attempt_number},

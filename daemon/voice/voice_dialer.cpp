@@ -248,6 +248,19 @@ asio::awaitable<dialed> voice_dialer::call(call_order order) {
   co_return out;
 }
 
+call_record record_of(const dialed& d) {
+  const voice::call_result& r = d.result;
+  call_record rec;
+  rec.status = attempt_status_for(r.final.state);
+  rec.trunk = d.trunk;
+  rec.sip_code = r.final.sip_code;
+  rec.reason = r.final.sip_reason;
+  rec.error = d.error;
+  rec.placed = d.placed;
+  if (r.talk.count() > 0 || r.played.count() > 0) rec.played_ms = r.played.count();
+  return rec;
+}
+
 bool voice_dialer::trunk_failure(const voice::call_event& e) noexcept {
   if (e.state != voice::call_state::failed) return false;
   const int c = e.sip_code;

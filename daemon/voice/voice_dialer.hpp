@@ -24,6 +24,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "config/config.hpp"
+#include "daemon/voice/call_report.hpp"
 #include "voice/call/caller.hpp"
 
 namespace otpd::prompts {
@@ -55,6 +56,10 @@ struct dialed {
   // "prompt_failed", "shutting_down".
   std::string error;
 };
+
+// What the service records on the attempt for a call that has ended (invite_at aside: the
+// service's clock).
+call_record record_of(const dialed& d);
 
 struct trunk_info {
   std::string name;
