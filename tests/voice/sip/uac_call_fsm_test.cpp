@@ -615,6 +615,23 @@ TEST(uac_call_fsm, transport_error_fails) {
   EXPECT_EQ(h.ended()->ec, errc::transport_error);
 }
 
+TEST(uac_call_fsm, an_unreachable_first_hop_ends_the_call_at_once_without_timer_b) {
+  // The call layer reports ICMP port unreachable for the INVITE as a transport error: the call
+  // ends there, with no SIP code, and nothing is left to retransmit.
+  harness h;
+  h.start();
+  h.run_until(600ms);  // one Timer A retransmission
+  ASSERT_EQ(h.count("INVITE"), 2u);
+  h.apply(h.fsm.on_transport_error("cannot reach 10.0.0.2:5070: Connection refused"));
+  ASSERT_TRUE(h.ended());
+  EXPECT_EQ(h.ended()->end, call_end::failed);
+  EXPECT_EQ(h.ended()->code, 0);
+  EXPECT_EQ(h.ended()->reason, "cannot reach 10.0.0.2:5070: Connection refused");
+  EXPECT_TRUE(h.armed.empty());
+  h.run_until(60s);
+  EXPECT_EQ(h.count("INVITE"), 2u);
+}
+
 TEST(uac_call_fsm, unrelated_responses_are_ignored) {
   harness h;
   h.start();
