@@ -895,10 +895,9 @@ void config_loader::load_sender(const field& f, const std::string& path, smpp::a
 // ---- voice ---------------------------------------------------------------------------------
 
 void config_loader::load_voice(const field& f) {
-  auto m = r_.fields(
-      f.value, yaml_reader::mark_of(f), "voice",
-      {"trunks", "prompts_folder", "words_per_minute", "repeats", "digit_pause", "replay_key",
-       "rate_wait"});
+  auto m = r_.fields(f.value, yaml_reader::mark_of(f), "voice",
+                     {"trunks", "prompts_folder", "words_per_minute", "repeats", "digit_pause",
+                      "replay_key", "rate_wait"});
   if (!m) return;
   voice& vc = c_.calls;
   if (const field* v = find(*m, "trunks")) {
