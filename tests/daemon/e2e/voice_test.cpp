@@ -396,7 +396,10 @@ TEST(e2e_voice, a_callee_hanging_up_before_the_code_was_read_is_hung_up_early) {
   baresip_process phone(baresip_process::options{.user = "84912345678",
                                                  .mode = baresip_process::answer_mode::hangup_after,
                                                  .hangup_after = 2s});
-  single_world w(voice_options(trunk(phone.sip_port())));
+  webhook_receiver hooks;
+  otpd_options opts = voice_options(trunk(phone.sip_port()));
+  opts.webhook_url = "http://127.0.0.1:" + std::to_string(hooks.port()) + "/hook";
+  single_world w(opts);
   called c = ask_for_a_call(w);
   ASSERT_EQ(c.resend.status, 202) << c.resend.body;
   json::object v = w.otpd->poll_verification(
@@ -428,6 +431,14 @@ TEST(e2e_voice, a_callee_hanging_up_before_the_code_was_read_is_hung_up_early) {
   EXPECT_NE(line->find("sip_code=200"), std::string::npos) << *line;
   // The code was not heard: the SMS code is still the one to use, the verification pending.
   EXPECT_EQ(str(v, "status"), "pending");
+  // The webhook tells the backend the same.
+  auto hook = hooks.wait_for(
+      [](const received_request& r) { return r.body.find("hung_up_early") != std::string::npos; },
+      10s);
+  ASSERT_TRUE(hook) << w.otpd->output();
+  const json::object h = json::parse(hook->body).as_object();
+  EXPECT_EQ(str(attempt(h.at("verification").as_object(), 1), "status"), "hung_up_early")
+      << hook->body;
   const std::string m = w.otpd->get("/metrics", false).body;
   EXPECT_NE(m.find("otpd_voice_calls_total{trunk=\"local\",outcome=\"hung_up_early\"} 1"),
             std::string::npos)
