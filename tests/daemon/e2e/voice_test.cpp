@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -518,6 +520,55 @@ TEST(e2e_voice, a_call_that_never_left_gives_its_send_back) {
       << json::serialize(v);
   EXPECT_FALSE(a.contains("submitted_at")) << json::serialize(v);
   EXPECT_EQ(num(v, "sends_remaining"), remaining_when_asked + 1) << json::serialize(v);
+}
+
+// "2026-12-03T10:43:25.658Z" as milliseconds since the epoch; -1 when it is not that shape.
+std::int64_t epoch_ms(const std::string& t) {
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7) {
+    return -1;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(::timegm(&tm)) * 1000 + ms;
+}
+
+TEST(e2e_voice, a_failed_call_was_submitted_when_its_invite_left) {
+  // The trunk answers the INVITE 100 Trying and nothing more; the ring timeout (1 s) cancels,
+  // and the trunk ends the INVITE with 487. submitted_at is the INVITE's time, a second before
+  // the call ended, not the end.
+  std::mutex mu;
+  std::string invite;
+  raw_sip_peer trunk_peer(raw_sip_peer::transport::udp, [&](const std::string& m) {
+    std::lock_guard lock(mu);
+    if (m.starts_with("INVITE ")) {
+      invite = m;
+      return std::vector<std::string>{sip_response_to(m, 100, "Trying", "")};
+    }
+    if (m.starts_with("CANCEL ") && !invite.empty()) {
+      return std::vector<std::string>{sip_response_to(m, 200, "OK"),
+                                      sip_response_to(invite, 487, "Request Terminated")};
+    }
+    return std::vector<std::string>{};
+  });
+  single_world w(
+      voice_options(named_trunk("slow", trunk_peer.port(), 0, "      ring_timeout: 1s\n")));
+  called c = ask_for_a_call(w);
+  ASSERT_EQ(c.resend.status, 202) << c.resend.body;
+  json::object v = w.otpd->poll_verification(
+      c.id, [](const json::object& b) { return final_call(b, 1); }, 20s);
+  const json::object a = attempt(v, 1);
+  EXPECT_EQ(str(a, "status"), "no_answer") << json::serialize(v);
+  EXPECT_EQ(num(a, "sip_code"), 487) << json::serialize(v);
+  const std::int64_t created = epoch_ms(str(a, "created_at"));
+  const std::int64_t submitted = epoch_ms(str(a, "submitted_at"));
+  const std::int64_t completed = epoch_ms(str(a, "completed_at"));
+  ASSERT_GT(submitted, 0) << json::serialize(v);
+  ASSERT_GT(completed, 0) << json::serialize(v);
+  EXPECT_GE(submitted, created) << json::serialize(v);
+  EXPECT_GE(completed - submitted, 900) << json::serialize(v);  // the ring timeout between
 }
 
 }  // namespace
