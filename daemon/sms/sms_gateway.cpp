@@ -158,10 +158,7 @@ asio::awaitable<sms_result> sms_gateway::send(sms_request req) {
       for (const std::string& name : req.carriers) {
         if (usable(name) && find(name)) left.push_back(name);
       }
-      if (out.tried.empty() && !left.empty()) {
-        out.carrier = left.front();
-        out.tried = left;
-      }
+      if (out.carrier.empty() && !left.empty()) out.carrier = left.front();
       if (left.empty() || co_await wait_for_carrier(left, wait_until) != bind_wait::ready) break;
       continue;
     }
