@@ -123,18 +123,25 @@ json::array carrier_readiness(verification_service& svc) {
   return out;
 }
 
-// GET /readyz: 200 when every carrier with routes has a bound transmitter that answers, else
-// 503 naming the carriers that are down or degraded and their binds' last errors.
+// GET /readyz: 200 when every carrier with routes has a bound transmitter, with status
+// "degraded" when one of them gets no response to its submits (it stays in service: only the
+// traffic it carries can show the SMSC answering again); else 503 naming the carriers that
+// are down and their binds' last errors.
 response readiness(verification_service& svc) {
   json::array carriers = carrier_readiness(svc);
   if (svc.ready()) {
-    return response::json(
-        200, json::serialize(json::object{{"status", "ready"}, {"carriers", std::move(carriers)}}));
+    const bool degraded = std::any_of(carriers.begin(), carriers.end(), [](const json::value& c) {
+      return c.as_object().at("routed").as_bool() &&
+             c.as_object().at("status").as_string() == "degraded";
+    });
+    return response::json(200,
+                          json::serialize(json::object{{"status", degraded ? "degraded" : "ready"},
+                                                       {"carriers", std::move(carriers)}}));
   }
   std::string detail;
   for (const json::value& c : carriers) {
     const json::object& o = c.as_object();
-    if (!o.at("routed").as_bool() || o.at("status").as_string() == "ready") continue;
+    if (!o.at("routed").as_bool() || o.at("status").as_string() != "down") continue;
     detail += std::string(detail.empty() ? "" : "; ") + std::string(o.at("name").as_string()) +
               " " + std::string(o.at("status").as_string());
     for (const json::value& b : o.at("binds").as_array()) {

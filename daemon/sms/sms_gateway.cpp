@@ -274,7 +274,7 @@ bool sms_gateway::can_send(std::string_view carrier) const {
 
 bool sms_gateway::ready() const {
   for (const carrier_health& h : health()) {
-    if (h.routed && h.status != "ready") return false;
+    if (h.routed && h.status == "down") return false;
   }
   return true;
 }

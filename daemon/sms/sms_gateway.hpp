@@ -111,7 +111,8 @@ class sms_gateway : private smpp::pool_listener {
 
   // Whether the carrier has a bound transmitter now.
   bool can_send(std::string_view carrier) const;
-  // Ready when every carrier that has routes has a bound transmitter.
+  // Ready when every carrier that has routes has a bound transmitter (degraded ones included:
+  // only the traffic they carry can show that the SMSC answers again).
   bool ready() const;
   std::vector<smpp::pool_status> status() const;
   std::vector<carrier_health> health() const;
