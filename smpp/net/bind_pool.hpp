@@ -6,7 +6,8 @@
 // unknown outcome and never resubmitted. Every message carries a deadline (its code's
 // expiry) and is never written after it. When no bind of the carrier can send, submits fail
 // at once with errc::no_bind_available so that the caller can fail over to another carrier
-// (or wait for a bind: service::sms_gateway). Not thread-safe: use it on one executor, like its sessions.
+// (or wait for a bind: service::sms_gateway). Not thread-safe: use it on one executor, like its
+// sessions.
 #pragma once
 
 #include <cstdint>
