@@ -200,6 +200,44 @@ TEST(e2e_reconnect, requests_during_a_reconnect_wait_for_the_bind_and_get_their_
   }
 }
 
+TEST(e2e_reconnect, sms_queued_behind_the_window_when_the_bind_drops_go_out_after_it) {
+  // A window of one and a slow SMSC: the first SMS is in flight, the next three wait in otpd.
+  smsc_process smsc(smsc_flags({"--submit-delay-ms", "800"}));
+  otpd_options opts;
+  carrier_spec vn = vietnam_carrier(smsc.port());
+  vn.binds[0].extra_yaml = "window: 1";
+  opts.carriers = {vn};
+  temp_dir dir;
+  otpd_process o(opts, dir.path());
+  ASSERT_TRUE(o.wait_ready());
+  std::vector<std::string> ids;
+  for (int n = 21; n <= 24; ++n) ids.push_back(create(o, json::object{{"to", number(n)}}));
+  ASSERT_TRUE(
+      smsc.wait_for([](const json::object& ev) { return str(ev, "event") == "submit"; }, 10s));
+  smsc.sync();
+  ASSERT_EQ(smsc.count("submit"), 1u);  // the others wait for window room
+
+  // The connection drops: the one in flight has an unknown outcome and is not sent again; the
+  // three never written wait for the bind and go out once it is back.
+  smsc.command(json::object{{"cmd", "close_all"}});
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const json::object v = o.poll_verification(
+        ids[i],
+        [](const json::object& b) {
+          return attempt_status_is(b, 0, "submitted") || attempt_status_is(b, 0, "delivered") ||
+                 attempt_status_is(b, 0, "failed");
+        },
+        20s);
+    if (i == 0) {
+      EXPECT_TRUE(attempt(v, 0).contains("outcome_unknown")) << json::serialize(v);
+    } else {
+      EXPECT_FALSE(attempt_status_is(v, 0, "failed")) << json::serialize(v);
+      EXPECT_FALSE(attempt(v, 0).contains("outcome_unknown")) << json::serialize(v);
+    }
+  }
+  for (int n = 21; n <= 24; ++n) EXPECT_EQ(submits_to(smsc, dest(n)), 1u) << n;
+}
+
 TEST(e2e_reconnect, readyz_names_the_carrier_that_is_down_and_why) {
   // "vn" binds; "bad" has the wrong password and never does.
   smsc_process good(smsc_flags());
