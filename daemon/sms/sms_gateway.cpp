@@ -201,7 +201,7 @@ std::chrono::milliseconds sms_gateway::max_wait(const std::vector<std::string>& 
   return most;
 }
 
-asio::awaitable<bind_wait> sms_gateway::wait_for_carrier(const std::vector<std::string>& carriers,
+asio::awaitable<bind_wait> sms_gateway::wait_for_carrier(std::vector<std::string> carriers,
                                                          smpp::time_point until) {
   const auto any_can_send = [this, &carriers] {
     return std::any_of(carriers.begin(), carriers.end(),

@@ -97,7 +97,7 @@ class sms_gateway : private smpp::pool_listener {
   // Returns at once when one of `carriers` can send. Else waits until one can, for at most the
   // longest reconnect_queue.max_wait among them and never past `until`, counted in the queue
   // of each that has room (reconnect_queue.size).
-  boost::asio::awaitable<bind_wait> wait_for_carrier(const std::vector<std::string>& carriers,
+  boost::asio::awaitable<bind_wait> wait_for_carrier(std::vector<std::string> carriers,
                                                      smpp::time_point until);
   // The longest reconnect_queue.max_wait among `carriers`: what a refused request may wait
   // before trying again.
