@@ -142,10 +142,10 @@ TEST(e2e_reconnect, requests_during_a_reconnect_wait_for_the_bind_and_get_their_
   for (int n : first) EXPECT_EQ(submits_to(w.smsc, dest(n)), 1u) << n;
 
   // The bind stays down: five requests wait (the queue's size), a sixth is refused at once.
-  w.take_down();
+  ASSERT_NO_FATAL_FAILURE(w.take_down());
   const std::vector<int> second = {11, 12, 13, 14, 15};
   std::vector<int> statuses;
-  std::thread waiting([&] { statuses = create_all(o, second); });
+  std::jthread waiting([&] { statuses = create_all(o, second); });  // joined on any exit
   ASSERT_TRUE(w.waiting_is(5)) << o.get("/metrics", false).body;
   const auto t0 = steady::now();
   const http_response full = o.post("/v1/verifications", json::object{{"to", number(16)}});
@@ -170,7 +170,7 @@ TEST(e2e_reconnect, requests_during_a_reconnect_wait_for_the_bind_and_get_their_
   }
 
   // Down for longer than the wait: 503 with Retry-After after 5 s, no SMS, no limit counted.
-  w.take_down();
+  ASSERT_NO_FATAL_FAILURE(w.take_down());
   const auto t1 = steady::now();
   const http_response late = o.post("/v1/verifications", json::object{{"to", number(17)}});
   EXPECT_EQ(late.status, 503) << late.body;
