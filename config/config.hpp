@@ -98,6 +98,13 @@ struct carrier {
   std::vector<std::string> failover;  // carriers to try, in order, when this one cannot send
   bool request_receipts = true;
   std::size_t max_queue = 10'000;
+  // While no bind of the carrier can send (a reconnect), new SMS wait for one this long, at
+  // most `size` of them at once; past either, the request is refused with 503 and Retry-After.
+  // Always shorter than policy.ttl. max_wait 0: refused at once.
+  struct reconnect_queue {
+    milliseconds max_wait{5'000};
+    std::size_t size = 1'000;
+  } queue;
   // How the SMSC spells message ids in submit_sm_resp and in receipts (any bind of the
   // carrier may carry a receipt, so this is per carrier): fixed, or learned.
   smpp::dlr::id_config message_ids;

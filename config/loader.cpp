@@ -133,6 +133,7 @@ class config_loader {
   void load_routing(const field& f);
   void load_carrier(const field& item, const std::string& path);
   void load_sender(const field& f, const std::string& path, smpp::address& a);
+  void load_reconnect_queue(const field& f, const std::string& path, carrier::reconnect_queue& q);
   void load_voice(const field& f);
   void load_trunk(const field& item, const std::string& path);
   void load_webhooks(const field& f);
@@ -157,6 +158,12 @@ class config_loader {
     std::string path;
   };
   std::vector<failover_ref> failovers_;
+  struct queue_wait_ref {
+    milliseconds wait;
+    YAML::Mark mark;
+    std::string path;
+  };
+  std::vector<queue_wait_ref> queue_waits_;  // each carrier's reconnect_queue.max_wait
   std::map<std::string, YAML::Mark, std::less<>> carrier_names_;
   std::map<std::string, std::pair<std::string, YAML::Mark>, std::less<>> prefixes_;
   std::map<std::string, YAML::Mark, std::less<>> bind_names_;
@@ -704,9 +711,9 @@ void config_loader::load_routing(const field& f) {
 }
 
 void config_loader::load_carrier(const field& item, const std::string& path) {
-  auto m = r_.fields(
-      item.value, yaml_reader::mark_of(item), path,
-      {"name", "prefixes", "sender", "text", "binds", "failover", "request_receipts", "max_queue"});
+  auto m = r_.fields(item.value, yaml_reader::mark_of(item), path,
+                     {"name", "prefixes", "sender", "text", "binds", "failover", "request_receipts",
+                      "max_queue", "reconnect_queue"});
   if (!m) return;
   r_.require(*m, item.value, path, "name", "a name for logs, metrics and failover lists");
   r_.require(*m, item.value, path, "sender",
@@ -777,6 +784,9 @@ void config_loader::load_carrier(const field& item, const std::string& path) {
       c.max_queue = static_cast<std::size_t>(*n);
     }
   }
+  if (const field* v = find(*m, "reconnect_queue")) {
+    load_reconnect_queue(*v, sub_path(path, "reconnect_queue"), c.queue);
+  }
   if (const field* v = find(*m, "binds")) {
     const std::string p = sub_path(path, "binds");
     if (auto list = r_.items(*v, p,
@@ -840,6 +850,24 @@ void config_loader::load_carrier(const field& item, const std::string& path) {
     }
   }
   c_.routes.carriers.push_back(std::move(c));
+}
+
+void config_loader::load_reconnect_queue(const field& f, const std::string& path,
+                                         carrier::reconnect_queue& q) {
+  auto m = r_.fields(f.value, yaml_reader::mark_of(f), path, {"max_wait", "size"});
+  if (!m) return;
+  if (const field* v = find(*m, "max_wait")) {
+    const std::string p = sub_path(path, "max_wait");
+    if (auto d = r_.get_duration(*v, p, smpp::duration::zero(), hard_max_ttl)) {
+      q.max_wait = std::chrono::duration_cast<milliseconds>(*d);
+      queue_waits_.push_back({q.max_wait, yaml_reader::mark_of(*v), p});
+    }
+  }
+  if (const field* v = find(*m, "size")) {
+    if (auto n = r_.get_integer(*v, sub_path(path, "size"), 1, 1'000'000)) {
+      q.size = static_cast<std::size_t>(*n);
+    }
+  }
 }
 
 void config_loader::load_sender(const field& f, const std::string& path, smpp::address& a) {
@@ -1246,6 +1274,15 @@ void config_loader::check_across() {
     } else if (auto [pos, inserted] = lists[f.carrier].emplace(f.target, f.mark); !inserted) {
       r_.error(f.mark, f.path + ": '" + f.target + "' is already in this failover list at " +
                            line_of(pos->second));
+    }
+  }
+  // A code must outlive the wait for a bind, or the SMS could only leave expired.
+  for (const queue_wait_ref& q : queue_waits_) {
+    if (q.wait >= c_.policy.ttl) {
+      r_.error(q.mark, q.path + ": " + format_duration(q.wait) +
+                           " is not shorter than policy.ttl (" + format_duration(c_.policy.ttl) +
+                           "), the lifetime of a code; a few seconds is enough to ride out a "
+                           "reconnect");
     }
   }
   const std::string& locale = c_.policy.default_locale;

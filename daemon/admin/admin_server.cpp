@@ -134,7 +134,9 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
     json::array carriers;
     for (const smpp::pool_status& p : svc.gateway().status()) {
       json::array binds;
-      for (const smpp::session_status& s : p.sessions) {
+      for (std::size_t i = 0; i < p.sessions.size(); ++i) {
+        const smpp::session_status& s = p.sessions[i];
+        const bool degraded = i < p.health.size() && p.health[i].degraded;
         binds.push_back(json::object{{"name", s.name},
                                      {"type", smpp::to_string(s.type)},
                                      {"state", smpp::to_string(s.state)},
@@ -147,7 +149,8 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
                                      {"throttled", s.throttled},
                                      {"connects", s.connects},
                                      {"binds", s.binds},
-                                     {"last_error", s.last_error ? s.last_error.message() : ""}});
+                                     {"last_error", s.last_error ? s.last_error.message() : ""},
+                                     {"degraded", degraded}});
       }
       carriers.push_back(json::object{{"name", p.name},
                                       {"queued", p.queued},

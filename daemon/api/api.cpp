@@ -96,6 +96,66 @@ response rate_limited(std::string_view slug, std::chrono::seconds retry_after,
   return r;
 }
 
+// 503 while no carrier of the route has a bound transmitter (it waited the carriers'
+// reconnect_queue.max_wait, or their queues were full): worth trying again a little later.
+response unavailable_carrier(std::chrono::seconds retry_after) {
+  const auto secs = std::max<long long>(1, retry_after.count());
+  response r = problem(503, "no_carrier_available", "No carrier available",
+                       "No carrier that serves this number can send right now.",
+                       json::object{{"retry_after", secs}});
+  r.set_header("Retry-After", std::to_string(secs));
+  return r;
+}
+
+// Each carrier's readiness, for /readyz: which is down or degraded, and why.
+json::array carrier_readiness(verification_service& svc) {
+  json::array out;
+  for (const service::carrier_health& h : svc.gateway().health()) {
+    json::array binds;
+    for (const auto& b : h.binds) {
+      json::object o{{"name", b.name}, {"state", b.state}};
+      if (!b.error.empty()) o["error"] = b.error;
+      binds.push_back(std::move(o));
+    }
+    out.push_back(json::object{
+        {"name", h.name}, {"status", h.status}, {"routed", h.routed}, {"binds", std::move(binds)}});
+  }
+  return out;
+}
+
+// GET /readyz: 200 when every carrier with routes has a bound transmitter, with status
+// "degraded" when one of them gets no response to its submits (it stays in service: only the
+// traffic it carries can show the SMSC answering again); else 503 naming the carriers that
+// are down and their binds' last errors.
+response readiness(verification_service& svc) {
+  json::array carriers = carrier_readiness(svc);
+  if (svc.ready()) {
+    const bool degraded = std::any_of(carriers.begin(), carriers.end(), [](const json::value& c) {
+      return c.as_object().at("routed").as_bool() &&
+             c.as_object().at("status").as_string() == "degraded";
+    });
+    return response::json(200,
+                          json::serialize(json::object{{"status", degraded ? "degraded" : "ready"},
+                                                       {"carriers", std::move(carriers)}}));
+  }
+  std::string detail;
+  for (const json::value& c : carriers) {
+    const json::object& o = c.as_object();
+    if (!o.at("routed").as_bool() || o.at("status").as_string() != "down") continue;
+    detail += std::string(detail.empty() ? "" : "; ") + std::string(o.at("name").as_string()) +
+              " " + std::string(o.at("status").as_string());
+    for (const json::value& b : o.at("binds").as_array()) {
+      if (const json::value* e = b.as_object().if_contains("error")) {
+        detail += " (" + std::string(b.as_object().at("name").as_string()) + ": " +
+                  std::string(e->as_string()) + ")";
+      }
+    }
+  }
+  return problem(503, "not_ready", "Not ready",
+                 detail.empty() ? "otpd is stopping." : "Carriers not ready: " + detail + ".",
+                 json::object{{"carriers", std::move(carriers)}});
+}
+
 response not_found() {
   return problem(404, "not_found", "Not found", "No verification has this id.");
 }
@@ -167,8 +227,7 @@ asio::awaitable<response> create(verification_service& svc, request& req) {
       co_return problem(403, "destination_not_allowed", "Destination not allowed",
                         "No carrier is configured for this number.");
     case create_status::no_carrier_available:
-      co_return problem(503, "no_carrier_available", "No carrier available",
-                        "No carrier that serves this number can send right now.");
+      co_return unavailable_carrier(out.retry_after);
     case create_status::rate_limited:
       co_return rate_limited(engine::problem_slug(out.limit), out.retry_after,
                              "A sending limit was reached.");
@@ -292,12 +351,7 @@ http::router make_router(verification_service& svc, metrics::registry& metrics) 
       open);
   r.add(
       method::get, "/readyz",
-      [&svc](request&) -> asio::awaitable<response> {
-        if (svc.ready()) co_return response::json(200, R"({"status":"ready"})");
-        co_return problem(503, "not_ready", "Not ready",
-                          "A carrier with routes has no bound transmitter yet.");
-      },
-      open);
+      [&svc](request&) -> asio::awaitable<response> { co_return readiness(svc); }, open);
   r.add(
       method::get, "/metrics",
       [&metrics](request&) -> asio::awaitable<response> {

@@ -13,6 +13,7 @@
 #include "daemon/log/logger.hpp"
 #include "daemon/routing/number.hpp"
 #include "daemon/service/json_view.hpp"
+#include "daemon/sms/gateway_metrics.hpp"
 #include "smpp/proto/status.hpp"
 
 namespace otpd::service {
@@ -96,6 +97,7 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
   metrics.on_collect([this, &active_calls] {
     active_calls.with({}).set(dialer_ ? static_cast<double>(dialer_->active_calls()) : 0.0);
   });
+  register_gateway_metrics(gateway_, metrics);
   auto& bind_up =
       metrics.add_gauge("otpd_smpp_bind_up", "1 when the bind is bound", {"carrier", "bind"});
   auto& window = metrics.add_gauge("otpd_smpp_window_in_use",
@@ -292,10 +294,13 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
     }
   }
 
-  // Refuse before counting: a message no carrier can take now would only burn the limits.
-  if (std::none_of(carriers.begin(), carriers.end(),
-                   [this](const std::string& c) { return gateway_.can_send(c); })) {
+  // Before counting: a request no carrier could take would only burn the limits. During a
+  // reconnect it waits (bounded) for a bind of the route to come up.
+  if (co_await gateway_.wait_for_carrier(carriers, smpp::time_point::max()) != bind_wait::ready) {
     out.status = create_status::no_carrier_available;
+    out.retry_after =
+        std::max(std::chrono::seconds(1),
+                 std::chrono::ceil<std::chrono::seconds>(gateway_.max_wait(carriers)));
     co_return out;
   }
 

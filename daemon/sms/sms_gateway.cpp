@@ -1,5 +1,7 @@
 #include "daemon/sms/sms_gateway.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -37,7 +39,10 @@ bool try_next_carrier(const smpp::pool_result& r) {
 
 sms_gateway::sms_gateway(asio::any_io_executor ex, std::shared_ptr<const config::config> cfg,
                          receipt_handler on_receipt, bind_handler on_bind)
-    : ex_(std::move(ex)), on_receipt_(std::move(on_receipt)), on_bind_(std::move(on_bind)) {
+    : ex_(std::move(ex)),
+      on_receipt_(std::move(on_receipt)),
+      on_bind_(std::move(on_bind)),
+      waiters_(ex_) {
   for (const config::carrier& c : cfg->routes.carriers)
     carriers_.emplace(c.name, make_carrier(cfg, c));
 }
@@ -107,6 +112,7 @@ void sms_gateway::reconfigure(std::shared_ptr<const config::config> next,
 }
 
 void sms_gateway::stop(std::function<void()> on_stopped) {
+  waiters_.stop();
   // Carriers a reload removed are already unbinding on their own (bounded by their unbind
   // timeouts); the ones in service are waited for.
   std::vector<carrier_ptr> all;
@@ -127,11 +133,40 @@ void sms_gateway::stop(std::function<void()> on_stopped) {
 asio::awaitable<sms_result> sms_gateway::send(sms_request req) {
   sms_result out;
   out.ec = smpp::errc::no_bind_available;
-  for (const std::string& name : req.carriers) {
-    const carrier_ptr held = find(name);
-    if (!held) continue;
+  // Carriers that refused or could not take this message: not tried again. A carrier whose
+  // binds dropped before writing it (no_bind_available) may take it once one is back.
+  std::vector<std::string> done;
+  const auto usable = [&](const std::string& name) {
+    return std::find(done.begin(), done.end(), name) == done.end();
+  };
+  const smpp::time_point wait_until =
+      std::min(req.deadline, smpp::clock_type::now() + max_wait(req.carriers));
+  // Each pass sends, or waits for a bind (bounded by wait_until); a pass without a wait ends
+  // with a carrier done or with its binds lost, so the passes are few.
+  for (std::size_t pass = 0; pass < 4 * req.carriers.size() + 8; ++pass) {
+    carrier_ptr held;
+    for (const std::string& name : req.carriers) {
+      if (!usable(name)) continue;
+      carrier_ptr c = find(name);
+      if (c && c->pool->can_submit()) {
+        held = std::move(c);
+        break;
+      }
+    }
+    if (!held) {
+      std::vector<std::string> left;
+      for (const std::string& name : req.carriers) {
+        if (usable(name) && find(name)) left.push_back(name);
+      }
+      if (out.carrier.empty() && !left.empty()) out.carrier = left.front();
+      if (left.empty() || co_await wait_for_carrier(left, wait_until) != bind_wait::ready) break;
+      continue;
+    }
     carrier_state& c = *held;
-    out.tried.push_back(name);
+    const std::string& name = c.cfg->name;
+    if (std::find(out.tried.begin(), out.tried.end(), name) == out.tried.end()) {
+      out.tried.push_back(name);
+    }
     out.carrier = name;
 
     smpp::message_request m;
@@ -153,8 +188,48 @@ asio::awaitable<sms_result> sms_gateway::send(sms_request req) {
       co_return out;
     }
     if (!try_next_carrier(r)) co_return out;
+    if (r.ec != smpp::errc::no_bind_available) done.push_back(name);
   }
   co_return out;
+}
+
+std::chrono::milliseconds sms_gateway::max_wait(const std::vector<std::string>& carriers) const {
+  std::chrono::milliseconds most{0};
+  for (const std::string& name : carriers) {
+    if (carrier_ptr c = find(name)) most = std::max(most, c->cfg->queue.max_wait);
+  }
+  return most;
+}
+
+asio::awaitable<bind_wait> sms_gateway::wait_for_carrier(std::vector<std::string> carriers,
+                                                         smpp::time_point until) {
+  const auto any_can_send = [this, &carriers] {
+    return std::any_of(carriers.begin(), carriers.end(),
+                       [this](const std::string& c) { return can_send(c); });
+  };
+  if (any_can_send()) co_return bind_wait::ready;
+  // Waits in the queue of each carrier that allows waiting and has room.
+  std::vector<std::string> queues;
+  std::chrono::milliseconds longest{0};
+  bool full = false;
+  for (const std::string& name : carriers) {
+    carrier_ptr c = find(name);
+    if (!c || c->cfg->queue.max_wait <= std::chrono::milliseconds::zero()) continue;
+    if (waiters_.waiting(name) >= c->cfg->queue.size) {
+      full = true;
+      continue;
+    }
+    queues.push_back(name);
+    longest = std::max(longest, c->cfg->queue.max_wait);
+  }
+  bind_wait result = full ? bind_wait::queue_full : bind_wait::timed_out;
+  if (!queues.empty()) {
+    const smpp::time_point deadline = std::min(until, smpp::clock_type::now() + longest);
+    const bool ok = co_await waiters_.wait(std::move(queues), deadline, any_can_send);
+    result = ok ? bind_wait::ready : bind_wait::timed_out;
+  }
+  if (on_wait_ && !carriers.empty()) on_wait_(carriers.front(), result);
+  co_return result;
 }
 
 void sms_gateway::learn(const std::string& carrier, std::string_view submit_id,
@@ -189,6 +264,7 @@ void sms_gateway::on_deliver(smpp::bind_pool& pool, smpp::session& s, smpp::even
 void sms_gateway::on_bind_state(smpp::bind_pool& pool, smpp::session& s, bool up,
                                 smpp::error_code ec) {
   if (on_bind_) on_bind_(pool.config().name, s.name(), up, ec);
+  if (up) waiters_.notify(pool.config().name);
 }
 
 bool sms_gateway::can_send(std::string_view carrier) const {
@@ -197,10 +273,53 @@ bool sms_gateway::can_send(std::string_view carrier) const {
 }
 
 bool sms_gateway::ready() const {
-  for (const auto& [name, c] : carriers_) {
-    if (!c->cfg->prefixes.empty() && !c->pool->can_submit()) return false;
+  for (const carrier_health& h : health()) {
+    if (h.routed && h.status == "down") return false;
   }
   return true;
+}
+
+std::vector<carrier_health> sms_gateway::health() const {
+  std::vector<carrier_health> out;
+  for (const auto& [name, c] : carriers_) {
+    const smpp::pool_status st = c->pool->status();
+    carrier_health h;
+    h.name = name;
+    h.routed = !c->cfg->prefixes.empty();
+    bool sending = false;
+    bool answering = false;
+    for (std::size_t i = 0; i < st.sessions.size(); ++i) {
+      const smpp::session_status& s = st.sessions[i];
+      const bool degraded = i < st.health.size() && st.health[i].degraded;
+      const bool bound = s.state == smpp::session_state::bound;
+      if (bound && smpp::can_submit(s.type)) {
+        sending = true;
+        answering = answering || !degraded;
+      }
+      carrier_health::bind b{s.name, bound && degraded ? "degraded" : smpp::to_string(s.state), ""};
+      if (s.paused) b.state = "drained";
+      if (!bound && s.last_error) b.error = s.last_error.message();
+      if (bound && degraded) {
+        b.error = std::to_string(st.health[i].unanswered) + " submits in a row got no response";
+      }
+      h.binds.push_back(std::move(b));
+    }
+    h.status = !sending || !c->pool->can_submit() ? "down" : answering ? "ready" : "degraded";
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+std::string_view to_string(bind_wait w) noexcept {
+  switch (w) {
+    case bind_wait::ready:
+      return "ready";
+    case bind_wait::timed_out:
+      return "timed_out";
+    case bind_wait::queue_full:
+      return "queue_full";
+  }
+  return "timed_out";
 }
 
 std::vector<smpp::pool_status> sms_gateway::status() const {

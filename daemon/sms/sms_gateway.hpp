@@ -13,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "config/config.hpp"
+#include "daemon/sms/bind_waiters.hpp"
 #include "smpp/dlr/message_id.hpp"
 #include "smpp/dlr/receipt.hpp"
 #include "smpp/net/bind_pool.hpp"
@@ -47,12 +48,37 @@ struct sms_receipt {
   smpp::deliver_answer answer;
 };
 
+// How a wait for a carrier able to send ended (carriers' reconnect_queue).
+enum class bind_wait : std::uint8_t {
+  ready,       // one can send (at once, or a bind came up in time)
+  timed_out,   // none came up within the wait (or the carriers allow none)
+  queue_full,  // every carrier that allows waiting has reconnect_queue.size waiting already
+};
+std::string_view to_string(bind_wait w) noexcept;
+
+// A carrier's readiness for /readyz: whether it can send, and if not, why.
+struct carrier_health {
+  std::string name;
+  bool routed = false;  // has prefixes (a failover-only carrier does not decide readiness)
+  // "ready": a bound transmitter that answers; "degraded": bound, but its submits get no
+  // response (bind_health::degraded); "down": no bound transmitter.
+  std::string status;
+  struct bind {
+    std::string name;
+    std::string state;  // smpp::session_state, or "degraded"
+    std::string error;  // the last error when not bound ("ESME_RINVPASWD: ...")
+  };
+  std::vector<bind> binds;
+};
+
 class sms_gateway : private smpp::pool_listener {
  public:
   using receipt_handler = std::function<void(sms_receipt)>;
   // A bind came up (ec empty) or went down / failed to come up (ec says why).
   using bind_handler = std::function<void(const std::string& carrier, const std::string& bind,
                                           bool up, smpp::error_code ec)>;
+  // A wait for a bind ended (for metrics): the route's first carrier and how it ended.
+  using wait_handler = std::function<void(const std::string& carrier, bind_wait)>;
 
   // The carriers of cfg->routes (the gateway keeps `cfg` alive while it uses it).
   sms_gateway(boost::asio::any_io_executor ex, std::shared_ptr<const config::config> cfg,
@@ -63,18 +89,33 @@ class sms_gateway : private smpp::pool_listener {
   void stop(std::function<void()> on_stopped);
 
   // Sends over the first carrier that can; moves to the next one when a carrier has no bind
-  // up, is throttled, or refuses with a retryable status. Never resends a message whose
-  // outcome is unknown.
+  // up, is throttled, or refuses with a retryable status. When none of them can send now
+  // (a reconnect), waits for one as wait_for_carrier() does, and sends once one can. Never
+  // resends a message whose outcome is unknown.
   boost::asio::awaitable<sms_result> send(sms_request req);
+
+  // Returns at once when one of `carriers` can send. Else waits until one can, for at most the
+  // longest reconnect_queue.max_wait among them and never past `until`, counted in the queue
+  // of each that has room (reconnect_queue.size).
+  boost::asio::awaitable<bind_wait> wait_for_carrier(std::vector<std::string> carriers,
+                                                     smpp::time_point until);
+  // The longest reconnect_queue.max_wait among `carriers`: what a refused request may wait
+  // before trying again.
+  std::chrono::milliseconds max_wait(const std::vector<std::string>& carriers) const;
+  void on_wait(wait_handler h) { on_wait_ = std::move(h); }
+  // SMS waiting now for a bind of `carrier`.
+  std::size_t waiting(std::string_view carrier) const { return waiters_.waiting(carrier); }
 
   // A receipt matched a pending submit: lets the carrier's id mapper learn the spelling.
   void learn(const std::string& carrier, std::string_view submit_id, std::string_view receipt_id);
 
   // Whether the carrier has a bound transmitter now.
   bool can_send(std::string_view carrier) const;
-  // Ready when every carrier that has routes has a bound transmitter.
+  // Ready when every carrier that has routes has a bound transmitter (degraded ones included:
+  // only the traffic they carry can show that the SMSC answers again).
   bool ready() const;
   std::vector<smpp::pool_status> status() const;
+  std::vector<carrier_health> health() const;
   // A reload's carriers: an unchanged bind stays up untouched (bind_pool::reconfigure), a
   // removed carrier's binds unbind gracefully, an added carrier connects. One line per change
   // in `changes` ("vn: bind vn-b added", ...).
@@ -102,6 +143,8 @@ class sms_gateway : private smpp::pool_listener {
   boost::asio::any_io_executor ex_;
   receipt_handler on_receipt_;
   bind_handler on_bind_;
+  wait_handler on_wait_;
+  bind_waiters waiters_;
   std::map<std::string, carrier_ptr, std::less<>> carriers_;
   std::vector<carrier_ptr> retiring_;  // removed by a reload, unbinding
   bool started_ = false;

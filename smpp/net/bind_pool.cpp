@@ -260,7 +260,13 @@ void bind_pool::on_down(session& s, error_code ec) {
   if (!can_submit()) fail_queue(make_error_code(errc::no_bind_available));
 }
 
-void bind_pool::on_submit_done(session&, submit_result r) {
+void bind_pool::on_submit_done(session& s, submit_result r) {
+  // A response of any status shows the SMSC answering; a timeout with none counts against it.
+  if (r.ec == errc::response_timeout) {
+    ++unanswered_[&s];
+  } else if (!r.parts.empty()) {
+    unanswered_.erase(&s);
+  }
   auto it = sent_.find(r.id);
   if (it != sent_.end()) {
     entry e = std::move(it->second);
@@ -298,6 +304,7 @@ void bind_pool::on_deliver(session& s, event::deliver& d) {
 }
 
 void bind_pool::on_stopped(session& s) {
+  unanswered_.erase(&s);
   const auto retiring = std::find_if(retiring_.begin(), retiring_.end(),
                                      [&](const auto& r) { return r.get() == &s; });
   if (retiring != retiring_.end()) {
@@ -319,6 +326,10 @@ pool_status bind_pool::status() const {
   st.in_flight_messages = sent_.size();
   for (const auto& s : sessions_) {
     st.sessions.push_back(s->status());
+    bind_health h;
+    if (auto it = unanswered_.find(s.get()); it != unanswered_.end()) h.unanswered = it->second;
+    h.degraded = cfg_.degraded_after > 0 && h.unanswered >= cfg_.degraded_after;
+    st.health.push_back(h);
     if (s->bound()) {
       if (smpp::can_submit(s->options().smpp.type)) ++st.bound_transmitters;
       if (can_receive(s->options().smpp.type)) ++st.bound_receivers;

@@ -5,8 +5,9 @@
 // goes to another bind at once. A message written without a response is reported as an
 // unknown outcome and never resubmitted. Every message carries a deadline (its code's
 // expiry) and is never written after it. When no bind of the carrier can send, submits fail
-// at once with errc::no_bind_available so that the caller can fail over to another carrier.
-// Not thread-safe: use it on one executor, like its sessions.
+// at once with errc::no_bind_available so that the caller can fail over to another carrier
+// (or wait for a bind: service::sms_gateway). Not thread-safe: use it on one executor, like its
+// sessions.
 #pragma once
 
 #include <cstdint>
@@ -51,6 +52,9 @@ struct pool_config {
   std::string name;  // the carrier
   std::vector<bind_config> binds;
   std::size_t max_queue = 10000;  // messages waiting for window room
+  // A bind is reported degraded after this many submits in a row got no response (while
+  // bound: the SMSC takes the PDUs and answers nothing); any response clears it.
+  unsigned degraded_after = 3;
 };
 
 // What to send: the pool encodes and splits the text per the chosen bind's profile.
@@ -83,6 +87,12 @@ class pool_listener {
   virtual void on_bind_state(bind_pool&, session&, bool /*bound*/, error_code) {}
 };
 
+// What the pool has seen of one bind's submits, for readiness.
+struct bind_health {
+  unsigned unanswered = 0;  // submits in a row that got no response within the timeout
+  bool degraded = false;    // unanswered reached pool_config::degraded_after
+};
+
 struct pool_status {
   std::string name;
   std::size_t queued = 0;
@@ -90,6 +100,7 @@ struct pool_status {
   std::size_t bound_transmitters = 0;  // bound sessions that can submit
   std::size_t bound_receivers = 0;     // bound sessions that can receive
   std::vector<session_status> sessions;
+  std::vector<bind_health> health;  // one per session, in the order of `sessions`
 };
 
 class bind_pool : private session_listener {
@@ -170,6 +181,8 @@ class bind_pool : private session_listener {
   // Sessions removed by reconfigure(), unbinding; each is destroyed once it has stopped.
   std::vector<std::unique_ptr<session>> retiring_;
   std::function<void()> on_stopped_;
+  // Submits in a row without a response, by session (see bind_health).
+  std::unordered_map<const session*, unsigned> unanswered_;
 };
 
 }  // namespace otpd::smpp

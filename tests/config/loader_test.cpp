@@ -594,6 +594,46 @@ TEST(config_loader, failover_names_known_carriers_other_than_itself) {
   EXPECT_THAT(r2.config->routes.carriers[0].failover, ElementsAre("beta"));
 }
 
+TEST(config_loader, reconnect_queue_waits_less_than_a_code_lives) {
+  {
+    auto r = load(parts{}.yaml());
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    EXPECT_EQ(r.config->routes.carriers[0].queue.max_wait, 5s);
+    EXPECT_EQ(r.config->routes.carriers[0].queue.size, 1000u);
+  }
+  {
+    parts p;
+    p.alpha_extra = "      reconnect_queue: {max_wait: 1500ms, size: 20}\n";
+    p.carriers = carrier_yaml("beta", "      reconnect_queue: {max_wait: 0s}\n");
+    auto r = load(p.yaml());
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    EXPECT_EQ(r.config->routes.carriers[0].queue.max_wait, 1500ms);
+    EXPECT_EQ(r.config->routes.carriers[0].queue.size, 20u);
+    EXPECT_EQ(r.config->routes.carriers[1].queue.max_wait, 0s);
+  }
+  {
+    // Not shorter than the code's lifetime (policy.ttl, read after nothing in particular).
+    parts p;
+    p.sections = "policy: {ttl: 30s}\n";
+    p.alpha_extra = "      reconnect_queue: {max_wait: 30s}\n";
+    const std::string y = p.yaml();
+    const config_error e = only_error_at(load(y), y, "30s}\n      binds");
+    EXPECT_THAT(e.message, HasSubstr("routing.carriers[0].reconnect_queue.max_wait: 30s is not "
+                                     "shorter than policy.ttl (30s)"));
+  }
+  {
+    parts p;
+    p.alpha_extra = "      reconnect_queue: {size: 0, max_wait: 11m, wait: 1s}\n";
+    const std::string y = p.yaml();
+    auto r = load(y);
+    ASSERT_EQ(r.errors.size(), 3u) << all_errors(r);
+    const std::string all = all_errors(r);
+    EXPECT_THAT(all, HasSubstr("reconnect_queue.size"));
+    EXPECT_THAT(all, HasSubstr("reconnect_queue.max_wait"));
+    EXPECT_THAT(all, HasSubstr("unknown key 'routing.carriers[0].reconnect_queue.wait'"));
+  }
+}
+
 TEST(config_loader, carriers_need_binds_that_can_send_and_receive_receipts) {
   {
     parts p;

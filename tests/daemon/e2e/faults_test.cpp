@@ -159,6 +159,9 @@ TEST_P(e2e_smsc_faults, every_accepted_verification_is_accounted_for) {
   smsc_process smsc(smsc_flags(f.smsc_flags));
   otpd_options opts = routed_to(smsc);
   opts.carriers[0].binds[0].timeouts = f.timeouts;
+  // While the bind is down each request waits this long for it before its 503: short, so that
+  // the 30 requests fit the test's time.
+  opts.carriers[0].extra_yaml = "reconnect_queue: {max_wait: 1s}";
   otpd_process o(opts, dir.path());
   ASSERT_TRUE(o.wait_ready()) << o.output();
   for (const json::object& c : f.commands) {

@@ -473,6 +473,36 @@ TEST_F(fixture, a_slow_smsc_gives_a_response_timeout_not_a_resubmission) {
   EXPECT_EQ(st.sessions[0].state, session_state::bound);
 }
 
+TEST_F(fixture, a_bind_whose_submits_get_no_response_is_degraded_until_one_is_answered) {
+  smsc_process smsc;
+  auto b = make_bind("trx", smsc.port());
+  b.session.smpp.response_timeout = 200ms;
+  start({b});
+  ASSERT_TRUE(wait_bound());
+  smsc.command(json::object{{"cmd", "silent"}, {"on", true}});
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto st = io.call([&] { return pool->status(); });
+    ASSERT_EQ(st.health.size(), 1u);
+    EXPECT_FALSE(st.health[0].degraded) << i;
+    EXPECT_EQ(st.health[0].unanswered, i);
+    submit(i, otp("Your code is 444444"));
+    ASSERT_TRUE(res.wait_all(i + 1));
+    EXPECT_EQ(res.at(i)->ec, errc::response_timeout);
+  }
+  auto st = io.call([&] { return pool->status(); });
+  EXPECT_TRUE(st.health[0].degraded);
+  EXPECT_EQ(st.health[0].unanswered, 3u);
+  EXPECT_EQ(st.sessions[0].state, session_state::bound);  // still bound: only reported
+
+  smsc.command(json::object{{"cmd", "silent"}, {"on", false}});
+  submit(3, otp("Your code is 555555"));
+  ASSERT_TRUE(res.wait_all(4));
+  EXPECT_FALSE(res.at(3)->ec) << res.at(3)->ec.message();
+  st = io.call([&] { return pool->status(); });
+  EXPECT_FALSE(st.health[0].degraded);
+  EXPECT_EQ(st.health[0].unanswered, 0u);
+}
+
 TEST_F(fixture, messages_move_to_another_bind_when_one_drops) {
   smsc_process smsc;
   auto a = make_bind("a", smsc.port());
