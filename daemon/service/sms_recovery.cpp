@@ -148,7 +148,9 @@ boost::asio::awaitable<bool> sms_recovery::match_unknown(const sms_receipt& r, c
   q.expires_after = now - receipt_grace;
   q.limit = 2;
   auto [ec, candidates] =
-      co_await store_.run([q](store& s) -> std::pair<error_code, std::vector<correlation>> {
+      // By reference: g++ 12 destroys the captures of a lambda temporary in a co_await
+      // expression twice, so it must own nothing (`q` lives in this frame).
+      co_await store_.run([&q](store& s) -> std::pair<error_code, std::vector<correlation>> {
         std::vector<correlation> out;
         error_code e = s.find_unknown_sms(q, out);
         return {e, std::move(out)};
