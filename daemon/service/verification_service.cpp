@@ -139,6 +139,7 @@ asio::awaitable<void> verification_service::start() {
   // written: their code is gone (only its MAC is kept), so they are marked failed; the user
   // may ask again after the cooldown.
   std::size_t unknown = 0;
+  std::size_t failed = 0;
   bool all_recorded = true;
   auto [ec, queued] = co_await store_.list_queued();
   if (ec) {
@@ -159,7 +160,7 @@ asio::awaitable<void> verification_service::start() {
         // configuration while it was still in use. `live` in this frame keeps it alive.
         const config::otp_policy& policy = live->policy;
         const bool maybe_sent = !call && recovery_.journal().written_before(q.id, n);
-        unknown += maybe_sent ? 1 : 0;
+        ++(maybe_sent ? unknown : failed);
         auto [mec, mv] = co_await store_.modify(
             q.id, [this, n, call, maybe_sent, &policy](verification& v) -> error_code {
               if (maybe_sent) {
@@ -184,9 +185,7 @@ asio::awaitable<void> verification_service::start() {
         all_recorded = all_recorded && !mec;
       }
     }
-    if (!queued.empty()) {
-      log_.notice("queued_attempts_failed_after_restart", {{"count", queued.size() - unknown}});
-    }
+    if (failed > 0) log_.notice("queued_attempts_failed_after_restart", {{"count", failed}});
     if (unknown > 0) log_.notice("sms_outcome_unknown_after_restart", {{"count", unknown}});
   }
   // Every attempt the previous run's journal names now has its outcome in the store.
