@@ -146,6 +146,56 @@ TEST(e2e_sms_outcomes, kill9_with_submits_on_the_wire_reports_them_sent_and_matc
   EXPECT_EQ(smsc.count("receipt_sent"), 2u);
 }
 
+// Two SMS to the same handset, both on the wire at the kill: after the restart a receipt
+// without a known message id fits both, so neither is guessed. Both stay submitted with outcome
+// unknown and each receipt is logged ambiguous and unmatched.
+TEST(e2e_sms_outcomes, a_receipt_that_fits_two_unknown_sms_matches_neither) {
+  temp_dir dir;
+  smsc_process smsc(smsc_flags(
+      {"--submit-delay-ms", "1500", "--receipt-if-unanswered", "--receipt-delay-ms", "200"}));
+  otpd_options opts;
+  opts.carriers = {vietnam_carrier(smsc.port())};
+  std::vector<std::string> ids;
+  {
+    otpd_process first(opts, dir.path());
+    ASSERT_TRUE(first.wait_ready()) << first.output();
+    for (int i = 0; i < 2; ++i) {
+      ids.push_back(create(first, {{"to", "0915000005"}}));
+      ASSERT_FALSE(ids.back().empty());
+    }
+    auto seen = std::make_shared<std::size_t>(0);
+    ASSERT_TRUE(smsc.wait_for(
+        [seen](const json::object& ev) { return str(ev, "event") == "submit" && ++*seen == 2; },
+        10s))
+        << first.output();
+    first.kill9();
+  }
+  auto queued = std::make_shared<std::size_t>(0);
+  ASSERT_TRUE(smsc.wait_for(
+      [queued](const json::object& ev) {
+        return str(ev, "event") == "receipt_queued" && ++*queued == 2;
+      },
+      10s));
+  otpd_process second(opts, dir.path());
+  ASSERT_TRUE(second.wait_ready()) << second.output();
+  // Each line is seen once, in order: the second receipt_unmatched ends the wait.
+  std::size_t unmatched = 0;
+  ASSERT_TRUE(second.wait_for_line(
+      [&unmatched](std::string_view line) {
+        return line.find(">receipt_unmatched ") != std::string_view::npos && ++unmatched == 2;
+      },
+      15s))
+      << second.output();
+  EXPECT_EQ(lines_with(second, "receipt_ambiguous"), 2u) << second.output();
+  EXPECT_EQ(lines_with(second, "receipt_matched_unknown_sms"), 0u) << second.output();
+  for (const auto& id : ids) {
+    const http_response r = second.get("/v1/verifications/" + id);
+    const json::object a = attempt(r.obj(), 0);
+    EXPECT_EQ(str(a, "status"), "submitted") << r.body;
+    EXPECT_TRUE(outcome_unknown(a)) << r.body;
+  }
+}
+
 // The situation as found: an SMSC answering each submit_sm after 400 ms and sending receipts
 // 1.5 s later, verifications created back to back, otpd killed with SIGKILL while submits are
 // on the wire (after a number of them reached the SMSC: no timing guess), three times. Every
