@@ -60,9 +60,14 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
                            {{"carrier", carrier}, {"bind", bind}, {"error", ec.message()}});
             }
           }),
+      recovery_(
+          ex, store, log, metrics, [this] { return clock_.now(); },
+          [this](const verification& v, const engine::delivery_effect& e) { apply_effect(v, e); }),
       webhooks_(ex, cfg.webhooks),
       purge_timer_(ex),
       drain_timer_(ex) {
+  gateway_.set_late_handler(
+      [this](sms_late l) { spawn(ex_, recovery_.on_late(std::move(l), live_)); });
   m_.created = &metrics.add_counter("otpd_verifications_created_total", "Verifications created",
                                     {"api_key"});
   m_.outcomes = &metrics.add_counter("otpd_verification_outcomes_total",
@@ -123,10 +128,21 @@ verification_service::~verification_service() = default;
 asio::awaitable<void> verification_service::start() {
   // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
   const std::shared_ptr<const config::config> live = live_;
-  gateway_.start();
+  std::string why;
+  if (!recovery_.journal().open(cfg_.state.sqlite_path.parent_path().empty()
+                                    ? std::filesystem::path(".")
+                                    : cfg_.state.sqlite_path.parent_path(),
+                                why)) {
+    log_.error("sms_journal_open_failed", {{"error", why}});
+  }
   webhooks_.start();
-  // Attempts a previous run accepted but never wrote: their code is gone (only its MAC is
-  // kept), so they are marked failed; the user may ask again after the cooldown.
+  // Attempts a previous run left queued. An SMS the send journal names may have reached the
+  // SMSC: submitted, outcome unknown (a receipt may still come). The others were never
+  // written: their code is gone (only its MAC is kept), so they are marked failed; the user
+  // may ask again after the cooldown.
+  std::size_t unknown = 0;
+  std::size_t failed = 0;
+  bool all_recorded = true;
   auto [ec, queued] = co_await store_.list_queued();
   if (ec) {
     log_.error("store_list_queued_failed",
@@ -145,25 +161,40 @@ asio::awaitable<void> verification_service::start() {
         // temporary twice (it is part of the co_await expression), which released the live
         // configuration while it was still in use. `live` in this frame keeps it alive.
         const config::otp_policy& policy = live->policy;
-        co_await store_.modify(q.id, [this, n, call, &policy](verification& v) -> error_code {
-          if (call) {
-            for (attempt& x : v.attempts) {
-              if (x.number == n) x.error = "interrupted_by_restart";
-            }
-            engine::on_call_outcome(v, policy, n, clock_.now(), attempt_status::failed,
-                                    std::nullopt, "interrupted_by_restart");
-          } else {
-            engine::on_submit_failed(v, policy, n, clock_.now(), std::nullopt,
-                                     "interrupted_by_restart");
-          }
-          return {};
-        });
+        const bool maybe_sent = !call && recovery_.journal().written_before(q.id, n);
+        ++(maybe_sent ? unknown : failed);
+        auto [mec, mv] = co_await store_.modify(
+            q.id, [this, n, call, maybe_sent, &policy](verification& v) -> error_code {
+              if (maybe_sent) {
+                for (attempt& x : v.attempts) {
+                  if (x.number != n) continue;
+                  x.error = "interrupted_by_restart";
+                  engine::on_submit_unknown(v, n, clock_.now(), std::string(x.carrier), "");
+                  break;
+                }
+              } else if (call) {
+                for (attempt& x : v.attempts) {
+                  if (x.number == n) x.error = "interrupted_by_restart";
+                }
+                engine::on_call_outcome(v, policy, n, clock_.now(), attempt_status::failed,
+                                        std::nullopt, "interrupted_by_restart");
+              } else {
+                engine::on_submit_failed(v, policy, n, clock_.now(), std::nullopt,
+                                         "interrupted_by_restart");
+              }
+              return {};
+            });
+        all_recorded = all_recorded && !mec;
       }
     }
-    if (!queued.empty()) {
-      log_.notice("queued_attempts_failed_after_restart", {{"count", queued.size()}});
-    }
+    if (failed > 0) log_.notice("queued_attempts_failed_after_restart", {{"count", failed}});
+    if (unknown > 0) log_.notice("sms_outcome_unknown_after_restart", {{"count", unknown}});
   }
+  // Every attempt the previous run's journal names now has its outcome in the store.
+  if (!ec && all_recorded) recovery_.journal().drop_previous();
+  // The binds connect once the attempts above are settled, so that a receipt held by the SMSC
+  // for one of them finds it submitted.
+  gateway_.start();
   spawn(ex_, purge_loop());
 }
 
@@ -405,6 +436,9 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
   req.to = to;
   req.deadline = clock_.steady(expires_at);
   req.carriers = routes_.route(to);
+  const auto intent =
+      std::make_shared<sms_recovery::intent>(sms_recovery::intent{id, attempt_number, 0});
+  req.before_submit = recovery_.journal_hook(intent);  // before it can be on the wire
   sms_result r;
   const auto started = std::chrono::steady_clock::now();
   if (!text) {
@@ -412,6 +446,7 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
   } else {
     req.text = std::move(text->text);
     r = co_await gateway_.send(std::move(req));
+    recovery_.track_unknown(r, id, attempt_number);  // before a late answer can come
   }
   const std::string result = r.ec ? (r.outcome_unknown ? "unknown" : "failed") : "accepted";
   m_.submits->with({r.carrier, result}).inc();
@@ -454,6 +489,7 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
                {{"verification", id}, {"error", ec.message()}, {"detail", store_.last_error()}});
     co_return;
   }
+  recovery_.settled(*intent);
   log_.info(r.ec ? "sms_failed" : "sms_submitted",
             {{"verification", id},
              {"attempt", attempt_number},
@@ -511,6 +547,9 @@ asio::awaitable<void> verification_service::handle_receipt(sms_receipt r) {
       }
     }
   }
+  // The SMSC's id was never learnt (a crash, or no response): the one SMS of unknown outcome
+  // to this handset, if exactly one fits.
+  if (!matched) matched = co_await recovery_.match_unknown(r, found);
   if (!matched) {
     unmatched();
     co_return;

@@ -21,6 +21,7 @@
 #include "daemon/metrics/registry.hpp"
 #include "daemon/model.hpp"
 #include "daemon/routing/route_table.hpp"
+#include "daemon/service/sms_recovery.hpp"
 #include "daemon/sms/sms_gateway.hpp"
 #include "daemon/store/store_executor.hpp"
 #include "daemon/voice/call_report.hpp"
@@ -119,8 +120,9 @@ class verification_service {
                        metrics::registry& metrics);
   ~verification_service();
 
-  // Starts the SMS gateway (binds connect in the background), webhooks, the purge timer, and
-  // marks attempts left queued by a previous run.
+  // Settles the attempts left queued by a previous run (an SMS the send journal names may have
+  // been sent: outcome unknown; the others failed), then starts the SMS gateway (binds connect
+  // in the background), webhooks and the purge timer.
   boost::asio::awaitable<void> start();
   // The voice channel (when the configuration has trunks): calls go through `d`.
   void attach_dialer(std::unique_ptr<voice_dialer> d);
@@ -183,6 +185,7 @@ class verification_service {
   engine::code_protector protector_;
   service_clock clock_;
   sms_gateway gateway_;
+  sms_recovery recovery_;  // late answers, the send journal, receipts of unknown SMS
   webhook_sender webhooks_;
   std::unique_ptr<voice_dialer> dialer_;  // null: no trunks
   boost::asio::steady_timer purge_timer_;

@@ -176,17 +176,19 @@ asio::awaitable<sms_result> sms_gateway::send(sms_request req) {
     m.text = req.text;
     m.registered_delivery = req.request_receipt && c.cfg->request_receipts ? 1 : 0;
     m.deadline = req.deadline;
+    m.before_submit = req.before_submit;
     smpp::pool_result r = co_await submit_async(ex_, *c.pool, std::move(m));
 
+    out.id = r.id;
     out.ec = r.ec;
     out.bind = r.bind;
     out.parts = std::move(r.parts);
     out.outcome_unknown = r.outcome_unknown;
-    if (!r.ec) {
-      out.keys.clear();
-      for (const auto& p : out.parts) out.keys.push_back(c.ids.key_for_submit(p.message_id));
-      co_return out;
-    }
+    out.part_count = r.part_count;
+    // Also for a message cut short: the parts accepted may still get receipts.
+    out.keys.clear();
+    for (const auto& p : out.parts) out.keys.push_back(c.ids.key_for_submit(p.message_id));
+    if (!r.ec) co_return out;
     if (!try_next_carrier(r)) co_return out;
     if (r.ec != smpp::errc::no_bind_available) done.push_back(name);
   }
@@ -237,15 +239,36 @@ void sms_gateway::learn(const std::string& carrier, std::string_view submit_id,
   if (carrier_ptr c = find(carrier)) c->ids.learn(submit_id, receipt_id);
 }
 
-void sms_gateway::on_deliver(smpp::bind_pool& pool, smpp::session& s, smpp::event::deliver& d) {
-  // From a carrier in service, or one a reload removed whose binds are still unbinding.
-  carrier_ptr c;
+sms_gateway::carrier_ptr sms_gateway::owner_of(const smpp::bind_pool& pool) const {
+  // A carrier in service, or one a reload removed whose binds are still unbinding.
   for (const auto& [name, x] : carriers_) {
-    if (x->pool.get() == &pool) c = x;
+    if (x->pool.get() == &pool) return x;
   }
   for (const auto& x : retiring_) {
-    if (x->pool.get() == &pool) c = x;
+    if (x->pool.get() == &pool) return x;
   }
+  return nullptr;
+}
+
+void sms_gateway::on_late_answer(smpp::bind_pool& pool, smpp::late_answer a) {
+  carrier_ptr c = owner_of(pool);
+  if (!c || !on_late_) return;
+  sms_late l;
+  l.id = a.id;
+  l.carrier = pool.config().name;
+  l.bind = std::move(a.bind);
+  l.part = a.part;
+  if (a.command_status != 0) {
+    l.ec = make_error_code(static_cast<smpp::command_status>(a.command_status));
+  } else {
+    l.key = c->ids.key_for_submit(a.message_id);
+  }
+  l.message_id = std::move(a.message_id);
+  on_late_(std::move(l));
+}
+
+void sms_gateway::on_deliver(smpp::bind_pool& pool, smpp::session& s, smpp::event::deliver& d) {
+  carrier_ptr c = owner_of(pool);
   if (!c) return;
   sms_receipt r;
   r.carrier = pool.config().name;
@@ -254,6 +277,10 @@ void sms_gateway::on_deliver(smpp::bind_pool& pool, smpp::session& s, smpp::even
       std::visit([&](const auto& m) { return smpp::dlr::parse_receipt(m, r.receipt); }, d.message);
   if (ec) return;  // a mobile-originated message: otpd has no use for it
   r.answer = std::move(d.answer);
+  // The receipt comes from the handset: its source_addr is the number the SMS went to.
+  const smpp::address& src =
+      std::visit([](const auto& m) -> const smpp::address& { return m.source; }, d.message);
+  r.from = src.addr.empty() || src.addr[0] == '+' ? src.addr : "+" + src.addr;
   r.keys = c->ids.keys_for_receipt(r.receipt.id);
   if (!r.receipt.text_id.empty() && r.receipt.text_id != r.receipt.id) {
     for (auto& k : c->ids.keys_for_receipt(r.receipt.text_id)) r.keys.push_back(k);

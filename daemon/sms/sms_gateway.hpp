@@ -26,14 +26,18 @@ struct sms_request {
   smpp::time_point deadline = smpp::time_point::max();
   std::vector<std::string> carriers;  // to try, in order (routing's answer)
   bool request_receipt = true;
+  // Runs before the message is handed to a bind (each time), so before it can be on the wire.
+  std::function<void()> before_submit;
 };
 
 struct sms_result {
-  smpp::error_code ec;  // of the last carrier tried
-  std::string carrier;  // the carrier that took it (or the last tried)
+  std::uint64_t id = 0;  // the message, as a late answer names it (sms_late::id)
+  smpp::error_code ec;   // of the last carrier tried
+  std::string carrier;   // the carrier that took it (or the last tried)
   std::string bind;
   std::vector<smpp::part_outcome> parts;
   std::vector<std::string> keys;  // correlation keys, one per accepted part
+  std::size_t part_count = 0;     // parts the text was split into
   bool outcome_unknown = false;
   std::vector<std::string> tried;  // carriers tried, in order
 };
@@ -43,6 +47,7 @@ struct sms_receipt {
   std::string bind;
   smpp::dlr::receipt receipt;
   std::vector<std::string> keys;  // candidate correlation keys, in preference order
+  std::string from;  // the receipt's source_addr (the handset), E.164 with '+' when international
   // The deliver_sm_resp owed to the SMSC: ESME_ROK once recorded (or when dropped unanswered),
   // or a temporary error for the SMSC to send the receipt again.
   smpp::deliver_answer answer;
@@ -71,8 +76,21 @@ struct carrier_health {
   std::vector<bind> binds;
 };
 
+// The SMSC's answer to a submit after its response timeout (the send had returned
+// outcome_unknown): what it did with that part of the message.
+struct sms_late {
+  std::uint64_t id = 0;  // sms_result::id
+  std::string carrier;
+  std::string bind;
+  std::size_t part = 0;
+  smpp::error_code ec;     // empty: accepted; else the SMSC's command_status
+  std::string message_id;  // when accepted
+  std::string key;         // its correlation key, when accepted
+};
+
 class sms_gateway : private smpp::pool_listener {
  public:
+  using late_handler = std::function<void(sms_late)>;
   using receipt_handler = std::function<void(sms_receipt)>;
   // A bind came up (ec empty) or went down / failed to come up (ec says why).
   using bind_handler = std::function<void(const std::string& carrier, const std::string& bind,
@@ -87,6 +105,8 @@ class sms_gateway : private smpp::pool_listener {
 
   void start();
   void stop(std::function<void()> on_stopped);
+  // Where late submit_sm_resp go (none: they are dropped).
+  void set_late_handler(late_handler h) { on_late_ = std::move(h); }
 
   // Sends over the first carrier that can; moves to the next one when a carrier has no bind
   // up, is throttled, or refuses with a retryable status. When none of them can send now
@@ -139,12 +159,15 @@ class sms_gateway : private smpp::pool_listener {
   carrier_ptr find(std::string_view name) const;
   void on_deliver(smpp::bind_pool&, smpp::session&, smpp::event::deliver&) override;
   void on_bind_state(smpp::bind_pool&, smpp::session&, bool up, smpp::error_code ec) override;
+  void on_late_answer(smpp::bind_pool&, smpp::late_answer a) override;
+  carrier_ptr owner_of(const smpp::bind_pool& pool) const;  // in service or retiring
 
   boost::asio::any_io_executor ex_;
   receipt_handler on_receipt_;
   bind_handler on_bind_;
   wait_handler on_wait_;
   bind_waiters waiters_;
+  late_handler on_late_;
   std::map<std::string, carrier_ptr, std::less<>> carriers_;
   std::vector<carrier_ptr> retiring_;  // removed by a reload, unbinding
   bool started_ = false;

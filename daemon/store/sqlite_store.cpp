@@ -139,6 +139,12 @@ CREATE INDEX attempts_unfinished ON attempts (verification_id)
     {3, R"sql(
 ALTER TABLE attempts ADD COLUMN played_ms INTEGER;
 )sql"},
+    // A receipt no correlation matches is tried against the SMS whose outcome is unknown (a
+    // submit written without a response, or interrupted by a crash): few rows, by carrier.
+    {4, R"sql(
+CREATE INDEX attempts_outcome_unknown ON attempts (carrier, created_at)
+  WHERE outcome_unknown = 1;
+)sql"},
 };
 
 constexpr int latest_version = migrations[std::size(migrations) - 1].version;
@@ -173,6 +179,7 @@ enum class sqlite_store::sql : std::uint8_t {
   delete_finished,
   delete_events,
   select_queued,
+  select_unknown_sms,
   schema_version_exists,
   select_schema_version,
   count_,  // the number of statements, not one
@@ -253,6 +260,14 @@ const char* sqlite_store::statement_text(sql which) noexcept {
              "AND coalesce(completed_at, created_at) < ?1";
     case sql::delete_events:
       return "DELETE FROM rate_events WHERE keep_until <= ?1";
+    case sql::select_unknown_sms:
+      // The literal outcome_unknown = 1 lets the planner use the partial index.
+      return "SELECT a.verification_id, a.number FROM attempts a "
+             "JOIN verifications v ON v.id = a.verification_id "
+             "WHERE a.outcome_unknown = 1 AND a.status = 'submitted' AND a.channel = 'sms' "
+             "AND a.message_ids = '[]' AND a.carrier = ?1 AND a.created_at BETWEEN ?3 AND ?4 "
+             "AND v.to_number = ?2 AND v.expires_at >= ?5 "
+             "ORDER BY a.created_at LIMIT ?6";
     case sql::select_queued:
       return "SELECT DISTINCT a.verification_id FROM attempts a "
              "JOIN verifications v ON v.id = a.verification_id "
@@ -1066,6 +1081,31 @@ error_code sqlite_store::find_correlation(std::string_view carrier, std::string_
   out.verification_id = q.text(0);
   out.attempt = q.integer(1);
   out.part = q.integer(2);
+  return {};
+}
+
+error_code sqlite_store::find_unknown_sms(const unknown_sms_query& query,
+                                          std::vector<correlation>& out) {
+  out.clear();
+  sqlite3_stmt* st = nullptr;
+  if (auto ec = prepare(sql::select_unknown_sms, st)) return ec;
+  statement q(st);
+  q.bind(1, query.carrier);
+  q.bind(2, query.to);
+  q.bind(3, to_ms(query.created_from));
+  q.bind(4, to_ms(query.created_to));
+  q.bind(5, to_ms(query.expires_after));
+  q.bind(6, static_cast<std::int64_t>(query.limit));
+  for (std::size_t rows = 0; rows < query.limit; ++rows) {
+    int rc = q.step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return fail(rc, "read unknown SMS");
+    correlation c;
+    c.carrier = query.carrier;
+    c.verification_id = q.text(0);
+    c.attempt = q.integer(1);
+    out.push_back(std::move(c));
+  }
   return {};
 }
 

@@ -3,11 +3,12 @@
 // a thread of its own). Several processes may open the same file; every write runs in a
 // BEGIN IMMEDIATE transaction, so they serialise on SQLite's lock (up to busy_timeout).
 //
-// Schema (version 2; `schema_version` holds the applied migrations):
+// Schema (version 4; `schema_version` holds the applied migrations):
 //   verifications  one row per verification, times as integer milliseconds since the Unix
 //                  epoch, statuses as their API spelling, code_mac / code_sealed as BLOB;
 //                  unique (api_key, idempotency_key) where the key is not empty
-//   attempts       (verification_id, number) -> the attempt; message_ids as a JSON array
+//   attempts       (verification_id, number) -> the attempt; message_ids as a JSON array;
+//                  SMS of unknown outcome indexed by (carrier, created_at)
 //   correlations   (carrier, key) -> verification_id, attempt, part, created_at
 //   rate_events    (key, at, keep_until): one row per counted event; kept until the longest
 //                  window a check on that key used when it was counted
@@ -54,7 +55,7 @@ struct sqlite_busy_wait {
 
 class sqlite_store final : public store {
  public:
-  static constexpr int schema_version = 3;
+  static constexpr int schema_version = 4;
 
   // Opens (creating it unless read_only) and migrates the database at `path`. On failure `why`
   // says what SQLite reported and the error is store_errc::io_error.
@@ -74,6 +75,8 @@ class sqlite_store final : public store {
   error_code add_correlations(std::span<const correlation> c) override;
   error_code find_correlation(std::string_view carrier, std::string_view key,
                               correlation& out) override;
+  error_code find_unknown_sms(const unknown_sms_query& query,
+                              std::vector<correlation>& out) override;
   error_code check_and_count(std::span<const limit_check> checks, sys_time now,
                              limit_result& out) override;
   error_code list_queued(std::vector<verification>& out) override;

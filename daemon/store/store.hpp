@@ -42,6 +42,18 @@ struct correlation {
   int part = 0;  // 0-based
 };
 
+// SMS attempts whose outcome is unknown (written without a response, or possibly written
+// before a crash) and that have no message id yet: the candidates for a receipt that matched
+// no correlation key.
+struct unknown_sms_query {
+  std::string carrier;
+  std::string to;           // E.164 with '+'
+  sys_time created_from{};  // the attempt's created_at, inclusive bounds
+  sys_time created_to{};
+  sys_time expires_after{};  // the verification expires at or after this
+  std::size_t limit = 2;     // more than one is ambiguous
+};
+
 // One rate-limit check: at most `max` counted events for `key` within `window`. A check with
 // max <= 0 or window <= 0 is no limit (config.hpp: "0: no limit"): never refuses, counts nothing.
 struct limit_check {
@@ -85,6 +97,15 @@ class store {
   virtual error_code add_correlations(std::span<const correlation> c) = 0;
   virtual error_code find_correlation(std::string_view carrier, std::string_view key,
                                       correlation& out) = 0;
+
+  // Up to query.limit attempts that fit `query` (verification id and attempt in `out`, part 0),
+  // oldest first.
+  virtual error_code find_unknown_sms(const unknown_sms_query& query,
+                                      std::vector<correlation>& out) {
+    (void)query;
+    out.clear();
+    return {};
+  }
 
   // Rate limits: checks every limit at `now`; when all allow, counts one event for each key
   // (atomically). Nothing is counted when one refuses.

@@ -1,6 +1,7 @@
 #include "smpp/net/bind_pool.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 #include "smpp/proto/status.hpp"
 
@@ -8,6 +9,12 @@ namespace otpd::smpp {
 namespace {
 
 constexpr auto sweep_interval = std::chrono::milliseconds(100);
+
+// Unique across pools, so that a late answer names its message whatever carrier sent it.
+std::uint64_t next_message_id() noexcept {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 // SMPP 3.4 §7.1.1.2 relative time "YYMMDDhhmmsstnnR", capped at 99 days.
 std::string relative_validity(time_point deadline, time_point now) {
@@ -128,7 +135,7 @@ bool bind_pool::can_submit() const noexcept {
 }
 
 void bind_pool::submit(message_request req, completion done) {
-  entry e{next_id_++, std::move(req), std::move(done)};
+  entry e{next_message_id(), std::move(req), std::move(done)};
   if (stopping_) return complete(e, pool_result{make_error_code(errc::shutting_down)});
   if (!can_submit()) return complete(e, pool_result{make_error_code(errc::no_bind_available)});
   if (queue_.size() >= cfg_.max_queue) {
@@ -208,10 +215,13 @@ bool bind_pool::send_on(session& s, entry& e) {
   }
   e.part_count = m.parts.size();
   e.bind = s.name();
+  if (!s.has_room()) return false;  // left with the caller: nothing may be on the wire
+  if (e.req.before_submit) e.req.before_submit();
   return s.submit(m);
 }
 
 void bind_pool::complete(entry& e, pool_result r) {
+  r.id = e.id;
   r.returns = e.returns;
   r.part_count = e.part_count;
   if (r.bind.empty()) r.bind = e.bind;
@@ -278,6 +288,13 @@ void bind_pool::on_submit_done(session& s, submit_result r) {
     complete(e, std::move(pr));
   }
   dispatch();
+}
+
+void bind_pool::on_late_response(session& s, event::late_response ev) {
+  if (listener_) {
+    listener_->on_late_answer(
+        *this, late_answer{ev.id, s.name(), ev.part, ev.command_status, std::move(ev.message_id)});
+  }
 }
 
 void bind_pool::on_returned(session&, outbound_message m, error_code reason) {

@@ -65,6 +65,10 @@ struct message_request {
   std::uint8_t registered_delivery = 1;  // SMSC delivery receipt on final outcome
   std::string service_type;
   time_point deadline = time_point::max();  // also sets validity_period
+  // Runs each time the message is handed to a session, before any of it can be written (a
+  // journal of what may be on the wire: an attempt is never reported unsent after a crash if
+  // it could have been sent).
+  std::function<void()> before_submit;
 };
 
 struct pool_result {
@@ -75,9 +79,19 @@ struct pool_result {
   text::error_info text_error;  // where the text failed to encode, when ec says so
   bool outcome_unknown = false;
   unsigned returns = 0;  // times a bind handed it back (throttled or lost) before the end
+  std::uint64_t id = 0;  // the message's id, unique in the process (late_answer::id)
 };
 
 class bind_pool;
+
+// A submit_sm_resp for a message completed with outcome_unknown after its response timeout.
+struct late_answer {
+  std::uint64_t id = 0;  // pool_result::id
+  std::string bind;
+  std::size_t part = 0;
+  std::uint32_t command_status = 0;
+  std::string message_id;
+};
 
 class pool_listener {
  public:
@@ -85,6 +99,7 @@ class pool_listener {
   // A deliver_sm / data_sm (receipt or MO) from one of the carrier's binds.
   virtual void on_deliver(bind_pool&, session&, event::deliver&) {}
   virtual void on_bind_state(bind_pool&, session&, bool /*bound*/, error_code) {}
+  virtual void on_late_answer(bind_pool&, late_answer) {}
 };
 
 // What the pool has seen of one bind's submits, for readiness.
@@ -151,6 +166,7 @@ class bind_pool : private session_listener {
   void on_bound(session&) override;
   void on_down(session&, error_code) override;
   void on_submit_done(session&, submit_result) override;
+  void on_late_response(session&, event::late_response) override;
   void on_returned(session&, outbound_message, error_code) override;
   void on_deliver(session&, event::deliver&) override;
   void on_stopped(session&) override;
@@ -170,8 +186,7 @@ class bind_pool : private session_listener {
   std::vector<std::unique_ptr<session>> sessions_;
   std::deque<entry> queue_;                        // waiting for a bind
   std::unordered_map<std::uint64_t, entry> sent_;  // in a session
-  std::uint64_t next_id_ = 1;
-  std::uint16_t next_ref_ = 1;  // concatenation reference numbers
+  std::uint16_t next_ref_ = 1;                     // concatenation reference numbers
   boost::asio::steady_timer sweep_;
   bool sweeping_ = false;
   bool started_ = false;

@@ -363,6 +363,8 @@ void session::after_input() {
                 if (!fsm_->output().empty()) write_signal_.cancel();
               });
               listener_.on_deliver(*this, ev);
+            } else if constexpr (std::is_same_v<T, event::late_response>) {
+              listener_.on_late_response(*this, std::move(ev));
             } else if constexpr (std::is_same_v<T, event::alert>) {
               // No action: availability alerts are informational for an OTP sender.
             } else if constexpr (std::is_same_v<T, event::protocol_error>) {

@@ -55,6 +55,9 @@ class session_listener {
   // The bind is lost or could not be made; the session reconnects by itself unless stopped.
   virtual void on_down(session&, error_code) {}
   virtual void on_submit_done(session&, submit_result) {}
+  // The SMSC's answer to a part whose message was reported with outcome_unknown after its
+  // response timeout (event::late_response): on the same connection, within the late window.
+  virtual void on_late_response(session&, event::late_response) {}
   // A message handed back unwritten: send it elsewhere at once.
   virtual void on_returned(session&, outbound_message, error_code) {}
   // A deliver_sm / data_sm. The answer goes when the callback returns, with ESME_ROK, unless

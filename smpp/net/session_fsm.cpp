@@ -106,7 +106,7 @@ std::uint32_t session_fsm::next_sequence() noexcept {
   // 1..0x7FFFFFFF, wrapping; skip a number still awaiting its response.
   do {
     sequence_ = sequence_ >= max_sequence ? 1 : sequence_ + 1;
-  } while (pending_.count(sequence_) != 0);
+  } while (pending_.count(sequence_) != 0 || late_.count(sequence_) != 0);
   return sequence_;
 }
 
@@ -228,7 +228,11 @@ void session_fsm::handle_pdu(pdu& p, time_point now) {
           [&](generic_nack&) {
             ++counters_.generic_nacks_received;
             auto it = pending_.find(seq);
-            if (it == pending_.end()) return;
+            if (it == pending_.end()) {
+              std::string none;
+              (void)take_late_response(seq, status, none);
+              return;
+            }
             switch (it->second.kind) {
               case request_kind::submit:
                 handle_submit_resp(seq, status, {}, now);
@@ -318,8 +322,10 @@ void session_fsm::handle_submit_resp(std::uint32_t sequence, std::uint32_t statu
                                      std::string message_id, time_point now) {
   auto it = pending_.find(sequence);
   if (it == pending_.end() || it->second.kind != request_kind::submit) {
-    // A late response to a part already timed out, or a stray one: its outcome was already
-    // reported as unknown; keep the bind.
+    // A late response to a part already timed out (reported as unknown): the owner learns
+    // what the SMSC did with it.
+    if (take_late_response(sequence, status, message_id)) return;
+    // A stray one: keep the bind.
     events_.push_back(event::protocol_error{make_error_code(errc::unexpected_pdu),
                                             static_cast<std::uint32_t>(command_id::submit_sm_resp),
                                             sequence});
@@ -355,6 +361,35 @@ void session_fsm::handle_submit_resp(std::uint32_t sequence, std::uint32_t statu
   ++counters_.rejected_parts;
   slot->outcomes.push_back(part_outcome{status, std::move(message_id)});
   finish(slot, ec);
+}
+
+bool session_fsm::take_late_response(std::uint32_t sequence, std::uint32_t status,
+                                     std::string& message_id) {
+  auto it = late_.find(sequence);
+  if (it == late_.end()) return false;
+  const late_submit late = it->second;
+  late_.erase(it);
+  std::erase(late_order_, sequence);
+  if (now_ >= late.until) return false;
+  ++counters_.late_responses;
+  events_.push_back(
+      event::late_response{late.message_id, late.part, sequence, status, std::move(message_id)});
+  return true;
+}
+
+void session_fsm::remember_late(std::uint32_t sequence, const pending_request& req,
+                                time_point now) {
+  if (cfg_.late_kept == 0 || cfg_.late_response_window.count() <= 0) return;
+  // Those past their window first, then the oldest while over the bound.
+  while (!late_order_.empty()) {
+    auto oldest = late_.find(late_order_.front());
+    const bool stale = oldest == late_.end() || oldest->second.until <= now;
+    if (!stale && late_.size() < cfg_.late_kept) break;
+    if (oldest != late_.end()) late_.erase(oldest);
+    late_order_.pop_front();
+  }
+  late_[sequence] = late_submit{req.message_id, req.part, now + cfg_.late_response_window};
+  late_order_.push_back(sequence);
 }
 
 void session_fsm::finish(slot_iterator it, error_code ec, bool outcome_unknown) {
@@ -409,7 +444,8 @@ void session_fsm::pump(time_point now) {
       finish(messages_.begin() + static_cast<std::ptrdiff_t>(i), ec);
       continue;
     }
-    pending_[seq] = pending_request{request_kind::submit, now + cfg_.response_timeout, s.msg.id};
+    pending_[seq] =
+        pending_request{request_kind::submit, now + cfg_.response_timeout, s.msg.id, s.next_part};
     s.part_in_flight = true;
     s.written = true;
     ++submits_in_flight_;
@@ -448,6 +484,7 @@ void session_fsm::expire(time_point now) {
       ++it;
       continue;
     }
+    const std::uint32_t seq = it->first;
     const pending_request req = it->second;
     it = pending_.erase(it);
     switch (req.kind) {
@@ -464,6 +501,7 @@ void session_fsm::expire(time_point now) {
         return;
       case request_kind::submit: {
         ++counters_.timed_out_parts;
+        remember_late(seq, req, now);
         auto slot = find_slot(req.message_id);
         if (slot != messages_.end()) {
           // Written but unanswered: the SMSC may have taken it. Never resubmit blindly.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -48,6 +49,11 @@ struct session_config {
   duration drain_timeout = std::chrono::seconds(5);
   duration unbind_timeout = std::chrono::seconds(2);
   std::size_t max_pdu_length = 64 * 1024;
+  // A submit that timed out keeps its sequence number this long (and at most late_kept of
+  // them, the oldest dropped first), so that a submit_sm_resp arriving after the response
+  // timeout still tells the owner what the SMSC did (event::late_response).
+  duration late_response_window = std::chrono::minutes(5);
+  std::size_t late_kept = 1024;
   flow_control_config flow;
   friend bool operator==(const session_config&, const session_config&) = default;
 };
@@ -137,6 +143,15 @@ struct deliver {  // deliver_sm or data_sm from the SMSC (receipt or MO)
   // this in, and session_fsm::answer_deliver(sequence_number, status) answers.
   deliver_answer answer;
 };
+// A submit_sm_resp (or generic_nack) for a part whose response timeout had passed: its
+// message was reported with outcome_unknown, and this is what the SMSC did with that part.
+struct late_response {
+  std::uint64_t id = 0;  // the message (outbound_message::id)
+  std::size_t part = 0;  // 0-based part of that message
+  std::uint32_t sequence_number = 0;
+  std::uint32_t command_status = 0;
+  std::string message_id;  // the SMSC's, when accepted
+};
 struct alert {
   alert_notification notification;
 };
@@ -150,9 +165,9 @@ struct closed {  // the connection must be closed now
 };
 }  // namespace event
 
-using session_event =
-    std::variant<event::bound, event::bind_failed, event::submit_done, event::returned,
-                 event::deliver, event::alert, event::protocol_error, event::closed>;
+using session_event = std::variant<event::bound, event::bind_failed, event::submit_done,
+                                   event::returned, event::deliver, event::alert,
+                                   event::protocol_error, event::closed, event::late_response>;
 
 struct session_counters {
   std::uint64_t submitted_parts = 0;
@@ -160,6 +175,7 @@ struct session_counters {
   std::uint64_t rejected_parts = 0;
   std::uint64_t throttled_parts = 0;
   std::uint64_t timed_out_parts = 0;
+  std::uint64_t late_responses = 0;  // submit_sm_resp after the response timeout
   std::uint64_t delivers_received = 0;
   std::uint64_t enquire_links_sent = 0;
   std::uint64_t enquire_links_received = 0;
@@ -172,6 +188,7 @@ struct session_counters {
     rejected_parts += o.rejected_parts;
     throttled_parts += o.throttled_parts;
     timed_out_parts += o.timed_out_parts;
+    late_responses += o.late_responses;
     delivers_received += o.delivers_received;
     enquire_links_sent += o.enquire_links_sent;
     enquire_links_received += o.enquire_links_received;
@@ -234,6 +251,8 @@ class session_fsm {
   const session_config& config() const noexcept { return cfg_; }
   // Parts written and not yet answered.
   std::size_t in_flight() const noexcept { return submits_in_flight_; }
+  // Timed-out submits whose late response would still be reported.
+  std::size_t late_awaited() const noexcept { return late_.size(); }
   // Messages queued in this session (written or not).
   std::size_t queued() const noexcept { return messages_.size(); }
   // Whether submit() would take one more message.
@@ -254,6 +273,12 @@ class session_fsm {
     request_kind kind;
     time_point deadline;
     std::uint64_t message_id = 0;  // for submits
+    std::size_t part = 0;          // for submits
+  };
+  struct late_submit {
+    std::uint64_t message_id = 0;
+    std::size_t part = 0;
+    time_point until;
   };
 
   std::uint32_t next_sequence() noexcept;
@@ -272,6 +297,9 @@ class session_fsm {
   void handle_bind_resp(const pdu& p, const bind_resp_fields& body);
   void handle_submit_resp(std::uint32_t sequence, std::uint32_t status, std::string message_id,
                           time_point now);
+  // A submit_sm_resp / generic_nack for a timed-out submit: true when it was one.
+  bool take_late_response(std::uint32_t sequence, std::uint32_t status, std::string& message_id);
+  void remember_late(std::uint32_t sequence, const pending_request& req, time_point now);
   void handle_decode_error(error_code ec, std::uint32_t raw_id, const pdu& p, bool header_valid);
   void pump(time_point now);  // write what the window and the rate allow
   void expire(time_point now);
@@ -290,6 +318,8 @@ class session_fsm {
   std::uint32_t sequence_ = 0;
   std::map<std::uint32_t, pending_request> pending_;  // by sequence number
   std::map<std::uint32_t, command_id> unanswered_;    // deferred deliver_sm / data_sm
+  std::map<std::uint32_t, late_submit> late_;         // timed-out submits, by sequence number
+  std::deque<std::uint32_t> late_order_;              // late_'s keys, oldest first
   bool defer_delivers_ = false;
   std::vector<message_slot> messages_;  // in arrival order, at most `window`
   std::size_t submits_in_flight_ = 0;

@@ -296,6 +296,58 @@ TEST_F(sqlite_store_test, CorrelationsFindTheirAttempt) {
   EXPECT_EQ(found.verification_id, "v2");
 }
 
+// The candidates for a receipt that matched no correlation: SMS of unknown outcome without a
+// message id, by carrier, number and time; each condition excludes a row of its own.
+TEST_F(sqlite_store_test, UnknownSmsAreFoundByCarrierNumberAndTime) {
+  const auto unknown = [](const std::string& id, std::int64_t created_ms) {
+    verification v = make_verification(id, created_ms);
+    v.attempts[0].message_ids.clear();
+    v.attempts[0].outcome_unknown = true;
+    return v;
+  };
+  ASSERT_FALSE(store_->insert(unknown("fits", t0_ms)));
+  verification known = make_verification("known");  // has message ids
+  known.attempts[0].outcome_unknown = true;
+  ASSERT_FALSE(store_->insert(known));
+  verification other_number = unknown("other-number", t0_ms);
+  other_number.to = "+84987654321";
+  ASSERT_FALSE(store_->insert(other_number));
+  verification other_carrier = unknown("other-carrier", t0_ms);
+  other_carrier.attempts[0].carrier = "mobifone";
+  ASSERT_FALSE(store_->insert(other_carrier));
+  verification delivered = unknown("delivered", t0_ms);
+  delivered.attempts[0].status = attempt_status::delivered;
+  ASSERT_FALSE(store_->insert(delivered));
+  ASSERT_FALSE(store_->insert(unknown("too-old", t0_ms - 3'600'000)));
+
+  unknown_sms_query q;
+  q.carrier = "viettel";
+  q.to = "+84912345678";
+  q.created_from = test::at_ms(t0_ms - 60'000);
+  q.created_to = test::at_ms(t0_ms + 60'000);
+  q.expires_after = test::at_ms(t0_ms);
+  std::vector<correlation> out;
+  ASSERT_FALSE(store_->find_unknown_sms(q, out));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].verification_id, "fits");
+  EXPECT_EQ(out[0].attempt, 1);
+  EXPECT_EQ(out[0].carrier, "viettel");
+
+  // Expired long ago: not a candidate.
+  q.expires_after = test::at_ms(t0_ms + 400'000);
+  ASSERT_FALSE(store_->find_unknown_sms(q, out));
+  EXPECT_TRUE(out.empty());
+
+  // Two fit: both come back (the caller calls it ambiguous), at most `limit`.
+  q.expires_after = test::at_ms(t0_ms);
+  ASSERT_FALSE(store_->insert(unknown("fits-too", t0_ms + 1000)));
+  ASSERT_FALSE(store_->insert(unknown("fits-three", t0_ms + 2000)));
+  ASSERT_FALSE(store_->find_unknown_sms(q, out));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].verification_id, "fits");
+  EXPECT_EQ(out[1].verification_id, "fits-too");
+}
+
 TEST_F(sqlite_store_test, CorrelationsForAnUnknownVerificationWriteNothing) {
   ASSERT_FALSE(store_->insert(make_verification("v1")));
   const std::vector<correlation> c{{"viettel", "k1", "v1", 1, 0}, {"viettel", "k2", "nope", 1, 0}};

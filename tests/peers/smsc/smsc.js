@@ -32,6 +32,8 @@ const usage = `usage: node smsc.js [flags]
   --throttle-every N       answer every Nth submit_sm with ESME_RTHROTTLED
   --qfull-every N          answer every Nth submit_sm with ESME_RMSGQFUL
   --submit-delay-ms N      answer submit_sm after N ms (slow SMSC)
+  --receipt-if-unanswered  a submit accepted but whose session closed before its delayed answer
+                           still gets its receipt (the SMSC has the message): "submit_resp_lost"
   --silent                 receive but never answer anything (binds, submits, enquire_link, unbind)
   --drop-after N           close a session when its Nth submit_sm arrives, without answering it
   --refuse-binds           answer every bind with ESME_RBINDFAIL
@@ -126,6 +128,7 @@ const config = {
   throttle_every: 0,
   qfull_every: 0,
   submit_delay_ms: 0,
+  receipt_if_unanswered: false,
   silent: false,
   drop_after: 0,
   drop_once: false,
@@ -196,6 +199,7 @@ const settable = {
   throttle_every: (v) => set_every('throttle', parse_uint(v, 'throttle-every')),
   qfull_every: (v) => set_every('qfull', parse_uint(v, 'qfull-every')),
   submit_delay_ms: (v) => (config.submit_delay_ms = parse_uint(v, 'submit-delay-ms')),
+  receipt_if_unanswered: (v) => (config.receipt_if_unanswered = v === undefined ? true : Boolean(v)),
   silent: (v) => (config.silent = v === undefined ? true : Boolean(v)),
   drop_after: (v) => (config.drop_after = parse_uint(v, 'drop-after')),
   refuse_binds: (v) => (config.refuse_binds = v === undefined ? true : Boolean(v)),
@@ -208,6 +212,7 @@ const settable = {
 function parse_args(argv) {
   const boolean_flags = new Set([
     'receipt-tlvs',
+    'receipt-if-unanswered',
     'silent',
     'refuse-binds',
     'pdu-hex',
@@ -829,7 +834,15 @@ function on_submit(st, pdu) {
   if (config.submit_events) emit(event);
 
   const respond = () => {
-    if (st.closed) return;
+    if (st.closed) {
+      // The session went away before the answer: the SMSC still has the message.
+      if (id && config.receipt_if_unanswered) {
+        emit({event: 'submit_resp_lost', session: st.id, sequence_number: pdu.sequence_number,
+              message_id: id.text});
+        maybe_schedule_receipt(st, sm, id);
+      }
+      return;
+    }
     send_response(st, pdu, id ? {message_id: id.text} : {command_status});
     if (config.submit_events) {
       emit({

@@ -62,6 +62,11 @@ class recorder : public pool_listener {
     states_.push_back({s.name(), bound, ec});
     cv_.notify_all();
   }
+  void on_late_answer(bind_pool&, late_answer a) override {
+    std::lock_guard lk(mu_);
+    late_.push_back(std::move(a));
+    cv_.notify_all();
+  }
   template <class Pred>
   bool wait(Pred pred, std::chrono::milliseconds timeout = 10s) {
     std::unique_lock lk(mu_);
@@ -87,6 +92,7 @@ class recorder : public pool_listener {
   std::condition_variable cv_;
   std::vector<std::variant<deliver_sm, data_sm>> delivers_;
   std::vector<state> states_;
+  std::vector<late_answer> late_;
 };
 
 // Results of submits, by the order they were made.
@@ -465,8 +471,20 @@ TEST_F(fixture, a_slow_smsc_gives_a_response_timeout_not_a_resubmission) {
   ASSERT_TRUE(res.wait_all(1));
   EXPECT_EQ(res.at(0)->ec, errc::response_timeout);
   EXPECT_TRUE(res.at(0)->outcome_unknown);
-  // The late response arrives and is ignored; the bind stays up and nothing was resent.
-  ASSERT_TRUE(smsc.wait_for_event("submit_resp", 5s));
+  // The late response arrives and names the message; the bind stays up and nothing was resent.
+  auto resp = smsc.wait_for_event("submit_resp", 5s);
+  ASSERT_TRUE(resp);
+  ASSERT_TRUE(rec.wait([](recorder& r) { return !r.late_.empty(); }));
+  {
+    std::lock_guard lk(rec.mu_);
+    ASSERT_EQ(rec.late_.size(), 1u);
+    EXPECT_EQ(rec.late_[0].id, res.at(0)->id);
+    EXPECT_NE(rec.late_[0].id, 0u);
+    EXPECT_EQ(rec.late_[0].bind, "trx");
+    EXPECT_EQ(rec.late_[0].part, 0u);
+    EXPECT_EQ(rec.late_[0].command_status, 0u);
+    EXPECT_EQ(rec.late_[0].message_id, str((*resp)["message_id"]));
+  }
   smsc.sync();
   EXPECT_EQ(smsc.count("submit"), 1u);
   auto st = io.call([&] { return pool->status(); });

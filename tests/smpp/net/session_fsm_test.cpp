@@ -276,6 +276,138 @@ TEST(session_fsm, a_submit_without_response_is_an_unknown_outcome) {
   EXPECT_EQ(h.fsm.state(), session_state::bound);
 }
 
+// A response at every moment relative to the response timeout (2 s) and the late window
+// (10 s): before the timeout it completes the message; after it, within the window, it is
+// reported as a late response (accepted, refused or nacked) and counted; after the window it is
+// a stray PDU. The bind stays up in every case.
+TEST(session_fsm, a_response_after_the_timeout_is_reported_late_within_the_window) {
+  using namespace std::chrono;
+  const std::vector<milliseconds> arrivals = {1s,  1999ms,  2s,  2001ms, 9999ms,
+                                              10s, 11999ms, 12s, 30s};
+  enum class answer { accepted, refused, nacked };
+  for (answer how : {answer::accepted, answer::refused, answer::nacked}) {
+    for (milliseconds at : arrivals) {
+      SCOPED_TRACE(testing::Message()
+                   << "answer " << static_cast<int>(how) << " at " << at.count() << " ms");
+      session_config cfg = harness::default_config();
+      cfg.late_response_window = 10s;
+      harness h(cfg);
+      h.bind();
+      ASSERT_TRUE(h.submit(7));
+      auto w = h.written();
+      ASSERT_EQ(w.size(), 1u);
+      const std::uint32_t seq = w[0].sequence_number;
+      const bool timed_out = at >= 2s;
+      const time_point when = h.t + at;
+      if (timed_out) {
+        h.fsm.on_timer(h.t + 2s);  // the timeout fires on time
+        auto done = events_of<event::submit_done>(h.fsm.take_events());
+        ASSERT_EQ(done.size(), 1u);
+        EXPECT_TRUE(done[0].result.outcome_unknown);
+        EXPECT_EQ(h.fsm.late_awaited(), 1u);
+      }
+      const std::uint32_t status =
+          how == answer::accepted ? 0u
+                                  : static_cast<std::uint32_t>(command_status::invalid_dest_addr);
+      pdu resp = how == answer::nacked
+                     ? pdu{status, seq, generic_nack{}}
+                     : submit_resp(seq, status, how == answer::accepted ? "m-1" : "");
+      if (how == answer::nacked) resp.command_status = 0x3;  // ESME_RINVCMDID
+      h.t = when;
+      h.feed(resp);
+      auto evs = h.fsm.take_events();
+      auto late = events_of<event::late_response>(evs);
+      auto done = events_of<event::submit_done>(evs);
+      auto stray = events_of<event::protocol_error>(evs);
+      if (!timed_out) {
+        EXPECT_EQ(done.size(), 1u);
+        EXPECT_TRUE(late.empty());
+      } else if (at < 2s + 10s) {
+        ASSERT_EQ(late.size(), 1u);
+        EXPECT_TRUE(done.empty());
+        EXPECT_TRUE(stray.empty());
+        EXPECT_EQ(late[0].id, 7u);
+        EXPECT_EQ(late[0].part, 0u);
+        EXPECT_EQ(late[0].sequence_number, seq);
+        EXPECT_EQ(late[0].command_status, resp.command_status);
+        EXPECT_EQ(late[0].message_id, how == answer::accepted ? "m-1" : "");
+        EXPECT_EQ(h.fsm.counters().late_responses, 1u);
+      } else {
+        EXPECT_TRUE(late.empty());
+        EXPECT_EQ(h.fsm.counters().late_responses, 0u);
+      }
+      EXPECT_EQ(h.fsm.late_awaited(), 0u);
+      // The same response again is a stray one.
+      h.feed(resp);
+      EXPECT_TRUE(events_of<event::late_response>(h.fsm.take_events()).empty());
+      EXPECT_EQ(h.fsm.state(), session_state::bound);
+      EXPECT_EQ(h.fsm.in_flight(), 0u);
+    }
+  }
+}
+
+TEST(session_fsm, a_late_response_names_the_part_that_timed_out) {
+  harness h;
+  h.bind();
+  ASSERT_TRUE(h.submit(4, 3));
+  auto w = h.written();
+  ASSERT_EQ(w.size(), 1u);
+  h.feed(submit_resp(w[0].sequence_number, 0, "p1"));
+  w = h.written();
+  ASSERT_EQ(w.size(), 1u);
+  h.fsm.on_timer(h.t + 2s);
+  auto done = events_of<event::submit_done>(h.fsm.take_events());
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_TRUE(done[0].result.outcome_unknown);
+  ASSERT_EQ(done[0].result.parts.size(), 1u);
+  EXPECT_TRUE(h.written().empty());  // the third part is never written
+  h.t += 3s;
+  h.feed(submit_resp(w[0].sequence_number, 0, "p2"));
+  auto late = events_of<event::late_response>(h.fsm.take_events());
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].id, 4u);
+  EXPECT_EQ(late[0].part, 1u);
+  EXPECT_EQ(late[0].message_id, "p2");
+}
+
+// At most late_kept timed-out submits are remembered (the oldest forgotten first), and their
+// sequence numbers are not given to new PDUs while they are.
+TEST(session_fsm, late_responses_awaited_are_bounded_and_their_numbers_not_reused) {
+  session_config cfg = harness::default_config();
+  cfg.late_kept = 2;
+  cfg.window = 1;
+  harness h(cfg);
+  h.bind();
+  std::vector<std::uint32_t> seqs;
+  for (std::uint64_t id = 1; id <= 3; ++id) {
+    ASSERT_TRUE(h.submit(id));
+    auto w = h.written();
+    ASSERT_EQ(w.size(), 1u);
+    seqs.push_back(w[0].sequence_number);
+    h.t += 2s;
+    h.fsm.on_timer(h.t);
+    ASSERT_EQ(events_of<event::submit_done>(h.fsm.take_events()).size(), 1u);
+    EXPECT_EQ(h.fsm.late_awaited(), std::min<std::size_t>(id, 2));
+  }
+  h.feed(submit_resp(seqs[0]));  // forgotten: stray
+  auto evs = h.fsm.take_events();
+  EXPECT_TRUE(events_of<event::late_response>(evs).empty());
+  EXPECT_EQ(events_of<event::protocol_error>(evs).size(), 1u);
+  // The next number would be seqs[2] + 1; make it wrap onto the awaited ones.
+  h.fsm.set_last_sequence(seqs[1] - 1);
+  ASSERT_TRUE(h.submit(9));
+  auto w = h.written();
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].sequence_number, seqs[1]);
+  EXPECT_NE(w[0].sequence_number, seqs[2]);
+  h.feed(submit_resp(seqs[1], 0, "late-2"));
+  h.feed(submit_resp(seqs[2], 0, "late-3"));
+  auto late = events_of<event::late_response>(h.fsm.take_events());
+  ASSERT_EQ(late.size(), 2u);
+  EXPECT_EQ(late[0].id, 2u);
+  EXPECT_EQ(late[1].id, 3u);
+}
+
 TEST(session_fsm, a_refused_submit_reports_the_smsc_status) {
   harness h;
   h.bind();
