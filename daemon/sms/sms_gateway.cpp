@@ -147,6 +147,7 @@ asio::awaitable<sms_result> sms_gateway::send(sms_request req) {
     out.bind = r.bind;
     out.parts = std::move(r.parts);
     out.outcome_unknown = r.outcome_unknown;
+    out.text_reason = std::move(r.text_reason);
     if (!r.ec) {
       out.keys.clear();
       for (const auto& p : out.parts) out.keys.push_back(c.ids.key_for_submit(p.message_id));

@@ -35,6 +35,9 @@ struct sms_result {
   std::vector<std::string> keys;  // correlation keys, one per accepted part
   bool outcome_unknown = false;
   std::vector<std::string> tried;  // carriers tried, in order
+  // Why the text could not go out with the bind's coding or max_parts (never the text itself);
+  // empty for any other outcome.
+  std::string text_reason;
 };
 
 struct sms_receipt {

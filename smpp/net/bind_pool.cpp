@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "smpp/proto/status.hpp"
+#include "smpp/text/explain.hpp"
 
 namespace otpd::smpp {
 namespace {
@@ -186,6 +187,7 @@ bool bind_pool::send_on(session& s, entry& e) {
     pool_result r;
     r.ec = ec;
     r.text_error = info;
+    r.text_reason = text::why_unsendable(e.req.text, prof.encoding, prof.split);
     entry done = std::move(e);
     sent_.erase(done.id);
     complete(done, std::move(r));
