@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "config/detail/bind_reader.hpp"
+#include "config/detail/nfc.hpp"
 #include "config/detail/yaml_reader.hpp"
 
 namespace otpd::config {
@@ -102,6 +103,11 @@ bool is_ip_address(const std::string& s) {
 }
 
 bool is_wildcard(const std::string& address) { return address == "0.0.0.0" || address == "::"; }
+
+source_position position_of(const YAML::Mark& m) {
+  if (m.is_null()) return {};
+  return {static_cast<std::size_t>(m.line) + 1, static_cast<std::size_t>(m.column) + 1};
+}
 
 std::string names_of(const std::vector<carrier>& carriers) {
   std::string out;
@@ -623,6 +629,7 @@ void config_loader::load_templates(const field& f) {
     return;
   }
   std::map<std::string, std::string> out;
+  std::map<std::string, source_position> at;
   std::map<std::string, YAML::Mark> seen;
   for (const auto kv : sms->value) {
     const YAML::Node k = kv.first;
@@ -668,13 +675,22 @@ void config_loader::load_templates(const field& f) {
                                             "code goes");
       bad = true;
     }
+    // Decomposed text (e + U+0302 + U+0323 for ệ, as some editors save it) would go out as
+    // written, three UCS2 units where one does.
+    std::optional<std::string> nfc = detail::to_nfc(*s);
+    if (!nfc) {
+      r_.error(yaml_reader::mark_of(v), p + ": the text is not valid UTF-8");
+      bad = true;
+    }
     if (bad) {
       failed = true;
     } else {
-      out.emplace(locale, *s);
+      out.emplace(locale, std::move(*nfc));
+      at.emplace(locale, position_of(yaml_reader::mark_of(v)));
     }
   }
   c_.text.sms = std::move(out);
+  c_.text.sms_at = std::move(at);
   templates_failed_ = failed;
 }
 
@@ -713,6 +729,7 @@ void config_loader::load_carrier(const field& item, const std::string& path) {
              "{addr: BRAND} for a brandname (TON 5 / NPI 0) or {addr: \"84...\"} for a number");
   r_.require(*m, item.value, path, "binds", "at least one transmitter or transceiver bind");
   carrier c;
+  c.at = position_of(yaml_reader::mark_of(item));
   if (const field* v = find(*m, "name")) {
     const std::string p = sub_path(path, "name");
     if (auto s = r_.get_string(*v, p, {.max_length = 64, .allow_empty = false})) {
@@ -813,6 +830,7 @@ void config_loader::load_carrier(const field& item, const std::string& path) {
           }
         }
         c.binds.push_back(std::move(b));
+        c.binds_at.push_back(position_of(yaml_reader::mark_of(e)));
       }
       if (list->empty()) {
         r_.error(yaml_reader::mark_of(*v), p + ": expected at least one bind");
