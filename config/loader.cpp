@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include "config/detail/bind_reader.hpp"
 #include "config/detail/nfc.hpp"
@@ -720,9 +721,9 @@ void config_loader::load_routing(const field& f) {
 }
 
 void config_loader::load_carrier(const field& item, const std::string& path) {
-  auto m = r_.fields(
-      item.value, yaml_reader::mark_of(item), path,
-      {"name", "prefixes", "sender", "text", "binds", "failover", "request_receipts", "max_queue"});
+  auto m = r_.fields(item.value, yaml_reader::mark_of(item), path,
+                     {"name", "prefixes", "sender", "text", "binds", "failover", "request_receipts",
+                      "max_queue", "message_ids"});
   if (!m) return;
   r_.require(*m, item.value, path, "name", "a name for logs, metrics and failover lists");
   r_.require(*m, item.value, path, "sender",
@@ -792,6 +793,25 @@ void config_loader::load_carrier(const field& item, const std::string& path) {
   if (const field* v = find(*m, "max_queue")) {
     if (auto n = r_.get_integer(*v, sub_path(path, "max_queue"), 1, 1'000'000)) {
       c.max_queue = static_cast<std::size_t>(*n);
+    }
+  }
+  if (const field* v = find(*m, "message_ids")) {
+    // What `otpd-smpp` reports as "id mapping ...", or `learn` (the default): see
+    // smpp/dlr/message_id.hpp. A fixed mapping is the pair of spellings it stands for.
+    using smpp::dlr::id_format;
+    if (auto i = r_.get_choice(*v, sub_path(path, "message_ids"),
+                               {"learn", "same", "decimal_to_hex", "hex_to_decimal"},
+                               "learn, same, decimal_to_hex or hex_to_decimal")) {
+      static constexpr std::pair<id_format, id_format> fixed[] = {
+          {id_format::hex, id_format::hex},
+          {id_format::hex, id_format::decimal},
+          {id_format::decimal, id_format::hex}};
+      if (*i == 0) {
+        c.message_ids.mode = smpp::dlr::id_mode::automatic;
+      } else {
+        c.message_ids.mode = smpp::dlr::id_mode::fixed;
+        std::tie(c.message_ids.submit_format, c.message_ids.receipt_format) = fixed[*i - 1];
+      }
     }
   }
   if (const field* v = find(*m, "binds")) {

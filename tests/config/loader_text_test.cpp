@@ -1,5 +1,5 @@
-// The loader's handling of SMS text: templates normalised to NFC, and the positions kept for
-// the checks that run after loading.
+// The loader's handling of SMS text and message ids: templates normalised to NFC, the positions
+// kept for the checks that run after loading, and a carrier's fixed message-id mapping.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -7,6 +7,8 @@
 
 namespace otpd::config {
 namespace {
+
+using ::testing::HasSubstr;
 
 const std::string good_hash = "db6bcf6a2a36ee93dafa7dfcdc40973da39f2e2843e4c6f76e08aefc767b0caa";
 
@@ -56,6 +58,40 @@ TEST(templates, positions_are_kept_for_later_checks) {
   EXPECT_EQ(c.at, (source_position{12, 7}));  // the carrier's "name:"
   ASSERT_EQ(c.binds_at.size(), 1u);
   EXPECT_EQ(c.binds_at[0], (source_position{16, 11}));
+}
+
+TEST(message_ids, a_fixed_mapping_as_otpd_smpp_reports_it) {
+  using smpp::dlr::id_format;
+  using smpp::dlr::id_mode;
+  auto r = load_config(yaml({}), "otpd.yaml");
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_EQ(r.config->routes.carriers[0].message_ids.mode, id_mode::automatic);
+  const std::pair<const char*, std::pair<id_format, id_format>> cases[] = {
+      {"decimal_to_hex", {id_format::hex, id_format::decimal}},
+      {"hex_to_decimal", {id_format::decimal, id_format::hex}},
+      {"same", {id_format::hex, id_format::hex}},
+  };
+  for (const auto& [name, formats] : cases) {
+    r = load_config(yaml({}, std::string("      message_ids: ") + name + "\n"), "otpd.yaml");
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    const smpp::dlr::id_config& ids = r.config->routes.carriers[0].message_ids;
+    EXPECT_EQ(ids.mode, id_mode::fixed) << name;
+    EXPECT_EQ(ids.submit_format, formats.first) << name;
+    EXPECT_EQ(ids.receipt_format, formats.second) << name;
+  }
+  r = load_config(yaml({}, "      message_ids: learn\n"), "otpd.yaml");
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_EQ(r.config->routes.carriers[0].message_ids.mode, id_mode::automatic);
+}
+
+TEST(message_ids, an_unknown_mapping_is_an_error_at_its_value) {
+  auto r = load_config(yaml({}, "      message_ids: hex\n"), "otpd.yaml");
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 11u);
+  EXPECT_EQ(r.errors[0].column, 20u);
+  EXPECT_THAT(r.errors[0].message, HasSubstr("routing.carriers[0].message_ids"));
+  EXPECT_THAT(r.errors[0].message, HasSubstr("decimal_to_hex"));
 }
 
 }  // namespace
