@@ -1,0 +1,162 @@
+// A template a carrier could never send: `otpd --check-config` refuses the file with the
+// template's file:line:column, the carrier, the locale and the reason; `otpd --config` does not
+// start on it; a SIGHUP reload to it is rejected and the running configuration kept.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <csignal>
+#include <fstream>
+#include <mutex>
+
+#include "tests/daemon/e2e/scenario.hpp"
+
+namespace otpd::test::e2e {
+namespace {
+
+namespace json = boost::json;
+
+struct run_result {
+  int exit_code = -1;
+  std::string output;
+};
+
+// Runs otpd with these arguments (and the secrets in its environment) to its end.
+run_result run_otpd(std::vector<std::string> args) {
+  std::vector<std::string> argv{OTPD_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::mutex m;
+  run_result r;
+  child_process::options o;
+  o.merge_stderr = true;
+  o.environment = otpd_secrets_environment();
+  child_process p(
+      argv,
+      [&](std::string_view line) {
+        std::lock_guard lock(m);
+        r.output.append(line).append("\n");
+      },
+      o);
+  const auto status = p.wait_exit(child_process::clock::now() + 20s);
+  EXPECT_TRUE(status.has_value()) << "otpd did not exit";
+  p.stop();
+  if (status && WIFEXITED(*status)) r.exit_code = WEXITSTATUS(*status);
+  std::lock_guard lock(m);
+  return r;
+}
+
+void write_file(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+// The harness's file with a Vietnamese template added ("Mã của bạn: {code}. Hiệu lực ...").
+std::string with_vietnamese(std::string yaml) {
+  const std::string at = "templates:\n  sms:\n";
+  const auto pos = yaml.find(at);
+  EXPECT_NE(pos, std::string::npos);
+  yaml.insert(pos + at.size(),
+              "    vi: \"M\xc3\xa3 c\xe1\xbb\xa7"
+              "a b\xe1\xba\xa1n: {code}. Hi\xe1\xbb\x87u "
+              "l\xe1\xbb\xb1"
+              "c {minutes} ph\xc3\xbat\"\n");
+  return yaml;
+}
+
+// 1-based line and column of the first `needle` in `text`, as "line:column".
+std::string position_of(const std::string& text, std::string_view needle) {
+  const auto at = text.find(needle);
+  EXPECT_NE(at, std::string::npos) << needle;
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < at && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return std::to_string(line) + ":" + std::to_string(column);
+}
+
+otpd_options gsm7_carrier(const std::string& text_yaml) {
+  otpd_options opts;
+  carrier_spec vn = vietnam_carrier(1);  // never connected: the file is only checked
+  vn.binds[0].extra_yaml = "text: " + text_yaml;
+  opts.carriers = {vn};
+  return opts;
+}
+
+TEST(e2e_check_config, a_character_the_carrier_cannot_encode_is_refused_at_the_template) {
+  temp_dir dir;
+  const auto file = dir.path() / "otpd.yaml";
+  const std::string yaml = with_vietnamese(
+      config_yaml(gsm7_carrier("{coding: gsm7, transliterate: false}"), dir.path()));
+  write_file(file, yaml);
+
+  run_result r = run_otpd({"--check-config", file.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  const std::string where = file.string() + ":" + position_of(yaml, "\"M\xc3\xa3") + ": ";
+  EXPECT_NE(r.output.find(where + "templates.sms.vi: carrier 'vn' cannot send this text: "
+                                  "character not representable in gsm7: '\xc3\xa3' (U+00E3)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.find("OK"), std::string::npos) << r.output;
+
+  // Nor does otpd start on it.
+  r = run_otpd({"--config", file.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("templates.sms.vi"), std::string::npos) << r.output;
+
+  // Transliterated first, the same template is fine.
+  write_file(file, with_vietnamese(config_yaml(gsm7_carrier("{coding: gsm7, transliterate: true}"),
+                                               dir.path())));
+  r = run_otpd({"--check-config", file.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("OK"), std::string::npos) << r.output;
+}
+
+TEST(e2e_check_config, a_template_needing_more_parts_than_allowed_is_refused) {
+  temp_dir dir;
+  const auto file = dir.path() / "otpd.yaml";
+  // UCS2 (70 units in one part, 67 per part after): 140 Vietnamese characters need 3 parts.
+  std::string yaml = config_yaml(gsm7_carrier("{coding: ucs2, max_parts: 2}"), dir.path());
+  std::string long_vi;
+  for (int i = 0; i < 140; ++i) long_vi += "\xe1\xbb\x87";  // ệ
+  const std::string at = "templates:\n  sms:\n";
+  yaml.insert(yaml.find(at) + at.size(), "    vi: \"" + long_vi + " {code}\"\n");
+  write_file(file, yaml);
+
+  run_result r = run_otpd({"--check-config", file.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find(file.string() + ":" + position_of(yaml, "\"\xe1\xbb\x87") +
+                          ": templates.sms.vi: carrier 'vn' cannot send this text: text needs 3 "
+                          "parts, max_parts is 2"),
+            std::string::npos)
+      << r.output;
+}
+
+TEST(e2e_check_config, a_reload_to_an_unsendable_template_is_rejected) {
+  single_world w;
+  otpd_process& o = *w.otpd;
+  const auto file = w.dir.path() / "otpd.yaml";
+  otpd_options bad = w.options;
+  bad.carriers[0].binds[0].extra_yaml = "text: {coding: latin1}";
+  write_file(file, with_vietnamese(config_yaml(bad, w.dir.path())));
+
+  const std::size_t from = o.lines().size();
+  ASSERT_EQ(::kill(o.pid(), SIGHUP), 0);
+  auto line = o.wait_for_line(
+      [](std::string_view l) { return l.find("reload_rejected") != std::string_view::npos; }, 10s,
+      from);
+  ASSERT_TRUE(line) << o.output();
+  EXPECT_NE(o.output().find("character not representable in latin1"), std::string::npos)
+      << o.output();
+  // The running configuration still sends.
+  const std::size_t events = w.smsc.events().size();
+  ASSERT_FALSE(create(o, json::object{{"to", "+84912345678"}}).empty());
+  EXPECT_EQ(next_code(w.smsc, events, 6).size(), 6u);
+}
+
+}  // namespace
+}  // namespace otpd::test::e2e
