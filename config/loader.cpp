@@ -140,6 +140,7 @@ class config_loader {
   void load_routing(const field& f);
   void load_carrier(const field& item, const std::string& path);
   void load_sender(const field& f, const std::string& path, smpp::address& a);
+  void load_message_ids(const field& f, const std::string& path, smpp::dlr::id_config& ids);
   void load_voice(const field& f);
   void load_trunk(const field& item, const std::string& path);
   void load_webhooks(const field& f);
@@ -796,23 +797,7 @@ void config_loader::load_carrier(const field& item, const std::string& path) {
     }
   }
   if (const field* v = find(*m, "message_ids")) {
-    // What `otpd-smpp` reports as "id mapping ...", or `learn` (the default): see
-    // smpp/dlr/message_id.hpp. A fixed mapping is the pair of spellings it stands for.
-    using smpp::dlr::id_format;
-    if (auto i = r_.get_choice(*v, sub_path(path, "message_ids"),
-                               {"learn", "same", "decimal_to_hex", "hex_to_decimal"},
-                               "learn, same, decimal_to_hex or hex_to_decimal")) {
-      static constexpr std::pair<id_format, id_format> fixed[] = {
-          {id_format::hex, id_format::hex},
-          {id_format::hex, id_format::decimal},
-          {id_format::decimal, id_format::hex}};
-      if (*i == 0) {
-        c.message_ids.mode = smpp::dlr::id_mode::automatic;
-      } else {
-        c.message_ids.mode = smpp::dlr::id_mode::fixed;
-        std::tie(c.message_ids.submit_format, c.message_ids.receipt_format) = fixed[*i - 1];
-      }
-    }
+    load_message_ids(*v, sub_path(path, "message_ids"), c.message_ids);
   }
   if (const field* v = find(*m, "binds")) {
     const std::string p = sub_path(path, "binds");
@@ -878,6 +863,25 @@ void config_loader::load_carrier(const field& item, const std::string& path) {
     }
   }
   c_.routes.carriers.push_back(std::move(c));
+}
+
+void config_loader::load_message_ids(const field& f, const std::string& path,
+                                     smpp::dlr::id_config& ids) {
+  // What `otpd-smpp` reports as "id mapping ...", or `learn` (the default): see
+  // smpp/dlr/message_id.hpp. A fixed mapping is the pair of spellings it stands for.
+  using smpp::dlr::id_format;
+  auto i = r_.get_choice(f, path, {"learn", "same", "decimal_to_hex", "hex_to_decimal"},
+                         "learn, same, decimal_to_hex or hex_to_decimal");
+  if (!i) return;
+  static constexpr std::pair<id_format, id_format> fixed[] = {{id_format::hex, id_format::hex},
+                                                              {id_format::hex, id_format::decimal},
+                                                              {id_format::decimal, id_format::hex}};
+  if (*i == 0) {
+    ids.mode = smpp::dlr::id_mode::automatic;
+  } else {
+    ids.mode = smpp::dlr::id_mode::fixed;
+    std::tie(ids.submit_format, ids.receipt_format) = fixed[*i - 1];
+  }
 }
 
 void config_loader::load_sender(const field& f, const std::string& path, smpp::address& a) {
