@@ -1,6 +1,8 @@
 // A template a carrier could never send: `otpd --check-config` refuses the file with the
 // template's file:line:column, the carrier, the locale and the reason; `otpd --config` does not
-// start on it; a SIGHUP reload to it is rejected and the running configuration kept.
+// start on it; a SIGHUP reload to it is rejected and the running configuration kept. An SMS
+// that still cannot go out (an older, longer code after a reload) fails with the reason in the
+// API and the webhook.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -156,6 +158,67 @@ TEST(e2e_check_config, a_reload_to_an_unsendable_template_is_rejected) {
   const std::size_t events = w.smsc.events().size();
   ASSERT_FALSE(create(o, json::object{{"to", "+84912345678"}}).empty());
   EXPECT_EQ(next_code(w.smsc, events, 6).size(), 6u);
+}
+
+// A code from before a reload can be longer than the check assumes for the new file: with
+// new_code_on_resend: false a resend reads the 10-digit code again into a template that fits
+// one part only with the 4 digits of the new code_length. The attempt fails at once, and the
+// API and the webhook say why; neither carries the code.
+TEST(e2e_check_config, an_sms_the_bind_cannot_carry_fails_with_the_reason) {
+  webhook_receiver hooks;
+  otpd_options opts;
+  opts.policy["code_length"] = "10";
+  opts.policy["new_code_on_resend"] = "false";
+  opts.policy["resend_cooldown"] = "0s";
+  opts.code_seal_key = "0123456789abcdef0123456789abcdef";
+  opts.webhook_url = "http://127.0.0.1:" + std::to_string(hooks.port()) + "/hook";
+  single_world w{opts};
+  otpd_process& o = *w.otpd;
+  const std::string id = create(o, json::object{{"to", "+84912345678"}});
+  ASSERT_FALSE(id.empty());
+  const std::string code = next_code(w.smsc, 0, 10);
+  ASSERT_EQ(code.size(), 10u);
+
+  // 155 characters and the code: 159 septets with 4 digits (one part), 165 with 10 (two).
+  otpd_options next = w.options;
+  next.policy["code_length"] = "4";
+  next.carriers[0].binds[0].extra_yaml = "text: {coding: gsm7, max_parts: 1}";
+  std::string yaml = config_yaml(next, w.dir.path());
+  const std::string at = "templates:\n  sms:\n";
+  const auto begin = yaml.find(at) + at.size();
+  yaml.replace(begin, yaml.find("routing:") - begin,
+               "    en: \"Code {code} " + std::string(149, 'a') + "\"\n");
+  write_file(w.dir.path() / "otpd.yaml", yaml);
+  const std::size_t from = o.lines().size();
+  ASSERT_EQ(::kill(o.pid(), SIGHUP), 0);
+  ASSERT_TRUE(o.wait_for_line(
+      [](std::string_view l) { return l.find("reloaded") != std::string_view::npos; }, 10s, from))
+      << o.output();
+  // The bind's text settings changed, so it was replaced: ready once the new one is bound.
+  ASSERT_TRUE(o.wait_ready()) << o.output();
+  w.smsc.sync();
+  const std::size_t submits = w.smsc.count("submit");
+
+  const std::size_t hooks_before = hooks.requests().size();
+  http_response r = o.post("/v1/verifications/" + id + "/resend", json::object{{"channel", "sms"}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  const json::object v = o.poll_verification(
+      id, [](const json::object& x) { return attempt_status_is(x, 1, "failed"); });
+  const json::object failed = attempt(v, 1);
+  EXPECT_EQ(str(failed, "status"), "failed") << json::serialize(v);
+  EXPECT_EQ(str(failed, "error"), "text_unsendable: text needs 2 parts, max_parts is 1")
+      << json::serialize(v);
+  EXPECT_EQ(json::serialize(v).find(code), std::string::npos);
+
+  auto hook = hooks.wait_for(
+      [](const received_request& q) {
+        return q.body.find("text_unsendable: text needs 2 parts") != std::string::npos;
+      },
+      10s, hooks_before);
+  ASSERT_TRUE(hook) << "no webhook carried the reason";
+  EXPECT_EQ(hook->body.find(code), std::string::npos);
+  w.smsc.sync();
+  EXPECT_EQ(w.smsc.count("submit"), submits);  // nothing reached the SMSC
 }
 
 }  // namespace
