@@ -324,6 +324,8 @@ std::string config_yaml(const otpd_options& opts, const fs::path& state_dir) {
       for (std::size_t i = 0; i < c.failover.size(); ++i) y << (i ? ", " : "") << c.failover[i];
       y << "]\n";
     }
+    std::istringstream carrier_extra(c.extra_yaml);
+    for (std::string line; std::getline(carrier_extra, line);) y << "      " << line << "\n";
     y << "      binds:\n";
     for (const bind_spec& b : c.binds) {
       y << "        - name: " << b.name << "\n";

@@ -121,6 +121,7 @@ struct carrier_spec {
   std::vector<std::string> prefixes;
   std::vector<bind_spec> binds;
   std::vector<std::string> failover;
+  std::string extra_yaml;  // more keys of the carrier, one per line, written as they are
 };
 
 // One carrier "vn" serving every +84 number through one transceiver to `smsc_port`.
