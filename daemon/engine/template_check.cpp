@@ -1,8 +1,11 @@
 #include "daemon/engine/template_check.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "daemon/engine/message.hpp"
 #include "smpp/text/explain.hpp"
