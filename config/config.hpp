@@ -80,22 +80,36 @@ struct number_plan {
   int max_digits = 11;
 };
 
-// Templates per locale; "{code}" is replaced by the code, "{minutes}" by the lifetime.
+// Where a value was written in the configuration file (1-based; 0 when it was not written
+// there, e.g. a default): for checks that run after loading and still report
+// file:line:column (daemon/engine/template_check.hpp).
+struct source_position {
+  std::size_t line = 0;
+  std::size_t column = 0;
+  friend bool operator==(const source_position&, const source_position&) = default;
+};
+
+// Templates per locale; "{code}" is replaced by the code, "{minutes}" by the lifetime. The
+// loader normalises each text to NFC (Unicode UAX #15), so that decomposed Vietnamese costs no
+// more units on the air than precomposed.
 struct templates {
   std::map<std::string, std::string> sms{
       {"vi", "Ma xac thuc cua ban la {code}. Hieu luc {minutes} phut."},
       {"en", "Your verification code is {code}. It expires in {minutes} minutes."}};
+  std::map<std::string, source_position> sms_at;  // where each text was written, by locale
 };
 
 struct carrier {
   std::string name;
+  source_position at;                 // where the carrier was written (its list item)
   std::vector<std::string> prefixes;  // E.164 digits without '+', e.g. "8486", "8496"
   smpp::address sender;               // TON 5 / NPI 0 for a brandname, 1/1 for a number
   // The carrier's text defaults (coding, transliteration, concatenation). The loader has
   // already applied them to each of `binds`, whose own `text:` settings win; kept for display.
   smpp::text_profile text;
   std::vector<smpp::bind_config> binds;
-  std::vector<std::string> failover;  // carriers to try, in order, when this one cannot send
+  std::vector<source_position> binds_at;  // where each bind was written, as `binds`
+  std::vector<std::string> failover;      // carriers to try, in order, when this one cannot send
   bool request_receipts = true;
   std::size_t max_queue = 10'000;
   // While no bind of the carrier can send (a reconnect), new SMS wait for one this long, at

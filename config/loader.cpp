@@ -11,8 +11,10 @@
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include "config/detail/bind_reader.hpp"
+#include "config/detail/nfc.hpp"
 #include "config/detail/yaml_reader.hpp"
 
 namespace otpd::config {
@@ -103,6 +105,11 @@ bool is_ip_address(const std::string& s) {
 
 bool is_wildcard(const std::string& address) { return address == "0.0.0.0" || address == "::"; }
 
+source_position position_of(const YAML::Mark& m) {
+  if (m.is_null()) return {};
+  return {static_cast<std::size_t>(m.line) + 1, static_cast<std::size_t>(m.column) + 1};
+}
+
 std::string names_of(const std::vector<carrier>& carriers) {
   std::string out;
   for (const carrier& c : carriers) {
@@ -134,6 +141,7 @@ class config_loader {
   void load_carrier(const field& item, const std::string& path);
   void load_sender(const field& f, const std::string& path, smpp::address& a);
   void load_reconnect_queue(const field& f, const std::string& path, carrier::reconnect_queue& q);
+  void load_message_ids(const field& f, const std::string& path, smpp::dlr::id_config& ids);
   void load_voice(const field& f);
   void load_trunk(const field& item, const std::string& path);
   void load_webhooks(const field& f);
@@ -630,6 +638,7 @@ void config_loader::load_templates(const field& f) {
     return;
   }
   std::map<std::string, std::string> out;
+  std::map<std::string, source_position> at;
   std::map<std::string, YAML::Mark> seen;
   for (const auto kv : sms->value) {
     const YAML::Node k = kv.first;
@@ -675,13 +684,22 @@ void config_loader::load_templates(const field& f) {
                                             "code goes");
       bad = true;
     }
+    // Decomposed text (e + U+0302 + U+0323 for ệ, as some editors save it) would go out as
+    // written, three UCS2 units where one does.
+    std::optional<std::string> nfc = detail::to_nfc(*s);
+    if (!nfc) {
+      r_.error(yaml_reader::mark_of(v), p + ": the text is not valid UTF-8");
+      bad = true;
+    }
     if (bad) {
       failed = true;
     } else {
-      out.emplace(locale, *s);
+      out.emplace(locale, std::move(*nfc));
+      at.emplace(locale, position_of(yaml_reader::mark_of(v)));
     }
   }
   c_.text.sms = std::move(out);
+  c_.text.sms_at = std::move(at);
   templates_failed_ = failed;
 }
 
@@ -713,13 +731,14 @@ void config_loader::load_routing(const field& f) {
 void config_loader::load_carrier(const field& item, const std::string& path) {
   auto m = r_.fields(item.value, yaml_reader::mark_of(item), path,
                      {"name", "prefixes", "sender", "text", "binds", "failover", "request_receipts",
-                      "max_queue", "reconnect_queue"});
+                      "max_queue", "reconnect_queue", "message_ids"});
   if (!m) return;
   r_.require(*m, item.value, path, "name", "a name for logs, metrics and failover lists");
   r_.require(*m, item.value, path, "sender",
              "{addr: BRAND} for a brandname (TON 5 / NPI 0) or {addr: \"84...\"} for a number");
   r_.require(*m, item.value, path, "binds", "at least one transmitter or transceiver bind");
   carrier c;
+  c.at = position_of(yaml_reader::mark_of(item));
   if (const field* v = find(*m, "name")) {
     const std::string p = sub_path(path, "name");
     if (auto s = r_.get_string(*v, p, {.max_length = 64, .allow_empty = false})) {
@@ -787,6 +806,9 @@ void config_loader::load_carrier(const field& item, const std::string& path) {
   if (const field* v = find(*m, "reconnect_queue")) {
     load_reconnect_queue(*v, sub_path(path, "reconnect_queue"), c.queue);
   }
+  if (const field* v = find(*m, "message_ids")) {
+    load_message_ids(*v, sub_path(path, "message_ids"), c.message_ids);
+  }
   if (const field* v = find(*m, "binds")) {
     const std::string p = sub_path(path, "binds");
     if (auto list = r_.items(*v, p,
@@ -823,6 +845,7 @@ void config_loader::load_carrier(const field& item, const std::string& path) {
           }
         }
         c.binds.push_back(std::move(b));
+        c.binds_at.push_back(position_of(yaml_reader::mark_of(e)));
       }
       if (list->empty()) {
         r_.error(yaml_reader::mark_of(*v), p + ": expected at least one bind");
@@ -867,6 +890,25 @@ void config_loader::load_reconnect_queue(const field& f, const std::string& path
     if (auto n = r_.get_integer(*v, sub_path(path, "size"), 1, 1'000'000)) {
       q.size = static_cast<std::size_t>(*n);
     }
+  }
+}
+
+void config_loader::load_message_ids(const field& f, const std::string& path,
+                                     smpp::dlr::id_config& ids) {
+  // What `otpd-smpp` reports as "id mapping ...", or `learn` (the default): see
+  // smpp/dlr/message_id.hpp. A fixed mapping is the pair of spellings it stands for.
+  using smpp::dlr::id_format;
+  auto i = r_.get_choice(f, path, {"learn", "same", "decimal_to_hex", "hex_to_decimal"},
+                         "learn, same, decimal_to_hex or hex_to_decimal");
+  if (!i) return;
+  static constexpr std::pair<id_format, id_format> fixed[] = {{id_format::hex, id_format::hex},
+                                                              {id_format::hex, id_format::decimal},
+                                                              {id_format::decimal, id_format::hex}};
+  if (*i == 0) {
+    ids.mode = smpp::dlr::id_mode::automatic;
+  } else {
+    ids.mode = smpp::dlr::id_mode::fixed;
+    std::tie(ids.submit_format, ids.receipt_format) = fixed[*i - 1];
   }
 }
 

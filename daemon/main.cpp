@@ -28,6 +28,7 @@
 #include "config/yaml_json.hpp"
 #include "daemon/admin/admin_server.hpp"
 #include "daemon/api/api.hpp"
+#include "daemon/engine/template_check.hpp"
 #include "daemon/http/server.hpp"
 #include "daemon/log/logger.hpp"
 #include "daemon/metrics/registry.hpp"
@@ -56,6 +57,17 @@ constexpr const char* usage_text =
     "  --version            print the version\n"
     "\n"
     "exit codes: 0 normal stop, 1 configuration error, 2 usage error, 3 start-up failure\n";
+
+// The configuration file as --check-config, the start and a reload accept it: loaded, then
+// every SMS template checked against every carrier that may carry it (the loader knows the
+// file, the engine what an SMS says; errors keep the file's positions).
+config::load_result load_checked(const std::string& file) {
+  config::load_result r = config::load_config_file(file);
+  if (!r.ok()) return r;
+  r.errors = engine::check_templates(*r.config);
+  if (!r.errors.empty()) r.config.reset();
+  return r;
+}
 
 // The route table of cfg.routes with its ported-numbers file; nullopt (errors logged) when
 // either is invalid.
@@ -208,7 +220,7 @@ int run(const config::config& cfg, const std::string& file) {
     systemd.reloading();
     boost::json::object out;
     std::optional<routing::route_table> next_routes;
-    config::load_result next = config::load_config_file(file);
+    config::load_result next = load_checked(file);
     if (!next.ok()) {
       boost::json::array errors;
       for (const auto& e : next.errors) {
@@ -346,7 +358,7 @@ int main(int argc, char** argv) {
     std::cerr << usage_text;
     return 2;
   }
-  config::load_result loaded = config::load_config_file(file);
+  config::load_result loaded = load_checked(file);
   if (mode == "--check-config") {
     std::cout << config::check_config_report(loaded) << '\n';
     return loaded.ok() ? 0 : 1;

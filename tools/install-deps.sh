@@ -9,6 +9,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libssl-dev libyaml-cpp-dev libsqlite3-dev
+  libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format ca-certificates
   libespeak-ng-dev espeak-ng-data

@@ -156,9 +156,7 @@ response readiness(verification_service& svc) {
                  json::object{{"carriers", std::move(carriers)}});
 }
 
-response not_found() {
-  return problem(404, "not_found", "Not found", "No verification has this id.");
-}
+response not_found() { return problem(404, "not_found", {}, "No verification has this id."); }
 
 response store_unavailable() {
   return problem(503, "store_unavailable", "Service unavailable",
@@ -173,6 +171,14 @@ std::optional<response> store_failure(const service::error_code& ec) {
 }
 
 asio::awaitable<response> create(verification_service& svc, request& req) {
+  // A header, not a body field: its own problem type, before the body is looked at.
+  if (auto key = req.header("Idempotency-Key");
+      key && (key->empty() || key->size() > max_idempotency_key)) {
+    co_return problem(400, "invalid_idempotency_key", "Invalid Idempotency-Key header",
+                      "The Idempotency-Key header must be 1 to " +
+                          std::to_string(max_idempotency_key) + " characters.",
+                      json::object{{"header", "Idempotency-Key"}});
+  }
   json::object body;
   if (auto bad = http::parse_json_object(req, body)) co_return *bad;
   field_errors errs;
@@ -198,13 +204,7 @@ asio::awaitable<response> create(verification_service& svc, request& req) {
       cr.ttl = std::chrono::seconds(it->value().get_int64());
     }
   }
-  if (auto key = req.header("Idempotency-Key")) {
-    if (key->empty() || key->size() > max_idempotency_key) {
-      errs.add("Idempotency-Key", "must be 1 to 255 characters");
-    } else {
-      cr.idempotency_key = std::string(*key);
-    }
-  }
+  if (auto key = req.header("Idempotency-Key")) cr.idempotency_key = std::string(*key);
   if (!errs.empty()) co_return errs.answer();
   cr.api_key = req.api_key;
   cr.request_hash = engine::request_hash(canonical(body));

@@ -1,8 +1,11 @@
 #include "daemon/http/json_body.hpp"
 
 #include <cmath>
+#include <set>
 #include <string>
+#include <vector>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 #include <boost/json/stream_parser.hpp>
 
@@ -50,6 +53,46 @@ bool holds_non_finite(const boost::json::value& v) noexcept {
     default:
       return false;
   }
+}
+
+// The first key that appears twice in one object of `text`, a body that has already parsed as
+// JSON (so strings are closed and the nesting is at most 32 deep); nullopt when none does.
+// Boost.JSON 1.81 keeps the last of duplicate keys and has no option to refuse them (RFC 8259
+// §4: names SHOULD be unique; otherwise behaviour is unpredictable). Keys compare as decoded
+// text: "a" and "\u0061" are the same key. Each step moves forward, so the loop is bounded.
+std::optional<std::string> first_duplicate_key(std::string_view text) {
+  struct level {
+    bool object = false;
+    bool expect_key = false;
+    std::set<std::string, std::less<>> keys;
+  };
+  std::vector<level> stack;
+  for (std::size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (c == '"') {
+      std::size_t end = i + 1;
+      while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
+      const std::string_view token = text.substr(i, end + 1 - i);
+      i = end + 1;
+      if (stack.empty() || !stack.back().object || !stack.back().expect_key) continue;
+      stack.back().expect_key = false;
+      boost::system::error_code ec;
+      const boost::json::value key = boost::json::parse(token, ec);
+      if (ec || !key.is_string()) continue;  // cannot happen after a successful parse
+      std::string name(key.get_string());
+      if (!stack.back().keys.insert(name).second) return name;
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      stack.push_back({c == '{', c == '{', {}});
+    } else if ((c == '}' || c == ']') && !stack.empty()) {
+      stack.pop_back();
+    } else if (c == ',' && !stack.empty() && stack.back().object) {
+      stack.back().expect_key = true;
+    }
+    ++i;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -126,6 +169,15 @@ std::optional<response> parse_json_body(const request& req, boost::json::value& 
                      extra);
   }
   out = parser.release();
+  if (auto key = first_duplicate_key(req.body)) {
+    if (key->size() > 64) {
+      std::size_t cut = 64;  // at a character's start: the problem document stays UTF-8
+      while (cut > 0 && (static_cast<unsigned char>((*key)[cut]) & 0xC0) == 0x80) --cut;
+      *key = key->substr(0, cut) + "...";
+    }
+    return malformed("the key \"" + *key + "\" appears twice in one object of the request body",
+                     {{"duplicate_key", *key}});
+  }
   if (holds_non_finite(out)) {
     return malformed("a number in the request body is out of range (beyond about 1.8e308)");
   }

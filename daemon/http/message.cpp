@@ -187,4 +187,22 @@ std::string_view reason_phrase(unsigned status) noexcept {
   }
 }
 
+bool is_other_major_version(std::string_view head) noexcept {
+  const std::size_t end = head.find("\r\n");
+  if (end == std::string_view::npos) return false;
+  const std::string_view line = head.substr(0, end);
+  // method = token (RFC 9110 §5.6.2) and request-target: no spaces, not empty.
+  const std::size_t sp1 = line.find(' ');
+  if (sp1 == 0 || sp1 == std::string_view::npos) return false;
+  const std::size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == sp1 + 1 || sp2 == std::string_view::npos) return false;
+  const std::string_view version = line.substr(sp2 + 1);
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (version.size() != 8 || !version.starts_with("HTTP/") || !digit(version[5]) ||
+      version[6] != '.' || !digit(version[7])) {
+    return false;
+  }
+  return version[5] != '1';
+}
+
 }  // namespace otpd::http

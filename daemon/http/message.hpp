@@ -109,6 +109,13 @@ struct response {
 // The reason phrase for a status code ("Not Found"); "" for an unknown code.
 std::string_view reason_phrase(unsigned status) noexcept;
 
+// Whether the bytes a request starts with hold a well-formed request-line (RFC 9112 §3:
+// method SP request-target SP HTTP-version CRLF, HTTP-version = "HTTP/" DIGIT "." DIGIT, §2.3)
+// whose major version is not 1: 505 is for such a request only. A line ending in a bare LF, a
+// trailing space, "HTTP/1.10" or a missing version is malformed (400), and so is a line not yet
+// complete in `head`.
+bool is_other_major_version(std::string_view head) noexcept;
+
 // RFC 3986 §2.1 percent-decoding; nullopt on a malformed escape or on an encoded NUL.
 // plus_is_space: '+' means ' ' (application/x-www-form-urlencoded, used for query strings).
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space = false);

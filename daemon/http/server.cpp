@@ -543,8 +543,16 @@ asio::awaitable<exchange> server::impl::read_request(Stream& stream, beast::flat
                      {{"max_header_bytes", limits.max_header_bytes}});
     }
     if (ec == bhttp::error::bad_version) {
-      // Beast reads only HTTP/1.x; "HTTP/2.0" in a request line is a version we do not serve.
-      return problem(505, "http_version_not_supported", {}, "only HTTP/1.1 and 1.0 are served");
+      // Beast says bad_version both for "HTTP/2.0" in a well-formed request-line, a version we
+      // do not serve, and for a request-line that is malformed (a bare LF ending, a trailing
+      // space, "HTTP/1.10"): that one is 400 (RFC 9112 §3). The line is still in the buffer.
+      const auto head = buffer.data();
+      const std::string_view text(static_cast<const char*>(head.data()), head.size());
+      if (is_other_major_version(text)) {
+        return problem(505, "http_version_not_supported", {}, "only HTTP/1.1 and 1.0 are served");
+      }
+      return problem(400, "bad_request", {},
+                     "malformed request-line: expected METHOD SP TARGET SP HTTP/1.1 CRLF");
     }
     if (is_client_gone(ec)) return std::nullopt;
     return problem(

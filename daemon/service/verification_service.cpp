@@ -476,10 +476,12 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
       if (&r.ec.category() == &smpp::command_status_category()) {
         status = static_cast<std::uint32_t>(r.ec.value());
       }
-      const std::string reason = r.ec == smpp::errc::no_bind_available ? "no_bind_available"
-                                 : r.ec == smpp::errc::deadline_passed ? "deadline_passed"
-                                 : status                              ? "refused"
-                                                                       : "send_failed";
+      // A text the carrier's coding or max_parts cannot carry says why (never the text).
+      const std::string reason = !r.text_reason.empty() ? "text_unsendable: " + r.text_reason
+                                 : r.ec == smpp::errc::no_bind_available ? "no_bind_available"
+                                 : r.ec == smpp::errc::deadline_passed   ? "deadline_passed"
+                                 : status                                ? "refused"
+                                                                         : "send_failed";
       effect = engine::on_submit_failed(row, live->policy, attempt_number, t, status, reason);
     }
     return {};

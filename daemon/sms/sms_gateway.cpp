@@ -185,6 +185,7 @@ asio::awaitable<sms_result> sms_gateway::send(sms_request req) {
     out.parts = std::move(r.parts);
     out.outcome_unknown = r.outcome_unknown;
     out.part_count = r.part_count;
+    out.text_reason = std::move(r.text_reason);
     // Also for a message cut short: the parts accepted may still get receipts.
     out.keys.clear();
     for (const auto& p : out.parts) out.keys.push_back(c.ids.key_for_submit(p.message_id));

@@ -40,6 +40,9 @@ struct sms_result {
   std::size_t part_count = 0;     // parts the text was split into
   bool outcome_unknown = false;
   std::vector<std::string> tried;  // carriers tried, in order
+  // Why the text could not go out with the bind's coding or max_parts (never the text itself);
+  // empty for any other outcome.
+  std::string text_reason;
 };
 
 struct sms_receipt {

@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "smpp/proto/status.hpp"
+#include "smpp/text/explain.hpp"
 
 namespace otpd::smpp {
 namespace {
@@ -193,6 +194,7 @@ bool bind_pool::send_on(session& s, entry& e) {
     pool_result r;
     r.ec = ec;
     r.text_error = info;
+    r.text_reason = text::why_unsendable(e.req.text, prof.encoding, prof.split);
     entry done = std::move(e);
     sent_.erase(done.id);
     complete(done, std::move(r));

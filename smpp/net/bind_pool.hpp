@@ -77,6 +77,7 @@ struct pool_result {
   std::vector<part_outcome> parts;
   std::size_t part_count = 0;   // parts the text was split into
   text::error_info text_error;  // where the text failed to encode, when ec says so
+  std::string text_reason;      // why the text cannot go out (text::why_unsendable), ditto
   bool outcome_unknown = false;
   unsigned returns = 0;  // times a bind handed it back (throttled or lost) before the end
   std::uint64_t id = 0;  // the message's id, unique in the process (late_answer::id)

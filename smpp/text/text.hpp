@@ -14,6 +14,7 @@
 #include "smpp/text/decoder.hpp"
 #include "smpp/text/encoder.hpp"
 #include "smpp/text/error.hpp"
+#include "smpp/text/explain.hpp"
 #include "smpp/text/gsm7.hpp"
 #include "smpp/text/latin1.hpp"
 #include "smpp/text/segmenter.hpp"

@@ -76,7 +76,7 @@ description=$(field Description)
 [ "$(printf '%s\n' "$description" | wc -l)" -ge 3 ] || fail "no long Description: $description"
 depends=$(field Depends)
 # dpkg-shlibdeps ran: the C library and the libraries otpd links are there with versions.
-for lib in libc6 libstdc++6 libsqlite3-0 libssl3 libyaml-cpp0.7 libespeak-ng1 \
+for lib in libc6 libstdc++6 libsqlite3-0 libssl3 libyaml-cpp0.7 libutf8proc2 libespeak-ng1 \
   libboost-json1.81.0; do
   printf '%s\n' "$depends" | tr ',' '\n' | sed 's/^ *//' |
     awk -v want="$lib (>= " 'index($0, want) == 1 { found = 1 } END { exit !found }' ||

@@ -59,6 +59,42 @@ TEST_F(e2e_bad_input, malformed_json) {
   EXPECT_NE(str(r.obj(), "detail").find("out of range"), std::string::npos) << r.body;
 }
 
+TEST_F(e2e_bad_input, duplicate_keys) {
+  http_response r = post_raw_body(R"({"to": "0912345678", "to": "0987654321"})");
+  expect_problem(r, 400, "malformed_json");
+  EXPECT_EQ(str(r.obj(), "duplicate_key"), "to") << r.body;
+  w.smsc.sync();
+  EXPECT_EQ(w.smsc.count("submit"), 0u);
+}
+
+TEST_F(e2e_bad_input, idempotency_key_too_long_is_a_header_problem) {
+  http_response r = w.otpd->post("/v1/verifications", json::object{{"to", "0912345678"}},
+                                 {{"Idempotency-Key", std::string(256, 'k')}});
+  expect_problem(r, 400, "invalid_idempotency_key");
+  EXPECT_EQ(str(r.obj(), "header"), "Idempotency-Key") << r.body;
+  EXPECT_EQ(str(r.obj(), "title"), "Invalid Idempotency-Key header") << r.body;
+  w.smsc.sync();
+  EXPECT_EQ(w.smsc.count("submit"), 0u);
+}
+
+// Every 404, from the router or from an API handler, has RFC 9110's reason phrase as its title.
+TEST_F(e2e_bad_input, not_found_titles_are_uniform) {
+  const http_response answers[] = {
+      w.otpd->get("/v1/verifications/vf_doesnotexist0000000000"),
+      check(*w.otpd, "vf_doesnotexist0000000000", "123456"),
+      w.otpd->get("/no/such/resource"),
+  };
+  for (const http_response& r : answers) {
+    expect_problem(r, 404, "not_found");
+    EXPECT_EQ(str(r.obj(), "title"), "Not Found") << r.body;
+  }
+}
+
+TEST_F(e2e_bad_input, bare_lf_request_is_400) {
+  http_response r = raw_exchange(w.otpd->port(), "GET /healthz HTTP/1.1\nHost: 127.0.0.1\n\n", 10s);
+  expect_problem(r, 400, "bad_request");
+}
+
 TEST_F(e2e_bad_input, wrong_types) {
   http_response r = post_raw_body(R"({"to": 912345678})");
   expect_problem(r, 400, "invalid_request");

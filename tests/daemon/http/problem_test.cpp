@@ -103,6 +103,26 @@ TEST(json_body, a_number_beyond_the_range_of_a_double_is_refused) {
   EXPECT_FALSE(parse_json_body(json_request(R"({"a": 1.7e308, "b": -4.9e-324})"), v));
 }
 
+TEST(json_body, duplicate_keys_are_refused) {
+  boost::json::value v;
+  for (const char* body :
+       {R"({"to": "+84901234567", "to": "+84900000000"})", R"({"a": {"b": 1, "\u0062": 2}})",
+        R"([{"x": 1}, {"y": [{"z": 1, "z": 2}]}])", R"({"a": 1, "b": {"c": 1}, "a": 2})"}) {
+    auto p = parse_json_body(json_request(body), v);
+    ASSERT_TRUE(p.has_value()) << body;
+    EXPECT_EQ(p->status, 400u) << body;
+    const auto o = body_of(*p);
+    EXPECT_EQ(o.at("type").as_string(), "https://otpd.dev/problems/malformed_json");
+    EXPECT_NE(o.at("detail").as_string().find("appears twice"), std::string::npos) << body;
+  }
+  // The same key in different objects, or as a value, or inside a string, is no duplicate.
+  for (const char* body :
+       {R"({"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}]})", R"({"a": "a", "b": "a"})",
+        R"({"k\"ey": 1, "key": 2, "x": "\"key\": 3"})", R"([1, "a", {"a": []}])"}) {
+    EXPECT_FALSE(parse_json_body(json_request(body), v)) << body;
+  }
+}
+
 TEST(json_body, objects) {
   boost::json::object o;
   EXPECT_FALSE(parse_json_object(json_request(R"({"to":"+84901234567"})"), o).has_value());

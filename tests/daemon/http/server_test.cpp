@@ -160,6 +160,47 @@ TEST_F(server_test, http_2_request_line_is_505) {
   expect_problem(c.read(), 505, "http_version_not_supported");
 }
 
+TEST_F(server_test, http_3_request_line_is_505) {
+  http_client c(ep());
+  ASSERT_TRUE(c.send("GET /healthz HTTP/3.0\r\nHost: x\r\n\r\n"));
+  expect_problem(c.read(), 505, "http_version_not_supported");
+}
+
+// RFC 9112 §3: a malformed request-line is 400 and the connection closes; Beast reports these as
+// bad_version too, but no other version was asked for.
+TEST_F(server_test, malformed_request_lines_are_400_and_close) {
+  const std::string requests[] = {
+      "GET /healthz HTTP/1.1\nHost: x\n\n",         // bare LF line endings
+      "GET /healthz HTTP/1.1 \r\nHost: x\r\n\r\n",  // trailing space
+      "GET /healthz HTTP/1.10\r\nHost: x\r\n\r\n",  // a version of three digits
+      "GET /healthz \r\nHost: x\r\n\r\n",           // no version
+      "GET /healthz HTTP/2.0\nHost: x\n\n",         // another version, but bare LF
+  };
+  for (const std::string& text : requests) {
+    SCOPED_TRACE(text);
+    http_client c(ep());
+    ASSERT_TRUE(c.send(text));
+    expect_problem(c.read(), 400, "bad_request");
+    EXPECT_TRUE(c.closed_within(3s));
+  }
+}
+
+TEST(request_line, only_a_well_formed_line_names_another_major_version) {
+  EXPECT_TRUE(http::is_other_major_version("GET / HTTP/2.0\r\n"));
+  EXPECT_TRUE(http::is_other_major_version("POST /v1/x HTTP/3.0\r\nHost: x\r\n"));
+  EXPECT_TRUE(http::is_other_major_version("GET * HTTP/0.9\r\n"));
+  EXPECT_FALSE(http::is_other_major_version("GET / HTTP/1.1\r\n"));
+  EXPECT_FALSE(http::is_other_major_version("GET / HTTP/1.2\r\n"));
+  EXPECT_FALSE(http::is_other_major_version("GET / HTTP/2.0\n"));
+  EXPECT_FALSE(http::is_other_major_version("GET / HTTP/2.0 \r\n"));
+  EXPECT_FALSE(http::is_other_major_version("GET / HTTP/2.00\r\n"));
+  EXPECT_FALSE(http::is_other_major_version("GET /  HTTP/2.0\r\n"));
+  EXPECT_FALSE(http::is_other_major_version(" / HTTP/2.0\r\n"));
+  EXPECT_FALSE(http::is_other_major_version("GET / HTTP/2.0"));
+  EXPECT_FALSE(http::is_other_major_version("GET /\r\n"));
+  EXPECT_FALSE(http::is_other_major_version(""));
+}
+
 TEST_F(server_test, oversized_header_fields_are_431) {
   http_client c(ep());
   auto r = c.request("GET", "/healthz", {}, {{"X-Big", std::string(2000, 'a')}});

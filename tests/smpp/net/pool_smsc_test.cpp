@@ -299,6 +299,32 @@ TEST_F(fixture, vietnamese_transliterated_to_gsm7) {
   EXPECT_EQ(str((*ev)["short_message"]), hex("Ma xac thuc cua ban"));
 }
 
+// A text the bind's coding or max_parts cannot carry fails at once, never reaches the SMSC, and
+// says why in words (the attempt's error), without quoting the text.
+TEST_F(fixture, a_text_the_bind_cannot_carry_fails_with_the_reason) {
+  smsc_process smsc;
+  auto gsm = make_bind("gsm", smsc.port());
+  gsm.text.encoding.policy = text::coding_policy::gsm7;
+  gsm.text.split.max_parts = 1;
+  start({gsm});
+  ASSERT_TRUE(wait_bound());
+  submit(0, otp("Mã xác thực 482917"));
+  submit(1, otp(std::string(161, 'a') + " 482917"));
+  ASSERT_TRUE(res.wait_all(2));
+  EXPECT_EQ(res.at(0)->ec, text::errc::unencodable_character);
+  EXPECT_EQ(res.at(0)->text_reason, "character not representable in gsm7: 'ã' (U+00E3)");
+  EXPECT_EQ(res.at(1)->ec, text::errc::too_many_parts);
+  EXPECT_EQ(res.at(1)->text_reason, "text needs 2 parts, max_parts is 1");
+  EXPECT_EQ(res.at(1)->text_reason.find("482917"), std::string::npos);
+  // A text that fits goes out, and it is the only submit the SMSC saw.
+  submit(2, otp("Code 482917"));
+  ASSERT_TRUE(res.wait_all(3));
+  ASSERT_FALSE(res.at(2)->ec) << res.at(2)->ec.message();
+  EXPECT_TRUE(res.at(2)->text_reason.empty());
+  smsc.sync();
+  EXPECT_EQ(smsc.count("submit"), 1u);
+}
+
 class concat_test : public fixture, public ::testing::WithParamInterface<text::concat_method> {};
 
 TEST_P(concat_test, long_messages_arrive_in_order_with_the_method_of_the_bind) {
