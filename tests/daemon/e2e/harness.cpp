@@ -579,6 +579,16 @@ std::string dest_of(const json::object& ev) {
   return {};
 }
 
+// --- metrics ---------------------------------------------------------------------------------
+
+double metric(const std::string& body, std::string_view series) {
+  const std::string needle = std::string(series) + " ";
+  for (auto pos = body.find(needle); pos != std::string::npos; pos = body.find(needle, pos + 1)) {
+    if (pos == 0 || body[pos - 1] == '\n') return std::stod(body.substr(pos + needle.size()));
+  }
+  return -1;
+}
+
 // --- webhooks --------------------------------------------------------------------------------
 
 webhook_receiver::webhook_receiver() {

@@ -233,6 +233,12 @@ std::string code_in(std::string_view text, std::size_t digits = 6);
 // Destination address of a submit event.
 std::string dest_of(const boost::json::object& submit_event);
 
+// --- metrics -----------------------------------------------------------------------------------
+
+// The value of one series (name with its labels, as exported) in a /metrics body; -1 when
+// absent.
+double metric(const std::string& body, std::string_view series);
+
 // --- webhooks ----------------------------------------------------------------------------------
 
 struct received_request {

@@ -22,15 +22,6 @@ std::string number(int n) {
 }
 std::string dest(int n) { return "84" + number(n).substr(1); }
 
-// The value of one series in a /metrics body (-1 when absent).
-double metric(const std::string& body, std::string_view series) {
-  const std::string needle = std::string(series) + " ";
-  for (auto pos = body.find(needle); pos != std::string::npos; pos = body.find(needle, pos + 1)) {
-    if (pos == 0 || body[pos - 1] == '\n') return std::stod(body.substr(pos + needle.size()));
-  }
-  return -1;
-}
-
 // Polls `probe` (an HTTP read of otpd's state) until it holds; false at the deadline.
 bool poll_until(const std::function<bool()>& probe, std::chrono::milliseconds timeout) {
   const auto deadline = steady::now() + timeout;

@@ -15,15 +15,6 @@ namespace {
 
 namespace json = boost::json;
 
-// The value of one series in a /metrics body (-1 when absent).
-double metric(const std::string& body, std::string_view series) {
-  const std::string needle = std::string(series) + " ";
-  for (auto pos = body.find(needle); pos != std::string::npos; pos = body.find(needle, pos + 1)) {
-    if (pos == 0 || body[pos - 1] == '\n') return std::stod(body.substr(pos + needle.size()));
-  }
-  return -1;
-}
-
 json::object verification_of(const received_request& r) {
   boost::system::error_code ec;
   json::value v = json::parse(r.body, ec);
