@@ -483,8 +483,9 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
         case sip::uac_event::kind::answered: {
           answered_at = clock_type::now();
           answer_code = e.code;
-          result.setup =
-              std::chrono::duration_cast<std::chrono::milliseconds>(answered_at - started);
+          // Rounded up: an answer within the same millisecond still took time (and is counted
+          // in the setup histogram, which skips calls never answered, setup 0).
+          result.setup = std::chrono::ceil<std::chrono::milliseconds>(answered_at - started);
           report(call_state::answered, e.code, e.reason);
           media::negotiated_media nm;
           error_code nec = media::negotiate(offer, e.sdp, nm);
