@@ -103,24 +103,6 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
     active_calls.with({}).set(dialer_ ? static_cast<double>(dialer_->active_calls()) : 0.0);
   });
   register_gateway_metrics(gateway_, metrics);
-  auto& bind_up =
-      metrics.add_gauge("otpd_smpp_bind_up", "1 when the bind is bound", {"carrier", "bind"});
-  auto& window = metrics.add_gauge("otpd_smpp_window_in_use",
-                                   "Submits awaiting a response, by bind", {"carrier", "bind"});
-  auto& tps = metrics.add_gauge("otpd_smpp_tps_limit", "Current send-rate limit (0 = unlimited)",
-                                {"carrier", "bind"});
-  auto& reconnects =
-      metrics.add_gauge("otpd_smpp_connects", "TCP connections made, by bind", {"carrier", "bind"});
-  metrics.on_collect([this, &bind_up, &window, &tps, &reconnects] {
-    for (const smpp::pool_status& p : gateway_.status()) {
-      for (const smpp::session_status& s : p.sessions) {
-        bind_up.with({p.name, s.name}).set(s.state == smpp::session_state::bound ? 1 : 0);
-        window.with({p.name, s.name}).set(static_cast<double>(s.in_flight));
-        tps.with({p.name, s.name}).set(s.tps_limit);
-        reconnects.with({p.name, s.name}).set(static_cast<double>(s.connects));
-      }
-    }
-  });
 }
 
 verification_service::~verification_service() = default;
@@ -136,62 +118,8 @@ asio::awaitable<void> verification_service::start() {
     log_.error("sms_journal_open_failed", {{"error", why}});
   }
   webhooks_.start();
-  // Attempts a previous run left queued. An SMS the send journal names may have reached the
-  // SMSC: submitted, outcome unknown (a receipt may still come). The others were never
-  // written: their code is gone (only its MAC is kept), so they are marked failed; the user
-  // may ask again after the cooldown.
-  std::size_t unknown = 0;
-  std::size_t failed = 0;
-  bool all_recorded = true;
-  auto [ec, queued] = co_await store_.list_queued();
-  if (ec) {
-    log_.error("store_list_queued_failed",
-               {{"error", ec.message()}, {"detail", store_.last_error()}});
-  } else {
-    for (const verification& q : queued) {
-      for (const attempt& a : q.attempts) {
-        const bool call = a.via == channel::voice;
-        if (a.status != attempt_status::queued &&
-            !(call &&
-              (a.status == attempt_status::ringing || a.status == attempt_status::answered))) {
-          continue;
-        }
-        const int n = a.number;
-        // The lambda captures nothing that owns: g++ 12 destroyed the captures of this
-        // temporary twice (it is part of the co_await expression), which released the live
-        // configuration while it was still in use. `live` in this frame keeps it alive.
-        const config::otp_policy& policy = live->policy;
-        const bool maybe_sent = !call && recovery_.journal().written_before(q.id, n);
-        ++(maybe_sent ? unknown : failed);
-        auto [mec, mv] = co_await store_.modify(
-            q.id, [this, n, call, maybe_sent, &policy](verification& v) -> error_code {
-              if (maybe_sent) {
-                for (attempt& x : v.attempts) {
-                  if (x.number != n) continue;
-                  x.error = "interrupted_by_restart";
-                  engine::on_submit_unknown(v, n, clock_.now(), std::string(x.carrier), "");
-                  break;
-                }
-              } else if (call) {
-                for (attempt& x : v.attempts) {
-                  if (x.number == n) x.error = "interrupted_by_restart";
-                }
-                engine::on_call_outcome(v, policy, n, clock_.now(), attempt_status::failed,
-                                        std::nullopt, "interrupted_by_restart");
-              } else {
-                engine::on_submit_failed(v, policy, n, clock_.now(), std::nullopt,
-                                         "interrupted_by_restart");
-              }
-              return {};
-            });
-        all_recorded = all_recorded && !mec;
-      }
-    }
-    if (failed > 0) log_.notice("queued_attempts_failed_after_restart", {{"count", failed}});
-    if (unknown > 0) log_.notice("sms_outcome_unknown_after_restart", {{"count", unknown}});
-  }
   // Every attempt the previous run's journal names now has its outcome in the store.
-  if (!ec && all_recorded) recovery_.journal().drop_previous();
+  if (co_await settle_after_restart(live)) recovery_.journal().drop_previous();
   // The binds connect once the attempts above are settled, so that a receipt held by the SMSC
   // for one of them finds it submitted.
   gateway_.start();

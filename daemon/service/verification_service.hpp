@@ -172,6 +172,11 @@ class verification_service {
   void apply_effect(const verification& v, const engine::delivery_effect& e);
   void notify(const verification& v, std::string_view event);
   void count_outcome(const verification& v);
+  // At start(): settles the attempts a previous run left unfinished (settle_after_restart.cpp).
+  // An SMS the send journal names may have reached the SMSC: submitted, outcome unknown. The
+  // others were never written, and calls under way were cut: failed, interrupted_by_restart.
+  // True when every one of them has its outcome in the store.
+  boost::asio::awaitable<bool> settle_after_restart(std::shared_ptr<const config::config> live);
   // Logs `store_failed` when `ec` is a failure of the store (io_error, busy, closed: the API
   // answers 503), not an answer (not_found, conflict); returns `ec`.
   error_code store_failure(std::string_view op, std::string_view id, error_code ec);

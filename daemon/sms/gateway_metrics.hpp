@@ -1,5 +1,5 @@
-// The gateway's series that concern binds coming and going: SMS waiting for a bind, how those
-// waits ended, and binds whose submits get no response.
+// The gateway's series: each bind's state, window in use, rate limit and connections, SMS
+// waiting for a bind and how those waits ended, and binds whose submits get no response.
 #pragma once
 
 #include "daemon/metrics/registry.hpp"

@@ -1,0 +1,71 @@
+// What a restart finds unfinished: attempts the previous run left queued, and calls it left
+// ringing or answered. Part of verification_service, in a file of its own.
+#include <boost/asio/use_awaitable.hpp>
+
+#include "daemon/engine/rules.hpp"
+#include "daemon/log/logger.hpp"
+#include "daemon/service/verification_service.hpp"
+
+namespace otpd::service {
+namespace asio = boost::asio;
+
+asio::awaitable<bool> verification_service::settle_after_restart(
+    std::shared_ptr<const config::config> live) {
+  // Attempts a previous run left queued. An SMS the send journal names may have reached the
+  // SMSC: submitted, outcome unknown (a receipt may still come). The others were never
+  // written: their code is gone (only its MAC is kept), so they are marked failed; the user
+  // may ask again after the cooldown.
+  std::size_t unknown = 0;
+  std::size_t failed = 0;
+  bool all_recorded = true;
+  auto [ec, queued] = co_await store_.list_queued();
+  if (ec) {
+    log_.error("store_list_queued_failed",
+               {{"error", ec.message()}, {"detail", store_.last_error()}});
+  } else {
+    for (const verification& q : queued) {
+      for (const attempt& a : q.attempts) {
+        const bool call = a.via == channel::voice;
+        if (a.status != attempt_status::queued &&
+            !(call &&
+              (a.status == attempt_status::ringing || a.status == attempt_status::answered))) {
+          continue;
+        }
+        const int n = a.number;
+        // The lambda captures nothing that owns: g++ 12 destroyed the captures of this
+        // temporary twice (it is part of the co_await expression), which released the live
+        // configuration while it was still in use. `live` in this frame keeps it alive.
+        const config::otp_policy& policy = live->policy;
+        const bool maybe_sent = !call && recovery_.journal().written_before(q.id, n);
+        ++(maybe_sent ? unknown : failed);
+        auto [mec, mv] = co_await store_.modify(
+            q.id, [this, n, call, maybe_sent, &policy](verification& v) -> error_code {
+              if (maybe_sent) {
+                for (attempt& x : v.attempts) {
+                  if (x.number != n) continue;
+                  x.error = "interrupted_by_restart";
+                  engine::on_submit_unknown(v, n, clock_.now(), std::string(x.carrier), "");
+                  break;
+                }
+              } else if (call) {
+                for (attempt& x : v.attempts) {
+                  if (x.number == n) x.error = "interrupted_by_restart";
+                }
+                engine::on_call_outcome(v, policy, n, clock_.now(), attempt_status::failed,
+                                        std::nullopt, "interrupted_by_restart");
+              } else {
+                engine::on_submit_failed(v, policy, n, clock_.now(), std::nullopt,
+                                         "interrupted_by_restart");
+              }
+              return {};
+            });
+        all_recorded = all_recorded && !mec;
+      }
+    }
+    if (failed > 0) log_.notice("queued_attempts_failed_after_restart", {{"count", failed}});
+    if (unknown > 0) log_.notice("sms_outcome_unknown_after_restart", {{"count", unknown}});
+  }
+  co_return !ec && all_recorded;
+}
+
+}  // namespace otpd::service
