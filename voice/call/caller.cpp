@@ -10,7 +10,6 @@
 #include <list>
 #include <map>
 #include <optional>
-#include <random>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -27,6 +26,7 @@
 
 #include "voice/call/rtp_stream.hpp"
 #include "voice/media/sdp.hpp"
+#include "voice/sip/ids.hpp"
 #include "voice/sip/message.hpp"
 #include "voice/sip/status.hpp"
 #include "voice/sip/stream_framer.hpp"
@@ -179,7 +179,6 @@ struct caller::impl {
   trunk_config cfg;
   bool stopped = false;
   std::list<call_ctx*> calls;
-  std::mt19937_64 rng{std::random_device{}()};
 
   asio::awaitable<void> reader(call_ctx& c);
   asio::awaitable<void> writer(call_ctx& c);
@@ -409,7 +408,7 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
   media::offer_params offer;
   offer.address = local.to_string();
   offer.port = c.stream->local_port();
-  offer.session_id = rng() >> 1;
+  offer.session_id = sip::csprng_u64() >> 1;
   offer.session_version = offer.session_id;
 
   const std::string local_host = host_for_uri(local);
@@ -429,7 +428,7 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
   p.transport = c.tcp ? "TCP" : "UDP";
   p.credentials = {cfg.username, cfg.password};
   p.sdp_offer = media::build_offer(offer);
-  p.random = [this] { return rng(); };
+  p.random = sip::csprng_source();
   p.timers.t1 = cfg.t1;
   p.ring_timeout = cfg.ring_timeout;
   c.fsm.emplace(std::move(p));

@@ -2,6 +2,10 @@
 
 #include "voice/sip/headers.hpp"
 
+#include <openssl/rand.h>
+
+#include <stdexcept>
+
 namespace otpd::sip {
 namespace {
 
@@ -18,6 +22,18 @@ std::string hex_words(const random_source& random, int words) {
 }
 
 }  // namespace
+
+std::uint64_t csprng_u64() {
+  unsigned char b[8];
+  if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("CSPRNG failure (RAND_bytes)");
+  std::uint64_t v = 0;
+  for (unsigned char c : b) v = (v << 8) | c;
+  return v;
+}
+
+random_source csprng_source() {
+  return [] { return csprng_u64(); };
+}
 
 std::string make_branch(const random_source& random) {
   return std::string(branch_cookie) + hex_words(random, 2);

@@ -1,6 +1,6 @@
 // Identifiers a UAC generates: branch (RFC 3261 §8.1.1.7), tags (§19.3) and Call-ID
-// (§8.1.1.4). The randomness comes from the caller (no global state): pass e.g.
-// `[&] { return rng(); }` around a std::mt19937_64 seeded from std::random_device.
+// (§8.1.1.4). The randomness comes from the caller (no global state): production code
+// passes csprng_source(); tests may pass a deterministic source.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,12 @@
 namespace otpd::sip {
 
 using random_source = std::function<std::uint64_t()>;
+
+// 64 bits from the CSPRNG (OpenSSL RAND_bytes): identifiers an off-path attacker must not
+// guess. Throws std::runtime_error when the CSPRNG fails.
+std::uint64_t csprng_u64();
+// A random_source drawing from csprng_u64().
+random_source csprng_source();
 
 // "z9hG4bK" followed by 128 random bits in hex.
 std::string make_branch(const random_source& random);

@@ -1,7 +1,6 @@
 #include "voice/sip/uac_call_fsm.hpp"
 
 #include <algorithm>
-#include <random>
 
 #include "voice/sip/headers.hpp"
 #include "voice/sip/status.hpp"
@@ -169,10 +168,7 @@ const char* to_string(call_end e) noexcept {
 }
 
 uac_call_fsm::uac_call_fsm(uac_call_params params) : p_(std::move(params)) {
-  if (!p_.random) {
-    auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
-    p_.random = [rng] { return (*rng)(); };
-  }
+  if (!p_.random) p_.random = csprng_source();
   p_.transport = upper(p_.transport.empty() ? std::string("UDP") : p_.transport);
   reliable_ = p_.transport != "UDP";
   call_id_ = make_call_id(p_.random, p_.via_host);
