@@ -97,6 +97,7 @@ struct call_ctx {
   bool play_done = false;
   bool replay_requested = false;
   std::uint64_t malformed = 0;  // messages from the trunk that did not parse
+  std::uint64_t foreign = 0;    // UDP datagrams from a source other than the trunk, dropped
   play_result played;
   std::optional<std::uint64_t> first_play_packets;  // of the first play, once it has ended
   std::string first_hop_name;                       // "host:port", for error messages
@@ -186,6 +187,14 @@ struct caller::impl {
   asio::awaitable<call_result> run(call_request req);
 };
 
+// Whether a UDP datagram comes from the trunk: its first hop or another next hop this call
+// resolved (address and port both).
+static bool from_trunk(const call_ctx& c, const udp::endpoint& from) {
+  if (from == c.first_hop) return true;
+  return std::any_of(c.resolved.begin(), c.resolved.end(),
+                     [&](const auto& kv) { return kv.second == from; });
+}
+
 asio::awaitable<void> caller::impl::reader(call_ctx& c) {
   if (c.tcp) {
     sip::stream_framer framer;
@@ -214,6 +223,10 @@ asio::awaitable<void> caller::impl::reader(call_ctx& c) {
     if (ec == asio::error::operation_aborted || !c.udp_sock.is_open()) co_return;
     if (ec) {
       c.on_udp_error(ec);  // anything else: the datagram is lost, Timer A/E retransmit
+      continue;
+    }
+    if (!from_trunk(c, from)) {
+      ++c.foreign;  // not from the trunk's next hop: a spoofed or stray datagram, dropped
       continue;
     }
     sip::message m;
@@ -585,6 +598,7 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
   result.packets_sent = c.played.packets_sent;
   result.packets_late = c.played.packets_late;
   result.malformed = c.malformed;
+  result.foreign = c.foreign;
   result.played = c.played.packets_sent * prompt_packet_time;
   const bool answered = answered_at != clock_type::time_point{};
   result.read_in_full =

@@ -69,6 +69,9 @@ struct call_result {
   // discarded and the call goes on (RFC 3261 §18.1.2); over TCP the first one ends the
   // connection, and the call fails with "malformed SIP from the trunk".
   std::uint64_t malformed = 0;
+  // UDP datagrams whose source (address and port) was not the trunk's resolved next hop:
+  // dropped unread, so that an off-path host cannot answer in the trunk's place.
+  std::uint64_t foreign = 0;
   std::string call_id;
 };
 

@@ -429,6 +429,41 @@ TEST(voice_caller, an_answer_whose_sdp_is_garbage_is_acked_and_hung_up) {
   EXPECT_LT(r.took, 3s);
 }
 
+// The port the caller's Via names (where responses go), or 0.
+std::uint16_t via_port(const std::string& m) {
+  const std::size_t at = m.find("SIP/2.0/UDP ");
+  if (at == std::string::npos) return 0;
+  const std::size_t colon = m.find(':', at + 12);
+  const std::size_t end = m.find_first_of(";\r\n", at + 12);
+  if (colon == std::string::npos || colon > end) return 0;
+  return static_cast<std::uint16_t>(std::stoi(m.substr(colon + 1, end - colon - 1)));
+}
+
+TEST(voice_caller, a_200_ok_from_another_source_port_is_ignored) {
+  // Before the trunk answers 486, another socket on the same address sends the caller a 200 OK
+  // for the same transaction. Only the trunk's own next hop (address and port) is listened to.
+  boost::asio::io_context io;
+  boost::asio::ip::udp::socket spoofer(
+      io, boost::asio::ip::udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  std::atomic<int> spoofed{0};
+  raw_sip_peer trunk(raw_sip_peer::transport::udp, [&](const std::string& m) {
+    if (!m.starts_with("INVITE ")) return std::vector<std::string>{};
+    const std::string ok = test::sip_response_to(m, 200, "OK");
+    boost::system::error_code ec;
+    spoofer.send_to(boost::asio::buffer(ok),
+                    {boost::asio::ip::make_address("127.0.0.1"), via_port(m)}, 0, ec);
+    if (!ec) ++spoofed;
+    return std::vector<std::string>{test::sip_response_to(m, 486, "Busy Here")};
+  });
+  const call_run r = run_call(trunk_to(trunk.port()), "callee", 1.0, 20s);
+  ASSERT_TRUE(r.result);
+  ASSERT_GE(spoofed.load(), 1);
+  EXPECT_EQ(r.result->final.state, call_state::busy) << describe(r);
+  EXPECT_EQ(r.result->final.sip_code, 486) << describe(r);
+  EXPECT_GE(r.result->foreign, 1u);
+  EXPECT_EQ(r.result->packets_sent, 0u);
+}
+
 TEST(voice_caller, a_tcp_trunk_answering_garbage_fails_the_call_at_once) {
   // A stream cannot be resynchronised after bytes that are not SIP: the connection is given up
   // and the call fails at once, long before Timer B (64*T1 = 6.4 s here).
