@@ -98,6 +98,10 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
       "Messages from a SIP trunk that were not well-formed SIP (discarded, or the end of a TCP "
       "connection)",
       {"trunk"});
+  m_.sip_foreign = &metrics.add_counter(
+      "otpd_voice_sip_foreign_total",
+      "UDP datagrams during a call from a source other than the trunk's next hop (dropped)",
+      {"trunk"});
   auto& active_calls = metrics.add_gauge("otpd_voice_calls_active", "Voice calls in progress", {});
   metrics.on_collect([this, &active_calls] {
     active_calls.with({}).set(dialer_ ? static_cast<double>(dialer_->active_calls()) : 0.0);
@@ -577,6 +581,13 @@ asio::awaitable<void> verification_service::call_voice(std::string id, int attem
                                    {"attempt", attempt_number},
                                    {"trunk", t},
                                    {"messages", static_cast<std::int64_t>(n)}});
+  }
+  for (const auto& [t, n] : d.foreign) {
+    m_.sip_foreign->with({t}).inc(n);
+    log_.warning("sip_foreign", {{"verification", id},
+                                 {"attempt", attempt_number},
+                                 {"trunk", t},
+                                 {"datagrams", static_cast<std::int64_t>(n)}});
   }
   if (r.setup.count() > 0) {
     m_.call_setup->with({d.trunk}).observe(std::chrono::duration<double>(r.setup).count());

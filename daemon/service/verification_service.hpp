@@ -215,6 +215,7 @@ class verification_service {
     metrics::counter_family* calls;
     metrics::histogram_family* call_setup;
     metrics::counter_family* sip_malformed;
+    metrics::counter_family* sip_foreign;
   } m_;
 };
 

@@ -238,6 +238,7 @@ asio::awaitable<dialed> voice_dialer::call(call_order order) {
     };
     out.result = co_await t->caller.call(std::move(req));
     if (out.result.malformed > 0) out.malformed.emplace_back(t->cfg.name, out.result.malformed);
+    if (out.result.foreign > 0) out.foreign.emplace_back(t->cfg.name, out.result.foreign);
     if (progressed || stopped_ || !trunk_failure(out.result.final)) break;
   }
   if (tried.empty()) {

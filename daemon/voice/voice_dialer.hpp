@@ -50,6 +50,9 @@ struct dialed {
   // (no trunk with room, a TCP connection refused, the prompt could not be made, shutdown).
   // Per trunk tried, how many messages from it did not parse (voice::call_result::malformed).
   std::vector<std::pair<std::string, std::uint64_t>> malformed;
+  // Per trunk tried, how many UDP datagrams came from a source other than its next hop and were
+  // dropped (voice::call_result::foreign).
+  std::vector<std::pair<std::string, std::uint64_t>> foreign;
   bool placed = false;
   // Why no call was placed: "no_trunk_available" (no trunk with room, or none at its rate
   // within rate_wait), "trunk_unreachable" (trunks tried, none could send the INVITE),
