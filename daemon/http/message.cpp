@@ -205,4 +205,25 @@ bool is_other_major_version(std::string_view head) noexcept {
   return version[5] != '1';
 }
 
+bool acceptable_transfer_encoding(const std::vector<std::string_view>& values,
+                                  unsigned version) noexcept {
+  if (values.empty()) return true;
+  if (version != 11) return false;
+  std::size_t codings = 0;
+  for (std::string_view v : values) {
+    while (!v.empty()) {
+      const std::size_t comma = v.find(',');
+      std::string_view item = v.substr(0, comma);
+      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      if (item.empty()) continue;
+      // chunked is the only coding we decode, and it appears once, last (RFC 9112 §6.1).
+      if (!iequals(item, "chunked") || codings != 0) return false;
+      ++codings;
+    }
+  }
+  return codings == 1;
+}
+
 }  // namespace otpd::http

@@ -116,6 +116,13 @@ std::string_view reason_phrase(unsigned status) noexcept;
 // complete in `head`.
 bool is_other_major_version(std::string_view head) noexcept;
 
+// Whether a request's Transfer-Encoding field values (all of them, in order) frame its body in
+// a way we read (RFC 9112 §6.1, §6.3): none at all, or in HTTP/1.1 a list whose final coding is
+// exactly "chunked" and that names no other coding. Anything else ("xchunked", "gzip",
+// "chunked, identity", any coding in HTTP/1.0) leaves the body's end unknown: 400 and close.
+bool acceptable_transfer_encoding(const std::vector<std::string_view>& values,
+                                  unsigned version) noexcept;
+
 // RFC 3986 §2.1 percent-decoding; nullopt on a malformed escape or on an encoded NUL.
 // plus_is_space: '+' means ' ' (application/x-www-form-urlencoded, used for query strings).
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space = false);

@@ -593,6 +593,14 @@ asio::awaitable<exchange> server::impl::read_request(Stream& stream, beast::flat
     ex.early = problem(400, "bad_request", {}, "an HTTP/1.1 request needs exactly one Host field");
     co_return ex;
   }
+  // RFC 9112 §6.3: a body framed by codings we cannot read has no known end; reading on
+  // would take its bytes as the next request (smuggling).
+  if (!acceptable_transfer_encoding(req.headers.get_all("Transfer-Encoding"), req.version)) {
+    ex.close = true;
+    ex.early = problem(400, "bad_request", {},
+                       "Transfer-Encoding must be chunked alone, in HTTP/1.1 only");
+    co_return ex;
+  }
 
   // The request-target (RFC 9112 §3.2): origin-form, or absolute-form (which a server MUST
   // accept), or "*" for OPTIONS.

@@ -441,7 +441,8 @@ asio::awaitable<void> verification_service::handle_receipt(sms_receipt r) {
   // The SMSC gets its deliver_sm_resp once the receipt is recorded (r.answer). When the store
   // cannot record it, ESME_RX_T_APPN asks the SMSC to send it again later: nothing is lost.
   const auto count = [&] {
-    m_.receipts->with({r.carrier, r.receipt.stat.empty() ? "none" : r.receipt.stat}).inc();
+    m_.receipts->with({r.carrier, std::string(smpp::dlr::receipt_stat_label(r.receipt.stat))})
+        .inc();
   };
   const auto unmatched = [&] {
     count();

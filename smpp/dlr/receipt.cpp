@@ -1,5 +1,6 @@
 #include "smpp/dlr/receipt.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -402,6 +403,20 @@ boost::system::error_code parse_receipt(const pdu& p, receipt& out) {
 
 boost::system::error_code parse_receipt_text(std::string_view text, receipt& out) {
   return fill(receipt_kind::inferred, scan(text), nullptr, out);
+}
+
+std::string_view receipt_stat_label(std::string_view stat) noexcept {
+  static constexpr std::array<std::string_view, 8> known{
+      "DELIVRD", "EXPIRED", "DELETED", "UNDELIV", "ACCEPTD", "UNKNOWN", "REJECTD", "ENROUTE"};
+  if (stat.empty()) return "none";
+  const auto upper = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; };
+  for (std::string_view k : known) {
+    if (k.size() == stat.size() && std::equal(k.begin(), k.end(), stat.begin(),
+                                              [&](char a, char b) { return a == upper(b); })) {
+      return k;
+    }
+  }
+  return "other";
 }
 
 }  // namespace otpd::smpp::dlr

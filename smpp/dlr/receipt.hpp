@@ -143,6 +143,12 @@ boost::system::error_code parse_receipt_text(std::string_view text, receipt& out
 // An Appendix B date: YYMMDDhhmm or YYMMDDhhmmss, UTC, years 2000-2099.
 std::optional<std::chrono::sys_seconds> parse_receipt_date(std::string_view raw) noexcept;
 
+// A receipt's stat as a metric label: one of the SMPP 3.4 Appendix B states (DELIVRD, EXPIRED,
+// DELETED, UNDELIV, ACCEPTD, UNKNOWN, REJECTD, ENROUTE), matched regardless of case and given
+// in upper case; "none" when empty; "other" for anything else, so that an SMSC cannot create
+// new series at will.
+std::string_view receipt_stat_label(std::string_view stat) noexcept;
+
 }  // namespace otpd::smpp::dlr
 
 namespace boost::system {

@@ -185,6 +185,40 @@ TEST_F(server_test, malformed_request_lines_are_400_and_close) {
   }
 }
 
+TEST_F(server_test, a_body_in_unreadable_transfer_codings_is_400_and_closes) {
+  // The body is a second request: were the coding ignored, it would be answered on the socket.
+  const std::string smuggled = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string codings[] = {"xchunked", "chunked, identity", "gzip", "chunked, chunked"};
+  for (const std::string& te : codings) {
+    SCOPED_TRACE(te);
+    http_client c(ep());
+    ASSERT_TRUE(c.send("POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
+                       "\r\n\r\n" + smuggled));
+    expect_problem(c.read(), 400, "bad_request");
+    EXPECT_TRUE(c.closed_within(3s));
+  }
+  http_client c(ep());
+  ASSERT_TRUE(c.send("POST /healthz HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
+  expect_problem(c.read(), 400, "bad_request");
+  EXPECT_TRUE(c.closed_within(3s));
+}
+
+TEST(transfer_encoding, only_a_final_chunked_alone_in_http_1_1) {
+  using v = std::vector<std::string_view>;
+  EXPECT_TRUE(http::acceptable_transfer_encoding(v{}, 11));
+  EXPECT_TRUE(http::acceptable_transfer_encoding(v{}, 10));
+  EXPECT_TRUE(http::acceptable_transfer_encoding(v{"chunked"}, 11));
+  EXPECT_TRUE(http::acceptable_transfer_encoding(v{" Chunked "}, 11));
+  EXPECT_FALSE(http::acceptable_transfer_encoding(v{"chunked"}, 10));
+  EXPECT_FALSE(http::acceptable_transfer_encoding(v{"xchunked"}, 11));
+  EXPECT_FALSE(http::acceptable_transfer_encoding(v{"gzip"}, 11));
+  EXPECT_FALSE(http::acceptable_transfer_encoding(v{"chunked, identity"}, 11));
+  EXPECT_FALSE(http::acceptable_transfer_encoding(v{"gzip, chunked"}, 11));
+  EXPECT_FALSE(http::acceptable_transfer_encoding(v{"chunked", "chunked"}, 11));
+  EXPECT_FALSE(http::acceptable_transfer_encoding(v{""}, 11));
+  EXPECT_FALSE(http::acceptable_transfer_encoding(v{" , "}, 11));
+}
+
 TEST(request_line, only_a_well_formed_line_names_another_major_version) {
   EXPECT_TRUE(http::is_other_major_version("GET / HTTP/2.0\r\n"));
   EXPECT_TRUE(http::is_other_major_version("POST /v1/x HTTP/3.0\r\nHost: x\r\n"));

@@ -528,4 +528,16 @@ TEST(ReceiptRobustness, RandomBytesAndMutationsNeverCrash) {
 }
 
 }  // namespace
+TEST(receipt_stat_label, known_states_else_other) {
+  EXPECT_EQ(receipt_stat_label("DELIVRD"), "DELIVRD");
+  EXPECT_EQ(receipt_stat_label("undeliv"), "UNDELIV");
+  for (std::string_view s : {"EXPIRED", "DELETED", "ACCEPTD", "UNKNOWN", "REJECTD", "ENROUTE"}) {
+    EXPECT_EQ(receipt_stat_label(s), s);
+  }
+  EXPECT_EQ(receipt_stat_label(""), "none");
+  EXPECT_EQ(receipt_stat_label("DELIVRDX"), "other");
+  EXPECT_EQ(receipt_stat_label("FAKE-1"), "other");
+  EXPECT_EQ(receipt_stat_label(std::string_view("DELIV\0D", 7)), "other");
+}
+
 }  // namespace otpd::smpp::dlr
