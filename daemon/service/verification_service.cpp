@@ -576,20 +576,19 @@ asio::awaitable<void> verification_service::call_voice(std::string id, int attem
   for (const auto& [t, outcome] : calls_counted(d.failed_over, d.trunk, r.final.state)) {
     m_.calls->with({t, outcome}).inc();
   }
-  for (const auto& [t, n] : d.malformed) {
-    m_.sip_malformed->with({t}).inc(n);
-    log_.warning("sip_malformed", {{"verification", id},
-                                   {"attempt", attempt_number},
-                                   {"trunk", t},
-                                   {"messages", static_cast<std::int64_t>(n)}});
-  }
-  for (const auto& [t, n] : d.foreign) {
-    m_.sip_foreign->with({t}).inc(n);
-    log_.warning("sip_foreign", {{"verification", id},
-                                 {"attempt", attempt_number},
-                                 {"trunk", t},
-                                 {"datagrams", static_cast<std::int64_t>(n)}});
-  }
+  // What trunks sent that was not taken: counted per trunk and logged.
+  const auto report_discarded = [&](const auto& per_trunk, metrics::counter_family& counter,
+                                    std::string_view event, std::string_view what) {
+    for (const auto& [t, n] : per_trunk) {
+      counter.with({t}).inc(n);
+      log_.warning(event, {{"verification", id},
+                           {"attempt", attempt_number},
+                           {"trunk", t},
+                           {what, static_cast<std::int64_t>(n)}});
+    }
+  };
+  report_discarded(d.malformed, *m_.sip_malformed, "sip_malformed", "messages");
+  report_discarded(d.foreign, *m_.sip_foreign, "sip_foreign", "datagrams");
   if (r.setup.count() > 0) {
     m_.call_setup->with({d.trunk}).observe(std::chrono::duration<double>(r.setup).count());
   }

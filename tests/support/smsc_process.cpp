@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 
 #include <iostream>
+#include <memory>
 #include <stdexcept>
 #include <utility>
 
@@ -129,6 +130,14 @@ std::vector<boost::json::object> smsc_process::events() const {
 std::size_t smsc_process::size() const {
   std::lock_guard lock(mutex_);
   return events_.size();
+}
+
+smsc_process::predicate nth_event(std::string name, std::size_t n) {
+  auto seen = std::make_shared<std::size_t>(0);
+  return [name = std::move(name), n, seen](const boost::json::object& ev) {
+    const auto* e = ev.if_contains("event");
+    return e != nullptr && e->is_string() && e->get_string() == name && ++*seen == n;
+  };
 }
 
 std::size_t smsc_process::count(std::string_view event) const {

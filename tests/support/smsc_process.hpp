@@ -95,6 +95,10 @@ class smsc_process {
   std::unique_ptr<child_process> child_;
 };
 
+// A predicate for smsc_process::wait_for, true at the n-th event named `name` (it sees each
+// event once, in order): wait_for(nth_event("submit", 3), 10s).
+smsc_process::predicate nth_event(std::string name, std::size_t n);
+
 // Predicates for wait_for.
 smsc_process::predicate event_is(std::string event);
 // The event is named `event` and each of `fields` is present with an equal value.

@@ -10,14 +10,6 @@ namespace {
 
 namespace json = boost::json;
 
-// A predicate true at the n-th event named `name` (it sees each event once, in order).
-smsc_process::predicate nth_event(std::string name, std::size_t n) {
-  auto seen = std::make_shared<std::size_t>(0);
-  return [name = std::move(name), n, seen](const json::object& ev) {
-    return str(ev, "event") == name && ++*seen == n;
-  };
-}
-
 TEST(e2e_restart, kill9_loses_nothing_and_late_receipts_match) {
   temp_dir dir;
   // Receipts leave the SMSC 4 s after each submit_sm_resp: otpd is killed well before.

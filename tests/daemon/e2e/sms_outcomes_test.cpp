@@ -65,12 +65,7 @@ TEST(e2e_sms_outcomes, kill9_with_submits_on_the_wire_reports_them_sent_and_matc
       id_by_dest["84" + n.substr(1)] = id;
     }
     // Two submits reach the SMSC; the third waits for window room.
-    ASSERT_TRUE(smsc.wait_for_event("submit", 10s)) << first.output();
-    auto seen = std::make_shared<std::size_t>(0);
-    ASSERT_TRUE(smsc.wait_for(
-        [seen](const json::object& ev) { return str(ev, "event") == "submit" && ++*seen == 2; },
-        10s))
-        << first.output();
+    ASSERT_TRUE(smsc.wait_for(nth_event("submit", 2), 10s)) << first.output();
     first.kill9();
   }
   smsc.sync();
@@ -154,11 +149,7 @@ TEST(e2e_sms_outcomes, a_receipt_that_fits_two_unknown_sms_matches_neither) {
       ids.push_back(create(first, {{"to", "0915000005"}}));
       ASSERT_FALSE(ids.back().empty());
     }
-    auto seen = std::make_shared<std::size_t>(0);
-    ASSERT_TRUE(smsc.wait_for(
-        [seen](const json::object& ev) { return str(ev, "event") == "submit" && ++*seen == 2; },
-        10s))
-        << first.output();
+    ASSERT_TRUE(smsc.wait_for(nth_event("submit", 2), 10s)) << first.output();
     first.kill9();
   }
   auto queued = std::make_shared<std::size_t>(0);
@@ -217,13 +208,7 @@ TEST(e2e_sms_outcomes, repeated_kill9_under_load_reports_every_accepted_sms_deli
       ASSERT_FALSE(id.empty());
       id_by_dest["84" + std::string(number + 1)] = id;
     }
-    auto seen = std::make_shared<std::size_t>(0);
-    ASSERT_TRUE(smsc.wait_for(
-        [seen, target](const json::object& ev) {
-          return str(ev, "event") == "submit" && ++*seen == target;
-        },
-        15s))
-        << o.output();
+    ASSERT_TRUE(smsc.wait_for(nth_event("submit", target), 15s)) << o.output();
     o.kill9();
     unmatched += lines_with(o, "receipt_unmatched");
   }
