@@ -1,5 +1,6 @@
 #include "daemon/admin/admin_server.hpp"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,6 +41,19 @@ std::string text_of(const json::object& o, std::string_view key) {
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
+// The process at the other end of the socket (Linux unix(7), SO_PEERCRED: the credentials it had
+// at connect()). Whoever can open the socket is the operator; the audit lines say which one.
+operator_id peer_of(local::socket& socket) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  operator_id who;
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+    who.uid = cred.uid;
+    who.pid = cred.pid;
+  }
+  return who;
+}
+
 }  // namespace
 
 struct admin_server::impl : std::enable_shared_from_this<impl> {
@@ -74,7 +88,7 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
                                                     : "no request: " + ec.message());
     } else {
       std::string line(asio::buffers_begin(buf.data()), asio::buffers_begin(buf.data()) + n);
-      answer = co_await handle(line);
+      answer = co_await handle(line, peer_of(socket));
     }
     deadline.cancel();
     std::string out = json::serialize(answer) + "\n";
@@ -83,13 +97,14 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
     socket.shutdown(local::socket::shutdown_both, ignored);
   }
 
-  asio::awaitable<json::object> handle(const std::string& line) {
+  asio::awaitable<json::object> handle(const std::string& line, operator_id by) {
     boost::system::error_code ec;
     json::value v = json::parse(line, ec);
     if (ec || !v.is_object()) co_return failure("expected one JSON object per line");
     const json::object& req = v.as_object();
     const std::string cmd = text_of(req, "cmd");
-    log.info("admin_command", {{"command", cmd}});
+    // Every command is logged with who ran it: the operator's audit trail.
+    log.info("admin_command", {{"command", cmd}, {"uid", by.uid}, {"pid", by.pid}});
     if (cmd == "status") co_return status();
     if (cmd == "reload") {
       json::object o = reload();
@@ -109,7 +124,7 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
       const std::string carrier = text_of(req, "carrier");
       if (to.empty() || carrier.empty())
         co_return failure("send-test: give a number and a carrier");
-      test_send r = co_await svc.send_test(to, carrier);
+      test_send r = co_await svc.send_test(to, carrier, by);
       if (!r.error.empty()) co_return failure("send-test: " + r.error);
       json::array ids;
       for (const auto& id : r.message_ids) ids.push_back(json::string(id));
@@ -123,7 +138,7 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
           cmd == "drain" ? svc.gateway().drain(bind) : svc.gateway().enable(bind);
       if (carrier.empty()) co_return failure(cmd + ": no bind named '" + bind + "'");
       log.notice(cmd == "drain" ? "smpp_bind_drained" : "smpp_bind_enabled",
-                 {{"carrier", carrier}, {"bind", bind}});
+                 {{"carrier", carrier}, {"bind", bind}, {"uid", by.uid}, {"pid", by.pid}});
       co_return json::object{{"ok", true}, {"carrier", carrier}, {"bind", bind}};
     }
     co_return failure("unknown command '" + cmd +

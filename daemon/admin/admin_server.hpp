@@ -4,10 +4,12 @@
 //   {"cmd":"reload"}                       the same as SIGHUP; the answer says what happened
 //   {"cmd":"verification","id":"..."}      one verification as the API shows it
 //   {"cmd":"send-test","to":"...","carrier":"..."}   a test SMS (no code) through one carrier
+//                                          of the number's route, within the rate limits
 //   {"cmd":"drain","bind":"..."}           no new SMS on the bind; unbind once in-flight ones end
 //   {"cmd":"enable","bind":"..."}          bind it again after a drain
 // Answers carry "ok": true, or "ok": false with "error". Whoever can open the socket file is
-// trusted as the operator: its permissions are the access control.
+// trusted as the operator: its permissions are the access control. Each command is logged
+// (admin_command) with the caller's uid and pid from SO_PEERCRED.
 #pragma once
 
 #include <filesystem>

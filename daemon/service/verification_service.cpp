@@ -141,38 +141,6 @@ std::vector<std::string> verification_service::reload(std::shared_ptr<const conf
   return changes;
 }
 
-asio::awaitable<test_send> verification_service::send_test(std::string to, std::string carrier) {
-  test_send out;
-  const std::shared_ptr<const config::config> live = live_;
-  routing::normalised_number num = routing::normalise_number(to, live->numbers);
-  if (!num) {
-    out.error = std::string("invalid number: ") + routing::describe(*num.error);
-    co_return out;
-  }
-  const auto& carriers = live->routes.carriers;
-  if (std::none_of(carriers.begin(), carriers.end(),
-                   [&](const config::carrier& c) { return c.name == carrier; })) {
-    out.error = "no carrier named '" + carrier + "'";
-    co_return out;
-  }
-  sms_request req;
-  req.to = num.e164;
-  req.text = "otpd test message";
-  req.carriers = {carrier};
-  req.request_receipt = false;
-  req.deadline = smpp::clock_type::now() + std::chrono::seconds(30);
-  sms_result r = co_await gateway_.send(std::move(req));
-  out.carrier = r.carrier;
-  out.bind = r.bind;
-  for (const auto& p : r.parts) out.message_ids.push_back(p.message_id);
-  if (r.ec) out.error = r.ec.message() + (r.outcome_unknown ? " (outcome unknown)" : "");
-  log_.notice("test_sms", {{"carrier", carrier},
-                           {"bind", r.bind},
-                           {"to", mask_number(num.e164)},
-                           {"error", out.error}});
-  co_return out;
-}
-
 void verification_service::attach_dialer(std::unique_ptr<voice_dialer> d) {
   dialer_ = std::move(d);
 }

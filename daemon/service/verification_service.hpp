@@ -105,6 +105,12 @@ struct cancel_outcome {
   verification v;
 };
 
+// Who ran an otpctl command: the peer of the control socket (SO_PEERCRED), for audit lines.
+struct operator_id {
+  std::uint32_t uid = 0;
+  std::int32_t pid = 0;
+};
+
 // What otpctl send-test reports.
 struct test_send {
   std::string carrier;
@@ -128,8 +134,13 @@ class verification_service {
   void attach_dialer(std::unique_ptr<voice_dialer> d);
   const voice_dialer* dialer() const noexcept { return dialer_.get(); }
   // A test SMS without a code ("otpd test message") to `to` through `carrier` only, for the
-  // operator checking a carrier; not a verification, not rate limited, not stored.
-  boost::asio::awaitable<test_send> send_test(std::string to, std::string carrier);
+  // operator checking a carrier (send_test.cpp); not a verification, not stored. `carrier` must
+  // be one of the number's route (its carrier or a failover). It counts against the number's
+  // and prefix's limits like any send, and at most send_test_max go out every
+  // send_test_window. Logged (test_sms) with `by`, whatever the outcome.
+  boost::asio::awaitable<test_send> send_test(std::string to, std::string carrier, operator_id by);
+  static constexpr int send_test_max = 5;
+  static constexpr std::chrono::seconds send_test_window{60};
   // Stops taking work; lets every SMS and call under way reach its outcome (at most
   // shutdown_drain), then lets the binds unbind and stops webhooks; `done` runs at the end.
   void stop(std::function<void()> done);
@@ -168,6 +179,9 @@ class verification_service {
                                                       engine::resend_trigger trigger);
   boost::asio::awaitable<void> handle_receipt(sms_receipt r);
   boost::asio::awaitable<void> purge_loop();
+  // send_test's checks: an error message, empty when the send may go.
+  std::string test_route_error(const std::string& e164, const std::string& carrier) const;
+  boost::asio::awaitable<std::string> test_limit_error(const std::string& e164);
   boost::asio::awaitable<void> drain_then_stop(std::function<void()> done);
   void apply_effect(const verification& v, const engine::delivery_effect& e);
   void notify(const verification& v, std::string_view event);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <mutex>
@@ -92,6 +93,85 @@ TEST(e2e_otpctl, status_verification_send_test_and_reload_over_the_socket) {
   // Usage and an unreachable otpd have their own exit codes.
   EXPECT_EQ(otpctl(sock, {"frobnicate"}).exit_code, 2);
   EXPECT_EQ(otpctl(dir.path() / "absent.sock", {"status"}).exit_code, 3);
+}
+
+// Whether a line of otpd's output has every one of `parts`.
+bool logged(const otpd_process& o, std::initializer_list<std::string> parts) {
+  for (const auto& l : o.lines()) {
+    bool all = true;
+    for (const auto& p : parts) all = all && l.find(p) != std::string::npos;
+    if (all) return true;
+  }
+  return false;
+}
+
+TEST(e2e_otpctl, send_test_keeps_to_the_routes_and_the_limits_and_logs_who_ran_it) {
+  temp_dir dir;
+  const auto sock = dir.path() / "otpd.sock";
+  smsc_process smsc(smsc_flags());
+  otpd_options opts;
+  // vn carries +84 and fails over to th; th carries +66; la carries +856.
+  opts.carriers = {carrier_spec{"vn", {"84"}, {bind_spec{"vn-trx", smsc.port()}}, {"th"}},
+                   carrier_spec{"th", {"66"}, {bind_spec{"th-trx", smsc.port()}}, {}},
+                   carrier_spec{"la", {"856"}, {bind_spec{"la-trx", smsc.port()}}, {}}};
+  opts.rate_limits["per_number"] = "[{max: 1, window: 10m}]";
+  opts.extra_yaml = "admin:\n  socket: \"" + sock.string() + "\"\n";
+  otpd_process o(opts, dir.path());
+  ASSERT_TRUE(o.wait_bound("vn", "vn-trx") && o.wait_bound("th", "th-trx") &&
+              o.wait_bound("la", "la-trx"))
+      << o.output();
+  const std::string uid = "uid=" + std::to_string(::getuid());
+
+  // A prefix no carrier serves, and a carrier that does not serve the number: refused, sent
+  // nowhere, and neither counts against a limit.
+  smsc.sync();
+  const std::size_t submits_before = smsc.count("submit");
+  ctl_result unrouted = otpctl(sock, {"send-test", "+61 412 345 678", "--carrier", "vn"});
+  EXPECT_EQ(unrouted.exit_code, 1) << unrouted.out;
+  EXPECT_NE(unrouted.out.find("no route for +6141****678"), std::string::npos) << unrouted.out;
+  ctl_result wrong = otpctl(sock, {"send-test", "0912 000 001", "--carrier", "la"});
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.out;
+  EXPECT_NE(wrong.out.find("carrier 'la' does not carry +8491****001; its route is vn, th"),
+            std::string::npos)
+      << wrong.out;
+  EXPECT_TRUE(logged(o, {"test_sms", uid, "carrier=la", "outcome=refused"})) << o.output();
+
+  // The number's own carrier and its failover are both fine.
+  ctl_result own = otpctl(sock, {"send-test", "0912 000 001", "--carrier", "vn"});
+  EXPECT_EQ(own.exit_code, 0) << own.out;
+  EXPECT_NE(own.out.find("sent through vn / vn-trx"), std::string::npos) << own.out;
+  ctl_result failover = otpctl(sock, {"send-test", "0912 000 002", "--carrier", "th"});
+  EXPECT_EQ(failover.exit_code, 0) << failover.out;
+  EXPECT_NE(failover.out.find("sent through th / th-trx"), std::string::npos) << failover.out;
+
+  // The per-number limit holds for test SMS as for any send, both ways.
+  ctl_result again = otpctl(sock, {"send-test", "0912 000 001", "--carrier", "vn"});
+  EXPECT_EQ(again.exit_code, 1) << again.out;
+  EXPECT_NE(again.out.find("refused by the per-number limit"), std::string::npos) << again.out;
+  EXPECT_EQ(o.post("/v1/verifications", json::object{{"to", "0912 000 002"}}).status, 429);
+
+  // At most send_test_max (5) test SMS a minute: two went out, three more do, the sixth not.
+  for (int i = 3; i <= 5; ++i) {
+    ctl_result r =
+        otpctl(sock, {"send-test", "0912 000 00" + std::to_string(i), "--carrier", "vn"});
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+  }
+  ctl_result sixth = otpctl(sock, {"send-test", "0912 000 006", "--carrier", "vn"});
+  EXPECT_EQ(sixth.exit_code, 1) << sixth.out;
+  EXPECT_NE(sixth.out.find("refused by the send-test limit (at most 5 test SMS every 60 s)"),
+            std::string::npos)
+      << sixth.out;
+  smsc.sync();
+  EXPECT_EQ(smsc.count("submit") - submits_before, 5u);
+
+  // Each line says who: the uid and pid of otpctl (SO_PEERCRED), number masked.
+  EXPECT_TRUE(logged(o, {"admin_command", "command=send-test", uid, "pid="})) << o.output();
+  EXPECT_TRUE(logged(o, {"test_sms", uid, "carrier=th", "outcome=sent", "+8491****002"}))
+      << o.output();
+  EXPECT_TRUE(logged(o, {"test_sms", uid, "outcome=refused", "send-test limit"})) << o.output();
+  EXPECT_FALSE(logged(o, {"912000006"})) << o.output();
+  ASSERT_EQ(otpctl(sock, {"status"}).exit_code, 0);
+  EXPECT_TRUE(logged(o, {"admin_command", "command=status", uid})) << o.output();
 }
 
 TEST(e2e_otpctl, drain_unbinds_a_bind_without_losing_a_message_and_enable_brings_it_back) {
