@@ -85,6 +85,7 @@ key_sha=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
   cat <<EOF
 listeners:
   - {address: 127.0.0.1, port: 0}
+ops: {address: 127.0.0.1, port: 0}   # /readyz (and /metrics) are served there
 api_keys:
   - {name: bench, sha256: $key_sha}
 rate_limits: {per_number: [], per_api_key: [], per_client_ip: [], per_prefix: []}
@@ -105,22 +106,24 @@ EOF
   cat <<EOF
 store: {kind: sqlite, sqlite_path: $db_dir/otpd.db}
 secrets: {code_mac_key: $(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
-logging: {level: notice}   # "listening" (the port) is a notice; per-request lines are info
+logging: {level: notice}   # "listening" / "ops_listening" are notices; per-request lines are info
 EOF
 } >"$tmp/otpd.yaml"
 
 "$build/daemon/otpd" --config "$tmp/otpd.yaml" 2>"$tmp/otpd.err" &
 otpd_pid=$!
 port=
+ops_port=
 for _ in $(seq 150); do
-  port=$(sed -n 's/.*listening.*port=\([0-9]*\).*/\1/p' "$tmp/otpd.err" | head -n1)
-  [[ -n $port ]] && break
+  port=$(sed -n 's/.*[^_]listening.*port=\([0-9]*\).*/\1/p' "$tmp/otpd.err" | head -n1)
+  ops_port=$(sed -n 's/.*ops_listening.*port=\([0-9]*\).*/\1/p' "$tmp/otpd.err" | head -n1)
+  [[ -n $port && -n $ops_port ]] && break
   kill -0 "$otpd_pid" 2>/dev/null || break
   sleep 0.1
 done
-[[ -n $port ]] || { echo "otpd did not start:"; cat "$tmp/otpd.err"; exit 1; }
+[[ -n $port && -n $ops_port ]] || { echo "otpd did not start:"; cat "$tmp/otpd.err"; exit 1; }
 for _ in $(seq 100); do
-  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz") == 200 ]] && break
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ops_port/readyz") == 200 ]] && break
   sleep 0.1
 done
 

@@ -29,6 +29,18 @@ struct http_listener {
   std::optional<tls_server> tls;
 };
 
+// The operations listener: /healthz, /readyz and /metrics without an API key, for Prometheus
+// and load balancers. A port of its own (loopback by default), because /metrics and /readyz
+// name API keys, carriers and volumes that callers of the API have no business reading.
+struct ops_listener {
+  bool enabled = true;  // false: no ops listener
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8081;  // 0: the OS picks (the bound port is logged); never an API port
+  // /readyz and /metrics on the API listeners as well, for setups with a single port: explicit,
+  // since it shows them to every client that reaches the API.
+  bool on_api_listeners = false;
+};
+
 struct http_limits {
   std::size_t max_body_bytes = 16 * 1024;
   std::size_t max_header_bytes = 8 * 1024;
@@ -206,6 +218,7 @@ struct testing {
 
 struct config {
   std::vector<http_listener> listeners{http_listener{}};
+  ops_listener ops;
   http_limits http;
   std::vector<api_key> api_keys;
   otp_policy policy;

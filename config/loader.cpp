@@ -15,6 +15,7 @@
 
 #include "config/detail/bind_reader.hpp"
 #include "config/detail/nfc.hpp"
+#include "config/detail/ops_reader.hpp"
 #include "config/detail/yaml_reader.hpp"
 
 namespace otpd::config {
@@ -187,13 +188,14 @@ void config_loader::load(const YAML::Node& root) {
   auto top = r_.fields(
       root, YAML::Mark(), "",
       {"listeners", "http", "api_keys", "policy", "rate_limits", "number_plan", "templates",
-       "routing", "voice", "webhooks", "store", "secrets", "logging", "admin", "testing"});
+       "routing", "voice", "webhooks", "store", "secrets", "logging", "admin", "testing", "ops"});
   if (!top) return;
   const field_map& t = *top;
   r_.require(t, root, "", "api_keys", "the keys backends present as 'Authorization: Bearer KEY'");
   r_.require(t, root, "", "routing", "the carriers, their prefixes and binds");
   r_.require(t, root, "", "secrets", "at least secrets.code_mac_key");
   if (const field* f = find(t, "listeners")) load_listeners(*f);
+  detail::read_ops(r_, find(t, "ops"), c_.listeners, c_.ops);
   if (const field* f = find(t, "http")) load_http(*f);
   if (const field* f = find(t, "api_keys")) load_api_keys(*f);
   if (const field* f = find(t, "policy")) load_policy(*f);

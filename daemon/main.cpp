@@ -141,6 +141,17 @@ int run(const config::config& cfg, const std::string& file) {
   so.limits = cfg.http;
   http::server server(io.get_executor(), so, api::make_router(svc, metrics),
                       http::api_key_auth(cfg.api_keys), logger, &metrics);
+  // /healthz, /readyz and /metrics on a port of their own (config::ops_listener), without a key.
+  // Its requests are not counted in the otpd_http_ series, which describe the API.
+  std::unique_ptr<http::server> ops_server;
+  if (cfg.ops.enabled) {
+    http::server_options oo;
+    oo.listeners = {config::http_listener{cfg.ops.address, cfg.ops.port, std::nullopt}};
+    oo.limits = cfg.http;
+    ops_server =
+        std::make_unique<http::server>(io.get_executor(), oo, api::make_ops_router(svc, metrics),
+                                       http::api_key_auth(), logger, nullptr);
+  }
 
   // systemd (Type=notify): READY=1 once the store is open and the listeners are up (binds may
   // still be connecting), STATUS= with the bind counts, WATCHDOG=1 from this I/O loop (a loop
@@ -173,6 +184,13 @@ int run(const config::config& cfg, const std::string& file) {
         server.start();
         for (const auto& ep : server.local_endpoints()) {
           logger.notice("listening", {{"address", ep.address().to_string()}, {"port", ep.port()}});
+        }
+        if (ops_server) {
+          ops_server->start();
+          for (const auto& ep : ops_server->local_endpoints()) {
+            logger.notice("ops_listening",
+                          {{"address", ep.address().to_string()}, {"port", ep.port()}});
+          }
         }
         started = true;
         systemd.ready();
@@ -318,6 +336,7 @@ int run(const config::config& cfg, const std::string& file) {
         io,
         [&]() -> asio::awaitable<void> {
           co_await server.stop();
+          if (ops_server) co_await ops_server->stop();
           svc.stop([&] {
             store.shutdown();
             logger.notice("stopped");

@@ -129,13 +129,14 @@ mkdir -p state
 "$otpd" --config config/sandbox.yaml 2> >(sed -u "s/^/${dim}[otpd] /; s/\$/${reset}/" >&2) &
 otpd_pid=$!
 api="http://127.0.0.1:8080"
+ops="http://127.0.0.1:8081"  # /readyz and /metrics (config/sandbox.yaml, ops)
 key="sandbox-key"
 for _ in $(seq 1 100); do
-  curl -fsS "$api/readyz" >/dev/null 2>&1 && break
+  curl -fsS "$ops/readyz" >/dev/null 2>&1 && break
   kill -0 "$otpd_pid" 2>/dev/null || fail "otpd exited (its log is above)"
   sleep 0.1
 done
-curl -fsS "$api/readyz" >/dev/null || fail "otpd did not become ready"
+curl -fsS "$ops/readyz" >/dev/null || fail "otpd did not become ready"
 
 step "The flow: create a verification, read the SMS, check the code"
 post() { curl -sS -X POST "$api$1" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d "$2"; }
@@ -202,7 +203,7 @@ ${bold}otpd is running on $api (Ctrl-C stops it and the stand-in).${reset} Try:
        -H 'Content-Type: application/json' -d '{"channel":"sms"}'     (after 30 s)
   curl -s -X POST $api/v1/verifications/ID/resend -H 'Authorization: Bearer $key' \\
        -H 'Content-Type: application/json' -d '{"channel":"voice"}'   (a call; WAV in state/calls)
-  curl -s $api/metrics
+  curl -s $ops/metrics
 
 To check an SMPP bind by hand, build and run the integrator tool: docs/smpp-tool.md.
 EOF

@@ -329,7 +329,32 @@ asio::awaitable<response> cancel(verification_service& svc, request& req) {
   co_return problem(409, "already_final", "Already ended", "The verification has ended.");
 }
 
+// Liveness: that the process answers, and nothing about what it serves.
+asio::awaitable<response> health(request&) { co_return response::json(200, R"({"status":"ok"})"); }
+
+// /readyz and /metrics: no key, and they name API keys, carriers and volumes.
+void add_ops_routes(http::router& r, verification_service& svc, metrics::registry& metrics) {
+  const http::route_options open{http::access::public_route};
+  r.add(
+      method::get, "/readyz",
+      [&svc](request&) -> asio::awaitable<response> { co_return readiness(svc); }, open);
+  r.add(
+      method::get, "/metrics",
+      [&metrics](request&) -> asio::awaitable<response> {
+        co_return response::text(200, metrics.expose(),
+                                 std::string(metrics::registry::content_type));
+      },
+      open);
+}
+
 }  // namespace
+
+http::router make_ops_router(verification_service& svc, metrics::registry& metrics) {
+  http::router r;
+  r.add(method::get, "/healthz", health, {http::access::public_route});
+  add_ops_routes(r, svc, metrics);
+  return r;
+}
 
 http::router make_router(verification_service& svc, metrics::registry& metrics) {
   http::router r;
@@ -343,22 +368,8 @@ http::router make_router(verification_service& svc, metrics::registry& metrics) 
   r.add(method::post, "/v1/verifications/{id}/cancel", bind(cancel));
 
   const http::route_options open{http::access::public_route};
-  r.add(
-      method::get, "/healthz",
-      [](request&) -> asio::awaitable<response> {
-        co_return response::json(200, R"({"status":"ok"})");
-      },
-      open);
-  r.add(
-      method::get, "/readyz",
-      [&svc](request&) -> asio::awaitable<response> { co_return readiness(svc); }, open);
-  r.add(
-      method::get, "/metrics",
-      [&metrics](request&) -> asio::awaitable<response> {
-        co_return response::text(200, metrics.expose(),
-                                 std::string(metrics::registry::content_type));
-      },
-      open);
+  r.add(method::get, "/healthz", health, open);
+  if (svc.config()->ops.on_api_listeners) add_ops_routes(r, svc, metrics);
 
   if (svc.config()->test.controllable_clock) {
     // For integration tests only (testing.controllable_clock): moves the service's clock.

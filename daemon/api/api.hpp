@@ -8,6 +8,11 @@
 
 namespace otpd::api {
 
+// The API: /v1/... with a key, and /healthz. /readyz and /metrics only when
+// ops.on_api_listeners is set; otherwise they are 404 here, as any unknown path.
 http::router make_router(service::verification_service& svc, metrics::registry& metrics);
+
+// The ops listener's routes: /healthz, /readyz and /metrics, without a key.
+http::router make_ops_router(service::verification_service& svc, metrics::registry& metrics);
 
 }  // namespace otpd::api

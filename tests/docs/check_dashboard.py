@@ -9,8 +9,9 @@
    taken out: string literals, label matchers, range selectors, Grafana variables, function
    and aggregation names, `by (...)` / `on (...)` label lists and keywords are dropped.
 3. otpd is started on a minimal configuration in a temporary directory (one API key, one
-   carrier whose one bind points at a closed port and keeps retrying, one SIP trunk), its port
-   read from its `listening ... port=N` log line, and GET /metrics parsed for `# TYPE` lines.
+   carrier whose one bind points at a closed port and keeps retrying, one SIP trunk), its ops
+   listener's port read from its `ops_listening ... port=N` log line, and GET /metrics there
+   parsed for `# TYPE` lines.
    otpd writes the HELP and TYPE lines of every registered family even before it has a series.
 4. Each name must be an exported counter or gauge, or `<histogram>_bucket`, `_sum`, `_count`
    of an exported histogram. Anything else fails the test.
@@ -180,6 +181,9 @@ def write_config(folder, smsc_port):
 listeners:
   - address: 127.0.0.1
     port: 0
+ops:
+  address: 127.0.0.1
+  port: 0
 api_keys:
   - name: docs-test
     sha256: {hashlib.sha256(api_key.encode()).hexdigest()}
@@ -241,8 +245,9 @@ class Otpd:
             self.cond.notify_all()
 
     def wait_port(self, timeout):
+        """The ops listener's port (/metrics is served there, not on the API's)."""
         deadline = time.monotonic() + timeout
-        pattern = re.compile(r"\blistening\b.*\bport=(\d+)")
+        pattern = re.compile(r"\bops_listening\b.*\bport=(\d+)")
         seen = 0
         with self.cond:
             while True:
@@ -286,7 +291,7 @@ def exported_families(binary):
         try:
             port = otpd.wait_port(START_TIMEOUT)
             if port is None:
-                raise RuntimeError("otpd did not log 'listening ... port=N' within "
+                raise RuntimeError("otpd did not log 'ops_listening ... port=N' within "
                                    f"{START_TIMEOUT:.0f} s; its output:\n{otpd.output()}")
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
                 if r.status != 200:

@@ -271,7 +271,7 @@ void create_until_refused_three_times(otpd_process& o, int& next, int max,
 // may have left while its row was being written, and is counted): once the store has failed,
 // nothing is sent before a row is stored.
 void expect_an_sms_per_201_only(otpd_process& o, smsc_process& smsc, std::size_t accepted) {
-  const double unrecorded = metric(o.get("/metrics", false).body, "otpd_sms_sent_unrecorded_total");
+  const double unrecorded = metric(o.ops_get("/metrics").body, "otpd_sms_sent_unrecorded_total");
   EXPECT_GE(unrecorded, 0);
   EXPECT_LE(unrecorded, 1);
   const std::size_t expected = accepted + static_cast<std::size_t>(unrecorded);
@@ -441,7 +441,7 @@ TEST(e2e_faults, a_receipt_the_store_cannot_record_is_refused_for_now_and_record
   smsc.sync();
   EXPECT_EQ(smsc.count("receipt_refused"), 0u);  // the SMSC never gave up on it
   EXPECT_GE(smsc.count("receipt_retry"), 1u);
-  const std::string m = o.get("/metrics", false).body;
+  const std::string m = o.ops_get("/metrics").body;
   EXPECT_GE(metric(m, R"(otpd_sms_receipts_refused_total{carrier="vn"})"), 1);
   EXPECT_EQ(metric(m, R"(otpd_sms_receipts_total{carrier="vn",stat="DELIVRD"})"), 1);
 }

@@ -354,6 +354,7 @@ std::string config_yaml(const otpd_options& opts, const fs::path& state_dir) {
   if (!opts.code_seal_key.empty()) y << "  code_seal_key: " << quoted(opts.code_seal_key) << "\n";
   y << "logging:\n  format: journal\n  level: " << opts.log_level << "\n";
   y << "testing:\n  controllable_clock: " << (opts.controllable_clock ? "true" : "false") << "\n";
+  y << opts.ops_yaml;
   y << opts.extra_yaml;
   return y.str();
 }
@@ -386,6 +387,7 @@ otpd_process::otpd_process(const otpd_options& opts, const fs::path& state_dir,
   auto line = wait_for_line(
       [](std::string_view l) {
         return l.find("listening ") != std::string_view::npos &&
+               l.find("ops_listening ") == std::string_view::npos &&
                l.find(" port=") != std::string_view::npos;
       },
       start_timeout);
@@ -397,6 +399,20 @@ otpd_process::otpd_process(const otpd_options& opts, const fs::path& state_dir,
   const auto p = line->find(" port=");
   port_ = static_cast<std::uint16_t>(std::strtoul(line->c_str() + p + 6, nullptr, 10));
   if (port_ == 0) throw std::runtime_error("no port in: " + *line);
+  // The ops listener starts right after the API's, unless ops_yaml turns it off.
+  const bool ops_wanted = opts.ops_yaml.find("enabled: false") == std::string::npos;
+  if (ops_wanted) {
+    auto ops = wait_for_line(
+        [](std::string_view l) { return l.find("ops_listening ") != std::string_view::npos; },
+        start_timeout);
+    if (!ops) {
+      child_->stop();
+      stopped_ = true;
+      throw std::runtime_error("otpd did not log \"ops_listening\"; its output:\n" + output());
+    }
+    const auto q = ops->find(" port=");
+    ops_port_ = static_cast<std::uint16_t>(std::strtoul(ops->c_str() + q + 6, nullptr, 10));
+  }
 }
 
 otpd_process::~otpd_process() {
@@ -478,6 +494,11 @@ http_response otpd_process::get(std::string_view target, bool auth) {
   return call("GET", target, {}, std::nullopt, auth);
 }
 
+http_response otpd_process::ops_get(std::string_view target) {
+  // Without an ops listener (ops.on_api_listeners instead), on the API's.
+  return http_call(ops_port_ != 0 ? ops_port_ : port_, "GET", target);
+}
+
 void otpd_process::advance_clock(std::chrono::seconds s) {
   http_response r = post("/v1/testing/clock", json::object{{"advance_seconds", s.count()}});
   ASSERT_EQ(r.status, 200) << r.body;
@@ -486,7 +507,7 @@ void otpd_process::advance_clock(std::chrono::seconds s) {
 bool otpd_process::wait_ready(std::chrono::milliseconds timeout) {
   const auto deadline = steady::now() + timeout;
   while (steady::now() < deadline) {
-    if (http_call(port_, "GET", "/readyz").status == 200) return true;
+    if (ops_get("/readyz").status == 200) return true;
     std::this_thread::sleep_for(20ms);  // polling interval
   }
   return false;
@@ -498,7 +519,7 @@ bool otpd_process::wait_bound(std::string_view carrier, std::string_view bind,
                              std::string(bind) + "\"} 1";
   const auto deadline = steady::now() + timeout;
   while (steady::now() < deadline) {
-    http_response r = http_call(port_, "GET", "/metrics");
+    http_response r = ops_get("/metrics");
     if (r.status == 200) {
       // The value must be exactly 1 (not 10, ...): the needle ends the line.
       for (auto pos = r.body.find(needle); pos != std::string::npos;

@@ -143,6 +143,8 @@ struct otpd_options {
   std::string code_seal_key;
   // More keys under store: ("sqlite_max_bytes: 131072"), one per line.
   std::string store_yaml;
+  // The ops section (/healthz, /readyz, /metrics): its own port on 127.0.0.1, chosen by the OS.
+  std::string ops_yaml = "ops:\n  address: 127.0.0.1\n  port: 0\n";
   // Appended to the file as is (further sections).
   std::string extra_yaml;
   // More environment variables for otpd ("NAME=value"), e.g. NOTIFY_SOCKET.
@@ -171,7 +173,9 @@ class otpd_process {
   otpd_process(const otpd_process&) = delete;
   otpd_process& operator=(const otpd_process&) = delete;
 
-  std::uint16_t port() const noexcept { return port_; }
+  std::uint16_t port() const noexcept { return port_; }  // the API listener
+  // The ops listener (/healthz, /readyz, /metrics), from its "ops_listening" line; 0: none.
+  std::uint16_t ops_port() const noexcept { return ops_port_; }
   pid_t pid() const noexcept { return child_->pid(); }
 
   // Every line otpd has written so far (stdout and stderr).
@@ -181,9 +185,10 @@ class otpd_process {
   std::optional<std::string> wait_for_line(const std::function<bool(std::string_view)>& pred,
                                            std::chrono::milliseconds timeout, std::size_t from = 0);
 
-  // Polls GET /readyz until 200; false at the deadline.
+  // Polls GET /readyz (on the ops listener) until 200; false at the deadline.
   bool wait_ready(std::chrono::milliseconds timeout = 20s);
-  // Polls GET /metrics until otpd_smpp_bind_up{carrier,bind} is 1; false at the deadline.
+  // Polls GET /metrics (on the ops listener) until otpd_smpp_bind_up{carrier,bind} is 1; false
+  // at the deadline.
   bool wait_bound(std::string_view carrier, std::string_view bind,
                   std::chrono::milliseconds timeout = 20s);
 
@@ -192,6 +197,9 @@ class otpd_process {
                      std::vector<std::pair<std::string, std::string>> headers = {},
                      bool auth = true);
   http_response get(std::string_view target, bool auth = true);
+  // GET on the ops listener, without a key (/metrics, /readyz, /healthz); on the API listener
+  // when otpd has no ops listener.
+  http_response ops_get(std::string_view target);
   http_response call(std::string_view method, std::string_view target,
                      std::vector<std::pair<std::string, std::string>> headers,
                      std::optional<std::string> body, bool auth = true);
@@ -219,6 +227,7 @@ class otpd_process {
   std::vector<std::string> lines_;
   bool ended_ = false;
   std::uint16_t port_ = 0;
+  std::uint16_t ops_port_ = 0;
   bool stopped_ = false;
   std::unique_ptr<child_process> child_;
 };

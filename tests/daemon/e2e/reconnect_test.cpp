@@ -93,16 +93,16 @@ struct reconnect_world {
     ASSERT_TRUE(smsc.wait_for_event("bind_rejected", 10s, from));
     ASSERT_TRUE(poll_until(
         [&] {
-          const http_response r = otpd->get("/readyz", false);
+          const http_response r = otpd->ops_get("/readyz");
           return r.status == 503 && bind_error(r, "vn").find("ESME_RBINDFAIL") != std::string::npos;
         },
         10s))
-        << otpd->get("/readyz", false).body;
+        << otpd->ops_get("/readyz").body;
   }
   bool waiting_is(int n) {
     return poll_until(
         [&] {
-          return metric(otpd->get("/metrics", false).body,
+          return metric(otpd->ops_get("/metrics").body,
                         R"(otpd_sms_waiting_for_bind{carrier="vn"})") == n;
         },
         10s);
@@ -120,7 +120,7 @@ TEST(e2e_reconnect, requests_during_a_reconnect_wait_for_the_bind_and_get_their_
   // The connection drops and the bind comes back by itself (after 0.5 to 1 s): requests made
   // once otpd has seen it go are all answered 201 and their SMS arrive.
   w.smsc.command(json::object{{"cmd", "close_all"}});
-  ASSERT_TRUE(poll_until([&] { return o.get("/readyz", false).status == 503; }, 5s));
+  ASSERT_TRUE(poll_until([&] { return o.ops_get("/readyz").status == 503; }, 5s));
   const std::vector<int> first = {1, 2, 3, 4, 5};
   for (int status : create_all(o, first)) EXPECT_EQ(status, 201);
   ASSERT_TRUE(w.smsc.wait_for(
@@ -137,7 +137,7 @@ TEST(e2e_reconnect, requests_during_a_reconnect_wait_for_the_bind_and_get_their_
   const std::vector<int> second = {11, 12, 13, 14, 15};
   std::vector<int> statuses;
   std::jthread waiting([&] { statuses = create_all(o, second); });  // joined on any exit
-  ASSERT_TRUE(w.waiting_is(5)) << o.get("/metrics", false).body;
+  ASSERT_TRUE(w.waiting_is(5)) << o.ops_get("/metrics").body;
   const auto t0 = steady::now();
   const http_response full = o.post("/v1/verifications", json::object{{"to", number(16)}});
   EXPECT_EQ(full.status, 503) << full.body;
@@ -169,7 +169,7 @@ TEST(e2e_reconnect, requests_during_a_reconnect_wait_for_the_bind_and_get_their_
   EXPECT_EQ(late.header("retry-after").value_or(""), "5");
   EXPECT_EQ(num(late.obj(), "retry_after"), 5);
   EXPECT_GE(steady::now() - t1, 4500ms);
-  const std::string m = o.get("/metrics", false).body;
+  const std::string m = o.ops_get("/metrics").body;
   EXPECT_GE(metric(m, R"(otpd_sms_bind_waits_total{carrier="vn",outcome="ready"})"), 5);
   EXPECT_EQ(metric(m, R"(otpd_sms_bind_waits_total{carrier="vn",outcome="queue_full"})"), 1);
   EXPECT_EQ(metric(m, R"(otpd_sms_bind_waits_total{carrier="vn",outcome="timed_out"})"), 1);
@@ -243,7 +243,7 @@ TEST(e2e_reconnect, readyz_names_the_carrier_that_is_down_and_why) {
   http_response r;
   ASSERT_TRUE(poll_until(
       [&] {
-        r = o.get("/readyz", false);
+        r = o.ops_get("/readyz");
         return bind_error(r, "bad").find("ESME_RINVPASWD") != std::string::npos;
       },
       10s))
@@ -279,15 +279,15 @@ TEST(e2e_reconnect, a_bind_whose_submits_get_no_response_is_degraded) {
     ASSERT_TRUE(attempt(v, 0).at("outcome_unknown").as_bool()) << json::serialize(v);
   }
   // Still in service (its traffic is what shows the SMSC answering again), but not "ready".
-  const http_response r = o.get("/readyz", false);
+  const http_response r = o.ops_get("/readyz");
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(str(r.obj(), "status"), "degraded") << r.body;
   EXPECT_EQ(str(carrier_in(r, "vn"), "status"), "degraded") << r.body;
   EXPECT_NE(bind_error(r, "vn").find("3 submits in a row got no response"), std::string::npos)
       << r.body;
-  EXPECT_EQ(metric(o.get("/metrics", false).body,
-                   R"(otpd_smpp_bind_degraded{carrier="vn",bind="vn-trx"})"),
-            1);
+  EXPECT_EQ(
+      metric(o.ops_get("/metrics").body, R"(otpd_smpp_bind_degraded{carrier="vn",bind="vn-trx"})"),
+      1);
 
   // Answered again: ready.
   smsc.command(json::object{{"cmd", "silent"}, {"on", false}});
@@ -296,7 +296,7 @@ TEST(e2e_reconnect, a_bind_whose_submits_get_no_response_is_degraded) {
     return attempt_status_is(b, 0, "submitted") || attempt_status_is(b, 0, "delivered");
   });
   EXPECT_FALSE(attempt(v, 0).contains("outcome_unknown")) << json::serialize(v);
-  const http_response again = o.get("/readyz", false);
+  const http_response again = o.ops_get("/readyz");
   EXPECT_EQ(str(again.obj(), "status"), "ready") << again.body;
   EXPECT_EQ(str(carrier_in(again, "vn"), "status"), "ready") << again.body;
 }

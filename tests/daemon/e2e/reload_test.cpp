@@ -71,7 +71,7 @@ TEST(e2e_reload, sighup_applies_policy_rejects_a_bad_file_and_names_what_needs_a
   EXPECT_NE(line->find("restart_needed_for=http"), std::string::npos) << *line;
   w.smsc.sync();
   EXPECT_EQ(w.smsc.count("bind"), binds_before);
-  EXPECT_EQ(o.get("/readyz", false).status, 200);
+  EXPECT_EQ(o.ops_get("/readyz").status, 200);
 }
 
 TEST(e2e_reload, binds_and_carriers_change_as_a_diff_under_traffic) {

@@ -32,7 +32,7 @@ TEST(e2e_routing, prefix_ported_number_failover_and_no_route) {
   // /readyz stays 503 (gamma never binds): wait for the two working binds instead.
   ASSERT_TRUE(o.wait_bound("alpha", "alpha-trx")) << o.output();
   ASSERT_TRUE(o.wait_bound("beta", "beta-trx")) << o.output();
-  EXPECT_EQ(http_call(o.port(), "GET", "/readyz").status, 503);
+  EXPECT_EQ(o.ops_get("/readyz").status, 503);
 
   const auto sent_via = [&](const std::string& id) {
     json::object v = o.poll_verification(id, [](const json::object& b) {

@@ -64,7 +64,7 @@ TEST_P(e2e_smpp_tls_refused, the_bind_fails_with_a_clear_error) {
       20s);
   ASSERT_TRUE(line) << o.output();
   // Not ready, a create is refused, and the stand-in never saw a bind.
-  EXPECT_EQ(o.get("/readyz", false).status, 503);
+  EXPECT_EQ(o.ops_get("/readyz").status, 503);
   http_response r = o.post("/v1/verifications", json::object{{"to", "0912345678"}});
   EXPECT_EQ(r.status, 503) << r.body;
   smsc.sync();

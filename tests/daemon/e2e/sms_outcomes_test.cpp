@@ -284,7 +284,7 @@ TEST(e2e_sms_outcomes, a_late_submit_sm_resp_resolves_the_attempt_and_its_receip
   EXPECT_EQ(smsc.count("receipt_sent"), numbers.size());
   EXPECT_EQ(lines_with(o, "sms_late_response"), numbers.size()) << o.output();
   EXPECT_EQ(lines_with(o, "receipt_unmatched"), 0u) << o.output();
-  const std::string m = o.get("/metrics", false).body;
+  const std::string m = o.ops_get("/metrics").body;
   EXPECT_EQ(metric(m, "otpd_sms_late_responses_total{carrier=\"vn\"}"),
             static_cast<double>(numbers.size()))
       << m;

@@ -134,7 +134,7 @@ std::string expect_completed_by(single_world& w, const std::string& carrier) {
       c.id, [](const json::object& b) { return final_call(b, 1); }, 60s);
   EXPECT_EQ(str(attempt(v, 1), "status"), "completed") << json::serialize(v) << w.otpd->output();
   EXPECT_EQ(str(attempt(v, 1), "carrier"), carrier);
-  return w.otpd->get("/metrics", false).body;
+  return w.otpd->ops_get("/metrics").body;
 }
 
 TEST(e2e_voice, the_call_reads_the_code_and_completes) {
@@ -173,7 +173,7 @@ TEST(e2e_voice, the_call_reads_the_code_and_completes) {
   http_response ok = check(*w.otpd, c.id, c.code);
   EXPECT_EQ(ok.status, 200) << ok.body;
 
-  http_response m = w.otpd->get("/metrics", false);
+  http_response m = w.otpd->ops_get("/metrics");
   EXPECT_NE(m.body.find("otpd_voice_calls_total{trunk=\"local\",outcome=\"completed\"} 1"),
             std::string::npos)
       << m.body;
@@ -206,7 +206,7 @@ TEST(e2e_voice, a_wrong_trunk_password_ends_failed_with_the_403) {
   EXPECT_EQ(num(attempt(v, 1), "sip_code"), 403) << json::serialize(v);
   EXPECT_EQ(str(v, "status"), "pending");  // the SMS code still works
   // One call, counted once: failed, and not also failed_over (no trunk took it on).
-  const std::string m = w.otpd->get("/metrics", false).body;
+  const std::string m = w.otpd->ops_get("/metrics").body;
   EXPECT_NE(m.find("otpd_voice_calls_total{trunk=\"local\",outcome=\"failed\"} 1"),
             std::string::npos)
       << m;
@@ -384,7 +384,7 @@ TEST(e2e_voice, a_udp_trunk_where_nothing_listens_passes_the_call_on_at_once) {
   auto [done, took] = final_after(w, id, asked, 60s);
   EXPECT_EQ(str(attempt(done, 1), "status"), "completed") << json::serialize(done);
   EXPECT_EQ(str(attempt(done, 1), "carrier"), "phone");
-  const std::string m = w.otpd->get("/metrics", false).body;
+  const std::string m = w.otpd->ops_get("/metrics").body;
   EXPECT_NE(m.find("otpd_voice_calls_total{trunk=\"dead\",outcome=\"failed_over\"} 1"),
             std::string::npos)
       << m;
@@ -441,7 +441,7 @@ TEST(e2e_voice, a_callee_hanging_up_before_the_code_was_read_is_hung_up_early) {
   const json::object h = json::parse(hook->body).as_object();
   EXPECT_EQ(str(attempt(h.at("verification").as_object(), 1), "status"), "hung_up_early")
       << hook->body;
-  const std::string m = w.otpd->get("/metrics", false).body;
+  const std::string m = w.otpd->ops_get("/metrics").body;
   EXPECT_NE(m.find("otpd_voice_calls_total{trunk=\"local\",outcome=\"hung_up_early\"} 1"),
             std::string::npos)
       << m;
@@ -490,7 +490,7 @@ TEST(e2e_voice, a_burst_of_calls_waits_for_the_trunk_rate_instead_of_failing) {
   ASSERT_EQ(invites.size(), static_cast<std::size_t>(calls));
   // The 16 beyond the bucket went out at the trunk's rate: 16 * 250 ms after the first.
   EXPECT_GE(invites.back() - invites.front(), 3500ms);
-  const std::string m = w.otpd->get("/metrics", false).body;
+  const std::string m = w.otpd->ops_get("/metrics").body;
   EXPECT_NE(m.find("otpd_voice_calls_total{trunk=\"slow\",outcome=\"busy\"} 20"), std::string::npos)
       << m;
   EXPECT_EQ(calls_counted_in(m), calls) << m;
