@@ -83,13 +83,15 @@ media::media_allow_list media_allow_list_for(const trunk_config& cfg, const Resu
   return allow;
 }
 
-// Why RTP may not go where the answer says, for the call's reason; empty when it may. The
-// address is shown: it is the peer's, not a secret.
+// Why RTP may not go where the answer says, for the call's reason; empty when it may. An IP
+// address is shown (the peer's, not a secret); text that is not one is not: it is the peer's
+// bytes, and they go into logs.
 std::string media_refusal_reason(const media::negotiated_media& nm,
                                  const media::media_allow_list& allow) {
   const media::media_refusal r =
       media::check_media_target(nm.remote.address, nm.remote_port, allow);
   if (r == media::media_refusal::none) return {};
+  if (r == media::media_refusal::not_an_ip) return "media address refused: not an IP address";
   return "media address refused: " + nm.remote.address + " port " + std::to_string(nm.remote_port) +
          " (" + media::to_string(r) + ")";
 }

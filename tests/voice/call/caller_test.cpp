@@ -561,6 +561,20 @@ TEST(voice_caller, special_use_addresses_are_refused_even_when_listed) {
   }
 }
 
+TEST(voice_caller, a_host_name_for_media_is_refused_and_not_repeated) {
+  // RFC 4566 allows a name in c=; we never resolve what a peer names, nor log its bytes.
+  answering_trunk trunk("media.carrier.example", 4000);
+  trunk_config t = trunk_to(trunk.port);
+  t.media_networks = {"0.0.0.0/0"};
+  const call_run r = run_call(t, "callee", 1.0, 20s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+  EXPECT_EQ(r.result->error, "media_address_refused");
+  EXPECT_EQ(r.result->final.sip_reason, "media address refused: not an IP address") << describe(r);
+  EXPECT_EQ(r.result->packets_sent, 0u);
+  EXPECT_TRUE(trunk.peer.wait_for("BYE ", 5s));
+}
+
 TEST(voice_caller, media_networks_allow_a_separate_media_gateway) {
   // The same answer, with 127.0.0.2 in the trunk's media networks: the prompt goes there.
   rtp_counter gateway("127.0.0.2");
