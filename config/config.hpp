@@ -159,6 +159,9 @@ struct voice_trunk {
   int priority = 0;              // lower first; equal priorities share the load
   milliseconds ring_timeout{30'000};
   milliseconds max_call{180'000};
+  // Where the trunk's SDP answers may send our RTP: CIDRs ("203.0.113.0/24", "2001:db8::/48",
+  // or one address), validated at load. Empty: the next hop's resolved address(es) only.
+  std::vector<std::string> media_networks;
   friend bool operator==(const voice_trunk&, const voice_trunk&) = default;
 };
 

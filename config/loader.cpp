@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "config/detail/bind_reader.hpp"
+#include "config/detail/media_networks.hpp"
 #include "config/detail/nfc.hpp"
 #include "config/detail/ops_reader.hpp"
 #include "config/detail/yaml_reader.hpp"
@@ -1024,11 +1025,11 @@ void config_loader::load_voice(const field& f) {
 }
 
 void config_loader::load_trunk(const field& item, const std::string& path) {
-  auto m = r_.fields(
-      item.value, yaml_reader::mark_of(item), path,
-      {"name", "uri", "transport", "domain", "username", "password", "caller_id", "local_address",
-       "number_format", "max_calls", "calls_per_second", "priority", "ring_timeout", "max_call"},
-      true);
+  auto m = r_.fields(item.value, yaml_reader::mark_of(item), path,
+                     {"name", "uri", "transport", "domain", "username", "password", "caller_id",
+                      "local_address", "number_format", "max_calls", "calls_per_second", "priority",
+                      "ring_timeout", "max_call", "media_networks"},
+                     true);
   if (!m) return;
   r_.require(*m, item.value, path, "name", "a name for logs and metrics");
   r_.require(*m, item.value, path, "uri", "the next hop, e.g. sip:10.0.0.1:5060");
@@ -1113,6 +1114,9 @@ void config_loader::load_trunk(const field& item, const std::string& path) {
   if (const field* v = find(*m, "max_call")) {
     if (auto d = r_.get_duration(*v, p("max_call"), 10s, 600s))
       t.max_call = std::chrono::duration_cast<milliseconds>(*d);
+  }
+  if (const field* v = find(*m, "media_networks")) {
+    t.media_networks = detail::read_media_networks(r_, *v, p("media_networks"));
   }
   c_.calls.trunks.push_back(std::move(t));
 }

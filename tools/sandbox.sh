@@ -89,6 +89,8 @@ for _ in 1 2 3 4 5; do
   cat >"$work_dir/baresip/config" <<CONF
 poll_method	epoll
 sip_listen	127.0.0.1:$candidate
+# media on loopback too: otpd sends RTP only where the trunk's next hop (127.0.0.1) is
+net_interface	127.0.0.1
 audio_player	aubridge,nil
 audio_source	aubridge,nil
 audio_alert	aubridge,nil

@@ -102,6 +102,10 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
       "otpd_voice_sip_foreign_total",
       "UDP datagrams during a call from a source other than the trunk's next hop (dropped)",
       {"trunk"});
+  m_.media_refused = &metrics.add_counter(
+      "otpd_voice_media_refused_total",
+      "Calls whose SDP answer named a media address the trunk may not use (no RTP sent, hung up)",
+      {"trunk"});
   auto& active_calls = metrics.add_gauge("otpd_voice_calls_active", "Voice calls in progress", {});
   metrics.on_collect([this, &active_calls] {
     active_calls.with({}).set(dialer_ ? static_cast<double>(dialer_->active_calls()) : 0.0);
@@ -557,6 +561,16 @@ asio::awaitable<void> verification_service::call_voice(std::string id, int attem
   };
   report_discarded(d.malformed, *m_.sip_malformed, "sip_malformed", "messages");
   report_discarded(d.foreign, *m_.sip_foreign, "sip_foreign", "datagrams");
+  if (d.error == "media_address_refused") {
+    // A trunk trying to send the code elsewhere, or one whose media networks are not
+    // configured: either way an operator should know. The reason names the address (a peer's
+    // address, not a secret).
+    m_.media_refused->with({d.trunk}).inc();
+    log_.warning("media_refused", {{"verification", id},
+                                   {"attempt", attempt_number},
+                                   {"trunk", d.trunk},
+                                   {"reason", r.final.sip_reason}});
+  }
   if (r.setup.count() > 0) {
     m_.call_setup->with({d.trunk}).observe(std::chrono::duration<double>(r.setup).count());
   }

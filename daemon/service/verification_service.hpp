@@ -230,6 +230,7 @@ class verification_service {
     metrics::histogram_family* call_setup;
     metrics::counter_family* sip_malformed;
     metrics::counter_family* sip_foreign;
+    metrics::counter_family* media_refused;
   } m_;
 };
 

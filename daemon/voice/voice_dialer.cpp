@@ -30,6 +30,7 @@ struct voice_dialer::trunk {
     vc.local_address = t.local_address;
     vc.ring_timeout = t.ring_timeout;
     vc.max_call = t.max_call;
+    vc.media_networks = t.media_networks;
     return vc;
   }
 
@@ -245,6 +246,8 @@ asio::awaitable<dialed> voice_dialer::call(call_order order) {
     out.error = stopped_ ? "shutting_down" : "no_trunk_available";
   } else if (!out.placed) {
     out.error = "trunk_unreachable";
+  } else if (!out.result.error.empty()) {
+    out.error = out.result.error;  // the caller ended the call: media_address_refused
   }
   co_return out;
 }

@@ -56,7 +56,8 @@ struct dialed {
   bool placed = false;
   // Why no call was placed: "no_trunk_available" (no trunk with room, or none at its rate
   // within rate_wait), "trunk_unreachable" (trunks tried, none could send the INVITE),
-  // "prompt_failed", "shutting_down".
+  // "prompt_failed", "shutting_down". Or why a placed call was ended on our side:
+  // "media_address_refused" (the SDP answer named a media target the trunk may not use).
   std::string error;
 };
 

@@ -1303,5 +1303,59 @@ TEST(config_loader, voice_errors_name_the_key_and_never_show_the_password) {
   EXPECT_EQ(r.errors.size(), 6u) << all;
 }
 
+TEST(config_loader, trunk_media_networks_are_cidrs_of_either_family) {
+  parts p;
+  p.sections = R"(voice:
+  trunks:
+    - name: carrier
+      uri: sip:198.51.100.10
+      media_networks: [203.0.113.0/24, 198.51.100.7, 2001:db8:1::/48, 0.0.0.0/0]
+    - name: backup
+      uri: sip:198.51.100.20
+)";
+  auto r = load(p.yaml());
+  ASSERT_TRUE(r.errors.empty()) << all_errors(r);
+  const auto& t = r.config->calls.trunks;
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].media_networks, (std::vector<std::string>{"203.0.113.0/24", "198.51.100.7",
+                                                           "2001:db8:1::/48", "0.0.0.0/0"}));
+  EXPECT_TRUE(t[1].media_networks.empty());  // the next hop's address
+}
+
+TEST(config_loader, a_bad_media_network_is_refused_where_it_is_written) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"10.1.0.0/8", "bits are set past the prefix length (the network is 10.0.0.0/8)"},
+      {"10.0.0.0/33", "the prefix length must be 0 to 32"},
+      {"2001:db8::/129", "the prefix length must be 0 to 128"},
+      {"media.carrier.example", "not an IPv4 or IPv6 address"},
+      {"10.0.0.0/x", "the prefix length must be 0 to 32"},
+  };
+  for (const auto& [bad, why] : cases) {
+    parts p;
+    p.sections =
+        "voice:\n  trunks:\n    - name: carrier\n      uri: sip:198.51.100.10\n"
+        "      media_networks: [203.0.113.0/24, " +
+        bad + "]\n";
+    const std::string y = p.yaml();
+    const config_error e = only_error_at(load(y), y, bad + "]");
+    EXPECT_THAT(e.message, HasSubstr("voice.trunks[0].media_networks[1]: expected a network"));
+    EXPECT_THAT(e.message, HasSubstr("'" + bad + "': " + why)) << e.message;
+  }
+  // An empty list would leave the trunk no media at all; a scalar is not a list.
+  parts empty;
+  empty.sections =
+      "voice:\n  trunks:\n    - name: c\n      uri: sip:198.51.100.10\n      media_networks: []\n";
+  const std::string ey = empty.yaml();
+  EXPECT_THAT(only_error_at(load(ey), ey, "[]").message,
+              HasSubstr("voice.trunks[0].media_networks: expected at least one network"));
+  parts scalar;
+  scalar.sections =
+      "voice:\n  trunks:\n    - name: c\n      uri: sip:198.51.100.10\n"
+      "      media_networks: 203.0.113.0/24\n";
+  const std::string sy = scalar.yaml();
+  EXPECT_THAT(only_error_at(load(sy), sy, "203.0.113.0/24").message,
+              HasSubstr("voice.trunks[0].media_networks: expected a list of networks"));
+}
+
 }  // namespace
 }  // namespace otpd::config

@@ -309,6 +309,9 @@ void baresip_process::write_config(std::uint16_t port) const {
       "sip_listen\t" +
       listen +
       "\n"
+      // Media on loopback too (SDP c=127.0.0.1), not the host's first interface: otpd sends RTP
+      // only to its trunk's next hop, and tests use nothing but 127.0.0.0/8.
+      "net_interface\t127.0.0.1\n"
       "call_local_timeout\t120\n"
       "call_max_calls\t4\n"
       // No sound device: aubridge's "nil" device is a source of silence and a sink.

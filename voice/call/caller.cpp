@@ -25,6 +25,7 @@
 #include <boost/asio/write.hpp>
 
 #include "voice/call/rtp_stream.hpp"
+#include "voice/media/media_policy.hpp"
 #include "voice/media/sdp.hpp"
 #include "voice/sip/ids.hpp"
 #include "voice/sip/message.hpp"
@@ -59,6 +60,40 @@ std::string host_for_uri(const asio::ip::address& a) {
 std::string unbracket(std::string h) {
   if (h.size() >= 2 && h.front() == '[' && h.back() == ']') return h.substr(1, h.size() - 2);
   return h;
+}
+
+// The trunk's media allow-list: its media_networks, or else every address its next hop resolved
+// to; loopback only when the next hop is loopback (a test or sandbox trunk).
+template <class Results>
+media::media_allow_list media_allow_list_for(const trunk_config& cfg, const Results& hop,
+                                             const asio::ip::address& first_hop) {
+  media::media_allow_list allow;
+  allow.loopback_allowed = first_hop.is_loopback();
+  for (const std::string& cidr : cfg.media_networks) {
+    std::string why;
+    if (auto n = media::parse_network(cidr, why)) allow.networks.push_back(*n);
+  }
+  if (!cfg.media_networks.empty()) return allow;
+  for (const auto& entry : hop) {
+    std::string why;
+    if (auto n = media::parse_network(entry.endpoint().address().to_string(), why)) {
+      allow.networks.push_back(*n);
+    }
+  }
+  return allow;
+}
+
+// Why RTP may not go where the answer says, for the call's reason; empty when it may. An IP
+// address is shown (the peer's, not a secret); text that is not one is not: it is the peer's
+// bytes, and they go into logs.
+std::string media_refusal_reason(const media::negotiated_media& nm,
+                                 const media::media_allow_list& allow) {
+  const media::media_refusal r =
+      media::check_media_target(nm.remote.address, nm.remote_port, allow);
+  if (r == media::media_refusal::none) return {};
+  if (r == media::media_refusal::not_an_ip) return "media address refused: not an IP address";
+  return "media address refused: " + nm.remote.address + " port " + std::to_string(nm.remote_port) +
+         " (" + media::to_string(r) + ")";
 }
 
 }  // namespace
@@ -101,6 +136,8 @@ struct call_ctx {
   play_result played;
   std::optional<std::uint64_t> first_play_packets;  // of the first play, once it has ended
   std::string first_hop_name;                       // "host:port", for error messages
+  media::media_allow_list media_allowed;            // where the SDP answer may send our RTP
+  std::uint64_t packet_limit = 0;                   // RTP packets the whole call may send
 
   void poke() { wake.cancel(); }
 
@@ -296,6 +333,8 @@ asio::awaitable<void> caller::impl::player(call_ctx& c, play_params p, const cal
   int replays = 0;
   for (;;) {
     c.replay_requested = false;
+    // Every play together stays under the call's ceiling, replays included.
+    p.max_packets = c.packet_limit - std::min(c.packet_limit, c.played.packets_sent);
     play_result r = co_await c.stream->play(p);
     if (!c.first_play_packets) c.first_play_packets = r.packets_sent;
     c.played.packets_sent += r.packets_sent;
@@ -373,6 +412,7 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
         local.is_v6() ? udp::v6() : udp::v4(), hop_host, std::to_string(hop_port), use_nothrow);
     if (rec || results.empty()) co_return fail("cannot resolve " + hop_host);
     c.first_hop = results.begin()->endpoint();
+    c.media_allowed = media_allow_list_for(cfg, results, c.first_hop.address());
     c.resolved[hop.host + ":" + std::to_string(hop_port)] = c.first_hop;
     c.first_hop_name = hop.host + ":" + std::to_string(hop_port);
   }
@@ -416,6 +456,8 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
   if (auto oec = rtp_stream::open(ex, udp::endpoint(local, 0), c.stream)) {
     co_return fail("cannot open RTP socket: " + oec.message());
   }
+
+  c.packet_limit = media::rtp_packet_limit(cfg.max_call, prompt_packet_time);
 
   // ---- the call's SIP and SDP parameters ----
   media::offer_params offer;
@@ -472,6 +514,7 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
   bool cancel_requested = false;
   bool hangup_sent = false;
   std::optional<call_event> local_failure;  // we ended an answered call for a local reason
+  bool media_refused = false;               // the answer named a target media may not go to
   std::string cancel_reason;
   clock_type::time_point answered_at{};
   int answer_code = 0;  // the 2xx: the call's SIP outcome once answered
@@ -502,12 +545,21 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
           media::negotiated_media nm;
           error_code nec = media::negotiate(offer, e.sdp, nm);
           udp::endpoint remote;
+          std::string refused;
           if (!nec) {
-            remote = udp::endpoint(asio::ip::make_address(nm.remote.address, nec), nm.remote_port);
+            refused = media_refusal_reason(nm, c.media_allowed);
+            if (refused.empty()) {
+              remote =
+                  udp::endpoint(asio::ip::make_address(nm.remote.address, nec), nm.remote_port);
+            }
           }
-          if (nec || !req.audio || req.audio->empty()) {
+          if (nec || !refused.empty() || !req.audio || req.audio->empty()) {
+            // No RTP at all: the dialog exists, so it is ended with BYE (RFC 3261 §15).
+            media_refused = !nec && !refused.empty();
             local_failure = call_event{call_state::failed, e.code,
-                                       nec ? "SDP answer: " + nec.message() : "no audio"};
+                                       nec             ? "SDP answer: " + nec.message()
+                                       : media_refused ? refused
+                                                       : "no audio"};
             hangup_sent = true;
             c.apply(c.fsm->hangup());
             break;
@@ -591,6 +643,7 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
   }
   c.stream->stop();
 
+  if (media_refused) result.error = "media_address_refused";
   const auto end_at = clock_type::now();
   if (answered_at != clock_type::time_point{}) {
     result.talk = std::chrono::duration_cast<std::chrono::milliseconds>(end_at - answered_at);

@@ -35,6 +35,10 @@ struct trunk_config {
   std::chrono::milliseconds ring_timeout{30000};
   std::chrono::milliseconds max_call{180000};  // a hard bound on one call, answered or not
   std::chrono::milliseconds t1{500};           // RFC 3261 T1
+  // Where the SDP answer may send our RTP (media::parse_network CIDRs). Empty: the next hop's
+  // resolved address(es) only. Special-use ranges are refused either way, loopback unless the
+  // next hop is loopback too (media_policy.hpp). An entry that does not parse allows nothing.
+  std::vector<std::string> media_networks;
 };
 
 struct call_event {
@@ -73,6 +77,10 @@ struct call_result {
   // dropped unread, so that an off-path host cannot answer in the trunk's place.
   std::uint64_t foreign = 0;
   std::string call_id;
+  // Why we ended the call, for the attempt's error: "media_address_refused" when the SDP
+  // answer named an address or port the trunk's media may not go to (no RTP was sent; the
+  // address is in final.sip_reason); empty otherwise.
+  std::string error;
 };
 
 class caller {

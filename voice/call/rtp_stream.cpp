@@ -109,6 +109,10 @@ asio::awaitable<play_result> rtp_stream_impl::play(play_params p) {
     r.ec = media::errc::no_common_codec;
     co_return r;
   }
+  if (p.max_packets == 0) {
+    r.ec = media::errc::packet_limit;
+    co_return r;
+  }
   media::rtp_start start;
   try {
     start = media::random_rtp_start();  // RFC 3550 §5.1, §8.1: random, from the OS CSPRNG
@@ -130,7 +134,8 @@ asio::awaitable<void> rtp_stream_impl::send_loop(const play_params& p, media::rt
                                                  play_result& r) {
   co_await asio::this_coro::throw_if_cancelled(false);
   const std::vector<std::int16_t>& audio = *p.audio;
-  const std::uint64_t total = (audio.size() + samples_per_packet - 1) / samples_per_packet;
+  const std::uint64_t whole = (audio.size() + samples_per_packet - 1) / samples_per_packet;
+  const std::uint64_t total = std::min(whole, p.max_packets);
   const bool ulaw = p.codec.payload_type == pt_pcmu;
 
   media::rtp_sender_config sc;
@@ -194,6 +199,7 @@ asio::awaitable<void> rtp_stream_impl::send_loop(const play_params& p, media::rt
       if (p.on_sent) p.on_sent(n, due, sent_at);
     }
   }
+  if (total < whole) r.ec = media::errc::packet_limit;
 }
 
 asio::awaitable<void> rtp_stream_impl::receive_loop(const play_params& p, play_result& r) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -39,11 +40,16 @@ struct play_params {
   // async_send_to only when the socket buffer is full; true: always async_send_to (for
   // benchmarking the two).
   bool async_send = false;
+  // At most this many packets leave in this play; past it the play ends with
+  // media::errc::packet_limit. The caller sets it from the call's maximum duration
+  // (media::rtp_packet_limit) so that nothing can make a call an open-ended RTP source.
+  std::uint64_t max_packets = std::numeric_limits<std::uint64_t>::max();
 };
 
 struct play_result {
   // operation_aborted when stop() ended it early (or came before); invalid_argument without
   // audio or remote port; media::errc::no_common_codec for a codec other than PCMU and PCMA;
+  // media::errc::packet_limit when max_packets were sent before the audio's end (or it is 0);
   // otherwise the error of a send that failed (the play ends there).
   boost::system::error_code ec;
   std::uint64_t packets_sent = 0;

@@ -40,6 +40,8 @@ class error_category_impl final : public boost::system::error_category {
         return "no connection address in the SDP";
       case errc::no_common_codec:
         return "no common codec";
+      case errc::packet_limit:
+        return "RTP packet limit of the call reached";
     }
     return "unknown media error " + std::to_string(ev);
   }

@@ -25,6 +25,8 @@ enum class errc {
   unsupported_transport,  // the answer's audio stream is not RTP/AVP
   no_connection_address,  // no c= line at session or media level
   no_common_codec,        // nothing in the answer's m=audio line is a codec we offered
+  // A call's RTP (media_policy.hpp)
+  packet_limit,  // the call sent as many packets as its maximum duration allows
 };
 
 const boost::system::error_category& error_category() noexcept;

@@ -4,6 +4,14 @@
 // the same clips (written as WAV files for otpd's prompts_folder).
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -11,6 +19,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <thread>
 
 #include "tests/daemon/e2e/scenario.hpp"
 #include "tests/support/raw_sip_peer.hpp"
@@ -569,6 +578,148 @@ TEST(e2e_voice, a_failed_call_was_submitted_when_its_invite_left) {
   ASSERT_GT(completed, 0) << json::serialize(v);
   EXPECT_GE(submitted, created) << json::serialize(v);
   EXPECT_GE(completed - submitted, 900) << json::serialize(v);  // the ring timeout between
+}
+
+// A UDP socket on `address` counting the datagrams that reach it, read on its own thread (a
+// whole prompt is more than a socket buffer holds).
+class udp_counter {
+ public:
+  explicit udp_counter(const char* address) {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    ::inet_pton(AF_INET, address, &a.sin_addr);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      throw std::runtime_error(std::string("bind ") + address);
+    }
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    timeval tv{0, 100'000};  // the thread looks at stop_ this often
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    thread_ = std::thread([this] {
+      char buf[2048];
+      while (!stop_) {
+        if (::recv(fd_, buf, sizeof buf, 0) > 0) {
+          std::lock_guard lock(mu_);
+          ++count_;
+          changed_.notify_all();
+        }
+      }
+    });
+  }
+  ~udp_counter() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  std::uint16_t port() const { return port_; }
+  int count() const {
+    std::lock_guard lock(mu_);
+    return count_;
+  }
+  // Waits until at least `n` have come (the datagrams sent are in the socket's queue; the
+  // thread may not have read them yet); the count at that point or at the deadline.
+  int wait_for(int n, std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(mu_);
+    changed_.wait_for(lock, timeout, [&] { return count_ >= n; });
+    return count_;
+  }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mu_;
+  mutable std::condition_variable changed_;
+  int count_ = 0;
+  std::thread thread_;
+};
+
+// A trunk on 127.0.0.1 that answers every INVITE 200 with an SDP answer sending the media to
+// `media_address`:`media_port`, and every BYE 200.
+struct media_elsewhere_trunk {
+  std::atomic<std::uint16_t> port{0};
+  std::string address;
+  std::uint16_t media_port;
+  raw_sip_peer peer;
+  media_elsewhere_trunk(std::string media_address, std::uint16_t rtp_port)
+      : address(std::move(media_address)),
+        media_port(rtp_port),
+        peer(raw_sip_peer::transport::udp, [this](const std::string& m) {
+          if (m.starts_with("INVITE ")) {
+            const std::string sdp = "v=0\r\no=- 1 1 IN IP4 " + address + "\r\ns=-\r\nc=IN IP4 " +
+                                    address + "\r\nt=0 0\r\nm=audio " + std::to_string(media_port) +
+                                    " RTP/AVP 0\r\n";
+            return std::vector<std::string>{
+                sip_response_to(m, 200, "OK", "raw",
+                                "Contact: <sip:raw@127.0.0.1:" + std::to_string(port.load()) +
+                                    ">\r\nContent-Type: application/sdp\r\n",
+                                sdp)};
+          }
+          if (m.starts_with("BYE ")) return std::vector<std::string>{sip_response_to(m, 200, "OK")};
+          return std::vector<std::string>{};
+        }) {
+    port = peer.port();
+  }
+};
+
+TEST(e2e_voice, an_answer_sending_the_audio_elsewhere_gets_none_and_fails_the_attempt) {
+  // The trunk is 127.0.0.1; its answer says c=IN IP4 127.0.0.2. Not one packet of the code
+  // may reach 127.0.0.2: the call is hung up and the attempt fails with the reason.
+  udp_counter elsewhere("127.0.0.2");
+  media_elsewhere_trunk trunk_peer("127.0.0.2", elsewhere.port());
+  single_world w(voice_options(trunk(trunk_peer.port)));
+  called c = ask_for_a_call(w);
+  ASSERT_EQ(c.resend.status, 202) << c.resend.body;
+  json::object v = w.otpd->poll_verification(
+      c.id, [](const json::object& b) { return final_call(b, 1); }, 20s);
+  const json::object a = attempt(v, 1);
+  EXPECT_EQ(str(a, "status"), "failed") << json::serialize(v);
+  EXPECT_EQ(str(a, "error"), "media_address_refused") << json::serialize(v);
+  EXPECT_EQ(num(a, "sip_code"), 200) << json::serialize(v);
+  EXPECT_EQ(str(a, "sip_reason"), "media address refused: 127.0.0.2 port " +
+                                      std::to_string(elsewhere.port()) +
+                                      " (not in the trunk's media networks)")
+      << json::serialize(v);
+  EXPECT_TRUE(trunk_peer.peer.wait_for("BYE ", 5s));
+  auto line = w.otpd->wait_for_line(
+      [](std::string_view l) { return l.find("call_ended") != std::string_view::npos; }, 5s);
+  ASSERT_TRUE(line) << w.otpd->output();
+  EXPECT_NE(line->find("error=media_address_refused"), std::string::npos) << *line;
+  EXPECT_NE(line->find("127.0.0.2"), std::string::npos) << *line;
+  EXPECT_EQ(line->find("84912345678"), std::string::npos) << *line;  // the number stays masked
+  const std::string m = w.otpd->get("/metrics", false).body;
+  EXPECT_NE(m.find("otpd_voice_calls_total{trunk=\"local\",outcome=\"failed\"} 1"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("otpd_voice_media_refused_total{trunk=\"local\"} 1"), std::string::npos) << m;
+  auto warning = w.otpd->wait_for_line(
+      [](std::string_view l) { return l.find("media_refused") != std::string_view::npos; }, 5s);
+  ASSERT_TRUE(warning) << w.otpd->output();
+  EXPECT_NE(warning->find("trunk=local"), std::string::npos) << *warning;
+  EXPECT_NE(warning->find("127.0.0.2"), std::string::npos) << *warning;
+  // After the BYE anything sent would be in the socket's queue: give the thread time to read it.
+  EXPECT_EQ(elsewhere.wait_for(1, 1s), 0);
+}
+
+TEST(e2e_voice, a_media_network_lets_the_audio_go_to_a_separate_gateway) {
+  // The same answer, with 127.0.0.2 in the trunk's media_networks: the code is read there.
+  udp_counter gateway("127.0.0.2");
+  media_elsewhere_trunk trunk_peer("127.0.0.2", gateway.port());
+  single_world w(voice_options(trunk(trunk_peer.port, "      media_networks: [127.0.0.2/32]\n")));
+  called c = ask_for_a_call(w);
+  ASSERT_EQ(c.resend.status, 202) << c.resend.body;
+  json::object v = w.otpd->poll_verification(
+      c.id, [](const json::object& b) { return final_call(b, 1); }, 60s);
+  const json::object a = attempt(v, 1);
+  EXPECT_EQ(str(a, "status"), "completed") << json::serialize(v) << w.otpd->output();
+  EXPECT_EQ(str(a, "error"), "") << json::serialize(v);
+  ASSERT_TRUE(a.contains("played_seconds")) << json::serialize(a);
+  // Every packet sent arrived (loopback): 50 per second of prompt.
+  const int sent = static_cast<int>(std::lround(a.at("played_seconds").to_number<double>() * 50));
+  EXPECT_GT(sent, 100) << json::serialize(a);
+  EXPECT_EQ(gateway.wait_for(sent, 5s), sent) << json::serialize(a);
 }
 
 }  // namespace

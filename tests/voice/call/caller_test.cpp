@@ -8,9 +8,11 @@
 #include <thread>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <numbers>
 #include <optional>
 #include <string>
@@ -462,6 +464,170 @@ TEST(voice_caller, a_200_ok_from_another_source_port_is_ignored) {
   EXPECT_EQ(r.result->final.sip_code, 486) << describe(r);
   EXPECT_GE(r.result->foreign, 1u);
   EXPECT_EQ(r.result->packets_sent, 0u);
+}
+
+// ---- where the answer may send media (media_policy.hpp) ----
+
+// A UDP socket on `address` that counts what reaches it (read after the call: on loopback a
+// datagram sent is in the socket's queue before send_to returns).
+struct rtp_counter {
+  asio::io_context io;
+  asio::ip::udp::socket sock;
+  explicit rtp_counter(const char* address)
+      : sock(io, asio::ip::udp::endpoint(asio::ip::make_address(address), 0)) {
+    sock.non_blocking(true);
+    sock.set_option(asio::socket_base::receive_buffer_size(1 << 20));
+  }
+  std::uint16_t port() const { return sock.local_endpoint().port(); }
+  std::size_t count() {
+    std::array<char, 2048> buf;
+    std::size_t n = 0;
+    boost::system::error_code ec;
+    while (sock.receive(asio::buffer(buf), 0, ec), !ec) ++n;
+    return n;
+  }
+};
+
+std::string sdp_answer(const std::string& address, std::uint16_t port) {
+  return "v=0\r\no=- 1 1 IN IP4 " + address + "\r\ns=-\r\nc=IN IP4 " + address +
+         "\r\nt=0 0\r\nm=audio " + std::to_string(port) + " RTP/AVP 0\r\n";
+}
+
+// A trunk that answers every INVITE 200 with an SDP answer sending media to `address`:`port`,
+// and BYE with 200. `on_ack` says what to send when the ACK comes (nothing by default).
+struct answering_trunk {
+  std::atomic<std::uint16_t> port{0};
+  std::function<std::vector<std::string>(const std::string&)> on_ack;
+  std::string media_address;
+  std::uint16_t media_port;
+  raw_sip_peer peer;
+  answering_trunk(std::string address, std::uint16_t rtp_port)
+      : media_address(std::move(address)),
+        media_port(rtp_port),
+        peer(raw_sip_peer::transport::udp, [this](const std::string& m) { return respond(m); }) {
+    port = peer.port();
+  }
+  std::string contact() const {
+    return "Contact: <sip:raw@127.0.0.1:" + std::to_string(port.load()) + ">\r\n";
+  }
+  std::vector<std::string> respond(const std::string& m) {
+    if (m.starts_with("INVITE ")) {
+      return {test::sip_response_to(m, 200, "OK", "raw",
+                                    contact() + "Content-Type: application/sdp\r\n",
+                                    sdp_answer(media_address, media_port))};
+    }
+    if (m.starts_with("ACK ") && on_ack) return on_ack(m);
+    if (m.starts_with("BYE ")) return {test::sip_response_to(m, 200, "OK")};
+    return {};
+  }
+};
+
+TEST(voice_caller, an_answer_sending_media_elsewhere_gets_no_rtp_and_a_bye) {
+  // The trunk is 127.0.0.1; its answer names 127.0.0.2. Nothing may go there: the dialog is
+  // ACKed and ended with BYE, and the call fails naming the refused address.
+  rtp_counter elsewhere("127.0.0.2");
+  answering_trunk trunk("127.0.0.2", elsewhere.port());
+  const call_run r = run_call(trunk_to(trunk.port), "callee", 1.0, 20s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+  EXPECT_EQ(r.result->final.sip_code, 200) << describe(r);
+  EXPECT_EQ(r.result->final.sip_reason, "media address refused: 127.0.0.2 port " +
+                                            std::to_string(elsewhere.port()) +
+                                            " (not in the trunk's media networks)")
+      << describe(r);
+  EXPECT_EQ(r.result->error, "media_address_refused");
+  EXPECT_EQ(r.result->packets_sent, 0u);
+  EXPECT_TRUE(trunk.peer.wait_for("ACK ", 5s));
+  EXPECT_TRUE(trunk.peer.wait_for("BYE ", 5s));
+  EXPECT_EQ(elsewhere.count(), 0u);
+  EXPECT_LT(r.took, 3s);
+}
+
+TEST(voice_caller, special_use_addresses_are_refused_even_when_listed) {
+  // media_networks allows everything; the answer names link-local and multicast targets.
+  for (const char* address : {"169.254.169.254", "224.0.0.1", "0.0.0.0"}) {
+    answering_trunk trunk(address, 4000);
+    trunk_config t = trunk_to(trunk.port);
+    t.media_networks = {"0.0.0.0/0"};
+    const call_run r = run_call(t, "callee", 1.0, 20s);
+    ASSERT_TRUE(r.result) << address;
+    EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+    EXPECT_EQ(r.result->error, "media_address_refused") << address;
+    EXPECT_TRUE(
+        r.result->final.sip_reason.starts_with(std::string("media address refused: ") + address))
+        << describe(r);
+    EXPECT_EQ(r.result->packets_sent, 0u) << address;
+    EXPECT_TRUE(trunk.peer.wait_for("BYE ", 5s)) << address;
+  }
+}
+
+TEST(voice_caller, a_host_name_for_media_is_refused_and_not_repeated) {
+  // RFC 4566 allows a name in c=; we never resolve what a peer names, nor log its bytes.
+  answering_trunk trunk("media.carrier.example", 4000);
+  trunk_config t = trunk_to(trunk.port);
+  t.media_networks = {"0.0.0.0/0"};
+  const call_run r = run_call(t, "callee", 1.0, 20s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::failed) << describe(r);
+  EXPECT_EQ(r.result->error, "media_address_refused");
+  EXPECT_EQ(r.result->final.sip_reason, "media address refused: not an IP address") << describe(r);
+  EXPECT_EQ(r.result->packets_sent, 0u);
+  EXPECT_TRUE(trunk.peer.wait_for("BYE ", 5s));
+}
+
+TEST(voice_caller, media_networks_allow_a_separate_media_gateway) {
+  // The same answer, with 127.0.0.2 in the trunk's media networks: the prompt goes there.
+  rtp_counter gateway("127.0.0.2");
+  answering_trunk trunk("127.0.0.2", gateway.port());
+  trunk_config t = trunk_to(trunk.port);
+  t.media_networks = {"127.0.0.2/32"};
+  const call_run r = run_call(t, "callee", 1.0, 20s);
+  ASSERT_TRUE(r.result);
+  EXPECT_EQ(r.result->final.state, call_state::completed) << describe(r);
+  EXPECT_TRUE(r.result->error.empty());
+  EXPECT_EQ(r.result->packets_sent, 50u);
+  EXPECT_EQ(gateway.count(), 50u);
+}
+
+// The value of header `name` in `m` ("" when absent).
+std::string header(const std::string& m, const std::string& name) {
+  const std::size_t at = m.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return {};
+  const std::size_t from = at + name.size() + 4;
+  return m.substr(from, m.find("\r\n", from) - from);
+}
+
+TEST(voice_caller, a_reinvite_cannot_move_the_media) {
+  // Once the prompt plays, the trunk sends a re-INVITE whose SDP names 127.0.0.2. Re-INVITE is
+  // not supported (501): the prompt keeps going to the address of the answer, nothing reaches
+  // the new one.
+  rtp_counter first("127.0.0.1");
+  rtp_counter moved("127.0.0.2");
+  answering_trunk trunk("127.0.0.1", first.port());
+  std::string invite;
+  trunk.on_ack = [&](const std::string& ack) {
+    const std::string body = sdp_answer("127.0.0.2", moved.port());
+    const std::string to = header(ack, "From");  // our From is the To of the trunk's request
+    const std::string contact = header(ack, "Contact");
+    const std::string reinvite =
+        "INVITE sip:otpd@127.0.0.1:" + std::to_string(via_port(ack)) +
+        " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + std::to_string(trunk.port.load()) +
+        ";branch=z9hG4bKreinvite1\r\nMax-Forwards: 70\r\nFrom: " + header(ack, "To") +
+        "\r\nTo: " + to + "\r\nCall-ID: " + header(ack, "Call-ID") + "\r\nCSeq: 1 INVITE\r\n" +
+        trunk.contact() +
+        "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n" + body;
+    return std::vector<std::string>{reinvite};
+  };
+  trunk_config t = trunk_to(trunk.port);
+  t.media_networks = {"127.0.0.0/8"};  // both would be allowed: the target still cannot move
+  const call_run r = run_call(t, "callee", 1.0, 20s);
+  ASSERT_TRUE(r.result);
+  EXPECT_TRUE(trunk.peer.wait_for("SIP/2.0 501", 5s));
+  EXPECT_EQ(r.result->final.state, call_state::completed) << describe(r);
+  EXPECT_EQ(r.result->packets_sent, 50u);
+  EXPECT_EQ(first.count(), 50u);
+  EXPECT_EQ(moved.count(), 0u);
 }
 
 TEST(voice_caller, a_tcp_trunk_answering_garbage_fails_the_call_at_once) {

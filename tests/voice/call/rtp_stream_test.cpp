@@ -403,6 +403,26 @@ TEST_F(RtpStreamTest, LatePacketsAreSentAtOnceNotSkipped) {
   EXPECT_LT(last, 49 * 20ms + 20ms);
 }
 
+TEST_F(RtpStreamTest, StopsAtThePacketLimit) {
+  // 50 packets of audio, a ceiling of 7: exactly 7 reach the sink and the play says why it
+  // ended early.
+  auto p = params(media::pcmu(), make_audio(8000));
+  p.max_packets = 7;
+  run(std::move(p), 5s);
+  EXPECT_EQ(result_.ec, media::errc::packet_limit);
+  EXPECT_EQ(result_.packets_sent, 7u);
+  EXPECT_EQ(arrivals_.size(), 7u);
+}
+
+TEST_F(RtpStreamTest, AZeroPacketLimitSendsNothing) {
+  auto p = params(media::pcmu(), make_audio(8000));
+  p.max_packets = 0;
+  run(std::move(p), 5s);
+  EXPECT_EQ(result_.ec, media::errc::packet_limit);
+  EXPECT_EQ(result_.packets_sent, 0u);
+  EXPECT_TRUE(arrivals_.empty());
+}
+
 TEST_F(RtpStreamTest, RejectsBadParameters) {
   play_result r1, r2, r3;
   auto p1 = params(media::pcmu(), nullptr);

@@ -214,7 +214,7 @@ TEST(Rtp, ErrorCategoryNamesEveryCode) {
   const boost::system::error_code ec = errc::bad_padding;
   EXPECT_STREQ(ec.category().name(), "media");
   EXPECT_EQ(ec.message(), "RTP padding count invalid");
-  for (int v = 1; v <= static_cast<int>(errc::no_common_codec); ++v) {
+  for (int v = 1; v <= static_cast<int>(errc::packet_limit); ++v) {
     EXPECT_EQ(make_error_code(static_cast<errc>(v)).message().find("unknown"), std::string::npos);
   }
 }
