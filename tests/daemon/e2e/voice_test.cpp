@@ -689,7 +689,7 @@ TEST(e2e_voice, an_answer_sending_the_audio_elsewhere_gets_none_and_fails_the_at
   EXPECT_NE(line->find("error=media_address_refused"), std::string::npos) << *line;
   EXPECT_NE(line->find("127.0.0.2"), std::string::npos) << *line;
   EXPECT_EQ(line->find("84912345678"), std::string::npos) << *line;  // the number stays masked
-  const std::string m = w.otpd->get("/metrics", false).body;
+  const std::string m = w.otpd->ops_get("/metrics").body;
   EXPECT_NE(m.find("otpd_voice_calls_total{trunk=\"local\",outcome=\"failed\"} 1"),
             std::string::npos)
       << m;
