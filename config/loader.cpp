@@ -17,6 +17,7 @@
 #include "config/detail/media_networks.hpp"
 #include "config/detail/nfc.hpp"
 #include "config/detail/ops_reader.hpp"
+#include "config/detail/weak_settings.hpp"
 #include "config/detail/yaml_reader.hpp"
 
 namespace otpd::config {
@@ -436,15 +437,12 @@ void config_loader::load_api_keys(const field& f) {
 
 void config_loader::load_policy(const field& f) {
   auto m = r_.fields(f.value, yaml_reader::mark_of(f), "policy",
-                     {"code_length", "ttl", "max_ttl", "max_checks", "max_sends", "resend_cooldown",
-                      "cooldown_growth", "new_code_on_resend", "default_resend_channel",
-                      "fallback_on_sms_failure", "default_locale"});
+                     {"code_length", "allow_short_codes", "ttl", "max_ttl", "max_checks",
+                      "max_sends", "resend_cooldown", "cooldown_growth", "new_code_on_resend",
+                      "default_resend_channel", "fallback_on_sms_failure", "default_locale"});
   if (!m) return;
   otp_policy& p = c_.policy;
-  if (const field* v = find(*m, "code_length")) {
-    if (auto n = r_.get_integer(*v, "policy.code_length", 4, 10))
-      p.code_length = static_cast<int>(*n);
-  }
+  detail::read_code_length(r_, find(*m, "code_length"), find(*m, "allow_short_codes"), p);
   bool times_ok = true;
   const field* ttl = find(*m, "ttl");
   const field* max_ttl = find(*m, "max_ttl");
@@ -1136,6 +1134,7 @@ void config_loader::load_webhooks(const field& f) {
                  "webhooks.url: expected an http:// or https:// URL "
                  "with a host (or \"\" for no webhooks)");
       } else {
+        detail::check_webhook_host(r_, *v, *s);
         w.url = *s;
       }
     }
@@ -1374,6 +1373,7 @@ load_result load_config(std::string_view yaml, std::string_view source_name,
       if (!r.failed()) result.config = std::move(c);
     }
     result.errors = r.take_errors();
+    result.warnings = r.take_warnings();
   } catch (const YAML::Exception& e) {
     // yaml-cpp reports some malformed input only while the tree is walked.
     config_error err{std::string(source_name), 0, 0, "YAML error: " + e.msg};
@@ -1388,8 +1388,15 @@ load_result load_config(std::string_view yaml, std::string_view source_name,
 }
 
 std::string check_config_report(const load_result& r) {
-  if (r.ok()) return "OK\n";
   std::string out;
+  if (r.ok()) {
+    for (const config_error& w : r.warnings) {
+      config_error shown = w;
+      shown.message = "warning: " + w.message;
+      out += to_string(shown) + "\n";
+    }
+    return out + "OK\n";
+  }
   for (const config_error& e : r.errors) out += to_string(e) + "\n";
   if (out.empty()) out = "the configuration could not be loaded\n";  // never silent
   return out;

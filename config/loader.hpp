@@ -28,6 +28,9 @@ namespace otpd::config {
 struct load_result {
   std::optional<otpd::config::config> config;  // set only when errors is empty
   std::vector<config_error> errors;            // in file order
+  // Accepted settings that weaken a default on purpose (policy.allow_short_codes with a
+  // code_length under 6); kept whether or not there are errors.
+  std::vector<config_error> warnings;
   bool ok() const noexcept { return errors.empty() && config.has_value(); }
 };
 
@@ -42,8 +45,9 @@ load_result load_config_file(const std::filesystem::path& path, const load_optio
 load_result load_config(std::string_view yaml, std::string_view source_name = "<string>",
                         const load_options& opts = {});
 
-// What `otpd --check-config FILE` prints: "OK\n", or each error as "file:line:column:
-// message" on a line of its own. The caller exits 0 when r.ok(), 1 otherwise.
+// What `otpd --check-config FILE` prints: each warning as "file:line:column: warning: message",
+// then "OK\n", or each error as "file:line:column: message" on a line of its own. The caller
+// exits 0 when r.ok(), 1 otherwise.
 std::string check_config_report(const load_result& r);
 
 // Lowercase hex of SHA-256(key): how api_key::sha256 is computed, and how a presented bearer

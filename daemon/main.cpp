@@ -69,6 +69,15 @@ config::load_result load_checked(const std::string& file) {
   return r;
 }
 
+// What the file weakens on purpose (policy.allow_short_codes), at start and at each reload.
+void log_config_warnings(const std::vector<config::config_error>& warnings, log::logger& logger) {
+  for (const auto& w : warnings) {
+    logger.warning(
+        "config_warning",
+        {{"file", w.file}, {"line", w.line}, {"column", w.column}, {"warning", w.message}});
+  }
+}
+
 // The route table of cfg.routes with its ported-numbers file; nullopt (errors logged) when
 // either is invalid.
 std::optional<routing::route_table> load_routes(const config::config& cfg, log::logger& logger) {
@@ -100,8 +109,10 @@ std::optional<routing::route_table> load_routes(const config::config& cfg, log::
   return routes;
 }
 
-int run(const config::config& cfg, const std::string& file) {
+int run(const config::config& cfg, const std::string& file,
+        const std::vector<config::config_error>& warnings) {
   log::logger logger(log::options_from(cfg.log));
+  log_config_warnings(warnings, logger);
   metrics::registry metrics;
 
   auto routes = load_routes(cfg, logger);
@@ -251,7 +262,8 @@ int run(const config::config& cfg, const std::string& file) {
       logger.warning("reload_rejected", {{"errors", next.errors.size()}});
       out["outcome"] = "rejected";
       out["errors"] = std::move(errors);
-    } else if (!(next_routes = load_routes(*next.config, logger))) {
+    } else if (log_config_warnings(next.warnings, logger);
+               !(next_routes = load_routes(*next.config, logger))) {
       // Routing is always applied again, so that a changed ported-numbers file or a password
       // behind ${file:} is read; a file that has become invalid rejects the reload.
       logger.warning("reload_rejected", {{"errors", 1}});
@@ -387,7 +399,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    return run(*loaded.config, file);
+    return run(*loaded.config, file, loaded.warnings);
   } catch (const std::exception& e) {
     std::cerr << "otpd: " << e.what() << '\n';
     return 3;

@@ -123,6 +123,17 @@ void yaml_reader::error(const YAML::Mark& m, std::string message) {
   errors_.push_back(std::move(e));
 }
 
+void yaml_reader::warning(const YAML::Mark& m, std::string message) {
+  config_error w;
+  w.file = file_;
+  if (!m.is_null()) {
+    w.line = static_cast<std::size_t>(m.line) + 1;
+    w.column = static_cast<std::size_t>(m.column) + 1;
+  }
+  w.message = std::move(message);
+  warnings_.push_back(std::move(w));
+}
+
 YAML::Mark yaml_reader::mark_of(const field& f) {
   // An empty value has no position of its own (or the next line's): point at its key.
   const YAML::Mark m = f.value.Mark();

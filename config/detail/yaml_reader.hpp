@@ -74,6 +74,10 @@ class yaml_reader {
   // The errors so far, in file order (those without a position first).
   std::vector<config_error> take_errors();
   bool failed() const noexcept { return !errors_.empty(); }
+  // Something allowed but weakened on purpose (policy.allow_short_codes): reported by
+  // --check-config and logged at start and reload, never a reason to refuse the file.
+  void warning(const YAML::Mark& m, std::string message);
+  std::vector<config_error> take_warnings() { return std::move(warnings_); }
   std::size_t error_count() const noexcept { return errors_.size(); }
 
   // The fields of a mapping, reporting unknown keys (with a "did you mean") and duplicates.
@@ -128,6 +132,7 @@ class yaml_reader {
   std::filesystem::path base_;
   std::string root_name_;
   std::vector<config_error> errors_;
+  std::vector<config_error> warnings_;
 };
 
 // How a resolved scalar is shown in a message: 'value' or 'value' (from ${env:X}).

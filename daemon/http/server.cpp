@@ -34,6 +34,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "daemon/http/problem.hpp"
+#include "daemon/http/request_reader.hpp"
 #include "daemon/log/logger.hpp"
 #include "daemon/metrics/registry.hpp"
 
@@ -280,6 +281,7 @@ struct server::impl {
   template <class Stream>
   asio::awaitable<exchange> read_request(Stream& stream, beast::flat_buffer& buffer, watchdog& dog,
                                          const peer_info& peer);
+  std::optional<response> route_and_authenticate(exchange& ex);
   template <class Stream>
   asio::awaitable<bool> write_response(Stream& stream, watchdog& dog, const request& req,
                                        response& res, bool keep_alive);
@@ -502,6 +504,42 @@ asio::awaitable<void> server::impl::serve(connection_control& ctrl, Stream& stre
   co_await close_connection(stream, sock, dog, linger);
 }
 
+// The route of ex.req (ex.matched, ex.route_label, req.params) and its API key (req.api_key);
+// the answer when there is no route for it or the key is missing or wrong.
+std::optional<response> server::impl::route_and_authenticate(exchange& ex) {
+  request& req = ex.req;
+  if (req.method == method::unknown) {
+    return problem(501, "not_implemented", {}, "unknown method " + req.method_string);
+  }
+  auto m = routes.match(req.method, req.path);
+  using kind = router::match_result::kind;
+  if (m.result != kind::not_found) ex.route_label = m.pattern;
+  switch (m.result) {
+    case kind::not_found:
+      return problem(404, "not_found", {}, "no resource at " + req.path);
+    case kind::bad_path:
+      return problem(400, "bad_request", {}, "malformed percent-encoding in the path");
+    case kind::method_not_allowed:
+      if (req.method == method::options) {
+        return response::empty(204).set_header("Allow", router::allow_header(m.allowed));
+      }
+      return problem(405, "method_not_allowed", {},
+                     req.method_string + " is not allowed on " + m.pattern)
+          .set_header("Allow", router::allow_header(m.allowed));
+    case kind::found:
+      break;
+  }
+  ex.matched = m.route;
+  req.params = std::move(m.params);
+  if (m.route->options.auth == access::api_key) {
+    const auto authorization = req.header("Authorization");
+    auto name = keys()->authenticate(authorization);
+    if (!name) return unauthorized(authorization && api_key_auth::bearer_token(*authorization));
+    req.api_key = std::move(*name);
+  }
+  return std::nullopt;
+}
+
 template <class Stream>
 asio::awaitable<exchange> server::impl::read_request(Stream& stream, beast::flat_buffer& buffer,
                                                      watchdog& dog, const peer_info& peer) {
@@ -513,10 +551,8 @@ asio::awaitable<exchange> server::impl::read_request(Stream& stream, beast::flat
   req.tls = peer.tls;
   req.received_at = clock_type::now();
 
-  bhttp::request_parser<bhttp::string_body> parser;
-  parser.header_limit(static_cast<std::uint32_t>(
-      std::min<std::size_t>(limits.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
-  parser.body_limit(limits.max_body_bytes);
+  request_parser parser;
+  apply_limits(parser, limits);
 
   // What a read error means for the client (nullopt: it left, no response is due).
   const auto read_problem = [&](const error_code& ec, bool in_header) -> std::optional<response> {
@@ -524,125 +560,29 @@ asio::awaitable<exchange> server::impl::read_request(Stream& stream, beast::flat
       return problem(408, "request_timeout", {},
                      "the request was not received within " + millis(limits.read_timeout));
     }
-    if (ec == bhttp::error::body_limit) {
-      return problem(413, "content_too_large", {},
-                     "the request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes",
-                     {{"max_body_bytes", limits.max_body_bytes}});
-    }
-    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-      // RFC 9112 §3: a request line too long for us is 414; fields too large are 431 (RFC
-      // 6585 §5). The parser stores the request line as soon as it has it whole.
-      if (parser.get().method_string().empty() && parser.get().target().empty()) {
-        return problem(
-            414, "uri_too_long", {},
-            "the request line exceeds " + std::to_string(limits.max_header_bytes) + " bytes");
-      }
-      return problem(431, "header_fields_too_large", {},
-                     "the request header section exceeds " +
-                         std::to_string(limits.max_header_bytes) + " bytes",
-                     {{"max_header_bytes", limits.max_header_bytes}});
-    }
-    if (ec == bhttp::error::bad_version) {
-      // Beast says bad_version both for "HTTP/2.0" in a well-formed request-line, a version we
-      // do not serve, and for a request-line that is malformed (a bare LF ending, a trailing
-      // space, "HTTP/1.10"): that one is 400 (RFC 9112 §3). The line is still in the buffer.
-      const auto head = buffer.data();
-      const std::string_view text(static_cast<const char*>(head.data()), head.size());
-      if (is_other_major_version(text)) {
-        return problem(505, "http_version_not_supported", {}, "only HTTP/1.1 and 1.0 are served");
-      }
-      return problem(400, "bad_request", {},
-                     "malformed request-line: expected METHOD SP TARGET SP HTTP/1.1 CRLF");
-    }
     if (is_client_gone(ec)) return std::nullopt;
-    return problem(
-        400, "bad_request", {},
-        std::string(in_header ? "malformed request header: " : "malformed request body: ") +
-            ec.message());
-  };
-  const auto fill_head = [&] {
-    const auto& msg = parser.get();
-    req.method_string = std::string(msg.method_string());
-    req.method = method_from(req.method_string);
-    req.target = std::string(msg.target());
-    req.version = msg.version();
-    for (const auto& f : msg) req.headers.add(std::string(f.name_string()), std::string(f.value()));
+    const auto held = buffer.data();
+    return parse_error_response(
+        ec, parser, limits, std::string_view(static_cast<const char*>(held.data()), held.size()),
+        in_header);
   };
 
   {
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_nothrow);
     if (ec) {
       ex.close = true;
-      if (ec == bhttp::error::body_limit) fill_head();  // the header itself was fine
+      if (ec == bhttp::error::body_limit) take_head(parser, req);  // the header itself was fine
       ex.early = read_problem(ec, true);
       co_return ex;
     }
   }
-  fill_head();
+  take_head(parser, req);
   ex.client_keep_alive = parser.get().keep_alive();
-
-  // RFC 9112 §2.3: HTTP/1.0 and 1.1 only.
-  if (req.version != 10 && req.version != 11) {
-    ex.close = true;
-    ex.early = problem(505, "http_version_not_supported", {}, "only HTTP/1.1 and 1.0 are served");
+  if (head_verdict v = check_head(req); v.early) {
+    ex.close = v.close;
+    ex.body_pending = !v.close && !parser.is_done();
+    ex.early = std::move(v.early);
     co_return ex;
-  }
-  // RFC 9112 §3.2: exactly one Host in an HTTP/1.1 request.
-  if (req.version == 11 && req.headers.get_all("Host").size() != 1) {
-    ex.close = true;
-    ex.early = problem(400, "bad_request", {}, "an HTTP/1.1 request needs exactly one Host field");
-    co_return ex;
-  }
-  // RFC 9112 §6.3: a body framed by codings we cannot read has no known end; reading on
-  // would take its bytes as the next request (smuggling).
-  if (!acceptable_transfer_encoding(req.headers.get_all("Transfer-Encoding"), req.version)) {
-    ex.close = true;
-    ex.early = problem(400, "bad_request", {},
-                       "Transfer-Encoding must be chunked alone, in HTTP/1.1 only");
-    co_return ex;
-  }
-
-  // The request-target (RFC 9112 §3.2): origin-form, or absolute-form (which a server MUST
-  // accept), or "*" for OPTIONS.
-  std::string_view target = req.target;
-  if (target.starts_with("http://") || target.starts_with("https://")) {
-    const auto authority = target.find("://") + 3;
-    const auto slash = target.find_first_of("/?", authority);
-    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-    if (target.starts_with('?')) target = std::string_view();  // handled below as bad
-  }
-  if (target == "*" && req.method == method::options) {
-    ex.body_pending = !parser.is_done();
-    ex.early = response::empty(204);
-    ex.early->set_header("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-    co_return ex;
-  }
-  if (!target.starts_with('/')) {
-    ex.close = true;
-    ex.early = problem(400, "bad_request", {}, "the request-target must be an absolute path");
-    co_return ex;
-  }
-  const auto qmark = target.find('?');
-  req.path = std::string(target.substr(0, qmark));
-  if (qmark != std::string_view::npos) {
-    req.query_string = std::string(target.substr(qmark + 1));
-    std::string_view q = req.query_string;
-    while (!q.empty()) {
-      const auto amp = q.find('&');
-      const std::string_view pair = q.substr(0, amp);
-      q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
-      if (pair.empty()) continue;
-      const auto eq = pair.find('=');
-      auto k = percent_decode(pair.substr(0, eq), true);
-      auto v = percent_decode(
-          eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
-      if (!k || !v) {
-        ex.body_pending = !parser.is_done();
-        ex.early = problem(400, "bad_request", {}, "malformed percent-encoding in the query");
-        co_return ex;
-      }
-      req.query.emplace_back(std::move(*k), std::move(*v));
-    }
   }
 
   // Route and authenticate before reading the body: a request that is refused anyway does
@@ -651,42 +591,9 @@ asio::awaitable<exchange> server::impl::read_request(Stream& stream, beast::flat
     ex.body_pending = !parser.is_done();
     ex.early = std::move(r);
   };
-  if (req.method == method::unknown) {
-    refuse(problem(501, "not_implemented", {}, "unknown method " + req.method_string));
+  if (auto r = route_and_authenticate(ex)) {
+    refuse(std::move(*r));
     co_return ex;
-  }
-  auto m = routes.match(req.method, req.path);
-  using kind = router::match_result::kind;
-  if (m.result != kind::not_found) ex.route_label = m.pattern;
-  switch (m.result) {
-    case kind::not_found:
-      refuse(problem(404, "not_found", {}, "no resource at " + req.path));
-      co_return ex;
-    case kind::bad_path:
-      refuse(problem(400, "bad_request", {}, "malformed percent-encoding in the path"));
-      co_return ex;
-    case kind::method_not_allowed:
-      if (req.method == method::options) {
-        refuse(response::empty(204).set_header("Allow", router::allow_header(m.allowed)));
-      } else {
-        refuse(problem(405, "method_not_allowed", {},
-                       req.method_string + " is not allowed on " + m.pattern)
-                   .set_header("Allow", router::allow_header(m.allowed)));
-      }
-      co_return ex;
-    case kind::found:
-      break;
-  }
-  ex.matched = m.route;
-  req.params = std::move(m.params);
-  if (m.route->options.auth == access::api_key) {
-    const auto authorization = req.header("Authorization");
-    auto name = keys()->authenticate(authorization);
-    if (!name) {
-      refuse(unauthorized(authorization && api_key_auth::bearer_token(*authorization)));
-      co_return ex;
-    }
-    req.api_key = std::move(*name);
   }
 
   if (!parser.is_done()) {

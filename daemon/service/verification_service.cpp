@@ -63,7 +63,7 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
       recovery_(
           ex, store, log, metrics, [this] { return clock_.now(); },
           [this](const verification& v, const engine::delivery_effect& e) { apply_effect(v, e); }),
-      webhooks_(ex, cfg.webhooks),
+      webhooks_(ex, cfg.webhooks, 10'000, &log),
       purge_timer_(ex),
       drain_timer_(ex) {
   gateway_.set_late_handler(

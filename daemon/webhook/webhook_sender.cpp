@@ -12,6 +12,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "config/link_local.hpp"
+#include "daemon/log/logger.hpp"
+
 namespace otpd::service {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -57,6 +60,11 @@ std::optional<url_parts> parse_url(std::string_view url) {
 
 }  // namespace
 
+bool is_forbidden_destination(const asio::ip::address& a) noexcept {
+  return a.is_v4() ? config::is_link_local(a.to_v4().to_bytes())
+                   : config::is_link_local(a.to_v6().to_bytes());
+}
+
 std::string webhook_signature(std::string_view secret, std::int64_t unix_seconds,
                               std::string_view body) {
   std::string signed_text = std::to_string(unix_seconds);
@@ -76,8 +84,8 @@ std::string webhook_signature(std::string_view secret, std::int64_t unix_seconds
 }
 
 webhook_sender::webhook_sender(asio::any_io_executor ex, const config::webhook& cfg,
-                               std::size_t max_queue)
-    : ex_(std::move(ex)), cfg_(cfg), max_queue_(max_queue), wake_(ex_) {}
+                               std::size_t max_queue, log::logger* log)
+    : ex_(std::move(ex)), cfg_(cfg), max_queue_(max_queue), log_(log), wake_(ex_) {}
 
 webhook_sender::~webhook_sender() = default;
 
@@ -145,12 +153,41 @@ asio::awaitable<void> webhook_sender::run() {
   running_ = false;
 }
 
+asio::awaitable<std::vector<asio::ip::tcp::endpoint>> webhook_sender::destinations(
+    const std::string& host, const std::string& port) {
+  std::vector<asio::ip::tcp::endpoint> out;
+  boost::system::error_code ec;
+  if (resolve_) {
+    out = resolve_(host, port, ec);
+  } else {
+    asio::ip::tcp::resolver resolver(ex_);
+    auto [rec, results] = co_await resolver.async_resolve(host, port, use_nothrow);
+    ec = rec;
+    for (const auto& r : results) out.push_back(r.endpoint());
+  }
+  if (ec) co_return std::vector<asio::ip::tcp::endpoint>{};
+  // One forbidden address refuses them all: a name that answers 169.254.169.254 among others
+  // is aimed at the metadata service, whichever address the connection would have taken.
+  for (const auto& ep : out) {
+    if (is_forbidden_destination(ep.address())) {
+      if (log_) {
+        log_->warning(
+            "webhook_destination_refused",
+            {{"host", host},
+             {"address", ep.address().to_string()},
+             {"reason", "link-local address (169.254.0.0/16, fe80::/10: cloud metadata)"}});
+      }
+      co_return std::vector<asio::ip::tcp::endpoint>{};
+    }
+  }
+  co_return out;
+}
+
 asio::awaitable<bool> webhook_sender::deliver(const std::string& body) {
   auto url = parse_url(cfg_.url);
   if (!url) co_return false;
-  asio::ip::tcp::resolver resolver(ex_);
-  auto [rec, results] = co_await resolver.async_resolve(url->host, url->port, use_nothrow);
-  if (rec) co_return false;
+  const auto results = co_await destinations(url->host, url->port);
+  if (results.empty()) co_return false;
 
   http::request<http::string_body> req{http::verb::post, url->target, 11};
   req.set(http::field::host, url->host);

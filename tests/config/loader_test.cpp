@@ -948,6 +948,80 @@ TEST(config_loader, webhooks) {
   }
 }
 
+// Link-local hosts (cloud metadata services) are refused when the URL names them literally;
+// a name that resolves there is refused by the sender when it connects.
+TEST(config_loader, webhook_urls_aimed_at_link_local_addresses) {
+  for (const std::string url :
+       {"http://169.254.169.254/latest/meta-data", "https://u:hunter2@169.254.0.1:8443/hook",
+        "http://2852039166/", "http://[fe80::1]:8080/hook", "http://[fe80::a%25eth0]/",
+        "http://[::ffff:169.254.169.254]/"}) {
+    parts p;
+    p.sections = "webhooks: {url: \"" + url + "\", secret: 0123456789abcdef}\n";
+    const std::string y = p.yaml();
+    auto e = only_error_at(load(y), y, "\"http");
+    EXPECT_THAT(e.message, HasSubstr("webhooks.url: the host is a link-local address")) << url;
+    EXPECT_THAT(e.message, Not(HasSubstr("hunter2")));
+  }
+  for (const std::string url :
+       {"http://169.253.1.1/", "http://[fec0::1]/", "http://169.254.example/",
+        "https://hooks.example/169.254.169.254"}) {
+    parts p;
+    p.sections = "webhooks: {url: \"" + url + "\", secret: 0123456789abcdef}\n";
+    auto r = load(p.yaml());
+    EXPECT_TRUE(r.ok()) << url << ": " << all_errors(r);
+  }
+}
+
+TEST(config_loader, codes_shorter_than_six_digits_need_allow_short_codes) {
+  for (const char* length : {"4", "5"}) {
+    parts p;
+    p.sections = std::string("policy:\n  code_length: ") + length + "\n";
+    const std::string y = p.yaml();
+    auto e = only_error(load(y));
+    const position at = pos(y, std::string("code_length: ") + length);  // the value, after it
+    EXPECT_EQ(e.line, at.line);
+    EXPECT_EQ(e.column, at.column + 13);
+    EXPECT_THAT(e.message, HasSubstr(std::string("policy.code_length: ") + length +
+                                     " digits is below the minimum of 6"));
+    EXPECT_THAT(e.message, HasSubstr("NIST SP 800-63B-4"));
+    EXPECT_THAT(e.message, HasSubstr("policy.allow_short_codes: true"));
+  }
+  {
+    parts p;
+    p.sections = "policy:\n  code_length: 5\n  allow_short_codes: true\n";
+    const std::string y = p.yaml();
+    auto r = load(y);
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    EXPECT_EQ(r.config->policy.code_length, 5);
+    EXPECT_TRUE(r.config->policy.allow_short_codes);
+    ASSERT_EQ(r.warnings.size(), 1u);
+    EXPECT_EQ(r.warnings[0].line, pos(y, "code_length: 5").line);
+    EXPECT_THAT(r.warnings[0].message,
+                HasSubstr("policy.code_length: 5-digit codes are allowed by "
+                          "policy.allow_short_codes; NIST SP 800-63B-4 asks for at least 6"));
+    // --check-config: the warning, then OK.
+    EXPECT_EQ(check_config_report(r), "otpd.yaml:" + std::to_string(r.warnings[0].line) + ":" +
+                                          std::to_string(r.warnings[0].column) +
+                                          ": warning: " + r.warnings[0].message + "\nOK\n");
+  }
+  {
+    // Six digits or more need nothing and warn about nothing, allowed or not.
+    parts p;
+    p.sections = "policy:\n  code_length: 6\n  allow_short_codes: true\n";
+    auto r = load(p.yaml());
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    EXPECT_TRUE(r.warnings.empty());
+    EXPECT_EQ(check_config_report(r), "OK\n");
+  }
+  {
+    parts p;
+    p.sections = "policy:\n  allow_short_codes: maybe\n";
+    const std::string y = p.yaml();
+    auto e = only_error_at(load(y), y, "maybe");
+    EXPECT_THAT(e.message, HasSubstr("policy.allow_short_codes"));
+  }
+}
+
 TEST(config_loader, store) {
   parts p;
   p.sections = "store: {kind: redis}\n";

@@ -130,6 +130,32 @@ TEST(e2e_check_config, a_character_the_carrier_cannot_encode_is_refused_at_the_t
   EXPECT_TRUE(has_line(r.output, "OK")) << r.output;
 }
 
+// NIST SP 800-63B-4: at least 6 digits. 5 is refused naming the key and the way out; with
+// policy.allow_short_codes the file is valid and --check-config says what it weakens.
+TEST(e2e_check_config, short_codes_are_refused_unless_allowed_and_then_warned_about) {
+  temp_dir dir;
+  const auto file = dir.path() / "otpd.yaml";
+  otpd_options opts;
+  opts.carriers = {vietnam_carrier(2775)};  // not contacted: the file is only checked
+  opts.policy["code_length"] = "5";
+  write_file(file, config_yaml(opts, dir.path()));
+  run_result r = run_otpd({"--check-config", file.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("policy.code_length: 5 digits is below the minimum of 6"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("policy.allow_short_codes: true"), std::string::npos) << r.output;
+
+  opts.policy["allow_short_codes"] = "true";
+  write_file(file, config_yaml(opts, dir.path()));
+  r = run_otpd({"--check-config", file.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(has_line(r.output, "OK")) << r.output;
+  EXPECT_NE(r.output.find(": warning: policy.code_length: 5-digit codes are allowed"),
+            std::string::npos)
+      << r.output;
+}
+
 TEST(e2e_check_config, a_template_needing_more_parts_than_allowed_is_refused) {
   temp_dir dir;
   const auto file = dir.path() / "otpd.yaml";
@@ -194,6 +220,7 @@ TEST(e2e_check_config, an_sms_the_bind_cannot_carry_fails_with_the_reason) {
   // 155 characters and the code: 159 septets with 4 digits (one part), 165 with 10 (two).
   otpd_options next = w.options;
   next.policy["code_length"] = "4";
+  next.policy["allow_short_codes"] = "true";
   next.carriers[0].binds[0].extra_yaml = "text: {coding: gsm7, max_parts: 1}";
   std::string yaml = config_yaml(next, w.dir.path());
   const std::string at = "templates:\n  sms:\n";
@@ -205,6 +232,14 @@ TEST(e2e_check_config, an_sms_the_bind_cannot_carry_fails_with_the_reason) {
   ASSERT_EQ(::kill(o.pid(), SIGHUP), 0);
   ASSERT_TRUE(o.wait_for_line(
       [](std::string_view l) { return l.find("reloaded") != std::string_view::npos; }, 10s, from))
+      << o.output();
+  // The reload says that it accepted 4-digit codes on purpose.
+  EXPECT_TRUE(o.wait_for_line(
+      [](std::string_view l) {
+        return l.find("config_warning") != std::string_view::npos &&
+               l.find("policy.allow_short_codes") != std::string_view::npos;
+      },
+      1s, from))
       << o.output();
   // The bind's text settings changed, so it was replaced: ready once the new one is bound.
   ASSERT_TRUE(o.wait_ready()) << o.output();

@@ -4,6 +4,7 @@
 // and then delivered by its receipt, never as failed.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdio>
 #include <iostream>
 #include <set>
@@ -291,6 +292,61 @@ TEST(e2e_sms_outcomes, a_late_submit_sm_resp_resolves_the_attempt_and_its_receip
   EXPECT_EQ(metric(m, "otpd_sms_submits_total{carrier=\"vn\",result=\"unknown\"}"),
             static_cast<double>(numbers.size()))
       << m;
+}
+
+// A hostile SMSC makes up receipt stat texts: 30 receipts, each with a stat of its own (and one
+// more, for a real SMS, through the stand-in's receipt rule). The receipt metric keeps its
+// label set (the SMPP 3.4 states, "other", "none"): all of them count under "other", and no
+// made-up text becomes a series.
+TEST(e2e_sms_outcomes, made_up_receipt_stats_add_no_metric_series) {
+  single_world w;
+  otpd_process& o = *w.otpd;
+  const std::set<std::string> known = {"DELIVRD", "EXPIRED", "DELETED", "UNDELIV", "ACCEPTD",
+                                       "UNKNOWN", "REJECTD", "ENROUTE", "other",   "none"};
+  std::vector<std::string> stats;
+  for (int i = 0; i < 30; ++i) {
+    // Long, short, lower case near a real one, punctuation, digits: 30 distinct texts.
+    static constexpr std::array<const char*, 6> stems = {"DELIVRDX", "xq",    "delivrd_",
+                                                         "UND3L",    "ST-AT", "Zz"};
+    stats.push_back(stems[static_cast<std::size_t>(i) % stems.size()] + std::to_string(i));
+  }
+  ASSERT_EQ(std::set<std::string>(stats.begin(), stats.end()).size(), 30u);
+
+  const std::size_t from = w.smsc.size();
+  for (std::size_t i = 0; i < stats.size(); ++i) {
+    const std::string text = "id:F" + std::to_string(9000 + i) +
+                             " sub:001 dlvrd:001 submit date:2612031200 done date:2612031201 "
+                             "stat:" +
+                             stats[i] + " err:000 text:";
+    // esm_class 4: an SMSC delivery receipt (SMPP 3.4 §5.2.12).
+    w.smsc.command({{"cmd", "mo"},
+                    {"source", "84987654321"},
+                    {"dest", "MYBRAND"},
+                    {"esm_class", 4},
+                    {"text", text}});
+  }
+  w.smsc.command({{"cmd", "receipt_stat"}, {"stat", "BOGUSST"}});
+  ASSERT_FALSE(create(o, json::object{{"to", "+84912345678"}}).empty());
+  std::size_t answered = 0;
+  ASSERT_TRUE(w.smsc.wait_for(
+      [&answered](const json::object& ev) {
+        return str(ev, "event") == "deliver_sm_resp" && num(ev, "status") == 0 && ++answered == 31;
+      },
+      20s, from))
+      << o.output();
+
+  const std::string m = o.get("/metrics", false).body;
+  EXPECT_EQ(metric(m, "otpd_sms_receipts_total{carrier=\"vn\",stat=\"other\"}"), 31.0) << m;
+  std::set<std::string> labels;
+  const std::string series = "otpd_sms_receipts_total{";
+  for (std::size_t at = m.find(series); at != std::string::npos; at = m.find(series, at + 1)) {
+    const std::size_t stat = m.find("stat=\"", at);
+    ASSERT_NE(stat, std::string::npos) << m;
+    labels.insert(m.substr(stat + 6, m.find('"', stat + 6) - (stat + 6)));
+  }
+  EXPECT_FALSE(labels.empty()) << m;
+  for (const auto& l : labels) EXPECT_TRUE(known.count(l)) << "stat label " << l << "\n" << m;
+  EXPECT_EQ(m.find("BOGUSST"), std::string::npos) << m;
 }
 
 }  // namespace
