@@ -335,7 +335,7 @@ TEST(e2e_sms_outcomes, made_up_receipt_stats_add_no_metric_series) {
       20s, from))
       << o.output();
 
-  const std::string m = o.get("/metrics", false).body;
+  const std::string m = o.ops_get("/metrics").body;
   EXPECT_EQ(metric(m, "otpd_sms_receipts_total{carrier=\"vn\",stat=\"other\"}"), 31.0) << m;
   std::set<std::string> labels;
   const std::string series = "otpd_sms_receipts_total{";
