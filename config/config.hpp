@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/secret.hpp"
 #include "smpp/dlr/message_id.hpp"
 #include "smpp/net/bind_pool.hpp"
 
@@ -136,7 +137,7 @@ struct voice_trunk {
   std::string transport = "udp";  // udp | tcp
   std::string domain;             // the Request-URI's host; empty: the next hop's host
   std::string username;           // digest credentials; empty: none
-  std::string password;
+  secret password;
   std::string caller_id;                    // From user part
   std::string local_address = "127.0.0.1";  // SIP and RTP sockets bind here
   // How the callee is written in the Request-URI: "+e164" (+84912345678), "e164"
@@ -165,7 +166,7 @@ struct voice {
 
 struct webhook {
   std::string url;  // http:// or https://; empty: none
-  std::string secret;
+  otpd::secret secret;
   seconds timeout{5};
   int max_attempts = 10;
   seconds initial_backoff{1};
@@ -183,8 +184,8 @@ struct store {
 };
 
 struct secrets {
-  std::string code_mac_key;   // >= 32 bytes: keys the MAC of codes at rest
-  std::string code_seal_key;  // 32 bytes (AES-256-GCM) when codes must be re-read
+  secret code_mac_key;   // >= 32 bytes: keys the MAC of codes at rest
+  secret code_seal_key;  // 32 bytes (AES-256-GCM) when codes must be re-read
 };
 
 enum class log_format : std::uint8_t { journal, json };

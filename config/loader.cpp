@@ -408,14 +408,14 @@ void config_loader::load_api_keys(const field& f) {
                      "${file:/path} or ${env:NAME}, or sha256: HEX instead");
         continue;
       }
-      if (auto s = r_.get_string(*secret, p, {.allow_empty = false, .secret = true})) {
+      if (auto s = r_.get_secret(*secret, p, {.allow_empty = false})) {
         if (s->size() < min_shared_secret) {
           r_.error(yaml_reader::mark_of(*secret),
                    p + ": the value of " + secret->value.Scalar() + " is " +
                        std::to_string(s->size()) + " bytes long; at least " +
                        std::to_string(min_shared_secret) + " are expected");
         } else {
-          k.sha256 = api_key_sha256(*s);
+          k.sha256 = api_key_sha256(s->view());
         }
       }
     }
@@ -1068,8 +1068,7 @@ void config_loader::load_trunk(const field& item, const std::string& path) {
     if (auto s = r_.get_string(*v, p("username"), {.max_length = 128})) t.username = *s;
   }
   if (const field* v = find(*m, "password")) {
-    if (auto s = r_.get_string(*v, p("password"), {.max_length = 256, .secret = true}))
-      t.password = *s;
+    if (auto s = r_.get_secret(*v, p("password"), {.max_length = 256})) t.password = std::move(*s);
   }
   if (!t.password.empty() && t.username.empty()) {
     r_.error(item.value.Mark(), "missing required key '" + p("username") +
@@ -1135,7 +1134,7 @@ void config_loader::load_webhooks(const field& f) {
     }
   }
   if (const field* v = find(*m, "secret")) {
-    if (auto s = r_.get_string(*v, "webhooks.secret", {.secret = true})) {
+    if (auto s = r_.get_secret(*v, "webhooks.secret")) {
       if (!s->empty() && s->size() < min_shared_secret) {
         r_.error(yaml_reader::mark_of(*v),
                  "webhooks.secret: " +
@@ -1144,7 +1143,7 @@ void config_loader::load_webhooks(const field& f) {
                      " is " + std::to_string(s->size()) + " bytes long; at least " +
                      std::to_string(min_shared_secret) + " are expected");
       } else {
-        w.secret = *s;
+        w.secret = std::move(*s);
       }
     }
   } else if (!w.url.empty()) {
@@ -1235,8 +1234,7 @@ void config_loader::load_secrets(const field& f) {
                                                   : std::string("the value");
   };
   if (const field* v = find(*m, "code_mac_key")) {
-    if (auto s =
-            r_.get_string(*v, "secrets.code_mac_key", {.allow_empty = false, .secret = true})) {
+    if (auto s = r_.get_secret(*v, "secrets.code_mac_key", {.allow_empty = false})) {
       if (s->size() < min_mac_key) {
         r_.error(yaml_reader::mark_of(*v),
                  "secrets.code_mac_key: " + origin(*v) + " is " + std::to_string(s->size()) +
@@ -1248,10 +1246,10 @@ void config_loader::load_secrets(const field& f) {
   }
   if (const field* v = find(*m, "code_seal_key")) {
     seal_key_given_ = true;
-    if (auto s =
-            r_.get_string(*v, "secrets.code_seal_key", {.allow_empty = false, .secret = true})) {
-      if (s->size() == 2 * seal_key_size && is_hex(*s)) {
-        c_.keys.code_seal_key = hex_decode(*s);
+    if (auto s = r_.get_secret(*v, "secrets.code_seal_key", {.allow_empty = false})) {
+      if (s->size() == 2 * seal_key_size && is_hex(s->view())) {
+        std::string key = hex_decode(s->view());
+        c_.keys.code_seal_key = secret::take(key);
       } else if (s->size() == seal_key_size) {
         c_.keys.code_seal_key = std::move(*s);
       } else {
@@ -1365,6 +1363,7 @@ load_result load_config(std::string_view yaml, std::string_view source_name,
       config c;
       c.source = std::filesystem::path(std::string(source_name));
       config_loader(r, c).load(*root);
+      detail::wipe_scalars(*root);
       if (!r.failed()) result.config = std::move(c);
     }
     result.errors = r.take_errors();

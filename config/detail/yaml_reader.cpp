@@ -100,7 +100,14 @@ yaml_reader::yaml_reader(std::string file, const load_options& opts, std::string
 std::optional<YAML::Node> yaml_reader::parse(std::string_view yaml, const std::string& expected) {
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(yaml));
+    std::string text(yaml);
+    try {
+      root = YAML::Load(text);
+    } catch (...) {
+      wipe(text);
+      throw;
+    }
+    wipe(text);
   } catch (const YAML::ParserException& e) {
     error(e.mark, "YAML syntax error: " + e.msg);
     return std::nullopt;
@@ -298,6 +305,32 @@ std::optional<std::string> yaml_reader::get_string(const field& f, const std::st
   return std::move(s->text);
 }
 
+std::optional<secret> yaml_reader::get_secret(const field& f, const std::string& path,
+                                              string_rules rules) {
+  rules.secret = true;
+  std::optional<std::string> s = get_string(f, path, rules);
+  if (!s) return std::nullopt;
+  return secret::take(*s);
+}
+
+void wipe_scalars(const YAML::Node& root) noexcept {
+  try {
+    if (root.IsScalar()) {
+      // The tree is about to be dropped; its text is ours to overwrite.
+      wipe(const_cast<std::string&>(root.Scalar()));
+    } else if (root.IsSequence()) {
+      for (const auto item : root) wipe_scalars(item);
+    } else if (root.IsMap()) {
+      for (const auto kv : root) {
+        wipe_scalars(kv.first);
+        wipe_scalars(kv.second);
+      }
+    }
+  } catch (const YAML::Exception&) {
+    // A malformed node the loader reported already: nothing more to wipe there.
+  }
+}
+
 std::optional<bool> yaml_reader::get_bool(const field& f, const std::string& path) {
   std::optional<scalar_text> s = scalar(f, path, "true or false");
   if (!s) return std::nullopt;
@@ -411,21 +444,7 @@ std::optional<std::string> yaml_reader::read_file(const std::filesystem::path& p
     content = opts_.read_file(p);
     if (!content) why = "not readable";
   } else {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
-      why = std::strerror(errno);
-      return std::nullopt;
-    }
-    content.emplace();
-    char buf[4096];
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-      content->append(buf, static_cast<std::size_t>(in.gcount()));
-      if (content->size() > limit) break;
-    }
-    if (in.bad()) {
-      why = std::strerror(errno);
-      return std::nullopt;
-    }
+    return read_private_file(p, limit, why);
   }
   if (content && content->size() > limit) {
     why = "larger than " + std::to_string(limit) + " bytes";

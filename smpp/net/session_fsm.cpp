@@ -1,6 +1,8 @@
 #include "smpp/net/session_fsm.hpp"
 
 #include <algorithm>
+#include <type_traits>
+#include <variant>
 
 #include "smpp/proto/codec.hpp"
 #include "smpp/proto/status.hpp"
@@ -17,8 +19,8 @@ struct overloaded : F... {
 };
 
 pdu make_bind(const session_config& cfg, std::uint32_t seq) {
-  bind_fields f{cfg.system_id, cfg.password, cfg.system_type, cfg.interface_version,
-                cfg.address_range};
+  bind_fields f{cfg.system_id, std::string(cfg.password.view()), cfg.system_type,
+                cfg.interface_version, cfg.address_range};
   pdu p;
   p.sequence_number = seq;
   switch (cfg.type) {
@@ -159,7 +161,14 @@ void session_fsm::on_connected(time_point now) {
   state_ = session_state::binding;
   last_received_ = now;
   const std::uint32_t seq = next_sequence();
-  send(make_bind(cfg_, seq));
+  pdu bind = make_bind(cfg_, seq);
+  send(bind);
+  // The password's copy in the PDU goes now; the encoded bytes are wiped once written.
+  std::visit(
+      [](auto& b) {
+        if constexpr (std::is_base_of_v<bind_fields, std::decay_t<decltype(b)>>) wipe(b.password);
+      },
+      bind.body);
   pending_[seq] = pending_request{request_kind::bind, now + cfg_.bind_timeout};
 }
 

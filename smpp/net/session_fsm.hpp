@@ -19,6 +19,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "common/secret.hpp"
 #include "smpp/net/flow_control.hpp"
 #include "smpp/proto/framer.hpp"
 #include "smpp/proto/pdu.hpp"
@@ -35,7 +36,7 @@ inline bool can_receive(bind_type t) noexcept { return t != bind_type::transmitt
 struct session_config {
   bind_type type = bind_type::transceiver;
   std::string system_id;
-  std::string password;
+  secret password;  // shared with the configuration; copied only into the bind PDU, then wiped
   std::string system_type;
   std::uint8_t interface_version = 0x34;
   address address_range;
