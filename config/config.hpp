@@ -201,6 +201,14 @@ struct admin {
   std::filesystem::path socket;  // empty: none
 };
 
+// The daemon process itself.
+struct process {
+  // A crash or watchdog kill leaves a core (and gcore / ptrace by the same user work): for
+  // debugging only, since a core holds the codes in flight. Off: the process is not dumpable
+  // (PR_SET_DUMPABLE 0), which also makes /proc/PID/mem readable by root only.
+  bool core_dumps = false;
+};
+
 struct testing {
   bool controllable_clock = false;  // POST /v1/testing/clock: for integration tests only
 };
@@ -220,6 +228,7 @@ struct config {
   secrets keys;
   logging log;
   admin control;
+  process proc;
   testing test;
   std::filesystem::path source;  // the file it came from
 };

@@ -149,6 +149,7 @@ class config_loader {
   void load_secrets(const field& f);
   void load_logging(const field& f);
   void load_admin(const field& f);
+  void load_process(const field& f);
   void load_testing(const field& f);
   void check_across();
 
@@ -184,10 +185,10 @@ class config_loader {
 };
 
 void config_loader::load(const YAML::Node& root) {
-  auto top = r_.fields(
-      root, YAML::Mark(), "",
-      {"listeners", "http", "api_keys", "policy", "rate_limits", "number_plan", "templates",
-       "routing", "voice", "webhooks", "store", "secrets", "logging", "admin", "testing"});
+  auto top = r_.fields(root, YAML::Mark(), "",
+                       {"listeners", "http", "api_keys", "policy", "rate_limits", "number_plan",
+                        "templates", "routing", "voice", "webhooks", "store", "secrets", "logging",
+                        "admin", "process", "testing"});
   if (!top) return;
   const field_map& t = *top;
   r_.require(t, root, "", "api_keys", "the keys backends present as 'Authorization: Bearer KEY'");
@@ -207,6 +208,7 @@ void config_loader::load(const YAML::Node& root) {
   if (const field* f = find(t, "secrets")) load_secrets(*f);
   if (const field* f = find(t, "logging")) load_logging(*f);
   if (const field* f = find(t, "admin")) load_admin(*f);
+  if (const field* f = find(t, "process")) load_process(*f);
   if (const field* f = find(t, "testing")) load_testing(*f);
   check_across();
 }
@@ -1290,6 +1292,14 @@ void config_loader::load_admin(const field& f) {
                                {.max_length = 107, .limit_note = "(a Unix socket path)"})) {
       c_.control.socket = *s;
     }
+  }
+}
+
+void config_loader::load_process(const field& f) {
+  auto m = r_.fields(f.value, yaml_reader::mark_of(f), "process", {"core_dumps"});
+  if (!m) return;
+  if (const field* v = find(*m, "core_dumps")) {
+    if (auto b = r_.get_bool(*v, "process.core_dumps")) c_.proc.core_dumps = *b;
   }
 }
 

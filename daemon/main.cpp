@@ -33,6 +33,7 @@
 #include "daemon/log/logger.hpp"
 #include "daemon/metrics/registry.hpp"
 #include "daemon/notify/sd_notify.hpp"
+#include "daemon/process/process_policy.hpp"
 #include "daemon/service/verification_service.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "daemon/store/store_executor.hpp"
@@ -61,8 +62,10 @@ constexpr const char* usage_text =
 // The configuration file as --check-config, the start and a reload accept it: loaded, then
 // every SMS template checked against every carrier that may carry it (the loader knows the
 // file, the engine what an SMS says; errors keep the file's positions).
-config::load_result load_checked(const std::string& file) {
-  config::load_result r = config::load_config_file(file);
+config::load_result load_checked(const std::string& file, process::env_secrets& env) {
+  config::load_options opts;
+  opts.getenv = [&env](const std::string& name) { return env.get(name); };
+  config::load_result r = config::load_config_file(file, opts);
   if (!r.ok()) return r;
   r.errors = engine::check_templates(*r.config);
   if (!r.errors.empty()) r.config.reset();
@@ -100,9 +103,15 @@ std::optional<routing::route_table> load_routes(const config::config& cfg, log::
   return routes;
 }
 
-int run(const config::config& cfg, const std::string& file) {
+int run(const config::config& cfg, const std::string& file, process::env_secrets& env) {
   log::logger logger(log::options_from(cfg.log));
   metrics::registry metrics;
+  // mlock is refused without CAP_IPC_LOCK past RLIMIT_MEMLOCK (LimitMEMLOCK= in the unit):
+  // the secrets are then still out of cores, only swappable.
+  const secret_counts held = count_secrets();
+  logger.notice("process_protection", {{"core_dumps", process::dumpable()},
+                                       {"secrets", held.held},
+                                       {"secrets_not_locked", held.unlocked}});
 
   auto routes = load_routes(cfg, logger);
   if (!routes) return 1;
@@ -220,7 +229,8 @@ int run(const config::config& cfg, const std::string& file) {
     systemd.reloading();
     boost::json::object out;
     std::optional<routing::route_table> next_routes;
-    config::load_result next = load_checked(file);
+    config::load_result next = load_checked(file, env);
+    env.scrub();  // a variable named for the first time by this file
     if (!next.ok()) {
       boost::json::array errors;
       for (const auto& e : next.errors) {
@@ -333,7 +343,10 @@ int run(const config::config& cfg, const std::string& file) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv, char** envp) {
+  // Before anything is read: no core, no ptrace by the same user, private files.
+  process::harden_at_start();
+  process::env_secrets env(envp);
   std::string mode;
   std::string file;
   for (int i = 1; i < argc; ++i) {
@@ -358,7 +371,7 @@ int main(int argc, char** argv) {
     std::cerr << usage_text;
     return 2;
   }
-  config::load_result loaded = load_checked(file);
+  config::load_result loaded = load_checked(file, env);
   if (mode == "--check-config") {
     std::cout << config::check_config_report(loaded) << '\n';
     return loaded.ok() ? 0 : 1;
@@ -367,8 +380,10 @@ int main(int argc, char** argv) {
     std::cerr << config::check_config_report(loaded) << '\n';
     return 1;
   }
+  env.scrub();
+  process::apply_core_dump_policy(loaded.config->proc.core_dumps);
   try {
-    return run(*loaded.config, file);
+    return run(*loaded.config, file, env);
   } catch (const std::exception& e) {
     std::cerr << "otpd: " << e.what() << '\n';
     return 3;

@@ -1048,6 +1048,19 @@ TEST(config_loader, file_relative_references_follow_the_config_file) {
   EXPECT_EQ(to_string(e), "/nonexistent/otpd.yaml: cannot read: No such file or directory");
 }
 
+TEST(config_loader, process_core_dumps_is_off_unless_asked) {
+  parts p;
+  auto r = load(p.yaml());
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_FALSE(r.config->proc.core_dumps);
+  p.sections = "process:\n  core_dumps: true\n";
+  r = load(p.yaml());
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_TRUE(r.config->proc.core_dumps);
+  p.sections = "process:\n  core_dump: true\n";
+  EXPECT_THAT(only_error(load(p.yaml())).message, HasSubstr("core_dump"));
+}
+
 TEST(config_loader, files_others_may_write_are_refused) {
   // A ${file:} secret its group may write: whoever can write it can swap the key.
   temp_file key(mac_key);
