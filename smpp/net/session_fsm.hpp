@@ -77,6 +77,13 @@ struct outbound_message {
   time_point deadline = time_point::max();  // never written after this
 };
 
+// Overwrites the text of a submit_sm (short_message and TLV values, where message_payload
+// carries it): an OTP text holds its code, which must not linger in freed memory.
+void wipe_text(submit_sm& sm) noexcept;
+inline void wipe_text(outbound_message& m) noexcept {
+  for (submit_sm& sm : m.parts) wipe_text(sm);
+}
+
 struct part_outcome {
   std::uint32_t command_status = 0;
   std::string message_id;
