@@ -7,13 +7,13 @@
 // Threads: one I/O thread runs HTTP, the SMPP binds, webhooks and timers; the store has its
 // own thread so that SQLite never blocks I/O. SIGTERM and SIGINT stop gracefully: no new
 // requests, binds unbind after their in-flight responses, the store finishes queued work.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include <boost/asio/as_tuple.hpp>
@@ -215,12 +215,24 @@ int run(const config::config& cfg, const std::string& file, process::env_secrets
   // restart.
   static const std::set<std::string, std::less<>> live_sections = {
       "api_keys", "policy", "rate_limits", "number_plan", "templates", "logging"};
+  // A secret written in the file itself is kept only as a fingerprint (and the text read
+  // unbuffered, straight into a string that is wiped).
   auto sections_of = [&file] {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    auto doc = config::yaml_to_json(text.str());
-    return doc && doc->is_object() ? doc->as_object() : boost::json::object{};
+    std::string text;
+    std::ifstream in;
+    in.rdbuf()->pubsetbuf(nullptr, 0);
+    in.open(file, std::ios::binary | std::ios::ate);
+    if (in) {
+      text.resize(static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0)));
+      in.seekg(0);
+      in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    }
+    auto doc = config::yaml_to_json(text);
+    wipe(text);
+    if (!doc || !doc->is_object()) return boost::json::object{};
+    config::fingerprint_values(
+        *doc, {"password", "secret", "code_mac_key", "code_seal_key", "redis_url", "url"});
+    return doc->as_object();
   };
   boost::json::object running = sections_of();
   asio::signal_set hup(io, SIGHUP);
