@@ -72,13 +72,8 @@ std::string fingerprint(std::string_view text) {
 }  // namespace
 
 std::optional<boost::json::value> yaml_to_json(std::string_view yaml, std::string* error) {
-  std::string text(yaml);
-  struct wiped {
-    std::string& s;
-    ~wiped() { OPENSSL_cleanse(s.data(), s.capacity()); }
-  } wipe_text{text};
   try {
-    const YAML::Node root = YAML::Load(text);
+    const YAML::Node root = detail::load_in_place(yaml);
     boost::json::value out = convert(root);
     detail::wipe_scalars(root);
     return out;

@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <istream>
 #include <sstream>
+#include <streambuf>
 #include <tuple>
 
 namespace otpd::config::detail {
@@ -100,14 +102,7 @@ yaml_reader::yaml_reader(std::string file, const load_options& opts, std::string
 std::optional<YAML::Node> yaml_reader::parse(std::string_view yaml, const std::string& expected) {
   YAML::Node root;
   try {
-    std::string text(yaml);
-    try {
-      root = YAML::Load(text);
-    } catch (...) {
-      wipe(text);
-      throw;
-    }
-    wipe(text);
+    root = load_in_place(yaml);
   } catch (const YAML::ParserException& e) {
     error(e.mark, "YAML syntax error: " + e.msg);
     return std::nullopt;
@@ -311,6 +306,41 @@ std::optional<secret> yaml_reader::get_secret(const field& f, const std::string&
   std::optional<std::string> s = get_string(f, path, rules);
   if (!s) return std::nullopt;
   return secret::take(*s);
+}
+
+namespace {
+
+// The text, then one comment line of padding, read in place.
+class in_place_buf : public std::streambuf {
+ public:
+  explicit in_place_buf(std::string_view text) {
+    char* p = const_cast<char*>(text.data());  // only read: the get area is never written
+    setg(p, p, p + text.size());
+    padding_.assign(4 * 2048, ' ');  // twice yaml-cpp's read-ahead of 2048
+    padding_.front() = '#';
+    padding_.back() = '\n';
+    if (!text.empty() && text.back() != '\n') padding_.insert(padding_.begin(), '\n');
+  }
+
+ protected:
+  int_type underflow() override {
+    if (padded_) return traits_type::eof();
+    padded_ = true;
+    setg(padding_.data(), padding_.data(), padding_.data() + padding_.size());
+    return traits_type::to_int_type(padding_.front());
+  }
+
+ private:
+  std::string padding_;
+  bool padded_ = false;
+};
+
+}  // namespace
+
+YAML::Node load_in_place(std::string_view text) {
+  in_place_buf buf(text);
+  std::istream in(&buf);
+  return YAML::Load(in);
 }
 
 void wipe_scalars(const YAML::Node& root) noexcept {

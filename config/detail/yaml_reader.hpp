@@ -163,6 +163,12 @@ Result load_file(const std::filesystem::path& path, const load_options& opts, Lo
   return r;
 }
 
+// Parses `text` where it lies: YAML::Load(std::string) copies it into a stringstream that is
+// freed unwiped. yaml-cpp also reads ahead into a buffer of its own, freed unwiped: a comment
+// line of padding after the text makes that buffer end up holding padding, not the end of
+// the file (where the secrets section usually is). Throws what YAML::Load throws.
+YAML::Node load_in_place(std::string_view text);
+
 // Overwrites every scalar of a parsed document once it has been read, so that literal
 // secrets written in the file do not stay in freed memory (yaml-cpp's own scanner buffers
 // are out of reach: prefer ${file:} or ${env:} for secrets).
