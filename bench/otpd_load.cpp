@@ -890,7 +890,7 @@ class direct_driver final : public smpp::session_listener {
     s.endpoint.port = o.smsc_port;
     s.smpp.type = smpp::bind_type::transmitter;
     s.smpp.system_id = "bench";
-    s.smpp.password = "secret";
+    s.smpp.password = otpd::secret("secret");
     s.smpp.window = o.window;
     s.smpp.enquire_link_interval = 0s;
     return s;

@@ -257,7 +257,7 @@ int main(int argc, char** argv) {
     opts.endpoint.port = smsc.port();
     opts.smpp.type = smpp::bind_type::transmitter;
     opts.smpp.system_id = "otpd";
-    opts.smpp.password = "secret";
+    opts.smpp.password = otpd::secret("secret");
     opts.smpp.window = w;
     opts.smpp.enquire_link_interval = 0s;  // nothing but submits on the wire
 

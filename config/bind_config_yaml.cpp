@@ -204,9 +204,8 @@ std::optional<field_map> read_bind(yaml_reader& r, const YAML::Node& node, const
   }
   // A password the caller supplies is not resolved: a ${env:} it replaces need not be set.
   if (const field* v = find(t, "password"); v && !supplied("password")) {
-    if (auto s =
-            r.get_string(*v, sub_path(path, "password"),
-                         {.max_length = max_password, .secret = true, .limit_note = smpp_limit})) {
+    if (auto s = r.get_secret(*v, sub_path(path, "password"),
+                              {.max_length = max_password, .limit_note = smpp_limit})) {
       b.session.smpp.password = std::move(*s);
     }
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/secret.hpp"
 #include "smpp/dlr/message_id.hpp"
 #include "smpp/net/bind_pool.hpp"
 
@@ -149,7 +150,7 @@ struct voice_trunk {
   std::string transport = "udp";  // udp | tcp
   std::string domain;             // the Request-URI's host; empty: the next hop's host
   std::string username;           // digest credentials; empty: none
-  std::string password;
+  secret password;
   std::string caller_id;                    // From user part
   std::string local_address = "127.0.0.1";  // SIP and RTP sockets bind here
   // How the callee is written in the Request-URI: "+e164" (+84912345678), "e164"
@@ -181,7 +182,7 @@ struct voice {
 
 struct webhook {
   std::string url;  // http:// or https://; empty: none
-  std::string secret;
+  otpd::secret secret;
   seconds timeout{5};
   int max_attempts = 10;
   seconds initial_backoff{1};
@@ -199,8 +200,8 @@ struct store {
 };
 
 struct secrets {
-  std::string code_mac_key;   // >= 32 bytes: keys the MAC of codes at rest
-  std::string code_seal_key;  // 32 bytes (AES-256-GCM) when codes must be re-read
+  secret code_mac_key;   // >= 32 bytes: keys the MAC of codes at rest
+  secret code_seal_key;  // 32 bytes (AES-256-GCM) when codes must be re-read
 };
 
 enum class log_format : std::uint8_t { journal, json };
@@ -214,6 +215,14 @@ struct logging {
 // The operator's control socket (otpctl): a Unix socket, protected by its file permissions.
 struct admin {
   std::filesystem::path socket;  // empty: none
+};
+
+// The daemon process itself.
+struct process {
+  // A crash or watchdog kill leaves a core (and gcore / ptrace by the same user work): for
+  // debugging only, since a core holds the codes in flight. Off: the process is not dumpable
+  // (PR_SET_DUMPABLE 0), which also makes /proc/PID/mem readable by root only.
+  bool core_dumps = false;
 };
 
 struct testing {
@@ -236,6 +245,7 @@ struct config {
   secrets keys;
   logging log;
   admin control;
+  process proc;
   testing test;
   std::filesystem::path source;  // the file it came from
 };

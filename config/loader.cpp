@@ -152,6 +152,7 @@ class config_loader {
   void load_secrets(const field& f);
   void load_logging(const field& f);
   void load_admin(const field& f);
+  void load_process(const field& f);
   void load_testing(const field& f);
   void check_across();
 
@@ -187,10 +188,10 @@ class config_loader {
 };
 
 void config_loader::load(const YAML::Node& root) {
-  auto top = r_.fields(
-      root, YAML::Mark(), "",
-      {"listeners", "http", "api_keys", "policy", "rate_limits", "number_plan", "templates",
-       "routing", "voice", "webhooks", "store", "secrets", "logging", "admin", "testing", "ops"});
+  auto top = r_.fields(root, YAML::Mark(), "",
+                       {"listeners", "http", "api_keys", "policy", "rate_limits", "number_plan",
+                        "templates", "routing", "voice", "webhooks", "store", "secrets", "logging",
+                        "admin", "process", "testing", "ops"});
   if (!top) return;
   const field_map& t = *top;
   r_.require(t, root, "", "api_keys", "the keys backends present as 'Authorization: Bearer KEY'");
@@ -211,6 +212,7 @@ void config_loader::load(const YAML::Node& root) {
   if (const field* f = find(t, "secrets")) load_secrets(*f);
   if (const field* f = find(t, "logging")) load_logging(*f);
   if (const field* f = find(t, "admin")) load_admin(*f);
+  if (const field* f = find(t, "process")) load_process(*f);
   if (const field* f = find(t, "testing")) load_testing(*f);
   check_across();
 }
@@ -412,14 +414,14 @@ void config_loader::load_api_keys(const field& f) {
                      "${file:/path} or ${env:NAME}, or sha256: HEX instead");
         continue;
       }
-      if (auto s = r_.get_string(*secret, p, {.allow_empty = false, .secret = true})) {
+      if (auto s = r_.get_secret(*secret, p, {.allow_empty = false})) {
         if (s->size() < min_shared_secret) {
           r_.error(yaml_reader::mark_of(*secret),
                    p + ": the value of " + secret->value.Scalar() + " is " +
                        std::to_string(s->size()) + " bytes long; at least " +
                        std::to_string(min_shared_secret) + " are expected");
         } else {
-          k.sha256 = api_key_sha256(*s);
+          k.sha256 = api_key_sha256(s->view());
         }
       }
     }
@@ -1069,8 +1071,7 @@ void config_loader::load_trunk(const field& item, const std::string& path) {
     if (auto s = r_.get_string(*v, p("username"), {.max_length = 128})) t.username = *s;
   }
   if (const field* v = find(*m, "password")) {
-    if (auto s = r_.get_string(*v, p("password"), {.max_length = 256, .secret = true}))
-      t.password = *s;
+    if (auto s = r_.get_secret(*v, p("password"), {.max_length = 256})) t.password = std::move(*s);
   }
   if (!t.password.empty() && t.username.empty()) {
     r_.error(item.value.Mark(), "missing required key '" + p("username") +
@@ -1140,7 +1141,7 @@ void config_loader::load_webhooks(const field& f) {
     }
   }
   if (const field* v = find(*m, "secret")) {
-    if (auto s = r_.get_string(*v, "webhooks.secret", {.secret = true})) {
+    if (auto s = r_.get_secret(*v, "webhooks.secret")) {
       if (!s->empty() && s->size() < min_shared_secret) {
         r_.error(yaml_reader::mark_of(*v),
                  "webhooks.secret: " +
@@ -1149,7 +1150,7 @@ void config_loader::load_webhooks(const field& f) {
                      " is " + std::to_string(s->size()) + " bytes long; at least " +
                      std::to_string(min_shared_secret) + " are expected");
       } else {
-        w.secret = *s;
+        w.secret = std::move(*s);
       }
     }
   } else if (!w.url.empty()) {
@@ -1240,8 +1241,7 @@ void config_loader::load_secrets(const field& f) {
                                                   : std::string("the value");
   };
   if (const field* v = find(*m, "code_mac_key")) {
-    if (auto s =
-            r_.get_string(*v, "secrets.code_mac_key", {.allow_empty = false, .secret = true})) {
+    if (auto s = r_.get_secret(*v, "secrets.code_mac_key", {.allow_empty = false})) {
       if (s->size() < min_mac_key) {
         r_.error(yaml_reader::mark_of(*v),
                  "secrets.code_mac_key: " + origin(*v) + " is " + std::to_string(s->size()) +
@@ -1253,10 +1253,10 @@ void config_loader::load_secrets(const field& f) {
   }
   if (const field* v = find(*m, "code_seal_key")) {
     seal_key_given_ = true;
-    if (auto s =
-            r_.get_string(*v, "secrets.code_seal_key", {.allow_empty = false, .secret = true})) {
-      if (s->size() == 2 * seal_key_size && is_hex(*s)) {
-        c_.keys.code_seal_key = hex_decode(*s);
+    if (auto s = r_.get_secret(*v, "secrets.code_seal_key", {.allow_empty = false})) {
+      if (s->size() == 2 * seal_key_size && is_hex(s->view())) {
+        std::string key = hex_decode(s->view());
+        c_.keys.code_seal_key = secret::take(key);
       } else if (s->size() == seal_key_size) {
         c_.keys.code_seal_key = std::move(*s);
       } else {
@@ -1297,6 +1297,14 @@ void config_loader::load_admin(const field& f) {
                                {.max_length = 107, .limit_note = "(a Unix socket path)"})) {
       c_.control.socket = *s;
     }
+  }
+}
+
+void config_loader::load_process(const field& f) {
+  auto m = r_.fields(f.value, yaml_reader::mark_of(f), "process", {"core_dumps"});
+  if (!m) return;
+  if (const field* v = find(*m, "core_dumps")) {
+    if (auto b = r_.get_bool(*v, "process.core_dumps")) c_.proc.core_dumps = *b;
   }
 }
 
@@ -1370,6 +1378,7 @@ load_result load_config(std::string_view yaml, std::string_view source_name,
       config c;
       c.source = std::filesystem::path(std::string(source_name));
       config_loader(r, c).load(*root);
+      detail::wipe_scalars(*root);
       if (!r.failed()) result.config = std::move(c);
     }
     result.errors = r.take_errors();

@@ -7,13 +7,13 @@
 // Threads: one I/O thread runs HTTP, the SMPP binds, webhooks and timers; the store has its
 // own thread so that SQLite never blocks I/O. SIGTERM and SIGINT stop gracefully: no new
 // requests, binds unbind after their in-flight responses, the store finishes queued work.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include <boost/asio/as_tuple.hpp>
@@ -33,6 +33,7 @@
 #include "daemon/log/logger.hpp"
 #include "daemon/metrics/registry.hpp"
 #include "daemon/notify/sd_notify.hpp"
+#include "daemon/process/process_policy.hpp"
 #include "daemon/service/verification_service.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "daemon/store/store_executor.hpp"
@@ -61,8 +62,10 @@ constexpr const char* usage_text =
 // The configuration file as --check-config, the start and a reload accept it: loaded, then
 // every SMS template checked against every carrier that may carry it (the loader knows the
 // file, the engine what an SMS says; errors keep the file's positions).
-config::load_result load_checked(const std::string& file) {
-  config::load_result r = config::load_config_file(file);
+config::load_result load_checked(const std::string& file, process::env_secrets& env) {
+  config::load_options opts;
+  opts.getenv = [&env](const std::string& name) { return env.get(name); };
+  config::load_result r = config::load_config_file(file, opts);
   if (!r.ok()) return r;
   r.errors = engine::check_templates(*r.config);
   if (!r.errors.empty()) r.config.reset();
@@ -110,10 +113,16 @@ std::optional<routing::route_table> load_routes(const config::config& cfg, log::
 }
 
 int run(const config::config& cfg, const std::string& file,
-        const std::vector<config::config_error>& warnings) {
+        const std::vector<config::config_error>& warnings, process::env_secrets& env) {
   log::logger logger(log::options_from(cfg.log));
   log_config_warnings(warnings, logger);
   metrics::registry metrics;
+  // mlock is refused without CAP_IPC_LOCK past RLIMIT_MEMLOCK (LimitMEMLOCK= in the unit):
+  // the secrets are then still out of cores, only swappable.
+  const secret_counts held = count_secrets();
+  logger.notice("process_protection", {{"core_dumps", process::dumpable()},
+                                       {"secrets", held.held},
+                                       {"secrets_not_locked", held.unlocked}});
 
   auto routes = load_routes(cfg, logger);
   if (!routes) return 1;
@@ -235,12 +244,24 @@ int run(const config::config& cfg, const std::string& file,
   // restart.
   static const std::set<std::string, std::less<>> live_sections = {
       "api_keys", "policy", "rate_limits", "number_plan", "templates", "logging"};
+  // A secret written in the file itself is kept only as a fingerprint (and the text read
+  // unbuffered, straight into a string that is wiped).
   auto sections_of = [&file] {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    auto doc = config::yaml_to_json(text.str());
-    return doc && doc->is_object() ? doc->as_object() : boost::json::object{};
+    std::string text;
+    std::ifstream in;
+    in.rdbuf()->pubsetbuf(nullptr, 0);
+    in.open(file, std::ios::binary | std::ios::ate);
+    if (in) {
+      text.resize(static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0)));
+      in.seekg(0);
+      in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    }
+    auto doc = config::yaml_to_json(text);
+    wipe(text);
+    if (!doc || !doc->is_object()) return boost::json::object{};
+    config::fingerprint_values(
+        *doc, {"password", "secret", "code_mac_key", "code_seal_key", "redis_url", "url"});
+    return doc->as_object();
   };
   boost::json::object running = sections_of();
   asio::signal_set hup(io, SIGHUP);
@@ -249,7 +270,8 @@ int run(const config::config& cfg, const std::string& file,
     systemd.reloading();
     boost::json::object out;
     std::optional<routing::route_table> next_routes;
-    config::load_result next = load_checked(file);
+    config::load_result next = load_checked(file, env);
+    env.scrub();  // a variable named for the first time by this file
     if (!next.ok()) {
       boost::json::array errors;
       for (const auto& e : next.errors) {
@@ -364,7 +386,10 @@ int run(const config::config& cfg, const std::string& file,
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv, char** envp) {
+  // Before anything is read: no core, no ptrace by the same user, private files.
+  process::harden_at_start();
+  process::env_secrets env(envp);
   std::string mode;
   std::string file;
   for (int i = 1; i < argc; ++i) {
@@ -389,7 +414,7 @@ int main(int argc, char** argv) {
     std::cerr << usage_text;
     return 2;
   }
-  config::load_result loaded = load_checked(file);
+  config::load_result loaded = load_checked(file, env);
   if (mode == "--check-config") {
     std::cout << config::check_config_report(loaded) << '\n';
     return loaded.ok() ? 0 : 1;
@@ -398,8 +423,10 @@ int main(int argc, char** argv) {
     std::cerr << config::check_config_report(loaded) << '\n';
     return 1;
   }
+  env.scrub();
+  process::apply_core_dump_policy(loaded.config->proc.core_dumps);
   try {
-    return run(*loaded.config, file, loaded.warnings);
+    return run(*loaded.config, file, loaded.warnings, env);
   } catch (const std::exception& e) {
     std::cerr << "otpd: " << e.what() << '\n';
     return 3;

@@ -15,6 +15,7 @@ packages=(
   libespeak-ng-dev espeak-ng-data
   baresip-core kamailio sox sip-tester
   dpkg-dev man-db sqlite3
+  gdb
   clang-14 libclang-rt-14-dev llvm-14
 )
 # A node already on PATH (e.g. a newer one from another source) must not be replaced by

@@ -426,10 +426,11 @@ settings make_settings(const cli_options& o) {
   if (o.bind) sc.type = *o.bind;
   if (o.window) sc.window = *o.window;
   if (o.password_file) {
-    sc.password = read_secret_file(*o.password_file);
+    std::string pw = read_secret_file(*o.password_file);
+    sc.password = otpd::secret::take(pw);
     s.password_origin = "from " + *o.password_file;
   } else if (env_password) {
-    sc.password = env_password;
+    sc.password = otpd::secret(env_password);
     s.password_origin = std::string("from ") + password_env;
   } else if (!o.config) {
     throw usage_error{"no password: use --password-file FILE, set " + std::string(password_env) +

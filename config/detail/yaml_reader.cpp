@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <istream>
 #include <sstream>
+#include <streambuf>
 #include <tuple>
 
 namespace otpd::config::detail {
@@ -100,7 +102,7 @@ yaml_reader::yaml_reader(std::string file, const load_options& opts, std::string
 std::optional<YAML::Node> yaml_reader::parse(std::string_view yaml, const std::string& expected) {
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(yaml));
+    root = load_in_place(yaml);
   } catch (const YAML::ParserException& e) {
     error(e.mark, "YAML syntax error: " + e.msg);
     return std::nullopt;
@@ -309,6 +311,67 @@ std::optional<std::string> yaml_reader::get_string(const field& f, const std::st
   return std::move(s->text);
 }
 
+std::optional<secret> yaml_reader::get_secret(const field& f, const std::string& path,
+                                              string_rules rules) {
+  rules.secret = true;
+  std::optional<std::string> s = get_string(f, path, rules);
+  if (!s) return std::nullopt;
+  return secret::take(*s);
+}
+
+namespace {
+
+// The text, then one comment line of padding, read in place.
+class in_place_buf : public std::streambuf {
+ public:
+  explicit in_place_buf(std::string_view text) {
+    char* p = const_cast<char*>(text.data());  // only read: the get area is never written
+    setg(p, p, p + text.size());
+    padding_.assign(4 * 2048, ' ');  // twice yaml-cpp's read-ahead of 2048
+    padding_.front() = '#';
+    padding_.back() = '\n';
+    if (!text.empty() && text.back() != '\n') padding_.insert(padding_.begin(), '\n');
+  }
+
+ protected:
+  int_type underflow() override {
+    if (padded_) return traits_type::eof();
+    padded_ = true;
+    setg(padding_.data(), padding_.data(), padding_.data() + padding_.size());
+    return traits_type::to_int_type(padding_.front());
+  }
+
+ private:
+  std::string padding_;
+  bool padded_ = false;
+};
+
+}  // namespace
+
+YAML::Node load_in_place(std::string_view text) {
+  in_place_buf buf(text);
+  std::istream in(&buf);
+  return YAML::Load(in);
+}
+
+void wipe_scalars(const YAML::Node& root) noexcept {
+  try {
+    if (root.IsScalar()) {
+      // The tree is about to be dropped; its text is ours to overwrite.
+      wipe(const_cast<std::string&>(root.Scalar()));
+    } else if (root.IsSequence()) {
+      for (const auto item : root) wipe_scalars(item);
+    } else if (root.IsMap()) {
+      for (const auto kv : root) {
+        wipe_scalars(kv.first);
+        wipe_scalars(kv.second);
+      }
+    }
+  } catch (const YAML::Exception&) {
+    // A malformed node the loader reported already: nothing more to wipe there.
+  }
+}
+
 std::optional<bool> yaml_reader::get_bool(const field& f, const std::string& path) {
   std::optional<scalar_text> s = scalar(f, path, "true or false");
   if (!s) return std::nullopt;
@@ -422,21 +485,7 @@ std::optional<std::string> yaml_reader::read_file(const std::filesystem::path& p
     content = opts_.read_file(p);
     if (!content) why = "not readable";
   } else {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
-      why = std::strerror(errno);
-      return std::nullopt;
-    }
-    content.emplace();
-    char buf[4096];
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-      content->append(buf, static_cast<std::size_t>(in.gcount()));
-      if (content->size() > limit) break;
-    }
-    if (in.bad()) {
-      why = std::strerror(errno);
-      return std::nullopt;
-    }
+    return read_private_file(p, limit, why);
   }
   if (content && content->size() > limit) {
     why = "larger than " + std::to_string(limit) + " bytes";

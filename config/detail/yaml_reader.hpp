@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/secret.hpp"
+#include "config/detail/private_file.hpp"
 #include "config/load_options.hpp"
 
 namespace otpd::config::detail {
@@ -97,6 +99,10 @@ class yaml_reader {
                                     const std::string& expected);
   std::optional<std::string> get_string(const field& f, const std::string& path,
                                         const string_rules& rules = {});
+  // A string as get_string reads it with `secret` set, kept in protected memory; the
+  // temporary copies on the way are wiped.
+  std::optional<secret> get_secret(const field& f, const std::string& path,
+                                   string_rules rules = {});
   std::optional<bool> get_bool(const field& f, const std::string& path);
   std::optional<long long> get_integer(const field& f, const std::string& path, long long lo,
                                        long long hi);
@@ -144,17 +150,33 @@ std::string describe_node(const YAML::Node& n, bool secret = false);
 // base for relative ${file:} references; an unreadable file is one error with line 0.
 template <class Result, class Load>
 Result load_file(const std::filesystem::path& path, const load_options& opts, Load load) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // Far above any real configuration; keeps a mistaken path (a log, a disk image) from
+  // filling memory.
+  constexpr std::size_t max_config_file = 16 * 1024 * 1024;
+  std::string why;
+  std::optional<std::string> text = read_private_file(path, max_config_file, why);
+  if (!text) {
     Result r;
-    r.errors.push_back({path.string(), 0, 0, std::string("cannot read: ") + std::strerror(errno)});
+    r.errors.push_back({path.string(), 0, 0, "cannot read: " + why});
     return r;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
   load_options o = opts;
   if (!o.base_directory) o.base_directory = path.parent_path();
-  return load(ss.str(), path.string(), o);
+  Result r = load(*text, path.string(), o);
+  // The text may hold literal secrets.
+  wipe(*text);
+  return r;
 }
+
+// Parses `text` where it lies: YAML::Load(std::string) copies it into a stringstream that is
+// freed unwiped. yaml-cpp also reads ahead into a buffer of its own, freed unwiped: a comment
+// line of padding after the text makes that buffer end up holding padding, not the end of
+// the file (where the secrets section usually is). Throws what YAML::Load throws.
+YAML::Node load_in_place(std::string_view text);
+
+// Overwrites every scalar of a parsed document once it has been read, so that literal
+// secrets written in the file do not stay in freed memory (yaml-cpp's own scanner buffers
+// are out of reach: prefer ${file:} or ${env:} for secrets).
+void wipe_scalars(const YAML::Node& root) noexcept;
 
 }  // namespace otpd::config::detail

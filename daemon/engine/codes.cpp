@@ -163,13 +163,8 @@ code_protector::code_protector(const config::secrets& keys) {
   if (!keys.code_seal_key.empty() && keys.code_seal_key.size() != key_size) {
     throw std::invalid_argument("secrets.code_seal_key must be exactly 32 bytes");
   }
-  mac_key_.assign(keys.code_mac_key.begin(), keys.code_mac_key.end());
-  seal_key_.assign(keys.code_seal_key.begin(), keys.code_seal_key.end());
-}
-
-code_protector::~code_protector() {
-  if (!mac_key_.empty()) OPENSSL_cleanse(mac_key_.data(), mac_key_.size());
-  if (!seal_key_.empty()) OPENSSL_cleanse(seal_key_.data(), seal_key_.size());
+  mac_key_ = keys.code_mac_key;
+  seal_key_ = keys.code_seal_key;
 }
 
 bool code_protector::mac_raw(std::string_view verification_id, std::string_view code,
@@ -190,7 +185,7 @@ bool code_protector::mac_raw(std::string_view verification_id, std::string_view 
   if (!code.empty()) std::memcpy(msg + verification_id.size() + 1, code.data(), code.size());
   unsigned int len = 0;
   // RFC 2104 HMAC with SHA-256 (FIPS 180-4).
-  return HMAC(EVP_sha256(), mac_key_.data(), static_cast<int>(mac_key_.size()), msg, n, out,
+  return HMAC(EVP_sha256(), mac_key_.view().data(), static_cast<int>(mac_key_.size()), msg, n, out,
               &len) != nullptr &&
          len == mac_size;
 }
@@ -240,7 +235,7 @@ std::string code_protector::seal(std::string_view verification_id, std::string_v
       ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce_size),
                           nullptr) == 1 &&
-      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, seal_key_.data(), out.data()) == 1 &&
+      EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, bytes(seal_key_.view()), out.data()) == 1 &&
       EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(verification_id),
                         static_cast<int>(verification_id.size())) == 1 &&
       EVP_EncryptUpdate(ctx.get(), ct, &len, bytes(code), static_cast<int>(code.size())) == 1 &&
@@ -270,7 +265,7 @@ std::optional<std::string> code_protector::unseal(std::string_view verification_
       ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce_size),
                           nullptr) == 1 &&
-      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, seal_key_.data(), raw.data()) == 1 &&
+      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, bytes(seal_key_.view()), raw.data()) == 1 &&
       EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes(verification_id),
                         static_cast<int>(verification_id.size())) == 1 &&
       EVP_DecryptUpdate(ctx.get(), pt, &len, ct, static_cast<int>(ct_size)) == 1 &&

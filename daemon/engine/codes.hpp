@@ -48,22 +48,15 @@ std::optional<std::string> code_from_draw(std::uint64_t draw, int digits);
 std::string base32_lower(const unsigned char* data, std::size_t size);
 }  // namespace detail
 
-// Turns a code into what may be stored, keyed by config::secrets. Keys are wiped on
-// destruction. Stored values are lowercase hex so that any store (SQLite TEXT, Redis, JSON)
-// keeps them unchanged.
+// Turns a code into what may be stored, keyed by config::secrets. The keys are the
+// configuration's own (otpd::secret handles): no copy of them is made here. Stored values are
+// lowercase hex so that any store (SQLite TEXT, Redis, JSON) keeps them unchanged.
 class code_protector {
  public:
   // Throws std::invalid_argument when code_mac_key is shorter than 32 bytes (RFC 2104 §3: a key
   // shorter than the hash output weakens the MAC) or when code_seal_key is neither empty (no
   // sealing) nor exactly 32 bytes (AES-256).
   explicit code_protector(const config::secrets& keys);
-  ~code_protector();
-  // Copies and moves carry the keys; assignment is left out because it would free the old key
-  // buffer without wiping it.
-  code_protector(const code_protector&) = default;
-  code_protector(code_protector&&) noexcept = default;
-  code_protector& operator=(const code_protector&) = delete;
-  code_protector& operator=(code_protector&&) = delete;
 
   // HMAC-SHA256(mac_key, id || 0x00 || code) as 64 hex characters. Binding the id means a MAC
   // copied onto another row verifies nothing; the 0x00 separator keeps (id, code) pairs apart
@@ -97,8 +90,8 @@ class code_protector {
   bool mac_raw(std::string_view verification_id, std::string_view code,
                unsigned char (&out)[32]) const noexcept;
 
-  std::vector<unsigned char> mac_key_;
-  std::vector<unsigned char> seal_key_;
+  secret mac_key_;
+  secret seal_key_;
 };
 
 }  // namespace otpd::engine

@@ -64,7 +64,11 @@ std::optional<rendered_sms> render_sms(const config::templates& text, std::strin
   auto key = pick_locale(text, locale, default_locale);
   if (!key) return std::nullopt;
   rendered_sms out;
-  out.text = text.sms.at(*key);
+  const std::string& tmpl = text.sms.at(*key);
+  // Room for every replacement ({code} grows by at most 4 bytes, {minutes} shrinks): a string
+  // that grows frees its old buffer, with the code in it, unwiped.
+  out.text.reserve(2 * tmpl.size() + 16);
+  out.text = tmpl;
   out.locale = std::move(*key);
   replace_all(out.text, "{code}", code);
   replace_all(out.text, "{minutes}", std::to_string(validity_minutes(remaining)));

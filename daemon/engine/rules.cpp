@@ -200,6 +200,7 @@ resend_result resend(verification& v, const config::otp_policy& policy, sys_time
       return r;
     }
     r.code = std::move(*same);
+    wipe(*same);  // a short string leaves its bytes behind when moved from
   }
 
   v.attempts.push_back(new_attempt(v, via, now));

@@ -264,6 +264,7 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
   v.idempotency_key = req.idempotency_key;
   v.request_hash = req.request_hash;
   std::string code = engine::generate_code(live->policy.code_length);
+  const wipe_at_exit wipe_code(code);
   engine::start_params params;
   params.ttl = req.ttl;
   if (engine::start(v, live->policy, now, params, protector_, code) !=
@@ -318,7 +319,7 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
     spawn(ex_,
           send_sms(v.id, v.attempts.back().number, v.to, v.locale, std::move(code), v.expires_at));
   }
-  std::string().swap(code);
+  wipe(code);
   out.status = create_status::created;
   out.v = std::move(v);
   co_return out;
@@ -327,6 +328,7 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
 asio::awaitable<void> verification_service::send_sms(std::string id, int attempt_number,
                                                      std::string to, std::string locale,
                                                      std::string code, sys_time expires_at) {
+  const wipe_at_exit wipe_code(code);
   in_flight_guard counted(*this);
   // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
   const std::shared_ptr<const config::config> live = live_;
@@ -334,7 +336,7 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
   const auto remaining = std::chrono::duration_cast<std::chrono::seconds>(expires_at - now);
   std::optional<engine::rendered_sms> text =
       engine::render_sms(live->text, locale, live->policy.default_locale, code, remaining);
-  std::string().swap(code);  // the rendered text is the only copy from here on
+  wipe(code);  // the rendered text is the only copy from here on
 
   sms_request req;
   req.to = to;
@@ -519,6 +521,7 @@ asio::awaitable<void> verification_service::fallback_to_voice(std::string id) {
 asio::awaitable<void> verification_service::call_voice(std::string id, int attempt_number,
                                                        std::string to, std::string locale,
                                                        std::string code) {
+  const wipe_at_exit wipe_code(code);  // moved into the order below: its remains
   in_flight_guard counted(*this);
   call_order order;
   order.to = std::move(to);
@@ -702,6 +705,7 @@ asio::awaitable<resend_outcome> verification_service::apply_resend(std::string i
   const std::shared_ptr<const config::config> live = live_;
   resend_outcome out;
   std::string fresh = engine::generate_code(live->policy.code_length);
+  const wipe_at_exit wipe_fresh(fresh);
   auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
     out.result = engine::resend(row, live->policy, clock_.now(), ch, protector_, fresh, trigger);
     if (out.result.outcome == engine::resend_outcome::accepted ||
@@ -710,7 +714,7 @@ asio::awaitable<resend_outcome> verification_service::apply_resend(std::string i
     }
     return make_error_code(store_errc::conflict);  // a refusal: nothing to write
   });
-  std::string().swap(fresh);
+  wipe(fresh);
   if (ec == store_errc::conflict) {
     // The rule refused without writing: answer with the row as it is.
     std::tie(out.ec, out.v) = co_await store_.get(id);
@@ -733,6 +737,7 @@ asio::awaitable<resend_outcome> verification_service::apply_resend(std::string i
                           std::move(out.result.code), v.expires_at));
     }
   }
+  wipe(out.result.code);
   out.result.code.clear();
   co_return out;
 }

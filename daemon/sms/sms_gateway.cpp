@@ -131,6 +131,7 @@ void sms_gateway::stop(std::function<void()> on_stopped) {
 }
 
 asio::awaitable<sms_result> sms_gateway::send(sms_request req) {
+  const wipe_at_exit wipe_text(req.text);  // the code is in it
   sms_result out;
   out.ec = smpp::errc::no_bind_available;
   // Carriers that refused or could not take this message: not tried again. A carrier whose

@@ -196,11 +196,11 @@ asio::awaitable<dialed> voice_dialer::call(call_order order) {
   co.digit_gap_ms = static_cast<int>(cfg_.digit_pause.count());
   const std::size_t digits = order.code.size();
   if (auto ec = set->second->compose(order.code, cfg_.repeats, co, p)) {
-    std::string().swap(order.code);
+    wipe(order.code);
     out.error = "prompt_failed";
     co_return out;
   }
-  std::string().swap(order.code);  // the audio is the only copy from here on
+  wipe(order.code);  // the audio is the only copy from here on
   const std::size_t code_end = first_reading_end(p, digits);
   const auto audio = std::make_shared<const std::vector<std::int16_t>>(std::move(p.samples));
   auto on_event = std::make_shared<decltype(order.on_event)>(std::move(order.on_event));

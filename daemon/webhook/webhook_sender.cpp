@@ -196,7 +196,7 @@ asio::awaitable<bool> webhook_sender::deliver(const std::string& body) {
   const auto unix_now = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-  req.set("Otpd-Signature", webhook_signature(cfg_.secret, unix_now, body));
+  req.set("Otpd-Signature", webhook_signature(cfg_.secret.view(), unix_now, body));
   req.body() = body;
   req.prepare_payload();
   http::response<http::string_body> res;

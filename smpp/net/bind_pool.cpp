@@ -188,6 +188,18 @@ bool bind_pool::send_on(session& s, entry& e) {
   text::encoded_text enc;
   text::error_info info;
   std::vector<text::message_part> parts;
+  // The encodings of the text, which holds the code, are wiped however this returns.
+  struct wipe_encodings {
+    text::encoded_text& enc;
+    std::vector<text::message_part>& parts;
+    ~wipe_encodings() {
+      wipe(enc.units);
+      for (text::message_part& p : parts) {
+        wipe(p.short_message);
+        for (tlv& t : p.tlvs) wipe(t.value);
+      }
+    }
+  } wiped{enc, parts};
   error_code ec = text::encode(e.req.text, prof.encoding, enc, info);
   if (!ec) ec = text::split(enc, prof.split, next_ref_++, parts);
   if (ec) {
@@ -217,9 +229,14 @@ bool bind_pool::send_on(session& s, entry& e) {
   }
   e.part_count = m.parts.size();
   e.bind = s.name();
-  if (!s.has_room()) return false;  // left with the caller: nothing may be on the wire
+  if (!s.has_room()) {
+    wipe_text(m);
+    return false;  // left with the caller: nothing may be on the wire
+  }
   if (e.req.before_submit) e.req.before_submit();
-  return s.submit(m);
+  const bool taken = s.submit(m);
+  if (!taken) wipe_text(m);
+  return taken;
 }
 
 void bind_pool::complete(entry& e, pool_result r) {
@@ -227,6 +244,7 @@ void bind_pool::complete(entry& e, pool_result r) {
   r.returns = e.returns;
   r.part_count = e.part_count;
   if (r.bind.empty()) r.bind = e.bind;
+  wipe(e.req.text);  // the message is done with: its text (and code) goes
   completion done = std::move(e.done);
   if (done) done(std::move(r));
 }
@@ -300,6 +318,7 @@ void bind_pool::on_late_response(session& s, event::late_response ev) {
 }
 
 void bind_pool::on_returned(session&, outbound_message m, error_code reason) {
+  wipe_text(m);  // encoded again from the request's text for the next bind
   auto it = sent_.find(m.id);
   if (it == sent_.end()) return;
   entry e = std::move(it->second);

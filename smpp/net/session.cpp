@@ -310,6 +310,8 @@ asio::awaitable<void> session::write_loop(Stream& stream) {
     if (trace_)
       trace_bytes(direction::sent, {reinterpret_cast<const std::uint8_t*>(buf.data()), buf.size()});
     auto [ec, n] = co_await asio::async_write(stream, asio::buffer(buf), use_nothrow);
+    // The bytes held a bind password or a message with its code: gone once on the wire.
+    wipe(buf);
     if (ec) {
       if (fsm_->state() != session_state::closed) {
         fsm_->on_transport_closed(map_transport_error(ec), now());

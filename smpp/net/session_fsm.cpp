@@ -1,6 +1,8 @@
 #include "smpp/net/session_fsm.hpp"
 
 #include <algorithm>
+#include <type_traits>
+#include <variant>
 
 #include "smpp/proto/codec.hpp"
 #include "smpp/proto/status.hpp"
@@ -11,14 +13,35 @@ namespace {
 
 constexpr std::uint32_t max_sequence = 0x7FFFFFFF;  // SMPP 3.4 §5.1.4
 
+// Room for a submit_sm before it is encoded: a std::string that grows frees its old buffer
+// unwiped, and that buffer would keep the PDUs (and codes) already queued in it.
+void reserve_output(std::string& out) {
+  constexpr std::size_t room = 2048;
+  if (out.capacity() - out.size() >= room) return;
+  std::string bigger;
+  bigger.reserve(std::max(out.capacity() * 2, out.size() + room));
+  bigger.assign(out);
+  wipe(out);
+  out.swap(bigger);
+}
+
 template <class... F>
 struct overloaded : F... {
   using F::operator()...;
 };
 
+}  // namespace
+
+void wipe_text(submit_sm& sm) noexcept {
+  wipe(sm.short_message);
+  for (tlv& t : sm.tlvs) wipe(t.value);
+}
+
+namespace {
+
 pdu make_bind(const session_config& cfg, std::uint32_t seq) {
-  bind_fields f{cfg.system_id, cfg.password, cfg.system_type, cfg.interface_version,
-                cfg.address_range};
+  bind_fields f{cfg.system_id, std::string(cfg.password.view()), cfg.system_type,
+                cfg.interface_version, cfg.address_range};
   pdu p;
   p.sequence_number = seq;
   switch (cfg.type) {
@@ -159,7 +182,14 @@ void session_fsm::on_connected(time_point now) {
   state_ = session_state::binding;
   last_received_ = now;
   const std::uint32_t seq = next_sequence();
-  send(make_bind(cfg_, seq));
+  pdu bind = make_bind(cfg_, seq);
+  send(bind);
+  // The password's copy in the PDU goes now; the encoded bytes are wiped once written.
+  std::visit(
+      [](auto& b) {
+        if constexpr (std::is_base_of_v<bind_fields, std::decay_t<decltype(b)>>) wipe(b.password);
+      },
+      bind.body);
   pending_[seq] = pending_request{request_kind::bind, now + cfg_.bind_timeout};
 }
 
@@ -399,6 +429,8 @@ void session_fsm::finish(slot_iterator it, error_code ec, bool outcome_unknown) 
   r.parts = std::move(it->outcomes);
   r.outcome_unknown = outcome_unknown;
   if (it->part_in_flight) --submits_in_flight_;
+  // The text holds the code: wiped before its memory is freed.
+  wipe_text(it->msg);
   messages_.erase(it);
   events_.push_back(event::submit_done{std::move(r)});
 }
@@ -439,7 +471,10 @@ void session_fsm::pump(time_point now) {
     p.sequence_number = seq;
     p.body = static_cast<const submit_sm&>(s.msg.parts[s.next_part]);
     const std::size_t before = out_.size();
-    if (error_code ec = encode(p, out_)) {
+    reserve_output(out_);
+    const error_code ec = encode(p, out_);
+    wipe_text(std::get<submit_sm>(p.body));
+    if (ec) {
       out_.resize(before);
       finish(messages_.begin() + static_cast<std::ptrdiff_t>(i), ec);
       continue;

@@ -19,6 +19,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "common/secret.hpp"
 #include "smpp/net/flow_control.hpp"
 #include "smpp/proto/framer.hpp"
 #include "smpp/proto/pdu.hpp"
@@ -35,7 +36,7 @@ inline bool can_receive(bind_type t) noexcept { return t != bind_type::transmitt
 struct session_config {
   bind_type type = bind_type::transceiver;
   std::string system_id;
-  std::string password;
+  secret password;  // shared with the configuration; copied only into the bind PDU, then wiped
   std::string system_type;
   std::uint8_t interface_version = 0x34;
   address address_range;
@@ -75,6 +76,13 @@ struct outbound_message {
   std::vector<submit_sm> parts;
   time_point deadline = time_point::max();  // never written after this
 };
+
+// Overwrites the text of a submit_sm (short_message and TLV values, where message_payload
+// carries it): an OTP text holds its code, which must not linger in freed memory.
+void wipe_text(submit_sm& sm) noexcept;
+inline void wipe_text(outbound_message& m) noexcept {
+  for (submit_sm& sm : m.parts) wipe_text(sm);
+}
 
 struct part_outcome {
   std::uint32_t command_status = 0;

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -897,7 +898,7 @@ TEST(config_loader, secret_keys_are_checked_and_never_shown) {
     ASSERT_TRUE(r.ok()) << all_errors(r);
     ASSERT_EQ(r.config->keys.code_seal_key.size(), 32u);
     for (std::size_t i = 0; i < 32; ++i) {
-      EXPECT_EQ(static_cast<unsigned char>(r.config->keys.code_seal_key[i]), i);
+      EXPECT_EQ(static_cast<unsigned char>(r.config->keys.code_seal_key.view()[i]), i);
     }
     p.secrets = "secrets:\n  code_mac_key: " + mac_key +
                 "\n  code_seal_key: seal-key-of-31-bytes-xxxxxxxxxx\n";
@@ -1119,6 +1120,43 @@ TEST(config_loader, file_relative_references_follow_the_config_file) {
   auto none = load_config_file("/nonexistent/otpd.yaml");
   const config_error e = only_error(none);
   EXPECT_EQ(to_string(e), "/nonexistent/otpd.yaml: cannot read: No such file or directory");
+}
+
+TEST(config_loader, process_core_dumps_is_off_unless_asked) {
+  parts p;
+  auto r = load(p.yaml());
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_FALSE(r.config->proc.core_dumps);
+  p.sections = "process:\n  core_dumps: true\n";
+  r = load(p.yaml());
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_TRUE(r.config->proc.core_dumps);
+  p.sections = "process:\n  core_dump: true\n";
+  EXPECT_THAT(only_error(load(p.yaml())).message, HasSubstr("core_dump"));
+}
+
+TEST(config_loader, files_others_may_write_are_refused) {
+  // A ${file:} secret its group may write: whoever can write it can swap the key.
+  temp_file key(mac_key);
+  ASSERT_EQ(::chmod(key.path.c_str(), 0620), 0);
+  parts p;
+  p.secrets = "secrets:\n  code_mac_key: ${file:" + key.path + "}\n";
+  temp_file cfg(p.yaml());
+  ASSERT_EQ(::chmod(cfg.path.c_str(), 0600), 0);
+  auto r = load_config_file(cfg.path);
+  EXPECT_THAT(only_error(r).message,
+              HasSubstr("cannot read " + key.path + " (from ${file:" + key.path +
+                        "}): writable by its group or by others (mode 0620); otpd refuses it: "
+                        "chmod go-w " +
+                        key.path));
+
+  // The configuration file itself, writable by others.
+  ASSERT_EQ(::chmod(key.path.c_str(), 0600), 0);
+  ASSERT_TRUE(load_config_file(cfg.path).ok());
+  ASSERT_EQ(::chmod(cfg.path.c_str(), 0646), 0);
+  const config_error e = only_error(load_config_file(cfg.path));
+  EXPECT_EQ(e.line, 0u);
+  EXPECT_THAT(e.message, HasSubstr("cannot read: writable by its group or by others (mode 0646)"));
 }
 
 // ---- all at once, and the report -----------------------------------------------------------

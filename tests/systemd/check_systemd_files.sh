@@ -4,6 +4,7 @@
 #   check_systemd_files.sh verify   UNIT STAND_IN   systemd-analyze verify, no warning allowed
 #   check_systemd_files.sh security UNIT MAX        overall exposure must be <= MAX
 #   check_systemd_files.sh sysusers FILE            systemd-sysusers parses it, creates otpd
+#   check_systemd_files.sh has UNIT LINE...         each LINE is in the unit, as written
 #
 # Exit 0: pass, 1: fail, 77: the tool is not installed (ctest reports the test as skipped).
 set -u
@@ -76,8 +77,22 @@ sysusers)
   fi
   echo "OK: $out"
   ;;
+has)
+  # Directives that the exposure score does not weigh (or weighs little) but that the unit
+  # must keep: each one exactly as written, on a line of its own.
+  shift 2
+  missing=0
+  for line in "$@"; do
+    if ! grep -qxF -- "$line" "$file"; then
+      echo "FAIL: no line '$line' in $file"
+      missing=1
+    fi
+  done
+  [ "$missing" -eq 0 ] || exit 1
+  echo "OK: $# directives present"
+  ;;
 *)
-  echo "usage: $0 verify UNIT STAND_IN | security UNIT MAX | sysusers FILE"
+  echo "usage: $0 verify UNIT STAND_IN | security UNIT MAX | sysusers FILE | has UNIT LINE..."
   exit 1
   ;;
 esac

@@ -481,7 +481,7 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
   p.via_host = local_host;
   p.via_port = sip_port;
   p.transport = c.tcp ? "TCP" : "UDP";
-  p.credentials = {cfg.username, cfg.password};
+  p.credentials = {cfg.username, cfg.password.view()};
   p.sdp_offer = media::build_offer(offer);
   p.random = sip::csprng_source();
   p.timers.t1 = cfg.t1;

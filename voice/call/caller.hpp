@@ -16,6 +16,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "common/secret.hpp"
 #include "voice/call/call_outcome.hpp"
 
 namespace otpd::voice {
@@ -28,8 +29,8 @@ struct trunk_config {
   std::string transport = "udp";  // udp | tcp
   // The Request-URI's host (the carrier's domain); empty: the next hop's host.
   std::string domain;
-  std::string username;  // digest credentials; empty: none
-  std::string password;
+  std::string username;                     // digest credentials; empty: none
+  secret password;                          // shared with the configuration (common/secret.hpp)
   std::string caller_id;                    // From user part (a number or a name)
   std::string local_address = "127.0.0.1";  // where SIP and RTP sockets bind
   std::chrono::milliseconds ring_timeout{30000};

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "voice/sip/detail/syntax.hpp"
@@ -181,12 +182,24 @@ std::string digest_response(digest_algorithm a, std::string_view username, std::
                             std::string_view uri, std::string_view nonce, std::string_view nc,
                             std::string_view cnonce, std::string_view qop) {
   // RFC 7616 §3.4.2: A1 = username:realm:password, and for -sess H(A1):nonce:cnonce.
-  std::string ha1 = hash_hex(a, join({username, realm, password}));
-  if (is_sess(a)) ha1 = hash_hex(a, join({ha1, nonce, cnonce}));
+  // A1 holds the password and H(A1) stands for it at this realm: both are wiped after use.
+  std::string a1 = join({username, realm, password});
+  std::string ha1 = hash_hex(a, a1);
+  OPENSSL_cleanse(a1.data(), a1.size());
+  if (is_sess(a)) {
+    std::string sess = join({ha1, nonce, cnonce});
+    OPENSSL_cleanse(ha1.data(), ha1.size());
+    ha1 = hash_hex(a, sess);
+    OPENSSL_cleanse(sess.data(), sess.size());
+  }
   // RFC 7616 §3.4.3: A2 = method:uri for qop=auth or no qop.
   const std::string ha2 = hash_hex(a, join({method, uri}));
-  if (qop.empty()) return hash_hex(a, join({ha1, nonce, ha2}));  // RFC 2069 / 2617 §3.2.2.1
-  return hash_hex(a, join({ha1, nonce, nc, cnonce, qop, ha2}));
+  std::string kd = qop.empty() ? join({ha1, nonce, ha2})  // RFC 2069 / 2617 §3.2.2.1
+                               : join({ha1, nonce, nc, cnonce, qop, ha2});
+  OPENSSL_cleanse(ha1.data(), ha1.size());
+  std::string response = hash_hex(a, kd);
+  OPENSSL_cleanse(kd.data(), kd.size());
+  return response;
 }
 
 error_code make_authorization(const digest_challenge& challenge,

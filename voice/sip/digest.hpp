@@ -37,7 +37,9 @@ boost::system::error_code parse_challenge(std::string_view value, digest_challen
 
 struct digest_credentials {
   std::string username;
-  std::string password;
+  // A view of the trunk's password, which the caller keeps for as long as its calls: the
+  // password is held once, in memory kept out of core dumps (common/secret.hpp).
+  std::string_view password;
 };
 
 struct digest_request {

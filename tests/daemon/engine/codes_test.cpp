@@ -13,8 +13,8 @@ namespace {
 
 config::secrets test_keys(bool with_seal = true) {
   config::secrets s;
-  s.code_mac_key = "0123456789abcdef0123456789abcdef";  // 32 bytes
-  if (with_seal) s.code_seal_key = "fedcba9876543210fedcba9876543210";
+  s.code_mac_key = secret("0123456789abcdef0123456789abcdef");  // 32 bytes
+  if (with_seal) s.code_seal_key = secret("fedcba9876543210fedcba9876543210");
   return s;
 }
 
@@ -206,7 +206,7 @@ TEST(CodeProtector, VerifyRejectsAChangedOrMalformedMac) {
 TEST(CodeProtector, AnotherKeyDoesNotVerify) {
   const code_protector p{test_keys()};
   config::secrets other = test_keys();
-  other.code_mac_key[0] = 'X';
+  other.code_mac_key = secret("X123456789abcdef0123456789abcdef");
   const code_protector q{other};
   EXPECT_FALSE(q.verify("vid", "482917", p.mac("vid", "482917")));
 }
@@ -219,16 +219,16 @@ TEST(CodeProtector, VerifyAbsentIsAlwaysFalse) {
 
 TEST(CodeProtector, RefusesWeakKeys) {
   config::secrets s = test_keys();
-  s.code_mac_key.resize(31);
+  s.code_mac_key = secret(std::string(31, 'm'));
   EXPECT_THROW(code_protector{s}, std::invalid_argument);
   s = test_keys();
-  s.code_seal_key.resize(31);
+  s.code_seal_key = secret(std::string(31, 'k'));
   EXPECT_THROW(code_protector{s}, std::invalid_argument);
-  s.code_seal_key = std::string(33, 'k');
+  s.code_seal_key = secret(std::string(33, 'k'));
   EXPECT_THROW(code_protector{s}, std::invalid_argument);
-  s.code_seal_key.clear();  // no sealing is fine
+  s.code_seal_key = secret();  // no sealing is fine
   EXPECT_NO_THROW(code_protector{s});
-  s.code_mac_key = std::string(64, 'm');  // longer MAC keys are fine (RFC 2104 §3)
+  s.code_mac_key = secret(std::string(64, 'm'));  // longer MAC keys are fine (RFC 2104 §3)
   EXPECT_NO_THROW(code_protector{s});
 }
 
@@ -274,7 +274,9 @@ TEST(CodeProtector, UnsealRefusesOtherIdKeyOrShape) {
   EXPECT_FALSE(p.unseal("vid", std::string(sealed.size(), 'z')).has_value());
 
   config::secrets other = test_keys();
-  other.code_seal_key[5] ^= 1;
+  std::string flipped(other.code_seal_key.view());
+  flipped[5] ^= 1;
+  other.code_seal_key = secret(flipped);
   EXPECT_FALSE(code_protector{other}.unseal("vid", sealed).has_value());
 }
 

@@ -19,8 +19,8 @@ constexpr std::string_view code2 = "105533";
 
 config::secrets keys() {
   config::secrets s;
-  s.code_mac_key = std::string(32, 'm');
-  s.code_seal_key = std::string(32, 's');
+  s.code_mac_key = secret(std::string(32, 'm'));
+  s.code_seal_key = secret(std::string(32, 's'));
   return s;
 }
 
@@ -83,7 +83,7 @@ TEST_F(Rules, StartSealsWhenTheSameCodeIsReadAgain) {
 TEST_F(Rules, StartThrowsWhenSealingIsNeededButNoKey) {
   policy_.new_code_on_resend = false;
   config::secrets s = keys();
-  s.code_seal_key.clear();
+  s.code_seal_key = secret();
   const code_protector no_seal{s};
   EXPECT_THROW(start(v_, policy_, t0, {}, no_seal, code1), std::logic_error);
 }

@@ -175,7 +175,7 @@ struct session_fault : ::testing::Test {
     o.name = "fault";
     o.endpoint.port = port;
     o.smpp.system_id = "otpd";
-    o.smpp.password = "pw";
+    o.smpp.password = secret("pw");
     o.smpp.response_timeout = response_timeout;
     o.smpp.bind_timeout = bind_timeout;
     o.smpp.enquire_link_interval = 60s;

@@ -37,7 +37,7 @@ struct harness {
     session_config c;
     c.type = bind_type::transceiver;
     c.system_id = "otpd";
-    c.password = "secret";
+    c.password = secret("secret");
     c.window = 3;
     c.bind_timeout = 5s;
     c.response_timeout = 2s;

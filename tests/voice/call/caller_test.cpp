@@ -657,7 +657,7 @@ class voice_caller_proxy : public ::testing::Test {
                      std::string transport = "udp") {
     trunk_config t = trunk_to(proxy.sip_port(), std::move(transport));
     t.username = proxy.username();
-    t.password = std::move(password);
+    t.password = secret(password);
     return t;
   }
 

@@ -1,0 +1,248 @@
+// What a core or /proc shows of a running otpd: none of the configured secrets (MAC key, SMPP
+// password, webhook secret, SIP password) and none of the codes it sent, by SMS or read in a
+// call. Secrets sit in pages marked MADV_DONTDUMP (left out of cores by the kernel and by
+// gcore alike) and codes, texts and PDUs are wiped once sent; ${env:} secrets leave the
+// environment once read; the process is not dumpable unless process.core_dumps says so; what
+// it creates is private (umask 077); and a configuration file others may write is refused,
+// at start and on reload. The secrets are given as ${env:} and ${file:} references, as
+// docs/operations.md asks: one written in the file itself may stay in the YAML parser's freed
+// memory.
+#include <gtest/gtest.h>
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <csignal>
+#include <fstream>
+#include <iterator>
+
+#include "tests/daemon/e2e/scenario.hpp"
+#include "tests/support/sip_peers.hpp"
+
+namespace otpd::test::e2e {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+constexpr std::string_view sip_password = "e2e-sip-password-31c7d9a2";
+
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A core of the running process, taken with gdb's gcore; its bytes.
+std::string take_core(pid_t pid, const fs::path& dir) {
+  const fs::path prefix = dir / "core";
+  std::vector<std::string> out;
+  child_process gcore(
+      {"gcore", "-o", prefix.string(), std::to_string(pid)},
+      [&out](std::string_view l) { out.emplace_back(l); },
+      child_process::options{.merge_stderr = true});
+  const auto status = gcore.wait_exit(child_process::clock::now() + 120s);
+  std::string log;
+  for (const auto& l : out) log += l + "\n";
+  EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << log;
+  const fs::path file = prefix.string() + "." + std::to_string(pid);
+  std::string bytes = read_all(file);
+  fs::remove(file);
+  return bytes;
+}
+
+// Where `what` is in the core, with the bytes around it (printable ones), for the failure
+// message: what kind of buffer still held it.
+std::string found_in(const std::string& core, std::string_view what) {
+  const std::size_t at = core.find(what);
+  if (at == std::string::npos) return "nowhere";
+  const std::size_t from = at < 96 ? 0 : at - 96;
+  std::string around = core.substr(from, 192 + what.size());
+  for (char& c : around) {
+    if (c < 0x20 || c > 0x7e) c = '.';
+  }
+  return "offset " + std::to_string(at) + ": " + around;
+}
+
+// The otpd options of these tests: long codes (no chance match among a core's digits), signed
+// webhooks, and a SIP trunk whose password comes from a file (nothing calls it).
+otpd_options with_every_secret(const fs::path& dir, std::uint16_t webhook_port) {
+  const fs::path pw = dir / "sip-password";
+  std::ofstream(pw, std::ios::binary) << sip_password << "\n";
+  fs::permissions(pw, fs::perms::owner_read | fs::perms::owner_write);
+  otpd_options opts;
+  opts.policy["code_length"] = "10";
+  opts.webhook_url = "http://127.0.0.1:" + std::to_string(webhook_port) + "/hook";
+  const closed_port nowhere;
+  opts.extra_yaml = "voice:\n  trunks:\n    - name: local\n      uri: sip:127.0.0.1:" +
+                    std::to_string(nowhere.port()) +
+                    "\n      username: otpd\n      password: " + "${file:" + pw.string() + "}\n";
+  return opts;
+}
+
+TEST(e2e_secrets, a_core_holds_no_secret_and_no_code_sent) {
+  webhook_receiver hooks;
+  temp_dir keys;
+  otpd_options opts = with_every_secret(keys.path(), hooks.port());
+  opts.extra_yaml += "process:\n  core_dumps: true\n";  // as an operator debugging a crash
+  single_world w(opts);
+  otpd_process& o = *w.otpd;
+
+  // Three SMS, each one through to its receipt and its signed webhook.
+  std::vector<std::string> codes;
+  for (const char* to : {"+84912345671", "+84912345672", "+84912345673"}) {
+    w.smsc.sync();
+    const std::size_t from = w.smsc.size();
+    const std::string id = create(o, json::object{{"to", to}});
+    ASSERT_FALSE(id.empty());
+    codes.push_back(next_code(w.smsc, from, 10));
+    ASSERT_EQ(codes.back().size(), 10u);
+    o.poll_verification(id,
+                        [](const json::object& b) { return attempt_status_is(b, 0, "delivered"); });
+    ASSERT_TRUE(hooks.wait_for(
+        [&](const received_request& r) { return r.body.find(id) != std::string::npos; }, 15s))
+        << "no signed webhook for " << id;
+  }
+
+  const std::string core = take_core(o.pid(), w.dir.path());
+  // The core is a real one: the heap with the configuration's own (non-secret) text is in it.
+  ASSERT_GT(core.size(), 1'000'000u);
+  ASSERT_NE(core.find("Your otpd code is {code}"), std::string::npos) << "no template in the core";
+  EXPECT_EQ(core.find(mac_key), std::string::npos)
+      << "the MAC key is in the core: " << found_in(core, mac_key);
+  EXPECT_EQ(core.find(smsc_password), std::string::npos)
+      << "the SMPP password is in the core: " << found_in(core, smsc_password);
+  EXPECT_EQ(core.find(webhook_secret), std::string::npos)
+      << "the webhook secret is in the core: " << found_in(core, webhook_secret);
+  EXPECT_EQ(core.find(sip_password), std::string::npos)
+      << "the SIP password is in the core: " << found_in(core, sip_password);
+  for (const std::string& code : codes) {
+    EXPECT_EQ(core.find(code), std::string::npos)
+        << "the code is in the core: " << found_in(core, code);
+  }
+}
+
+TEST(e2e_secrets, a_core_after_a_call_holds_neither_the_trunk_password_nor_the_code_read) {
+  baresip_process phone(baresip_process::options{.user = "84912345678"});
+  kamailio_process proxy(kamailio_process::options{.password = std::string(sip_password),
+                                                   .forward = phone.host_port()});
+  temp_dir keys;
+  const fs::path pw = keys.path() / "sip-password";
+  std::ofstream(pw, std::ios::binary) << sip_password << "\n";
+  fs::permissions(pw, fs::perms::owner_read | fs::perms::owner_write);
+  otpd_options opts;
+  opts.policy["code_length"] = "10";
+  opts.policy["new_code_on_resend"] = "false";  // the call reads the SMS's code, which we know
+  opts.code_seal_key = "e2e-seal-key-0123456789abcdef012";  // 32 bytes
+  opts.extra_yaml = "voice:\n  trunks:\n    - name: local\n      uri: sip:127.0.0.1:" +
+                    std::to_string(proxy.sip_port()) +
+                    "\n      number_format: e164\n      username: " + proxy.username() +
+                    "\n      password: ${file:" + pw.string() + "}" +
+                    "\nprocess:\n  core_dumps: true\n";
+  single_world w(opts);
+  otpd_process& o = *w.otpd;
+
+  const std::string id = create(o, json::object{{"to", "+84912345678"}});
+  ASSERT_FALSE(id.empty());
+  const std::string code = next_code(w.smsc, 0, 10);
+  ASSERT_EQ(code.size(), 10u);
+  o.advance_clock(31s);
+  const http_response r =
+      o.post("/v1/verifications/" + id + "/resend", json::object{{"channel", "voice"}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  const json::object v = o.poll_verification(
+      id,
+      [](const json::object& b) {
+        const std::string s = str(attempt(b, 1), "status");
+        return s == "completed" || s == "failed";
+      },
+      60s);
+  ASSERT_EQ(str(attempt(v, 1), "status"), "completed") << json::serialize(v) << o.output();
+
+  const std::string core = take_core(o.pid(), w.dir.path());
+  ASSERT_NE(core.find("Your otpd code is {code}"), std::string::npos) << "no template in the core";
+  EXPECT_EQ(core.find(sip_password), std::string::npos)
+      << "the SIP password is in the core: " << found_in(core, sip_password);
+  EXPECT_EQ(core.find(code), std::string::npos)
+      << "the code is in the core: " << found_in(core, code);
+}
+
+// Sends `sig`, which otpd does not handle, and returns how it ended.
+int killed_by(otpd_process& o, int sig) {
+  EXPECT_EQ(::kill(o.pid(), sig), 0);
+  return o.stop();
+}
+
+TEST(e2e_secrets, by_default_a_crash_leaves_no_core) {
+  // Cores allowed by the limit, as under a unit without LimitCORE=0: the process itself refuses.
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_CORE, &saved), 0);
+  rlimit unlimited{RLIM_INFINITY, saved.rlim_max};
+  ASSERT_EQ(::setrlimit(RLIMIT_CORE, &unlimited), 0);
+  int by_default = 0;
+  int when_asked = 0;
+  {
+    single_world w;
+    by_default = killed_by(*w.otpd, SIGABRT);
+  }
+  {
+    otpd_options opts;
+    opts.extra_yaml = "process:\n  core_dumps: true\n";
+    single_world w(opts);
+    when_asked = killed_by(*w.otpd, SIGABRT);
+  }
+  ::setrlimit(RLIMIT_CORE, &saved);
+  ASSERT_TRUE(WIFSIGNALED(by_default)) << describe_wait_status(by_default);
+  EXPECT_FALSE(WCOREDUMP(by_default)) << describe_wait_status(by_default);
+  // The same kill with process.core_dumps: true dumps: the switch is what made the difference.
+  ASSERT_TRUE(WIFSIGNALED(when_asked)) << describe_wait_status(when_asked);
+  EXPECT_TRUE(WCOREDUMP(when_asked)) << describe_wait_status(when_asked);
+}
+
+TEST(e2e_secrets, env_secrets_leave_the_environment_and_files_are_private) {
+  otpd_options opts;
+  opts.environment = {"OTPD_E2E_UNRELATED=still-here"};
+  single_world w(opts);
+  const std::string environ = read_all("/proc/" + std::to_string(w.otpd->pid()) + "/environ");
+  ASSERT_NE(environ.find("OTPD_E2E_UNRELATED=still-here"), std::string::npos) << "no environ read";
+  for (std::string_view s : {mac_key, smsc_password, api_key}) {
+    EXPECT_EQ(environ.find(s), std::string::npos) << s << " is still in /proc/PID/environ";
+  }
+  EXPECT_EQ(environ.find("OTPD_E2E_MAC_KEY"), std::string::npos);
+
+  // The SQLite file otpd created, whatever the test's own umask.
+  struct stat st {};
+  ASSERT_EQ(::stat((w.dir.path() / "otpd.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(e2e_secrets, a_config_file_others_may_write_is_refused_and_a_reload_keeps_the_old_one) {
+  single_world w;
+  otpd_process& o = *w.otpd;
+  const fs::path file = w.dir.path() / "otpd.yaml";
+  fs::permissions(file, fs::perms::group_write | fs::perms::others_write, fs::perm_options::add);
+
+  const std::size_t from = o.lines().size();
+  ASSERT_EQ(::kill(o.pid(), SIGHUP), 0);
+  ASSERT_TRUE(o.wait_for_line(
+      [](std::string_view l) { return l.find("reload_rejected") != std::string_view::npos; }, 10s,
+      from))
+      << o.output();
+  EXPECT_NE(o.output().find("writable by its group or by others"), std::string::npos) << o.output();
+  // Still serving with what it had.
+  w.smsc.sync();
+  const std::size_t mark = w.smsc.size();
+  ASSERT_FALSE(create(o, json::object{{"to", "+84912345678"}}).empty());
+  EXPECT_EQ(next_code(w.smsc, mark).size(), 6u);
+
+  // And at start: refused with exit 1.
+  child_process again(
+      {OTPD_BINARY, "--config", file.string()}, [](std::string_view) {},
+      child_process::options{.merge_stderr = true});
+  const auto status = again.wait_exit(child_process::clock::now() + 30s);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1) << describe_wait_status(*status);
+}
+
+}  // namespace
+}  // namespace otpd::test::e2e
