@@ -86,7 +86,7 @@ class counting_endpoint {
 struct webhook_sender_test : ::testing::Test {
   webhook_sender_test() : hook(ioc) {
     cfg.url = "http://hooks.test:" + std::to_string(hook.port()) + "/otp";
-    cfg.secret = "0123456789abcdef";
+    cfg.secret = otpd::secret("0123456789abcdef");
     cfg.max_attempts = 1;
     cfg.timeout = std::chrono::seconds(2);
   }
