@@ -403,6 +403,11 @@ TEST(e2e_faults, a_receipt_the_store_cannot_record_is_refused_for_now_and_record
   const std::string id = create(o, {{"to", number(1)}});
   ASSERT_FALSE(id.empty());
   ASSERT_TRUE(smsc.wait_for_event("receipt_queued", 15s, mark));
+  // The submit's outcome (and the SMSC's message id the receipt will name) is stored before the
+  // lock is taken: the lock is meant to meet the receipt, not the submit.
+  json::object submitted = o.poll_verification(
+      id, [](const json::object& b) { return attempt_status_is(b, 0, "submitted"); });
+  ASSERT_EQ(str(attempt(submitted, 0), "status"), "submitted") << json::serialize(submitted);
 
   std::promise<void> got_lock;
   std::future<void> locked = got_lock.get_future();
