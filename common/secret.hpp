@@ -1,5 +1,5 @@
 // Bytes that must not outlive their use or reach a core dump: keys and passwords from the
-// configuration (ASVS V6 / V11, issue "secrets reach core dumps").
+// configuration (OWASP ASVS 5.0 V6 and V11).
 //
 // A secret's bytes sit in pages of their own, marked MADV_DONTDUMP (the kernel leaves them out
 // of a core, and gcore does too) and locked with mlock where the process may (never swapped
