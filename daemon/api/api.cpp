@@ -5,9 +5,11 @@
 
 #include <boost/json.hpp>
 
+#include "common/secret.hpp"
 #include "daemon/engine/rules.hpp"
 #include "daemon/http/json_body.hpp"
 #include "daemon/http/problem.hpp"
+#include "daemon/http/wiping_memory.hpp"
 #include "daemon/service/json_view.hpp"
 
 namespace otpd::api {
@@ -244,11 +246,16 @@ asio::awaitable<response> get(verification_service& svc, request& req) {
 }
 
 asio::awaitable<response> check(verification_service& svc, request& req) {
-  json::object body;
+  // The code typed is as secret as the one sent until it has been compared: the JSON holding
+  // it is parsed into storage wiped when freed, and our copy is wiped when this returns (the
+  // server wipes the request body itself).
+  json::object body(http::wiping_json_storage());
   if (auto bad = http::parse_json_object(req, body)) co_return *bad;
   field_errors errs;
   reject_unknown(body, {"code"}, errs);
   auto code = string_field(body, "code", errs, true);
+  std::string no_code;
+  const wipe_at_exit wipe_code(code ? *code : no_code);
   if (code &&
       (code->size() < 4 || code->size() > 10 ||
        !std::all_of(code->begin(), code->end(), [](char c) { return c >= '0' && c <= '9'; }))) {

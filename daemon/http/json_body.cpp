@@ -140,7 +140,10 @@ std::optional<response> parse_json_body(const request& req, boost::json::value& 
 
   boost::json::parse_options opts;
   opts.max_depth = 32;
-  boost::json::stream_parser parser({}, opts);
+  // The parser's temporary stack and the value both in out's storage: a caller parsing a
+  // secret (the code on /check) gives storage that is wiped when freed.
+  boost::json::stream_parser parser(out.storage(), opts);
+  parser.reset(out.storage());
   boost::system::error_code ec;
   // write() stops at the first error and returns how many bytes it accepted: the error's
   // offset. It also reports data after a complete value (error::extra_data).
@@ -185,7 +188,7 @@ std::optional<response> parse_json_body(const request& req, boost::json::value& 
 }
 
 std::optional<response> parse_json_object(const request& req, boost::json::object& out) {
-  boost::json::value v;
+  boost::json::value v(out.storage());
   if (auto p = parse_json_body(req, v)) return p;
   if (!v.is_object()) return malformed("the request body must be a JSON object");
   out = std::move(v.get_object());

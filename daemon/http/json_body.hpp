@@ -28,6 +28,9 @@ std::optional<response> require_json(const request& req);
 // (which the parser would make an infinity) gives 400 "malformed_json" too.
 std::optional<response> parse_json_body(const request& req, boost::json::value& out);
 
+// Both parse into out's storage (the parser's temporary stack too): pass a value made with
+// wiping_json_storage() (wiping_memory.hpp) for a body that carries a secret.
+//
 // parse_json_body, and the value must be an object (400 "malformed_json" otherwise).
 std::optional<response> parse_json_object(const request& req, boost::json::object& out);
 

@@ -1,5 +1,7 @@
 #include "daemon/http/message.hpp"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 
 namespace otpd::http {
@@ -78,6 +80,20 @@ void header_map::set(std::string name, std::string value) {
 
 void header_map::erase(std::string_view name) noexcept {
   std::erase_if(entries_, [&](const entry& e) { return iequals(e.first, name); });
+}
+
+void header_map::wipe_values(std::string_view name) noexcept {
+  for (auto& [n, v] : entries_) {
+    if (!iequals(n, name)) continue;
+    OPENSSL_cleanse(v.data(), v.capacity());
+    v.clear();
+  }
+}
+
+void request::wipe_secrets() noexcept {
+  OPENSSL_cleanse(body.data(), body.capacity());
+  body.clear();
+  headers.wipe_values("Authorization");
 }
 
 std::optional<std::string_view> request::param(std::string_view name) const noexcept {

@@ -37,6 +37,9 @@ class header_map {
   // Replaces every existing value of the field.
   void set(std::string name, std::string value);
   void erase(std::string_view name) noexcept;
+  // Overwrites the values of the field (their whole buffers) and empties them: for
+  // Authorization, once the request has been answered.
+  void wipe_values(std::string_view name) noexcept;
 
   auto begin() const noexcept { return entries_.begin(); }
   auto end() const noexcept { return entries_.end(); }
@@ -74,6 +77,10 @@ struct request {
   // the server before the handler runs.
   std::string api_key;
   std::chrono::steady_clock::time_point received_at{};
+
+  // Overwrites what the client sent that may be a secret: the body (a code typed on /check)
+  // and the Authorization value (the API key). The server calls it once the answer is sent.
+  void wipe_secrets() noexcept;
 
   // Shorthands; an absent value is an empty optional.
   std::optional<std::string_view> header(std::string_view name) const noexcept {

@@ -15,10 +15,15 @@
 
 #include "config/config.hpp"
 #include "daemon/http/message.hpp"
+#include "daemon/http/wiping_memory.hpp"
 
 namespace otpd::http {
 
-using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+// The header fields in memory wiped when freed: Authorization carries the API key. The body is
+// moved out whole (req.body, wiped by the server after the answer); it is allocated once when
+// Content-Length is given, so only a chunked body's growth leaves copies behind.
+using request_parser =
+    boost::beast::http::request_parser<boost::beast::http::string_body, wiping_allocator<char>>;
 
 // limits.max_header_bytes and limits.max_body_bytes on the parser.
 void apply_limits(request_parser& p, const config::http_limits& limits);

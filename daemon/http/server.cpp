@@ -1,5 +1,6 @@
 #include "daemon/http/server.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -35,6 +36,7 @@
 
 #include "daemon/http/problem.hpp"
 #include "daemon/http/request_reader.hpp"
+#include "daemon/http/wiping_memory.hpp"
 #include "daemon/log/logger.hpp"
 #include "daemon/metrics/registry.hpp"
 
@@ -172,6 +174,9 @@ std::unique_ptr<asio::ssl::context> make_tls_context(const config::tls_server& t
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                    asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  // OpenSSL decrypts a record in place and leaves the plaintext (Authorization, a /check body)
+  // in its read buffer once copied out; this wipes it there.
+  SSL_CTX_set_options(ctx->native_handle(), SSL_OP_CLEANSE_PLAINTEXT);
   SSL_CTX_set_alpn_select_cb(ctx->native_handle(), select_alpn, nullptr);
   error_code ec;
   ctx->use_certificate_chain_file(tls.certificate_file.string(), ec);
@@ -216,6 +221,35 @@ struct exchange {
   bool close = false;              // the connection cannot carry another request
   bool body_pending = false;       // the body was not read (close after the response)
   bool client_keep_alive = false;  // RFC 9112 §9.3: 1.1 unless "close", 1.0 if "keep-alive"
+};
+
+// A connection's read buffer: every request's bytes pass through it, the Authorization value
+// and a /check body among them. Freed (growth, connection end) wiped, and wiped in place after
+// each request by wipe_read().
+using read_buffer = beast::basic_flat_buffer<wiping_allocator<char>>;
+
+// Wipes what the requests read so far left in the buffer, which holds none unread. Consumed
+// bytes stay where they were, and a read may have moved them to the front, so the whole
+// capacity is wiped: clear() puts the start back and prepare() spans the storage without
+// allocating. One OPENSSL_cleanse of the capacity per request: 4 KiB unless a request needed
+// more than one read.
+void wipe_read(read_buffer& buffer) {
+  buffer.clear();
+  const auto room = buffer.prepare(buffer.capacity());
+  OPENSSL_cleanse(room.data(), room.size());
+}
+
+struct wipe_secrets_at_exit {
+  request& req;
+  ~wipe_secrets_at_exit() { req.wipe_secrets(); }
+};
+
+struct wipe_body_at_exit {
+  request_parser& parser;
+  ~wipe_body_at_exit() {
+    std::string& body = parser.get().body();
+    OPENSSL_cleanse(body.data(), body.capacity());
+  }
 };
 
 }  // namespace
@@ -279,7 +313,7 @@ struct server::impl {
   asio::awaitable<void> serve(connection_control& ctrl, Stream& stream, tcp::socket& sock,
                               watchdog& dog, const peer_info& peer);
   template <class Stream>
-  asio::awaitable<exchange> read_request(Stream& stream, beast::flat_buffer& buffer, watchdog& dog,
+  asio::awaitable<exchange> read_request(Stream& stream, read_buffer& buffer, watchdog& dog,
                                          const peer_info& peer);
   std::optional<response> route_and_authenticate(exchange& ex);
   template <class Stream>
@@ -444,7 +478,7 @@ asio::awaitable<void> server::impl::serve(connection_control& ctrl, Stream& stre
   const auto& limits = opts.limits;
   // Room for a whole header section plus what a client sends after it in the same reads; the
   // header limit (431) triggers before this buffer is full.
-  beast::flat_buffer buffer(limits.max_header_bytes + 16 * 1024);
+  read_buffer buffer(limits.max_header_bytes + 16 * 1024);
   bool first = true;
   bool linger = false;
 
@@ -452,6 +486,7 @@ asio::awaitable<void> server::impl::serve(connection_control& ctrl, Stream& stre
     clock_type::time_point started = clock_type::now();
     bool deadline_armed = false;
     if (buffer.size() == 0) {
+      wipe_read(buffer);
       // Between requests: idle (RFC 9112 §9.5); the first request's deadline counts from the
       // accept, so that a connection that never sends anything is closed at read_timeout.
       ctrl.idle = true;
@@ -468,6 +503,8 @@ asio::awaitable<void> server::impl::serve(connection_control& ctrl, Stream& stre
     if (!deadline_armed) dog.arm(limits.read_timeout);
 
     exchange ex = co_await read_request(stream, buffer, dog, peer);
+    // However this iteration ends: the body and the API key go before the memory does.
+    const wipe_secrets_at_exit wipe_req{ex.req};
     dog.disarm();
     if (!ex.early && !ex.close) {
       // The handler: on this strand; an exception is a 500 (and logged), a cancellation by
@@ -541,7 +578,7 @@ std::optional<response> server::impl::route_and_authenticate(exchange& ex) {
 }
 
 template <class Stream>
-asio::awaitable<exchange> server::impl::read_request(Stream& stream, beast::flat_buffer& buffer,
+asio::awaitable<exchange> server::impl::read_request(Stream& stream, read_buffer& buffer,
                                                      watchdog& dog, const peer_info& peer) {
   const auto& limits = opts.limits;
   exchange ex;
@@ -553,6 +590,8 @@ asio::awaitable<exchange> server::impl::read_request(Stream& stream, beast::flat
 
   request_parser parser;
   apply_limits(parser, limits);
+  // A body read in part (an error, a timeout) stays in the parser; a whole one is moved out.
+  const wipe_body_at_exit wipe_body{parser};
 
   // What a read error means for the client (nullopt: it left, no response is due).
   const auto read_problem = [&](const error_code& ec, bool in_header) -> std::optional<response> {
@@ -620,6 +659,9 @@ asio::awaitable<exchange> server::impl::read_request(Stream& stream, beast::flat
     }
   }
   req.body = std::move(parser.get().body());
+  // A short body (a 4-digit code's is 15 bytes) would sit in the string itself, and moving the
+  // exchange out of this frame would copy it and leave it behind: on the heap, the pointer moves.
+  if (!req.body.empty() && req.body.capacity() < 16) req.body.reserve(16);
   co_return ex;
 }
 

@@ -651,7 +651,9 @@ error_code verification_service::store_failure(std::string_view op, std::string_
   return ec;
 }
 
-asio::awaitable<check_outcome> verification_service::check(std::string id, std::string code) {
+asio::awaitable<check_outcome> verification_service::check(std::string id,
+                                                           const std::string& code) {
+  // `code` is the caller's (api.cpp wipes it): a copy in this frame would be one more to wipe.
   check_outcome out;
   auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
     const verification_status before = row.status;

@@ -147,7 +147,9 @@ class verification_service {
   static constexpr std::chrono::seconds shutdown_drain{20};
 
   boost::asio::awaitable<create_outcome> create(create_request req);
-  boost::asio::awaitable<check_outcome> check(std::string id, std::string code);
+  // `code` by reference, not copied into the coroutine: the caller awaits the call and wipes
+  // its one copy afterwards.
+  boost::asio::awaitable<check_outcome> check(std::string id, const std::string& code);
   boost::asio::awaitable<resend_outcome> resend(std::string id, std::optional<channel> via);
   boost::asio::awaitable<cancel_outcome> cancel(std::string id);
   boost::asio::awaitable<std::pair<error_code, verification>> get(std::string id);

@@ -27,6 +27,10 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 constexpr std::string_view sip_password = "e2e-sip-password-31c7d9a2";
+// Typed on /check (not the code sent: 10 digits, a chance match of 1 in 10^10) and a bearer
+// key otpd does not know.
+constexpr std::string_view typed_wrong_code = "7305918264";
+constexpr std::string_view unknown_api_key = "e2e-unknown-key-e6b02d9f41";
 
 std::string read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -90,11 +94,13 @@ TEST(e2e_secrets, a_core_holds_no_secret_and_no_code_sent) {
 
   // Three SMS, each one through to its receipt and its signed webhook.
   std::vector<std::string> codes;
+  std::string last_id;
   for (const char* to : {"+84912345671", "+84912345672", "+84912345673"}) {
     w.smsc.sync();
     const std::size_t from = w.smsc.size();
     const std::string id = create(o, json::object{{"to", to}});
     ASSERT_FALSE(id.empty());
+    last_id = id;
     codes.push_back(next_code(w.smsc, from, 10));
     ASSERT_EQ(codes.back().size(), 10u);
     o.poll_verification(id,
@@ -103,6 +109,19 @@ TEST(e2e_secrets, a_core_holds_no_secret_and_no_code_sent) {
         [&](const received_request& r) { return r.body.find(id) != std::string::npos; }, 15s))
         << "no signed webhook for " << id;
   }
+
+  // What users type reaches otpd through the HTTP API: a wrong code and the right one on
+  // /check, each on a request carrying the bearer key; and a request with a key otpd does not
+  // know (refused, but read all the same). None of these may stay in the connection's buffers,
+  // the parser's copies or the JSON parsed from the body once the request is answered.
+  const std::string check_target = "/v1/verifications/" + last_id + "/check";
+  http_response r = o.post(check_target, json::object{{"code", typed_wrong_code}});
+  ASSERT_EQ(r.status, 422) << r.body;
+  r = o.post(check_target, json::object{{"code", codes.back()}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = o.call("GET", "/v1/verifications/" + last_id,
+             {{"Authorization", "Bearer " + std::string(unknown_api_key)}}, std::nullopt, false);
+  ASSERT_EQ(r.status, 401) << r.body;
 
   const std::string core = take_core(o.pid(), w.dir.path());
   // The core is a real one: the heap with the configuration's own (non-secret) text is in it.
@@ -120,6 +139,12 @@ TEST(e2e_secrets, a_core_holds_no_secret_and_no_code_sent) {
     EXPECT_EQ(core.find(code), std::string::npos)
         << "the code is in the core: " << found_in(core, code);
   }
+  EXPECT_EQ(core.find(typed_wrong_code), std::string::npos)
+      << "the wrong code typed is in the core: " << found_in(core, typed_wrong_code);
+  EXPECT_EQ(core.find(api_key), std::string::npos)
+      << "the API key is in the core: " << found_in(core, api_key);
+  EXPECT_EQ(core.find(unknown_api_key), std::string::npos)
+      << "the unknown API key is in the core: " << found_in(core, unknown_api_key);
 }
 
 TEST(e2e_secrets, a_core_after_a_call_holds_neither_the_trunk_password_nor_the_code_read) {
