@@ -32,6 +32,32 @@ void inspect(void* p) noexcept {
 
 }  // namespace
 
+// operator new is replaced too, with malloc: the deletes below free with free(), and a
+// sanitizer's own operator new would tag the block as new-allocated (alloc-dealloc mismatch).
+void* operator new(std::size_t n) {
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  return std::malloc(n == 0 ? 1 : n);
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+  void* p = nullptr;
+  if (::posix_memalign(&p, static_cast<std::size_t>(a), n == 0 ? 1 : n) == 0) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  void* p = nullptr;
+  return ::posix_memalign(&p, static_cast<std::size_t>(a), n == 0 ? 1 : n) == 0 ? p : nullptr;
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  inspect(p);
+  std::free(p);
+}
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  inspect(p);
+  std::free(p);
+}
 void operator delete(void* p) noexcept {
   inspect(p);
   std::free(p);
