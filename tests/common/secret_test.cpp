@@ -49,8 +49,14 @@ TEST(Secret, IsLockedOrCountedAsNotLocked) {
   const secret s("a password");
   const secret_counts with = count_secrets();
   EXPECT_EQ(with.held, before.held + 1);
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer intercepts mlock and answers success without locking anything (its shadow
+  // memory could not be locked): the count follows mlock's answer, so nothing is counted.
+  EXPECT_EQ(with.unlocked, before.unlocked);
+#else
   const bool locked = vm_flags_of(s.view().data()).find(" lo ") != std::string::npos;
   EXPECT_EQ(with.unlocked, before.unlocked + (locked ? 0 : 1));
+#endif
 }
 
 TEST(Secret, CopiesShareOneBufferThatGoesWithTheLastOne) {

@@ -6,6 +6,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -41,14 +42,19 @@ void* operator new(std::size_t n) {
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
   return std::malloc(n == 0 ? 1 : n);
 }
+// posix_memalign wants a power of two of at least sizeof(void*); a smaller alignment is met by
+// that one.
+static std::size_t at_least_pointer(std::align_val_t a) noexcept {
+  return std::max(static_cast<std::size_t>(a), sizeof(void*));
+}
 void* operator new(std::size_t n, std::align_val_t a) {
   void* p = nullptr;
-  if (::posix_memalign(&p, static_cast<std::size_t>(a), n == 0 ? 1 : n) == 0) return p;
+  if (::posix_memalign(&p, at_least_pointer(a), n == 0 ? 1 : n) == 0) return p;
   throw std::bad_alloc();
 }
 void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
   void* p = nullptr;
-  return ::posix_memalign(&p, static_cast<std::size_t>(a), n == 0 ? 1 : n) == 0 ? p : nullptr;
+  return ::posix_memalign(&p, at_least_pointer(a), n == 0 ? 1 : n) == 0 ? p : nullptr;
 }
 void operator delete(void* p, const std::nothrow_t&) noexcept {
   inspect(p);
