@@ -1,7 +1,6 @@
 #include "daemon/http/server.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <array>
@@ -36,6 +35,8 @@
 
 #include "daemon/http/problem.hpp"
 #include "daemon/http/request_reader.hpp"
+#include "daemon/http/tls_context.hpp"
+#include "daemon/http/watchdog.hpp"
 #include "daemon/http/wiping_memory.hpp"
 #include "daemon/log/logger.hpp"
 #include "daemon/metrics/registry.hpp"
@@ -49,6 +50,7 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using strand_type = asio::strand<asio::any_io_executor>;
 using clock_type = std::chrono::steady_clock;
+using detail::watchdog;
 
 namespace {
 
@@ -56,48 +58,6 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 // The route label for requests that matched no route (bounded label values for metrics).
 constexpr std::string_view unmatched_route = "none";
-
-// Cancels a socket's pending operations when a deadline passes; expired() tells a timeout from
-// another cancellation. The state is shared with the timer's handler so that a handler that
-// runs after the connection is gone touches nothing but it. Everything runs on the
-// connection's strand.
-class watchdog {
- public:
-  watchdog(const strand_type& ex, tcp::socket& sock) : state_(std::make_shared<state>(ex, sock)) {}
-  ~watchdog() {
-    state_->sock = nullptr;
-    state_->timer.cancel();
-  }
-  watchdog(const watchdog&) = delete;
-  watchdog& operator=(const watchdog&) = delete;
-
-  void arm(clock_type::duration d) {
-    state_->expired = false;
-    const std::uint64_t gen = ++state_->generation;
-    state_->timer.expires_after(d);
-    state_->timer.async_wait([st = state_, gen](error_code ec) {
-      if (ec || gen != st->generation || st->sock == nullptr) return;
-      st->expired = true;
-      error_code ignored;
-      st->sock->cancel(ignored);
-    });
-  }
-  void disarm() {
-    ++state_->generation;
-    state_->timer.cancel();
-  }
-  bool expired() const noexcept { return state_->expired; }
-
- private:
-  struct state {
-    state(const strand_type& ex, tcp::socket& s) : timer(ex), sock(&s) {}
-    asio::steady_timer timer;
-    tcp::socket* sock;
-    std::uint64_t generation = 0;
-    bool expired = false;
-  };
-  std::shared_ptr<state> state_;
-};
 
 // IMF-fixdate (RFC 9110 §5.6.7), without the locale that strftime would consult.
 std::string http_date() {
@@ -150,51 +110,6 @@ bool is_client_gone(const error_code& ec) noexcept {
 }
 
 std::string millis(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
-
-// ALPN (RFC 7301): we speak http/1.1 only; a client that offers nothing else gets no ALPN.
-int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                unsigned int inlen, void*) {
-  static constexpr unsigned char h11[] = {'h', 't', 't', 'p', '/', '1', '.', '1'};
-  for (unsigned int i = 0; i < inlen;) {
-    const unsigned int len = in[i];
-    if (i + 1 + len > inlen) break;
-    if (len == sizeof(h11) && std::equal(h11, h11 + sizeof(h11), in + i + 1)) {
-      *out = in + i + 1;
-      *outlen = static_cast<unsigned char>(len);
-      return SSL_TLSEXT_ERR_OK;
-    }
-    i += 1 + len;
-  }
-  return SSL_TLSEXT_ERR_NOACK;
-}
-
-std::unique_ptr<asio::ssl::context> make_tls_context(const config::tls_server& tls) {
-  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                   asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
-  // OpenSSL decrypts a record in place and leaves the plaintext (Authorization, a /check body)
-  // in its read buffer once copied out; this wipes it there.
-  SSL_CTX_set_options(ctx->native_handle(), SSL_OP_CLEANSE_PLAINTEXT);
-  SSL_CTX_set_alpn_select_cb(ctx->native_handle(), select_alpn, nullptr);
-  error_code ec;
-  ctx->use_certificate_chain_file(tls.certificate_file.string(), ec);
-  if (ec) {
-    throw std::runtime_error("TLS certificate chain " + tls.certificate_file.string() + ": " +
-                             ec.message());
-  }
-  ctx->use_private_key_file(tls.private_key_file.string(), asio::ssl::context::pem, ec);
-  if (ec) {
-    throw std::runtime_error("TLS private key " + tls.private_key_file.string() + ": " +
-                             ec.message());
-  }
-  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
-    throw std::runtime_error("TLS private key " + tls.private_key_file.string() +
-                             " does not match the certificate " + tls.certificate_file.string());
-  }
-  return ctx;
-}
 
 // One connection as the stop sequence sees it. idle and draining are touched on the
 // connection's strand only.
