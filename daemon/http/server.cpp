@@ -232,6 +232,8 @@ struct server::impl {
                                          const peer_info& peer);
   std::optional<response> route_and_authenticate(exchange& ex);
   template <class Stream>
+  asio::awaitable<bool> answer_expectation(Stream& stream, exchange& ex);
+  template <class Stream>
   asio::awaitable<bool> write_response(Stream& stream, watchdog& dog, const request& req,
                                        response& res, bool keep_alive);
   template <class Stream>
@@ -551,20 +553,9 @@ asio::awaitable<exchange> server::impl::read_request(Stream& stream, read_buffer
   }
 
   if (!parser.is_done()) {
-    // RFC 9110 §10.1.1: a client that sent Expect: 100-continue waits for this before the
-    // body (ignored in HTTP/1.0). Any other expectation is 417.
-    if (const auto expect = req.header("Expect"); expect && req.version == 11) {
-      if (!iequals(*expect, "100-continue")) {
-        refuse(problem(417, "expectation_failed", {}, "only 100-continue is supported"));
-        co_return ex;
-      }
-      static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
-      auto [wec, wn] =
-          co_await asio::async_write(stream, asio::buffer(cont.data(), cont.size()), use_nothrow);
-      if (wec) {
-        ex.close = true;
-        co_return ex;
-      }
+    if (!co_await answer_expectation(stream, ex)) {
+      if (ex.early) ex.body_pending = true;
+      co_return ex;
     }
     auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_nothrow);
     if (ec) {
@@ -578,6 +569,24 @@ asio::awaitable<exchange> server::impl::read_request(Stream& stream, read_buffer
   // exchange out of this frame would copy it and leave it behind: on the heap, the pointer moves.
   if (!req.body.empty() && req.body.capacity() < 16) req.body.reserve(16);
   co_return ex;
+}
+
+// RFC 9110 §10.1.1: a client that sent Expect: 100-continue waits for an interim 100 before
+// the body (the field is ignored in HTTP/1.0). Any other expectation is 417. False when the
+// body is not to be read: ex says why (an answer, or a connection to close).
+template <class Stream>
+asio::awaitable<bool> server::impl::answer_expectation(Stream& stream, exchange& ex) {
+  const auto expect = ex.req.header("Expect");
+  if (!expect || ex.req.version != 11) co_return true;
+  if (!iequals(*expect, "100-continue")) {
+    ex.early = problem(417, "expectation_failed", {}, "only 100-continue is supported");
+    co_return false;
+  }
+  static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+  auto [ec, n] =
+      co_await asio::async_write(stream, asio::buffer(cont.data(), cont.size()), use_nothrow);
+  if (ec) ex.close = true;
+  co_return !ec;
 }
 
 template <class Stream>
