@@ -1,7 +1,8 @@
 // Link-local destinations (RFC 3927 169.254.0.0/16, RFC 4291 §2.4 fe80::/10): where cloud
 // metadata services answer (169.254.169.254, fd00:ec2::254 aside), so a webhook URL must never
 // reach them. Used by the loader on a URL whose host is a literal address and by the webhook
-// sender on every address a name resolves to.
+// sender on every address a name resolves to. The ranges are common/ip_class.hpp's, which the
+// media policy uses too.
 #pragma once
 
 #include <array>

@@ -13,6 +13,29 @@ namespace otpd::service {
 namespace asio = boost::asio;
 using steady = std::chrono::steady_clock;
 
+namespace {
+
+// One call on one trunk. The caller rethrows an exception from the call's code (a bug, or
+// bad_alloc) once the call is ended and its sockets are closed; the attempt then ends failed
+// with its own error rather than staying "calling" for ever. `failed` says it did.
+asio::awaitable<voice::call_result> call_reporting_bugs(voice::caller& c, voice::call_request req,
+                                                        bool& failed) {
+  std::string what;
+  try {
+    co_return co_await c.call(std::move(req));
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  failed = true;
+  voice::call_result r;
+  r.final = {voice::call_state::failed, 0, "internal error: " + what};
+  co_return r;
+}
+
+}  // namespace
+
 // A trunk: its caller and the limits on what it takes.
 struct voice_dialer::trunk {
   trunk(asio::any_io_executor ex, const config::voice_trunk& c)
@@ -237,9 +260,14 @@ asio::awaitable<dialed> voice_dialer::call(call_order order) {
       if (e.state != voice::call_state::trying) progressed = true;
       if (*on_event) (*on_event)(e, name);
     };
-    out.result = co_await t->caller.call(std::move(req));
+    bool bug = false;
+    out.result = co_await call_reporting_bugs(t->caller, std::move(req), bug);
     if (out.result.malformed > 0) out.malformed.emplace_back(t->cfg.name, out.result.malformed);
     if (out.result.foreign > 0) out.foreign.emplace_back(t->cfg.name, out.result.foreign);
+    if (bug) {
+      out.error = "internal_error";  // not the trunk's fault: no other trunk is tried
+      co_return out;
+    }
     if (progressed || stopped_ || !trunk_failure(out.result.final)) break;
   }
   if (tried.empty()) {

@@ -58,6 +58,8 @@ struct dialed {
   // within rate_wait), "trunk_unreachable" (trunks tried, none could send the INVITE),
   // "prompt_failed", "shutting_down". Or why a placed call was ended on our side:
   // "media_address_refused" (the SDP answer named a media target the trunk may not use).
+  // "internal_error": an exception in otpd's call code ended the call (result.final says
+  // which), placed or not.
   std::string error;
 };
 

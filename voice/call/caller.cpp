@@ -2,6 +2,12 @@
 // timer, report), plays the prompt over an rtp_stream once answered, and bounds everything by
 // max_call. One coroutine per call drives the state machine and owns its timers; three helpers
 // (SIP reader, SIP writer, player) run beside it and are joined before call() returns.
+//
+// run() reads as the call's phases, as smpp::session is split: the trunk checked and the call's
+// parameters built (detail/call_setup.hpp, pure), the transport opened (open_transport), the
+// event loop (drive, event_loop: the state machine fed bytes and time, its steps carried out),
+// the end (wind_down) and the result mapped (map_result). An exception from the loop or a
+// helper is a bug: the call is ended and the exception rethrown to the awaiting coroutine.
 #include "voice/call/caller.hpp"
 
 #include <algorithm>
@@ -24,15 +30,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "voice/call/detail/call_setup.hpp"
 #include "voice/call/rtp_stream.hpp"
 #include "voice/media/media_policy.hpp"
 #include "voice/media/sdp.hpp"
-#include "voice/sip/ids.hpp"
 #include "voice/sip/message.hpp"
 #include "voice/sip/status.hpp"
 #include "voice/sip/stream_framer.hpp"
 #include "voice/sip/uac_call_fsm.hpp"
-#include "voice/sip/uri.hpp"
 
 namespace otpd::voice {
 namespace asio = boost::asio;
@@ -40,27 +45,15 @@ using asio::ip::tcp;
 using asio::ip::udp;
 using boost::system::error_code;
 using clock_type = std::chrono::steady_clock;
+using detail::default_sip_port;
+using detail::trunk_target;
+using detail::unbracket;
 
 namespace {
 
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
-constexpr std::uint16_t default_sip_port = 5060;
 // How long the last messages (ACK, 200 to BYE) may take to leave before the sockets close.
 constexpr auto flush_timeout = std::chrono::seconds(2);
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return s;
-}
-
-std::string host_for_uri(const asio::ip::address& a) {
-  return a.is_v6() ? "[" + a.to_string() + "]" : a.to_string();
-}
-
-std::string unbracket(std::string h) {
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') return h.substr(1, h.size() - 2);
-  return h;
-}
 
 // The trunk's media allow-list: its media_networks, or else every address its next hop resolved
 // to; loopback only when the next hop is loopback (a test or sandbox trunk).
@@ -139,7 +132,28 @@ struct call_ctx {
   media::media_allow_list media_allowed;            // where the SDP answer may send our RTP
   std::uint64_t packet_limit = 0;                   // RTP packets the whole call may send
 
+  // The first exception a helper coroutine (reader, writer, player) ended with: a bug or
+  // bad_alloc, never a network condition. The call's loop ends the call when it sees one, and
+  // call() rethrows it once everything is joined.
+  std::exception_ptr failure;
+
   void poke() { wake.cancel(); }
+
+  void helper_finished(std::exception_ptr e) {
+    if (e && !failure) failure = e;
+    --running;
+    poke();
+  }
+
+  // Hands the timers that are due to the state machine.
+  void fire_due_timers(clock_type::time_point now) {
+    for (std::size_t i = 0; i < deadlines.size(); ++i) {
+      if (deadlines[i] && *deadlines[i] <= now && !fsm->ended()) {
+        deadlines[i].reset();
+        apply(fsm->on_timer(static_cast<sip::call_timer>(i)));
+      }
+    }
+  }
 
   void apply(const sip::uac_step& s) {
     for (const sip::call_timer t : s.cancel) deadlines[static_cast<std::size_t>(t)].reset();
@@ -212,6 +226,28 @@ struct call_ctx {
   }
 };
 
+// What the call's loop learned, for the call's result (map_result).
+struct call_progress {
+  call_progress(clock_type::time_point now, const trunk_config& cfg)
+      : started(now),
+        max_call_at(now + cfg.max_call),
+        // Past max_call the FSM has at most 64*T1 to finish (CANCEL / BYE); then we drop it.
+        hard_stop_at(max_call_at + 64 * cfg.t1 + flush_timeout) {}
+
+  clock_type::time_point started;
+  clock_type::time_point max_call_at;
+  clock_type::time_point hard_stop_at;
+  bool ringing_reported = false;
+  bool cancel_requested = false;
+  bool hangup_sent = false;
+  std::optional<call_event> local_failure;  // we ended an answered call for a local reason
+  bool media_refused = false;               // the answer named a target media may not go to
+  std::string cancel_reason;
+  clock_type::time_point answered_at{};
+  int answer_code = 0;  // the 2xx: the call's SIP outcome once answered
+  std::optional<sip::uac_event> ended;
+};
+
 struct caller::impl {
   asio::any_io_executor ex;
   trunk_config cfg;
@@ -222,7 +258,139 @@ struct caller::impl {
   asio::awaitable<void> writer(call_ctx& c);
   asio::awaitable<void> player(call_ctx& c, play_params p, const call_request& req);
   asio::awaitable<call_result> run(call_request req);
+
+  // Transport set-up: the next hop resolved, the SIP socket bound (and connected over TCP),
+  // the RTP socket open. The reason it failed, empty when it did not.
+  asio::awaitable<std::string> open_transport(call_ctx& c, const trunk_target& t,
+                                              std::uint16_t& sip_port);
+  asio::awaitable<std::string> resolve_first_hop(call_ctx& c, const trunk_target& t);
+  asio::awaitable<std::string> connect_tcp(call_ctx& c, const asio::ip::address& local,
+                                           std::uint16_t& sip_port);
+
+  // The event loop: starts the helpers, feeds the state machine the time and what they
+  // received, carries out its steps, until the call has ended. The exception that ended it
+  // early, if one did.
+  asio::awaitable<std::exception_ptr> drive(call_ctx& c, call_progress& g, const call_request& req,
+                                            const media::offer_params& offer);
+  asio::awaitable<void> event_loop(call_ctx& c, call_progress& g, const call_request& req,
+                                   const media::offer_params& offer);
+  void on_call_event(call_ctx& c, call_progress& g, const call_request& req,
+                     const media::offer_params& offer, sip::uac_event e);
+  void on_answered(call_ctx& c, call_progress& g, const call_request& req,
+                   const media::offer_params& offer, const sip::uac_event& e);
+  void start_player(call_ctx& c, const call_request& req, const media::negotiated_media& nm,
+                    const udp::endpoint& remote);
+  bool cancel_if_asked(call_ctx& c, call_progress& g, bool cancelled,
+                       clock_type::time_point now) const;
+  // The end: the last messages flushed (bounded), the sockets closed, the helpers joined.
+  asio::awaitable<void> wind_down(call_ctx& c);
 };
+
+namespace {
+
+call_result failed_result(std::string reason) {
+  call_result r;
+  r.final = {call_state::failed, 0, std::move(reason)};
+  return r;
+}
+
+void report(const call_request& req, call_state s, int code, std::string reason) {
+  if (!req.on_event) return;
+  call_event e;
+  e.state = s;
+  e.sip_code = code;
+  e.sip_reason = std::move(reason);
+  req.on_event(e);
+}
+
+// Binds the UDP SIP socket; the reason it failed, or empty.
+std::string bind_udp(call_ctx& c, const asio::ip::address& local, std::uint16_t& sip_port) {
+  error_code ec;
+  c.udp_sock.open(local.is_v6() ? udp::v6() : udp::v4(), ec);
+  if (!ec) c.udp_sock.bind(udp::endpoint(local, 0), ec);
+  if (ec) return "cannot bind SIP socket: " + ec.message();
+  // ICMP errors reported on the unconnected socket too (ip(7) IP_RECVERR, ipv6(7)).
+  const int on = 1;
+  if (local.is_v6()) {
+    ::setsockopt(c.udp_sock.native_handle(), IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
+  } else {
+    ::setsockopt(c.udp_sock.native_handle(), IPPROTO_IP, IP_RECVERR, &on, sizeof on);
+  }
+  sip_port = c.udp_sock.local_endpoint(ec).port();
+  return {};
+}
+
+// Once the prompt has ended (or failed): BYE. True when it was sent now.
+bool hang_up_after_play(call_ctx& c, call_progress& g) {
+  if (!c.play_done || g.hangup_sent || c.fsm->ended()) return false;
+  g.hangup_sent = true;
+  if (c.played.ec && c.played.ec != asio::error::operation_aborted) {
+    g.local_failure =
+        call_event{call_state::failed, g.answer_code, "RTP: " + c.played.ec.message()};
+  }
+  c.apply(c.fsm->hangup());
+  return true;
+}
+
+// When the loop must look again: the next SIP timer, or max_call (the hard stop once cancelled).
+clock_type::time_point next_wake(const call_ctx& c, const call_progress& g) {
+  auto next = g.cancel_requested ? g.hard_stop_at : g.max_call_at;
+  for (const auto& d : c.deadlines) {
+    if (d) next = std::min(next, *d);
+  }
+  return next;
+}
+
+// After a bug: CANCEL or BYE queued for the writer to flush if it still can, so that the
+// callee is not left ringing or in a silent call. Best effort: the bug is what call() reports.
+void abandon(call_ctx& c) noexcept {
+  try {
+    if (c.playing) c.stream->stop();
+    if (c.fsm && !c.fsm->ended()) c.apply(c.fsm->cancel());
+  } catch (...) {  // NOLINT(bugprone-empty-catch): the first exception is the one rethrown
+  }
+}
+
+call_event final_event(const call_progress& g, bool answered, bool read_in_full, bool stopped) {
+  if (!g.ended) return {call_state::failed, 0, "call abandoned after max_call"};
+  if (g.local_failure && !read_in_full) return *g.local_failure;
+  call_event e;
+  e.state = final_state(g.ended->end, answered, read_in_full);
+  e.sip_code = g.ended->code;
+  e.sip_reason = g.ended->reason;
+  if (g.ended->end == sip::call_end::cancelled && !g.cancel_reason.empty()) {
+    e.sip_reason = stopped ? "shutting down" : g.cancel_reason;
+  }
+  return e;
+}
+
+// The call's result from what its loop learned and what the player sent.
+call_result map_result(const call_ctx& c, const call_progress& g, const call_request& req,
+                       bool stopped) {
+  call_result result;
+  result.call_id = c.fsm->call_id();
+  if (g.media_refused) result.error = "media_address_refused";
+  const bool answered = g.answered_at != clock_type::time_point{};
+  if (answered) {
+    // Rounded up: an answer within the same millisecond still took time (and is counted in
+    // the setup histogram, which skips calls never answered, setup 0).
+    result.setup = std::chrono::ceil<std::chrono::milliseconds>(g.answered_at - g.started);
+    result.talk =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - g.answered_at);
+  }
+  result.packets_sent = c.played.packets_sent;
+  result.packets_late = c.played.packets_late;
+  result.malformed = c.malformed;
+  result.foreign = c.foreign;
+  result.played = c.played.packets_sent * prompt_packet_time;
+  result.read_in_full =
+      answered && code_read_in_full(c.first_play_packets.value_or(0), req.code_end,
+                                    req.audio ? req.audio->size() : 0);
+  result.final = final_event(g, answered, result.read_in_full, stopped);
+  return result;
+}
+
+}  // namespace
 
 // Whether a UDP datagram comes from the trunk: its first hop or another next hop this call
 // resolved (address and port both).
@@ -371,262 +539,219 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
   // accept every kind, and keep awaiting after it.
   co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
   co_await asio::this_coro::throw_if_cancelled(false);
-
-  call_result result;
-  result.final.state = call_state::failed;
-  auto fail = [&](std::string reason) {
-    result.final.state = call_state::failed;
-    result.final.sip_reason = std::move(reason);
-    return result;
-  };
-  if (stopped) co_return fail("shutting down");
-
-  // ---- the trunk: next hop, transport, addresses ----
-  sip::uri hop;
-  if (sip::parse_uri(cfg.uri, hop)) co_return fail("invalid trunk uri");
-  std::string transport = lower(hop.transport().empty() ? cfg.transport : hop.transport());
-  if (transport.empty()) transport = "udp";
-  if (transport != "udp" && transport != "tcp") co_return fail("unsupported transport");
-  error_code ec;
-  const asio::ip::address local = asio::ip::make_address(cfg.local_address, ec);
-  if (ec) co_return fail("invalid local address");
+  if (stopped) co_return failed_result("shutting down");
+  trunk_target t;
+  if (std::string why = detail::parse_trunk(cfg, t); !why.empty()) co_return failed_result(why);
 
   call_ctx c(ex);
-  c.tcp = transport == "tcp";
+  c.tcp = t.tcp;
   calls.push_back(&c);
   struct unregister {
     std::list<call_ctx*>& l;
     call_ctx* p;
     ~unregister() { l.remove(p); }
   } unreg{calls, &c};
-
-  const clock_type::time_point started = clock_type::now();
-  const clock_type::time_point max_call_at = started + cfg.max_call;
-  // Past max_call the FSM has at most 64*T1 to finish (CANCEL / BYE); then we drop the call.
-  const clock_type::time_point hard_stop_at = max_call_at + 64 * cfg.t1 + flush_timeout;
-
-  const std::string hop_host = unbracket(hop.host);
-  const std::uint16_t hop_port = hop.port.value_or(default_sip_port);
-  {
-    auto [rec, results] = co_await c.resolver.async_resolve(
-        local.is_v6() ? udp::v6() : udp::v4(), hop_host, std::to_string(hop_port), use_nothrow);
-    if (rec || results.empty()) co_return fail("cannot resolve " + hop_host);
-    c.first_hop = results.begin()->endpoint();
-    c.media_allowed = media_allow_list_for(cfg, results, c.first_hop.address());
-    c.resolved[hop.host + ":" + std::to_string(hop_port)] = c.first_hop;
-    c.first_hop_name = hop.host + ":" + std::to_string(hop_port);
-  }
+  call_progress g(clock_type::now(), cfg);
 
   std::uint16_t sip_port = 0;
-  if (c.tcp) {
-    c.tcp_sock.open(local.is_v6() ? tcp::v6() : tcp::v4(), ec);
-    if (!ec) c.tcp_sock.bind(tcp::endpoint(local, 0), ec);
-    if (ec) co_return fail("cannot bind SIP socket: " + ec.message());
-    // The connect is bounded like an INVITE without response (Timer B).
-    c.wake.expires_after(std::min<clock_type::duration>(64 * cfg.t1, cfg.max_call));
-    c.wake.async_wait([&c](error_code wec) {
-      if (!wec) {
-        error_code ignored;
-        c.tcp_sock.close(ignored);
-      }
-    });
-    auto [cec] = co_await c.tcp_sock.async_connect(
-        tcp::endpoint(c.first_hop.address(), c.first_hop.port()), use_nothrow);
-    c.wake.cancel();
-    if (cec || !c.tcp_sock.is_open()) {
-      co_return fail("cannot connect to " + c.first_hop_name + ": " +
-                     (cec ? cec.message() : std::string("timeout")));
-    }
-    c.tcp_sock.set_option(tcp::no_delay(true), ec);
-    sip_port = c.tcp_sock.local_endpoint(ec).port();
-  } else {
-    c.udp_sock.open(local.is_v6() ? udp::v6() : udp::v4(), ec);
-    if (!ec) c.udp_sock.bind(udp::endpoint(local, 0), ec);
-    if (ec) co_return fail("cannot bind SIP socket: " + ec.message());
-    // ICMP errors reported on the unconnected socket too (ip(7) IP_RECVERR, ipv6(7)).
-    const int on = 1;
-    if (local.is_v6()) {
-      ::setsockopt(c.udp_sock.native_handle(), IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
-    } else {
-      ::setsockopt(c.udp_sock.native_handle(), IPPROTO_IP, IP_RECVERR, &on, sizeof on);
-    }
-    sip_port = c.udp_sock.local_endpoint(ec).port();
+  if (std::string why = co_await open_transport(c, t, sip_port); !why.empty()) {
+    co_return failed_result(why);
   }
-
-  if (auto oec = rtp_stream::open(ex, udp::endpoint(local, 0), c.stream)) {
-    co_return fail("cannot open RTP socket: " + oec.message());
-  }
-
   c.packet_limit = media::rtp_packet_limit(cfg.max_call, prompt_packet_time);
+  const media::offer_params offer = detail::media_offer(t.local, c.stream->local_port());
+  c.fsm.emplace(detail::call_params(cfg, t, sip_port, req.to, media::build_offer(offer)));
 
-  // ---- the call's SIP and SDP parameters ----
-  media::offer_params offer;
-  offer.address = local.to_string();
-  offer.port = c.stream->local_port();
-  offer.session_id = sip::csprng_u64() >> 1;
-  offer.session_version = offer.session_id;
+  std::exception_ptr error = co_await drive(c, g, req, offer);
+  co_await wind_down(c);
+  // As smpp::session does: an exception is a bug, and it reaches the awaiting coroutine (the
+  // dialer reports the attempt failed) rather than leaving a call that ended without a cause.
+  if (!error) error = c.failure;
+  if (error) std::rethrow_exception(error);
+  co_return map_result(c, g, req, stopped);
+}
 
-  const std::string local_host = host_for_uri(local);
-  const std::string domain = cfg.domain.empty()
-                                 ? hop.host + (hop.port ? ":" + std::to_string(*hop.port) : "")
-                                 : cfg.domain;
-  const std::string user = cfg.caller_id.empty() ? std::string("otpd") : cfg.caller_id;
-  sip::uac_call_params p;
-  p.request_uri = "sip:" + req.to + "@" + domain;
-  p.to_uri = p.request_uri;
-  p.from_uri = "sip:" + user + "@" + (cfg.domain.empty() ? local_host : cfg.domain);
-  p.contact_uri = "sip:" + user + "@" + local_host + ":" + std::to_string(sip_port) +
-                  (c.tcp ? ";transport=tcp" : "");
-  p.outbound_proxy = cfg.uri;
-  p.via_host = local_host;
-  p.via_port = sip_port;
-  p.transport = c.tcp ? "TCP" : "UDP";
-  p.credentials = {cfg.username, cfg.password.view()};
-  p.sdp_offer = media::build_offer(offer);
-  p.random = sip::csprng_source();
-  p.timers.t1 = cfg.t1;
-  p.ring_timeout = cfg.ring_timeout;
-  c.fsm.emplace(std::move(p));
-  result.call_id = c.fsm->call_id();
+asio::awaitable<std::string> caller::impl::open_transport(call_ctx& c, const trunk_target& t,
+                                                          std::uint16_t& sip_port) {
+  std::string why = co_await resolve_first_hop(c, t);
+  if (!why.empty()) co_return why;
+  if (c.tcp) {
+    why = co_await connect_tcp(c, t.local, sip_port);
+  } else {
+    why = bind_udp(c, t.local, sip_port);
+  }
+  if (!why.empty()) co_return why;
+  if (auto oec = rtp_stream::open(ex, udp::endpoint(t.local, 0), c.stream)) {
+    co_return "cannot open RTP socket: " + oec.message();
+  }
+  co_return std::string();
+}
 
-  auto report = [&](call_state s, int code, std::string reason) {
-    if (!req.on_event) return;
-    call_event e;
-    e.state = s;
-    e.sip_code = code;
-    e.sip_reason = std::move(reason);
-    req.on_event(e);
-  };
-  auto helper_done = [&c](std::exception_ptr) {
-    // A helper coroutine only throws on a bug (or bad_alloc); the call ends either way.
-    --c.running;
-    c.poke();
-  };
-  c.running = 2;
-  asio::co_spawn(ex, reader(c), helper_done);
-  asio::co_spawn(ex, writer(c), helper_done);
+asio::awaitable<std::string> caller::impl::resolve_first_hop(call_ctx& c, const trunk_target& t) {
+  const std::string hop_host = unbracket(t.hop.host);
+  auto [rec, results] = co_await c.resolver.async_resolve(
+      t.local.is_v6() ? udp::v6() : udp::v4(), hop_host, std::to_string(t.hop_port), use_nothrow);
+  if (rec || results.empty()) co_return "cannot resolve " + hop_host;
+  c.first_hop = results.begin()->endpoint();
+  c.media_allowed = media_allow_list_for(cfg, results, c.first_hop.address());
+  c.resolved[t.hop_name] = c.first_hop;
+  c.first_hop_name = t.hop_name;
+  co_return std::string();
+}
 
-  c.apply(c.fsm->start());
-  report(call_state::trying, 0, {});
+asio::awaitable<std::string> caller::impl::connect_tcp(call_ctx& c, const asio::ip::address& local,
+                                                       std::uint16_t& sip_port) {
+  error_code ec;
+  c.tcp_sock.open(local.is_v6() ? tcp::v6() : tcp::v4(), ec);
+  if (!ec) c.tcp_sock.bind(tcp::endpoint(local, 0), ec);
+  if (ec) co_return "cannot bind SIP socket: " + ec.message();
+  // The connect is bounded like an INVITE without response (Timer B).
+  c.wake.expires_after(std::min<clock_type::duration>(64 * cfg.t1, cfg.max_call));
+  c.wake.async_wait([&c](error_code wec) {
+    if (!wec) {
+      error_code ignored;
+      c.tcp_sock.close(ignored);
+    }
+  });
+  auto [cec] = co_await c.tcp_sock.async_connect(
+      tcp::endpoint(c.first_hop.address(), c.first_hop.port()), use_nothrow);
+  c.wake.cancel();
+  if (cec || !c.tcp_sock.is_open()) {
+    co_return "cannot connect to " + c.first_hop_name + ": " +
+        (cec ? cec.message() : std::string("timeout"));
+  }
+  c.tcp_sock.set_option(tcp::no_delay(true), ec);
+  sip_port = c.tcp_sock.local_endpoint(ec).port();
+  co_return std::string();
+}
 
-  // ---- the call's loop: fire timers, handle events, until the state machine has ended ----
-  bool ringing_reported = false;
-  bool cancel_requested = false;
-  bool hangup_sent = false;
-  std::optional<call_event> local_failure;  // we ended an answered call for a local reason
-  bool media_refused = false;               // the answer named a target media may not go to
-  std::string cancel_reason;
-  clock_type::time_point answered_at{};
-  int answer_code = 0;  // the 2xx: the call's SIP outcome once answered
-  std::optional<sip::uac_event> ended;
+asio::awaitable<std::exception_ptr> caller::impl::drive(call_ctx& c, call_progress& g,
+                                                        const call_request& req,
+                                                        const media::offer_params& offer) {
+  std::exception_ptr error;
+  try {
+    // Counted once spawned: wind_down() waits for exactly those.
+    asio::co_spawn(ex, reader(c), [&c](std::exception_ptr e) { c.helper_finished(e); });
+    ++c.running;
+    asio::co_spawn(ex, writer(c), [&c](std::exception_ptr e) { c.helper_finished(e); });
+    ++c.running;
+    c.apply(c.fsm->start());
+    report(req, call_state::trying, 0, {});
+    co_await event_loop(c, g, req, offer);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (error || c.failure) abandon(c);
+  co_return error;
+}
+
+asio::awaitable<void> caller::impl::event_loop(call_ctx& c, call_progress& g,
+                                               const call_request& req,
+                                               const media::offer_params& offer) {
   for (;;) {
     const auto now = clock_type::now();
-    for (std::size_t i = 0; i < c.deadlines.size(); ++i) {
-      if (c.deadlines[i] && *c.deadlines[i] <= now && !c.fsm->ended()) {
-        c.deadlines[i].reset();
-        c.apply(c.fsm->on_timer(static_cast<sip::call_timer>(i)));
-      }
-    }
+    c.fire_due_timers(now);
     while (!c.events.empty()) {
       sip::uac_event e = std::move(c.events.front());
       c.events.erase(c.events.begin());
-      switch (e.what) {
-        case sip::uac_event::kind::ringing:
-          if (!ringing_reported) report(call_state::ringing, e.code, e.reason);
-          ringing_reported = true;
-          break;
-        case sip::uac_event::kind::answered: {
-          answered_at = clock_type::now();
-          answer_code = e.code;
-          // Rounded up: an answer within the same millisecond still took time (and is counted
-          // in the setup histogram, which skips calls never answered, setup 0).
-          result.setup = std::chrono::ceil<std::chrono::milliseconds>(answered_at - started);
-          report(call_state::answered, e.code, e.reason);
-          media::negotiated_media nm;
-          error_code nec = media::negotiate(offer, e.sdp, nm);
-          udp::endpoint remote;
-          std::string refused;
-          if (!nec) {
-            refused = media_refusal_reason(nm, c.media_allowed);
-            if (refused.empty()) {
-              remote =
-                  udp::endpoint(asio::ip::make_address(nm.remote.address, nec), nm.remote_port);
-            }
-          }
-          if (nec || !refused.empty() || !req.audio || req.audio->empty()) {
-            // No RTP at all: the dialog exists, so it is ended with BYE (RFC 3261 §15).
-            media_refused = !nec && !refused.empty();
-            local_failure = call_event{call_state::failed, e.code,
-                                       nec             ? "SDP answer: " + nec.message()
-                                       : media_refused ? refused
-                                                       : "no audio"};
-            hangup_sent = true;
-            c.apply(c.fsm->hangup());
-            break;
-          }
-          play_params pp;
-          pp.remote = remote;
-          pp.codec = nm.send_codec;
-          pp.telephone_event = nm.telephone_event;
-          pp.audio = req.audio;
-          if (req.replay_key != '\0') {
-            pp.on_key = [&c, key = req.replay_key](char k) {
-              if (k == key) c.replay_requested = true;
-            };
-          }
-          c.playing = true;
-          ++c.running;
-          asio::co_spawn(ex, player(c, std::move(pp), req), [&c](std::exception_ptr) {
-            c.playing = false;
-            c.play_done = true;
-            --c.running;
-            c.poke();
-          });
-          break;
-        }
-        case sip::uac_event::kind::ended:
-          ended = std::move(e);
-          if (c.playing) c.stream->stop();  // the callee hung up mid-prompt, or we cancelled
-          break;
-      }
+      on_call_event(c, g, req, offer, std::move(e));
     }
-    if (ended && !c.playing) break;
+    if (g.ended && !c.playing) break;
+    if (c.failure) break;  // a helper ended on a bug: drive() abandons the call
 
-    // Cancelled by the awaiting coroutine, by stop() or by max_call: CANCEL or BYE.
-    if (!cancel_requested && !c.fsm->ended()) {
-      asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
-      if (cs.cancelled() != asio::cancellation_type::none || stopped || now >= max_call_at) {
-        cancel_requested = true;
-        cancel_reason = now >= max_call_at ? "max call duration" : "cancelled";
-        if (c.playing) c.stream->stop();
-        c.apply(c.fsm->cancel());
-        continue;
-      }
-    }
-    if (c.play_done && !hangup_sent && !c.fsm->ended()) {
-      hangup_sent = true;
-      if (c.played.ec && c.played.ec != asio::error::operation_aborted) {
-        local_failure =
-            call_event{call_state::failed, answer_code, "RTP: " + c.played.ec.message()};
-      }
-      c.apply(c.fsm->hangup());
-      continue;
-    }
-    if (now >= hard_stop_at) {
+    const asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+    if (cancel_if_asked(c, g, cs.cancelled() != asio::cancellation_type::none, now)) continue;
+    if (hang_up_after_play(c, g)) continue;
+    if (now >= g.hard_stop_at) {
       if (c.playing) c.stream->stop();
       if (!c.playing) break;
     }
-
-    auto next = cancel_requested ? hard_stop_at : max_call_at;
-    for (const auto& d : c.deadlines) {
-      if (d) next = std::min(next, *d);
-    }
     if (!c.events.empty()) continue;
-    c.wake.expires_at(next);
+    c.wake.expires_at(next_wake(c, g));
     co_await c.wake.async_wait(use_nothrow);
   }
+}
 
-  // ---- the end: flush the last messages, join the helpers ----
+void caller::impl::on_call_event(call_ctx& c, call_progress& g, const call_request& req,
+                                 const media::offer_params& offer, sip::uac_event e) {
+  switch (e.what) {
+    case sip::uac_event::kind::ringing:
+      if (!g.ringing_reported) report(req, call_state::ringing, e.code, e.reason);
+      g.ringing_reported = true;
+      break;
+    case sip::uac_event::kind::answered:
+      on_answered(c, g, req, offer, e);
+      break;
+    case sip::uac_event::kind::ended:
+      g.ended = std::move(e);
+      if (c.playing) c.stream->stop();  // the callee hung up mid-prompt, or we cancelled
+      break;
+  }
+}
+
+void caller::impl::on_answered(call_ctx& c, call_progress& g, const call_request& req,
+                               const media::offer_params& offer, const sip::uac_event& e) {
+  g.answered_at = clock_type::now();
+  g.answer_code = e.code;
+  report(req, call_state::answered, e.code, e.reason);
+  media::negotiated_media nm;
+  error_code nec = media::negotiate(offer, e.sdp, nm);
+  udp::endpoint remote;
+  std::string refused;
+  if (!nec) {
+    refused = media_refusal_reason(nm, c.media_allowed);
+    if (refused.empty()) {
+      remote = udp::endpoint(asio::ip::make_address(nm.remote.address, nec), nm.remote_port);
+    }
+  }
+  if (nec || !refused.empty() || !req.audio || req.audio->empty()) {
+    // No RTP at all: the dialog exists, so it is ended with BYE (RFC 3261 §15).
+    g.media_refused = !nec && !refused.empty();
+    g.local_failure = call_event{call_state::failed, e.code,
+                                 nec               ? "SDP answer: " + nec.message()
+                                 : g.media_refused ? refused
+                                                   : "no audio"};
+    g.hangup_sent = true;
+    c.apply(c.fsm->hangup());
+    return;
+  }
+  start_player(c, req, nm, remote);
+}
+
+void caller::impl::start_player(call_ctx& c, const call_request& req,
+                                const media::negotiated_media& nm, const udp::endpoint& remote) {
+  play_params pp;
+  pp.remote = remote;
+  pp.codec = nm.send_codec;
+  pp.telephone_event = nm.telephone_event;
+  pp.audio = req.audio;
+  if (req.replay_key != '\0') {
+    pp.on_key = [&c, key = req.replay_key](char k) {
+      if (k == key) c.replay_requested = true;
+    };
+  }
+  asio::co_spawn(ex, player(c, std::move(pp), req), [&c](std::exception_ptr e) {
+    c.playing = false;
+    c.play_done = true;
+    c.helper_finished(e);
+  });
+  c.playing = true;
+  ++c.running;
+}
+
+// Cancelled by the awaiting coroutine, by stop() or by max_call: CANCEL or BYE. True when the
+// call was cancelled now.
+bool caller::impl::cancel_if_asked(call_ctx& c, call_progress& g, bool cancelled,
+                                   clock_type::time_point now) const {
+  if (g.cancel_requested || c.fsm->ended()) return false;
+  if (!cancelled && !stopped && now < g.max_call_at) return false;
+  g.cancel_requested = true;
+  g.cancel_reason = now >= g.max_call_at ? "max call duration" : "cancelled";
+  if (c.playing) c.stream->stop();
+  c.apply(c.fsm->cancel());
+  return true;
+}
+
+asio::awaitable<void> caller::impl::wind_down(call_ctx& c) {
   c.closing = true;
   c.writer_signal.cancel();
   const auto flush_until = clock_type::now() + flush_timeout;
@@ -642,34 +767,6 @@ asio::awaitable<call_result> caller::impl::run(call_request req) {
     co_await c.wake.async_wait(use_nothrow);
   }
   c.stream->stop();
-
-  if (media_refused) result.error = "media_address_refused";
-  const auto end_at = clock_type::now();
-  if (answered_at != clock_type::time_point{}) {
-    result.talk = std::chrono::duration_cast<std::chrono::milliseconds>(end_at - answered_at);
-  }
-  result.packets_sent = c.played.packets_sent;
-  result.packets_late = c.played.packets_late;
-  result.malformed = c.malformed;
-  result.foreign = c.foreign;
-  result.played = c.played.packets_sent * prompt_packet_time;
-  const bool answered = answered_at != clock_type::time_point{};
-  result.read_in_full =
-      answered && code_read_in_full(c.first_play_packets.value_or(0), req.code_end,
-                                    req.audio ? req.audio->size() : 0);
-  if (!ended) {
-    result.final = {call_state::failed, 0, "call abandoned after max_call"};
-  } else if (local_failure && !result.read_in_full) {
-    result.final = *local_failure;
-  } else {
-    result.final.state = final_state(ended->end, answered, result.read_in_full);
-    result.final.sip_code = ended->code;
-    result.final.sip_reason = ended->reason;
-    if (ended->end == sip::call_end::cancelled && !cancel_reason.empty()) {
-      result.final.sip_reason = stopped ? "shutting down" : cancel_reason;
-    }
-  }
-  co_return result;
 }
 
 }  // namespace otpd::voice

@@ -92,7 +92,10 @@ class caller {
   caller& operator=(const caller&) = delete;
 
   // One call, start to end. Never throws for what the network does; cancelling the awaiting
-  // coroutine (or stop()) ends the call properly (CANCEL or BYE) within a bounded time.
+  // coroutine (or stop()) ends the call properly (CANCEL or BYE) within a bounded time. An
+  // exception in the call's code (a bug, bad_alloc, or one from on_event) ends the call (CANCEL
+  // or BYE queued, best effort) and is rethrown once its sockets are closed and its coroutines
+  // joined.
   boost::asio::awaitable<call_result> call(call_request req);
   // Ends every call under way (CANCEL / BYE) and refuses new ones.
   void stop();

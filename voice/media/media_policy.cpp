@@ -2,60 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
-
-#include <arpa/inet.h>
+#include <cstddef>
+#include <iterator>
 
 namespace otpd::media {
-
-namespace {
-
-// RFC 4291 §2.5.5.2: ::ffff:0:0/96.
-bool is_v4_mapped(const std::array<std::uint8_t, 16>& b) noexcept {
-  return std::all_of(b.begin(), b.begin() + 10, [](std::uint8_t x) { return x == 0; }) &&
-         b[10] == 0xff && b[11] == 0xff;
-}
-
-bool prefix_matches(const ip_address& a, const std::array<std::uint8_t, 16>& net,
-                    unsigned prefix) noexcept {
-  for (unsigned i = 0; i < prefix; ++i) {
-    const unsigned byte = i / 8;
-    const auto mask = static_cast<std::uint8_t>(0x80u >> (i % 8));
-    if ((a.bytes[byte] & mask) != (net[byte] & mask)) return false;
-  }
-  return true;
-}
-
-bool in_v4(const ip_address& a, std::uint8_t b0, std::uint8_t b1, unsigned prefix) noexcept {
-  return !a.v6 && prefix_matches(a, {b0, b1}, prefix);
-}
-
-bool in_v6(const ip_address& a, std::uint8_t b0, std::uint8_t b1, unsigned prefix) noexcept {
-  return a.v6 && prefix_matches(a, {b0, b1}, prefix);
-}
-
-}  // namespace
-
-std::optional<ip_address> parse_address(std::string_view text) {
-  if (text.empty() || text.size() > 45) return std::nullopt;  // INET6_ADDRSTRLEN - 1
-  const std::string s(text);
-  ip_address a;
-  if (::inet_pton(AF_INET, s.c_str(), a.bytes.data()) == 1) return a;
-  std::array<std::uint8_t, 16> b{};
-  if (::inet_pton(AF_INET6, s.c_str(), b.data()) != 1) return std::nullopt;
-  if (is_v4_mapped(b)) {
-    std::copy(b.begin() + 12, b.end(), a.bytes.begin());
-    return a;
-  }
-  a.v6 = true;
-  a.bytes = b;
-  return a;
-}
-
-std::string to_string(const ip_address& a) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  ::inet_ntop(a.v6 ? AF_INET6 : AF_INET, a.bytes.data(), buf, sizeof buf);
-  return buf;
-}
 
 std::optional<ip_network> parse_network(std::string_view text, std::string& why) {
   const std::size_t slash = text.find('/');
@@ -119,23 +69,12 @@ const char* to_string(media_refusal r) noexcept {
 }
 
 media_refusal special_use(const ip_address& a) noexcept {
-  if (!a.v6) {
-    // RFC 1122 §3.2.1.3: 0/8 is "this network", never a destination.
-    if (in_v4(a, 0, 0, 8)) return media_refusal::unspecified;
-    if (std::all_of(a.bytes.begin(), a.bytes.begin() + 4, [](std::uint8_t x) { return x == 255; }))
-      return media_refusal::broadcast;
-    if (in_v4(a, 224, 0, 4)) return media_refusal::multicast;      // RFC 5771
-    if (in_v4(a, 169, 254, 16)) return media_refusal::link_local;  // RFC 3927
-    if (in_v4(a, 127, 0, 8)) return media_refusal::loopback;       // RFC 1122
-    return media_refusal::none;
-  }
-  const bool zero_to_15 =
-      std::all_of(a.bytes.begin(), a.bytes.begin() + 15, [](std::uint8_t x) { return x == 0; });
-  if (zero_to_15 && a.bytes[15] == 0) return media_refusal::unspecified;  // RFC 4291 §2.5.2
-  if (zero_to_15 && a.bytes[15] == 1) return media_refusal::loopback;     // RFC 4291 §2.5.3
-  if (in_v6(a, 0xff, 0, 8)) return media_refusal::multicast;              // RFC 4291 §2.7
-  if (in_v6(a, 0xfe, 0x80, 10)) return media_refusal::link_local;         // RFC 4291 §2.5.6
-  return media_refusal::none;
+  // Indexed by ip_range (common/ip_class.hpp), in its order.
+  static constexpr media_refusal refusal_of[] = {
+      media_refusal::none,      media_refusal::unspecified, media_refusal::broadcast,
+      media_refusal::multicast, media_refusal::link_local,  media_refusal::loopback};
+  static_assert(static_cast<std::size_t>(ip_range::loopback) + 1 == std::size(refusal_of));
+  return refusal_of[static_cast<std::size_t>(special_range(a))];
 }
 
 media_refusal check_media_target(std::string_view address, std::uint16_t port,

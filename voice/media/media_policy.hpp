@@ -13,20 +13,19 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ip_class.hpp"
+
 namespace otpd::media {
 
-// An IPv4 or IPv6 address as bytes in network order (IPv4: the first 4). An IPv4-mapped IPv6
-// address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) is read as the IPv4 address it maps: the kernel
-// sends to that IPv4 address, so it is checked as one.
-struct ip_address {
-  bool v6 = false;
-  std::array<std::uint8_t, 16> bytes{};
-  friend bool operator==(const ip_address&, const ip_address&) = default;
-};
+// Addresses and their special-use ranges are common/ip_class.hpp's (the webhook URL check
+// uses the same classification).
+using otpd::ip_address;
 
 // "192.0.2.1", "2001:db8::1" (no brackets, no zone); nullopt for anything else (a host name).
-std::optional<ip_address> parse_address(std::string_view text);
-std::string to_string(const ip_address& a);
+// An IPv4-mapped address is read as IPv4. to_string(ip_address) is common/ip_class.hpp's.
+inline std::optional<ip_address> parse_address(std::string_view text) {
+  return parse_ip_address(text);
+}
 
 struct ip_network {
   ip_address base;

@@ -70,6 +70,90 @@ double max_normalised_correlation(std::span<const std::int16_t> a, std::span<con
   return best;
 }
 
+namespace {
+
+// Removes the mean of `v`; its energy afterwards.
+double centre(std::vector<double>& v) {
+  const double m = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  double e = 0;
+  for (auto& x : v) {
+    x -= m;
+    e += x * x;
+  }
+  return e;
+}
+
+// The recording's envelope (mean |x| over a frame) at any sample position, from a running sum
+// of |x|; 0 where the frame is not all inside the recording.
+class running_envelope {
+ public:
+  running_envelope(std::span<const std::int16_t> recording, std::size_t frame)
+      : frame_(frame), abs_prefix_(recording.size() + 1, 0.0) {
+    for (std::size_t i = 0; i < recording.size(); ++i)
+      abs_prefix_[i + 1] = abs_prefix_[i] + std::abs(static_cast<double>(recording[i]));
+  }
+  double at(std::ptrdiff_t pos) const {
+    const auto n = static_cast<std::ptrdiff_t>(abs_prefix_.size() - 1);
+    if (pos < 0 || pos + static_cast<std::ptrdiff_t>(frame_) > n) return 0.0;
+    const auto u = static_cast<std::size_t>(pos);
+    return (abs_prefix_[u + frame_] - abs_prefix_[u]) / static_cast<double>(frame_);
+  }
+
+ private:
+  std::size_t frame_;
+  std::vector<double> abs_prefix_;
+};
+
+// Where within `drift` of `guess` the envelope of `clip` fits the recording's best (Pearson
+// over frames, every quarter frame).
+std::ptrdiff_t envelope_fit(const running_envelope& rec, std::span<const std::int16_t> clip,
+                            std::ptrdiff_t guess, std::size_t frame, std::ptrdiff_t drift) {
+  const auto seg_env = envelope(clip, frame);
+  const auto step = static_cast<std::ptrdiff_t>(std::max<std::size_t>(frame / 4, 1));
+  std::vector<double> window(seg_env.size());
+  double best = -2.0;
+  std::ptrdiff_t best_at = guess;
+  for (std::ptrdiff_t d = -drift; d <= drift; d += step) {
+    const std::ptrdiff_t pos = guess + d;
+    for (std::size_t k = 0; k < window.size(); ++k)
+      window[k] = rec.at(pos + static_cast<std::ptrdiff_t>(k * frame));
+    const double c = pearson(seg_env, window);
+    if (c > best) {
+      best = c;
+      best_at = pos;
+    }
+  }
+  return best_at;
+}
+
+}  // namespace
+
+std::ptrdiff_t find_prompt_start(std::span<const std::int16_t> recording,
+                                 std::span<const std::int16_t> prompt_samples,
+                                 const match_options& opts) {
+  const std::size_t frame = std::max<std::size_t>(opts.frame, 1);
+  if (recording.size() < frame || prompt_samples.size() < frame) return 0;
+  // Envelopes with their mean removed, so that level and noise floor do not count; normalised
+  // by the whole envelopes' energies, so that a short overlap at the end cannot win.
+  auto er = envelope(recording, frame);
+  auto ep = envelope(prompt_samples, frame);
+  const std::size_t max_lag = std::min(opts.max_delay / frame, er.size());
+  const double e_rec = centre(er);
+  const double e_pro = centre(ep);
+  double best = -2.0;
+  std::size_t best_lag = 0;
+  for (std::size_t lag = 0; lag <= max_lag; ++lag) {
+    double c = 0;
+    for (std::size_t k = 0; k < ep.size() && lag + k < er.size(); ++k) c += ep[k] * er[lag + k];
+    const double score = e_rec > 0 && e_pro > 0 ? c / std::sqrt(e_rec * e_pro) : 0.0;
+    if (score > best) {
+      best = score;
+      best_lag = lag;
+    }
+  }
+  return static_cast<std::ptrdiff_t>(best_lag * frame);
+}
+
 match_result match_prompt(std::span<const std::int16_t> recording, const prompt& expected,
                           const match_options& opts) {
   match_result r;
@@ -79,53 +163,15 @@ match_result match_prompt(std::span<const std::int16_t> recording, const prompt&
     for (const auto& s : expected.segments) r.segments.push_back({s, 0, 0.0});
     return r;
   }
+  // Pass 1: where the prompt starts, to the frame, from envelopes.
+  r.offset = find_prompt_start(recording, p, opts);
 
-  // Pass 1: where the prompt starts, to the frame, from envelopes (mean removed, so that
-  // level and noise floor do not count; normalised by the whole envelopes' energies, so that
-  // a short overlap at the end cannot win).
-  const auto er = envelope(recording, frame);
-  auto ep = envelope(p, frame);
-  auto centre = [](std::vector<double>& v) {
-    const double m = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-    double e = 0;
-    for (auto& x : v) {
-      x -= m;
-      e += x * x;
-    }
-    return e;
-  };
-  auto erc = er;
-  const double e_rec = centre(erc);
-  const double e_pro = centre(ep);
-  double best = -2.0;
-  std::size_t best_lag = 0;
-  const std::size_t max_lag = std::min(opts.max_delay / frame, er.size());
-  for (std::size_t lag = 0; lag <= max_lag; ++lag) {
-    double c = 0;
-    for (std::size_t k = 0; k < ep.size() && lag + k < erc.size(); ++k) c += ep[k] * erc[lag + k];
-    const double score = e_rec > 0 && e_pro > 0 ? c / std::sqrt(e_rec * e_pro) : 0.0;
-    if (score > best) {
-      best = score;
-      best_lag = lag;
-    }
-  }
-  r.offset = static_cast<std::ptrdiff_t>(best_lag * frame);
-
-  // Pass 2: each segment near where the previous one placed the prompt. The recording's
-  // envelope at any sample position comes from a running sum of |x|.
-  std::vector<double> abs_prefix(recording.size() + 1, 0.0);
-  for (std::size_t i = 0; i < recording.size(); ++i)
-    abs_prefix[i + 1] = abs_prefix[i] + std::abs(static_cast<double>(recording[i]));
-  const auto n_rec = static_cast<std::ptrdiff_t>(recording.size());
-  auto rec_env_at = [&](std::ptrdiff_t pos) {
-    if (pos < 0 || pos + static_cast<std::ptrdiff_t>(frame) > n_rec) return 0.0;
-    const auto u = static_cast<std::size_t>(pos);
-    return (abs_prefix[u + frame] - abs_prefix[u]) / static_cast<double>(frame);
-  };
-
+  // Pass 2: each segment near where the previous one placed the prompt: its envelope placed
+  // within the drift, then its waveform within a frame of that.
+  const running_envelope rec_env(recording, frame);
   std::ptrdiff_t base = r.offset;
   const auto drift = static_cast<std::ptrdiff_t>(opts.max_drift);
-  const auto step = static_cast<std::ptrdiff_t>(std::max<std::size_t>(frame / 4, 1));
+  const auto f = static_cast<std::ptrdiff_t>(frame);
   double sum = 0;
   bool refined = false;
   r.min_score = 1.0;
@@ -137,21 +183,7 @@ match_result match_prompt(std::span<const std::int16_t> recording, const prompt&
       continue;
     }
     const auto clip_samples = p.subspan(seg.start, std::min(seg.length, p.size() - seg.start));
-    const auto seg_env = envelope(clip_samples, frame);
-    std::vector<double> window(seg_env.size());
-    double env_best = -2.0;
-    std::ptrdiff_t env_at = m.at;
-    for (std::ptrdiff_t d = -drift; d <= drift; d += step) {
-      const std::ptrdiff_t pos = m.at + d;
-      for (std::size_t k = 0; k < window.size(); ++k)
-        window[k] = rec_env_at(pos + static_cast<std::ptrdiff_t>(k * frame));
-      const double c = pearson(seg_env, window);
-      if (c > env_best) {
-        env_best = c;
-        env_at = pos;
-      }
-    }
-    const auto f = static_cast<std::ptrdiff_t>(frame);
+    const std::ptrdiff_t env_at = envelope_fit(rec_env, clip_samples, m.at, frame, drift);
     std::ptrdiff_t at = env_at;
     m.score = max_normalised_correlation(recording, clip_samples, env_at - f, env_at + f, &at);
     m.at = at;

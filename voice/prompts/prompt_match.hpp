@@ -47,6 +47,13 @@ struct match_result {
 match_result match_prompt(std::span<const std::int16_t> recording, const prompt& expected,
                           const match_options& opts = {});
 
+// Pass 1 of match_prompt: where in `recording` `prompt_samples` starts, to the frame (a
+// multiple of opts.frame, at most opts.max_delay), from the envelopes' correlation. 0 when
+// either is shorter than a frame.
+std::ptrdiff_t find_prompt_start(std::span<const std::int16_t> recording,
+                                 std::span<const std::int16_t> prompt_samples,
+                                 const match_options& opts = {});
+
 // The largest normalised cross-correlation sum(a[i] b[i - lag]) / sqrt(Ea Eb) over lags in
 // [min_lag, max_lag], each over the overlap of a and the shifted b (energies of the overlap).
 // best_lag, when given, receives the lag. 0 when nothing overlaps or a part is silent.

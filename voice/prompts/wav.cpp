@@ -73,6 +73,54 @@ std::int16_t to_int16(double v) noexcept {
   return static_cast<std::int16_t>(std::clamp(v, -32768.0, 32767.0));
 }
 
+// The fmt chunk's `size` bytes at `f`: WAVEFORMAT, or WAVEFORMATEXTENSIBLE (its sub-format's
+// tag then stands for the format), checked for what read_wav decodes.
+boost::system::error_code parse_fmt(const unsigned char* f, std::uint32_t size, wav_format& fmt) {
+  if (size < 16) return errc::invalid_format;
+  fmt.format_tag = le16(f);
+  fmt.channels = le16(f + 2);
+  fmt.sample_rate = le32(f + 4);
+  const std::uint16_t block_align = le16(f + 12);
+  fmt.bits_per_sample = le16(f + 14);
+  if (fmt.format_tag == wave_format_extensible) {
+    // WAVEFORMATEXTENSIBLE: cbSize 22, wValidBitsPerSample, dwChannelMask, SubFormat.
+    if (size < 40 || le16(f + 16) < 22) return errc::invalid_format;
+    if (std::memcmp(f + 26, ks_guid_tail, sizeof ks_guid_tail) != 0)
+      return errc::unsupported_format;
+    fmt.extensible = true;
+    fmt.format_tag = le16(f + 24);
+    const std::uint16_t valid_bits = le16(f + 18);
+    if (valid_bits > fmt.bits_per_sample) return errc::invalid_format;
+  }
+  if (fmt.channels == 0 || fmt.sample_rate == 0 || fmt.sample_rate > 1'000'000)
+    return errc::invalid_format;
+  const std::uint16_t b = fmt.bits_per_sample;
+  const bool pcm_ok =
+      fmt.format_tag == wave_format_pcm && (b == 8 || b == 16 || b == 24 || b == 32);
+  const bool float_ok = fmt.format_tag == wave_format_ieee_float && (b == 32 || b == 64);
+  if (!pcm_ok && !float_ok) return errc::unsupported_format;
+  if (block_align != static_cast<std::uint32_t>(fmt.channels) * (b / 8))
+    return errc::invalid_format;
+  return {};
+}
+
+// The whole frames of `pcm` decoded and mixed down to mono by averaging the channels.
+void mix_down(const unsigned char* pcm, std::size_t pcm_bytes, const wav_format& fmt,
+              pcm_audio& out) {
+  const std::size_t sample_bytes = fmt.bits_per_sample / 8;
+  const std::size_t frame_bytes = sample_bytes * fmt.channels;
+  const std::size_t frames = pcm_bytes / frame_bytes;
+  out.sample_rate = static_cast<int>(fmt.sample_rate);
+  out.samples.resize(frames);
+  for (std::size_t i = 0; i < frames; ++i) {
+    const unsigned char* frame = pcm + i * frame_bytes;
+    double sum = 0;
+    for (std::size_t c = 0; c < fmt.channels; ++c)
+      sum += sample_at(frame + c * sample_bytes, fmt.format_tag, fmt.bits_per_sample);
+    out.samples[i] = to_int16(sum / fmt.channels);
+  }
+}
+
 }  // namespace
 
 boost::system::error_code read_wav(std::string_view bytes, pcm_audio& out, wav_format* fmt_out) {
@@ -106,32 +154,7 @@ boost::system::error_code read_wav(std::string_view bytes, pcm_audio& out, wav_f
     if (chunk > left) return errc::truncated;
 
     if (std::memcmp(id, "fmt ", 4) == 0 && !have_fmt) {
-      if (chunk < 16) return errc::invalid_format;
-      const unsigned char* f = data + pos;
-      fmt.format_tag = le16(f);
-      fmt.channels = le16(f + 2);
-      fmt.sample_rate = le32(f + 4);
-      const std::uint16_t block_align = le16(f + 12);
-      fmt.bits_per_sample = le16(f + 14);
-      if (fmt.format_tag == wave_format_extensible) {
-        // WAVEFORMATEXTENSIBLE: cbSize 22, wValidBitsPerSample, dwChannelMask, SubFormat.
-        if (chunk < 40 || le16(f + 16) < 22) return errc::invalid_format;
-        if (std::memcmp(f + 26, ks_guid_tail, sizeof ks_guid_tail) != 0)
-          return errc::unsupported_format;
-        fmt.extensible = true;
-        fmt.format_tag = le16(f + 24);
-        const std::uint16_t valid_bits = le16(f + 18);
-        if (valid_bits > fmt.bits_per_sample) return errc::invalid_format;
-      }
-      if (fmt.channels == 0 || fmt.sample_rate == 0 || fmt.sample_rate > 1'000'000)
-        return errc::invalid_format;
-      const std::uint16_t b = fmt.bits_per_sample;
-      const bool pcm_ok =
-          fmt.format_tag == wave_format_pcm && (b == 8 || b == 16 || b == 24 || b == 32);
-      const bool float_ok = fmt.format_tag == wave_format_ieee_float && (b == 32 || b == 64);
-      if (!pcm_ok && !float_ok) return errc::unsupported_format;
-      if (block_align != static_cast<std::uint32_t>(fmt.channels) * (b / 8))
-        return errc::invalid_format;
+      if (auto ec = parse_fmt(data + pos, chunk, fmt)) return ec;
       have_fmt = true;
     } else if (is_data && pcm == nullptr) {
       pcm = data + pos;
@@ -142,19 +165,7 @@ boost::system::error_code read_wav(std::string_view bytes, pcm_audio& out, wav_f
   }
   if (pcm == nullptr) return have_fmt ? errc::missing_data_chunk : errc::missing_fmt_chunk;
   if (!have_fmt) return errc::missing_fmt_chunk;
-
-  const std::size_t sample_bytes = fmt.bits_per_sample / 8;
-  const std::size_t frame_bytes = sample_bytes * fmt.channels;
-  const std::size_t frames = pcm_bytes / frame_bytes;
-  out.sample_rate = static_cast<int>(fmt.sample_rate);
-  out.samples.resize(frames);
-  for (std::size_t i = 0; i < frames; ++i) {
-    const unsigned char* frame = pcm + i * frame_bytes;
-    double sum = 0;
-    for (std::size_t c = 0; c < fmt.channels; ++c)
-      sum += sample_at(frame + c * sample_bytes, fmt.format_tag, fmt.bits_per_sample);
-    out.samples[i] = to_int16(sum / fmt.channels);
-  }
+  mix_down(pcm, pcm_bytes, fmt, out);
   if (fmt_out) *fmt_out = fmt;
   return {};
 }

@@ -80,6 +80,109 @@ const char* to_string(digest_algorithm a) noexcept {
   return "MD5";
 }
 
+namespace {
+
+// RFC 3261 §25.1: neither qdtext nor a quoted-pair may hold CR or LF (folding is undone by the
+// message parser), and no parameter value holds a control character. A bare CR that got this
+// far would otherwise be echoed into our Authorization header (header injection).
+bool has_control_char(std::string_view v) noexcept {
+  for (const char ch : v) {
+    const auto u = static_cast<unsigned char>(ch);
+    if ((u < 0x20 && ch != '\t') || u == 0x7F) return true;
+  }
+  return false;
+}
+
+// Reads one auth-param from the front of `s` and the comma after it (RFC 7616 §3.3: auth-param
+// = token BWS "=" BWS ( token / quoted-string ), comma separated). False when malformed.
+bool next_auth_param(std::string_view& s, std::string_view& name, std::string& value) {
+  using namespace detail;
+  std::size_t k = 0;
+  while (k < s.size() && is_token_char(s[k])) ++k;
+  if (k == 0) return false;
+  name = s.substr(0, k);
+  s = trim_left(s.substr(k));
+  if (s.empty() || s.front() != '=') return false;
+  s = trim_left(s.substr(1));
+  if (!s.empty() && s.front() == '"') {
+    const std::size_t q = quoted_length(s);
+    if (q == std::string_view::npos) return false;
+    value = unquote(s.substr(0, q));
+    s = s.substr(q);
+  } else {
+    std::size_t e = 0;
+    while (e < s.size() && is_token_char(s[e])) ++e;
+    // Some servers send an unquoted nonce or opaque with '/' or '=' (base64): be lenient.
+    while (e < s.size() && s[e] != ',' && !is_ws(s[e]) && s[e] != '"') ++e;
+    if (e == 0) return false;
+    value.assign(s.substr(0, e));
+    s = s.substr(e);
+  }
+  if (has_control_char(value)) return false;
+  s = trim_left(s);
+  if (s.empty()) return true;
+  if (s.front() != ',') return false;
+  s = trim_left(s.substr(1));
+  return !s.empty();  // a trailing comma
+}
+
+// qop-options: a quoted, comma-separated list of tokens, lower-cased.
+std::vector<std::string> qop_options(std::string_view list) {
+  std::vector<std::string> out;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    const std::string_view item = detail::trim(list.substr(0, comma));
+    if (!item.empty()) out.push_back(detail::to_lower(item));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+  }
+  return out;
+}
+
+// The parameters of one challenge as they are read: each known one at most once.
+struct challenge_reader {
+  digest_challenge c;
+  bool seen_realm = false, seen_nonce = false, seen_qop = false, seen_stale = false,
+       seen_domain = false;
+  std::string algorithm;
+
+  static bool once(bool& seen) noexcept {
+    const bool dup = seen;
+    seen = true;
+    return !dup;
+  }
+
+  // False for a duplicate. Unknown auth-params (charset, userhash, ...) are ignored (RFC 7616
+  // §3.3).
+  bool take(std::string_view name, std::string v) {
+    using detail::iequals;
+    if (iequals(name, "realm")) {
+      if (!once(seen_realm)) return false;
+      c.realm = std::move(v);
+    } else if (iequals(name, "nonce")) {
+      if (!once(seen_nonce)) return false;
+      c.nonce = std::move(v);
+    } else if (iequals(name, "opaque")) {
+      if (!once(c.has_opaque)) return false;
+      c.opaque = std::move(v);
+    } else if (iequals(name, "algorithm")) {
+      if (!once(c.has_algorithm)) return false;
+      algorithm = std::move(v);
+    } else if (iequals(name, "qop")) {
+      if (!once(seen_qop)) return false;
+      c.qop = qop_options(v);
+    } else if (iequals(name, "stale")) {
+      if (!once(seen_stale)) return false;
+      c.stale = iequals(v, "true");
+    } else if (iequals(name, "domain")) {
+      if (!once(seen_domain)) return false;
+      c.domain = std::move(v);
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
 error_code parse_challenge(std::string_view value, digest_challenge& out) {
   using namespace detail;
   const error_code bad = errc::malformed_challenge;
@@ -92,88 +195,17 @@ error_code parse_challenge(std::string_view value, digest_challenge& out) {
   if (s.empty() || !is_ws(s.front())) return bad;
   s = trim_left(s);
 
-  digest_challenge c;
-  bool seen_realm = false, seen_nonce = false, seen_qop = false, seen_stale = false,
-       seen_domain = false;
-  std::string algorithm;
-  // RFC 7616 §3.3: auth-param = token BWS "=" BWS ( token / quoted-string ), comma separated.
+  challenge_reader r;
   while (!s.empty()) {
-    std::size_t k = 0;
-    while (k < s.size() && is_token_char(s[k])) ++k;
-    if (k == 0) return bad;
-    const std::string_view name = s.substr(0, k);
-    s = trim_left(s.substr(k));
-    if (s.empty() || s.front() != '=') return bad;
-    s = trim_left(s.substr(1));
+    std::string_view name;
     std::string v;
-    if (!s.empty() && s.front() == '"') {
-      const std::size_t q = quoted_length(s);
-      if (q == std::string_view::npos) return bad;
-      v = unquote(s.substr(0, q));
-      s = s.substr(q);
-    } else {
-      std::size_t e = 0;
-      while (e < s.size() && is_token_char(s[e])) ++e;
-      // Some servers send an unquoted nonce or opaque with '/' or '=' (base64): be lenient.
-      while (e < s.size() && s[e] != ',' && !is_ws(s[e]) && s[e] != '"') ++e;
-      if (e == 0) return bad;
-      v.assign(s.substr(0, e));
-      s = s.substr(e);
-    }
-    // RFC 3261 §25.1: neither qdtext nor a quoted-pair may hold CR or LF (folding is undone by
-    // the message parser), and no parameter value holds a control character. A bare CR that
-    // got this far would otherwise be echoed into our Authorization header (header injection).
-    for (const char ch : v) {
-      const auto u = static_cast<unsigned char>(ch);
-      if ((u < 0x20 && ch != '\t') || u == 0x7F) return bad;
-    }
-    s = trim_left(s);
-    if (!s.empty()) {
-      if (s.front() != ',') return bad;
-      s = trim_left(s.substr(1));
-      if (s.empty()) return bad;  // a trailing comma
-    }
-    auto once = [&](bool& seen) {
-      const bool dup = seen;
-      seen = true;
-      return !dup;
-    };
-    if (iequals(name, "realm")) {
-      if (!once(seen_realm)) return bad;
-      c.realm = std::move(v);
-    } else if (iequals(name, "nonce")) {
-      if (!once(seen_nonce)) return bad;
-      c.nonce = std::move(v);
-    } else if (iequals(name, "opaque")) {
-      if (!once(c.has_opaque)) return bad;
-      c.opaque = std::move(v);
-    } else if (iequals(name, "algorithm")) {
-      if (!once(c.has_algorithm)) return bad;
-      algorithm = std::move(v);
-    } else if (iequals(name, "qop")) {
-      if (!once(seen_qop)) return bad;
-      // qop-options: a quoted, comma-separated list of tokens.
-      std::string_view list(v);
-      while (!list.empty()) {
-        const std::size_t comma = list.find(',');
-        const std::string_view item = trim(list.substr(0, comma));
-        if (!item.empty()) c.qop.push_back(to_lower(item));
-        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-      }
-    } else if (iequals(name, "stale")) {
-      if (!once(seen_stale)) return bad;
-      c.stale = iequals(v, "true");
-    } else if (iequals(name, "domain")) {
-      if (!once(seen_domain)) return bad;
-      c.domain = std::move(v);
-    }
-    // Unknown auth-params (charset, userhash, ...) are ignored (RFC 7616 §3.3).
+    if (!next_auth_param(s, name, v) || !r.take(name, std::move(v))) return bad;
   }
-  if (!seen_realm || !seen_nonce || c.nonce.empty()) return bad;
-  if (c.has_algorithm && !parse_algorithm(algorithm, c.algorithm)) {
+  if (!r.seen_realm || !r.seen_nonce || r.c.nonce.empty()) return bad;
+  if (r.c.has_algorithm && !parse_algorithm(r.algorithm, r.c.algorithm)) {
     return errc::unsupported_algorithm;
   }
-  out = std::move(c);
+  out = std::move(r.c);
   return {};
 }
 

@@ -15,6 +15,7 @@
 #include <functional>
 #include <numbers>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -644,6 +645,82 @@ TEST(voice_caller, a_tcp_trunk_answering_garbage_fails_the_call_at_once) {
   EXPECT_EQ(r.result->malformed, 1u);
   EXPECT_LT(r.took, 3s);
   EXPECT_EQ(count_starting_with(trunk.received(), "INVITE "), 1u);
+}
+
+// ---- an exception in the call's code ----
+
+struct thrown_call {
+  std::exception_ptr error;
+  bool completed = false;
+  std::size_t active_after = 1;
+  std::chrono::milliseconds took{0};
+};
+
+// A call whose on_event throws when the call reaches `state`: call() must end the call, close
+// its sockets, join its coroutines and rethrow to the awaiting coroutine.
+thrown_call run_call_throwing_on(const trunk_config& t, call_state state) {
+  asio::io_context io;
+  caller c(io.get_executor(), t);
+  call_request req;
+  req.to = "callee";
+  req.audio = tone(1.0);
+  req.on_event = [state](const call_event& e) {
+    if (e.state == state) throw std::runtime_error("on_event failed");
+  };
+  thrown_call out;
+  const auto start = std::chrono::steady_clock::now();
+  asio::co_spawn(io, c.call(std::move(req)), [&](std::exception_ptr e, call_result) {
+    out.error = e;
+    out.completed = true;
+    out.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+  });
+  io.run_for(20s);
+  out.active_after = c.active_calls();
+  return out;
+}
+
+std::string what(const std::exception_ptr& e) {
+  try {
+    if (e) std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  }
+  return "no exception";
+}
+
+TEST(voice_caller, an_exception_while_ringing_cancels_the_call_and_reaches_the_awaiter) {
+  std::string invite;  // the peer's thread only
+  raw_sip_peer trunk(raw_sip_peer::transport::udp, [&invite](const std::string& m) {
+    if (m.starts_with("INVITE ")) {
+      invite = m;
+      return std::vector<std::string>{test::sip_response_to(m, 180, "Ringing")};
+    }
+    if (m.starts_with("CANCEL ")) {
+      return std::vector<std::string>{test::sip_response_to(m, 200, "OK"),
+                                      test::sip_response_to(invite, 487, "Request Terminated")};
+    }
+    return std::vector<std::string>{};
+  });
+  const thrown_call r = run_call_throwing_on(trunk_to(trunk.port()), call_state::ringing);
+  ASSERT_TRUE(r.completed) << "call() did not complete";
+  EXPECT_EQ(what(r.error), "on_event failed");
+  EXPECT_EQ(r.active_after, 0u);
+  EXPECT_TRUE(trunk.wait_for("CANCEL ", 5s)) << "the callee was left ringing";
+  EXPECT_LT(r.took, 3s);
+}
+
+TEST(voice_caller, an_exception_once_answered_hangs_up_and_reaches_the_awaiter) {
+  rtp_counter media("127.0.0.1");
+  answering_trunk trunk("127.0.0.1", media.port());
+  const thrown_call r = run_call_throwing_on(trunk_to(trunk.port), call_state::answered);
+  ASSERT_TRUE(r.completed) << "call() did not complete";
+  EXPECT_EQ(what(r.error), "on_event failed");
+  EXPECT_EQ(r.active_after, 0u);
+  EXPECT_TRUE(trunk.peer.wait_for("ACK ", 5s));
+  EXPECT_TRUE(trunk.peer.wait_for("BYE ", 5s)) << "the dialog was left up";
+  EXPECT_EQ(media.count(), 0u);
+  EXPECT_LT(r.took, 3s);
 }
 
 class voice_caller_proxy : public ::testing::Test {

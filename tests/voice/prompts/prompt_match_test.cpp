@@ -140,6 +140,29 @@ TEST_F(prompt_matching, silence_and_empty_input_score_zero) {
   EXPECT_EQ(match_prompt(quiet, prompt{}).segments.size(), 0u);
 }
 
+TEST(prompt_start, finds_a_burst_pattern_to_the_frame) {
+  // Bursts of tone and silence of different lengths (an envelope with a shape), placed 1234
+  // samples into a recording: found at the frame that holds it.
+  std::vector<std::int16_t> pattern;
+  for (const std::size_t burst : {800u, 240u, 1600u, 400u}) {
+    const auto tone = sine(440, 8000, static_cast<double>(burst) / 8000, 10000);
+    pattern.insert(pattern.end(), tone.begin(), tone.end());
+    pattern.insert(pattern.end(), 480, 0);
+  }
+  std::vector<std::int16_t> recording(1234, 0);
+  recording.insert(recording.end(), pattern.begin(), pattern.end());
+  recording.insert(recording.end(), 4000, 0);
+  const std::ptrdiff_t at = find_prompt_start(recording, pattern);
+  EXPECT_EQ(at % 80, 0);
+  EXPECT_NEAR(double(at), 1234.0, 80.0);
+  // Not further than max_delay, and 0 for input shorter than a frame.
+  match_options near;
+  near.max_delay = 800;
+  EXPECT_LE(find_prompt_start(recording, pattern, near), 800);
+  EXPECT_EQ(find_prompt_start(std::vector<std::int16_t>(79, 1), pattern), 0);
+  EXPECT_EQ(find_prompt_start(recording, std::vector<std::int16_t>(79, 1)), 0);
+}
+
 TEST(normalised_correlation, finds_the_lag) {
   const auto a = sine(317, 8000, 0.1, 10000);
   std::vector<std::int16_t> b(a.begin() + 37, a.begin() + 437);

@@ -151,6 +151,31 @@ TEST(sip_digest, errors) {
             errc::malformed_challenge);
 }
 
+TEST(sip_digest, qop_options_base64_nonces_and_duplicates) {
+  digest_challenge c;
+  // qop-options trimmed and lower-cased, empty items dropped; an unquoted base64 nonce and
+  // opaque kept whole; unknown parameters ignored.
+  ASSERT_FALSE(parse_challenge(
+      "Digest realm=\"r\",nonce=ab/c+d==, qop=\" Auth , ,auth-INT\", opaque=x=y, userhash=true",
+      c));
+  EXPECT_EQ(c.qop, (std::vector<std::string>{"auth", "auth-int"}));
+  EXPECT_EQ(c.nonce, "ab/c+d==");
+  EXPECT_TRUE(c.has_opaque);
+  EXPECT_EQ(c.opaque, "x=y");
+  EXPECT_FALSE(c.has_algorithm);
+  // Every known parameter at most once; a refused challenge leaves `out` as it was.
+  for (const char* dup :
+       {"opaque=\"a\", opaque=\"b\"", "qop=\"auth\", qop=\"auth\"", "stale=true, stale=false",
+        "domain=\"a\", domain=\"b\"", "algorithm=MD5, algorithm=MD5", "nonce=\"m\""}) {
+    EXPECT_EQ(parse_challenge(std::string("Digest realm=\"q\", nonce=\"n\", ") + dup, c),
+              errc::malformed_challenge)
+        << dup;
+    EXPECT_EQ(c.realm, "r") << dup;
+  }
+  // An empty nonce is no nonce.
+  EXPECT_EQ(parse_challenge("Digest realm=\"r\", nonce=\"\"", c), errc::malformed_challenge);
+}
+
 // A control character in a challenge value would be copied into the Authorization header we
 // send (a CR starts a new header line): such a challenge is refused (found by fuzzing).
 TEST(sip_digest, control_characters_in_a_challenge_are_refused) {
