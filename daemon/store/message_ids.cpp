@@ -49,17 +49,24 @@ void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-}  // namespace
-
-bool decode_message_ids(std::string_view in, std::vector<std::string>& out) {
-  out.clear();
+// The decoder's position in the text. Never past its end: every read checks first.
+struct json_reader {
+  std::string_view in;
   std::size_t i = 0;
-  auto skip_ws = [&] {
+
+  bool at_end() const { return i >= in.size(); }
+  // The next character, consumed; false at the end.
+  bool next(char& c) {
+    if (at_end()) return false;
+    c = in[i++];
+    return true;
+  }
+  void skip_ws() {
     while (i < in.size() && (in[i] == ' ' || in[i] == '\t' || in[i] == '\n' || in[i] == '\r')) {
       ++i;
     }
-  };
-  auto hex4 = [&](std::uint32_t& v) {
+  }
+  bool hex4(std::uint32_t& v) {
     if (in.size() - i < 4) return false;
     v = 0;
     for (int k = 0; k < 4; ++k) {
@@ -76,79 +83,97 @@ bool decode_message_ids(std::string_view in, std::vector<std::string>& out) {
       }
     }
     return true;
-  };
-  skip_ws();
-  if (i >= in.size() || in[i++] != '[') return false;
-  skip_ws();
-  if (i < in.size() && in[i] == ']') {
-    ++i;
-    skip_ws();
-    return i == in.size();
   }
-  while (true) {
-    skip_ws();
-    if (i >= in.size() || in[i++] != '"') return false;
-    std::string s;
-    while (true) {
-      if (i >= in.size()) return false;
-      char c = in[i++];
-      if (c == '"') break;
+  // After "\u": the character, appended as UTF-8.
+  bool unicode(std::string& s) {
+    std::uint32_t cp = 0;
+    if (!hex4(cp)) return false;
+    // RFC 8259 §7: a character outside the BMP is a surrogate pair.
+    if (cp >= 0xD800 && cp < 0xDC00) {
+      std::uint32_t low = 0;
+      if (in.substr(i, 2) != "\\u") return false;
+      i += 2;
+      if (!hex4(low) || low < 0xDC00 || low >= 0xE000) return false;
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+    } else if (cp >= 0xDC00 && cp < 0xE000) {
+      return false;
+    }
+    append_utf8(s, cp);
+    return true;
+  }
+  // After a backslash: the escaped character, appended.
+  bool escape(std::string& s) {
+    char e = 0;
+    if (!next(e)) return false;
+    switch (e) {
+      case '"':
+      case '\\':
+      case '/':
+        s += e;
+        return true;
+      case 'b':
+        s += '\b';
+        return true;
+      case 'f':
+        s += '\f';
+        return true;
+      case 'n':
+        s += '\n';
+        return true;
+      case 'r':
+        s += '\r';
+        return true;
+      case 't':
+        s += '\t';
+        return true;
+      case 'u':
+        return unicode(s);
+      default:
+        return false;
+    }
+  }
+  // A string, quotes included.
+  bool string(std::string& s) {
+    char c = 0;
+    if (!next(c) || c != '"') return false;
+    while (next(c)) {
+      if (c == '"') return true;
       if (c != '\\') {
         s += c;
-        continue;
-      }
-      if (i >= in.size()) return false;
-      char e = in[i++];
-      switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-          s += e;
-          break;
-        case 'b':
-          s += '\b';
-          break;
-        case 'f':
-          s += '\f';
-          break;
-        case 'n':
-          s += '\n';
-          break;
-        case 'r':
-          s += '\r';
-          break;
-        case 't':
-          s += '\t';
-          break;
-        case 'u': {
-          std::uint32_t cp = 0;
-          if (!hex4(cp)) return false;
-          // RFC 8259 §7: a character outside the BMP is a surrogate pair.
-          if (cp >= 0xD800 && cp < 0xDC00) {
-            std::uint32_t low = 0;
-            if (in.substr(i, 2) != "\\u") return false;
-            i += 2;
-            if (!hex4(low) || low < 0xDC00 || low >= 0xE000) return false;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-          } else if (cp >= 0xDC00 && cp < 0xE000) {
-            return false;
-          }
-          append_utf8(s, cp);
-          break;
-        }
-        default:
-          return false;
+      } else if (!escape(s)) {
+        return false;
       }
     }
-    out.push_back(std::move(s));
-    skip_ws();
-    if (i >= in.size()) return false;
-    char sep = in[i++];
-    if (sep == ']') break;
-    if (sep != ',') return false;
+    return false;  // no closing quote
   }
-  skip_ws();
-  return i == in.size();
+};
+
+}  // namespace
+
+bool decode_message_ids(std::string_view in, std::vector<std::string>& out) {
+  out.clear();
+  json_reader r{in};
+  char c = 0;
+  r.skip_ws();
+  if (!r.next(c) || c != '[') return false;
+  r.skip_ws();
+  if (!r.at_end() && r.in[r.i] == ']') {
+    ++r.i;
+    r.skip_ws();
+    return r.at_end();
+  }
+  while (true) {
+    r.skip_ws();
+    std::string s;
+    if (!r.string(s)) return false;
+    out.push_back(std::move(s));
+    r.skip_ws();
+    if (!r.next(c)) return false;
+    if (c == ']') break;
+    if (c != ',') return false;
+  }
+  r.skip_ws();
+  return r.at_end();
 }
 
 }  // namespace otpd::service::detail

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "daemon/store/store.hpp"
 
@@ -47,7 +48,7 @@ struct sqlite_options {
   std::uint32_t checkpoint_pages = 1000;
 };
 
-// A connection's busy handler state (sqlite_store.cpp).
+// A connection's busy handler state (sqlite_open.cpp).
 struct sqlite_busy_wait {
   std::chrono::milliseconds timeout{};
   std::chrono::steady_clock::time_point since{};
@@ -99,6 +100,8 @@ class sqlite_store final : public store {
   class transaction;
   class checkpointer;
 
+  // Each statement's text, in the order of `sql` (sqlite_schema.cpp).
+  static const std::pair<sql, const char*> statement_texts_[];
   static const char* statement_text(sql which) noexcept;
   explicit sqlite_store(sqlite3* db) noexcept;
   error_code configure(const sqlite_options& options);
@@ -107,7 +110,8 @@ class sqlite_store final : public store {
   error_code migrate();
   error_code read_schema_version(int& version);
   error_code exec(const char* text);
-  error_code prepare(sql which, sqlite3_stmt*& out);
+  // SQLite's code; `out` is kept until close (statement runs it).
+  int prepare(sql which, sqlite3_stmt*& out) noexcept;
   // Records SQLite's message for `rc` (with what we were doing) and returns io_error.
   error_code fail(int rc, std::string_view what);
   error_code fail(std::string_view what);
@@ -120,6 +124,8 @@ class sqlite_store final : public store {
   error_code delete_attempt(std::string_view id, int number);
   error_code exists(std::string_view id, bool& found);
   error_code write_correlations(std::span<const correlation> c);
+  // Zero when check `c` has room for one more event at now_ms; else how long until it has.
+  error_code time_to_room(const limit_check& c, std::int64_t now_ms, std::chrono::seconds& wait);
 
   sqlite3* db_;
   std::array<sqlite3_stmt*, 32> statements_{};  // prepared on first use, kept until close

@@ -9,6 +9,21 @@ namespace otpd::service {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// A store call that answers through an out parameter, made into one that returns the
+// (error, answer) pair run() delivers.
+template <class T, class F>
+auto answering(F call) {
+  return [call = std::move(call)](store& s) {
+    std::pair<error_code, T> r;
+    r.first = call(s, r.second);
+    return r;
+  };
+}
+
+}  // namespace
+
 store_executor::store_executor(std::unique_ptr<store> s, store_executor_options options)
     : store_(std::move(s)), options_(options), thread_([this] { loop(); }) {}
 
@@ -110,20 +125,16 @@ asio::awaitable<error_code> store_executor::insert(verification v) {
 }
 
 asio::awaitable<std::pair<error_code, verification>> store_executor::get(std::string id) {
-  return run([id = std::move(id)](store& s) {
-    std::pair<error_code, verification> r;
-    r.first = s.get(id, r.second);
-    return r;
-  });
+  return run(answering<verification>(
+      [id = std::move(id)](store& s, verification& out) { return s.get(id, out); }));
 }
 
 asio::awaitable<std::pair<error_code, verification>> store_executor::find_idempotent(
     std::string api_key, std::string key) {
-  return run([api_key = std::move(api_key), key = std::move(key)](store& s) {
-    std::pair<error_code, verification> r;
-    r.first = s.find_idempotent(api_key, key, r.second);
-    return r;
-  });
+  return run(answering<verification>(
+      [api_key = std::move(api_key), key = std::move(key)](store& s, verification& out) {
+        return s.find_idempotent(api_key, key, out);
+      }));
 }
 
 asio::awaitable<std::pair<error_code, verification>> store_executor::modify(std::string id,
@@ -133,11 +144,10 @@ asio::awaitable<std::pair<error_code, verification>> store_executor::modify(std:
 
 asio::awaitable<std::pair<error_code, verification>> store_executor::modify(
     std::string id, std::vector<correlation> add, store::modify_fn fn) {
-  return run([id = std::move(id), add = std::move(add), fn = std::move(fn)](store& s) {
-    std::pair<error_code, verification> r;
-    r.first = s.modify(id, add, fn, r.second);
-    return r;
-  });
+  return run(answering<verification>(
+      [id = std::move(id), add = std::move(add), fn = std::move(fn)](store& s, verification& out) {
+        return s.modify(id, add, fn, out);
+      }));
 }
 
 asio::awaitable<error_code> store_executor::add_correlations(std::vector<correlation> c) {
@@ -146,37 +156,29 @@ asio::awaitable<error_code> store_executor::add_correlations(std::vector<correla
 
 asio::awaitable<std::pair<error_code, correlation>> store_executor::find_correlation(
     std::string carrier, std::string key) {
-  return run([carrier = std::move(carrier), key = std::move(key)](store& s) {
-    std::pair<error_code, correlation> r;
-    r.first = s.find_correlation(carrier, key, r.second);
-    return r;
-  });
+  return run(answering<correlation>(
+      [carrier = std::move(carrier), key = std::move(key)](store& s, correlation& out) {
+        return s.find_correlation(carrier, key, out);
+      }));
 }
 
 asio::awaitable<std::pair<error_code, limit_result>> store_executor::check_and_count(
     std::vector<limit_check> checks, sys_time now) {
-  return run([checks = std::move(checks), now](store& s) {
-    std::pair<error_code, limit_result> r;
-    r.first = s.check_and_count(checks, now, r.second);
-    return r;
-  });
+  return run(
+      answering<limit_result>([checks = std::move(checks), now](store& s, limit_result& out) {
+        return s.check_and_count(checks, now, out);
+      }));
 }
 
 asio::awaitable<std::pair<error_code, std::vector<verification>>> store_executor::list_queued() {
-  return run([](store& s) {
-    std::pair<error_code, std::vector<verification>> r;
-    r.first = s.list_queued(r.second);
-    return r;
-  });
+  return run(answering<std::vector<verification>>(
+      [](store& s, std::vector<verification>& out) { return s.list_queued(out); }));
 }
 
 asio::awaitable<std::pair<error_code, std::size_t>> store_executor::purge(
     sys_time now, std::chrono::seconds retention) {
-  return run([now, retention](store& s) {
-    std::pair<error_code, std::size_t> r;
-    r.first = s.purge(now, retention, r.second);
-    return r;
-  });
+  return run(answering<std::size_t>(
+      [now, retention](store& s, std::size_t& out) { return s.purge(now, retention, out); }));
 }
 
 }  // namespace otpd::service

@@ -40,5 +40,18 @@ TEST(message_ids, RejectsAnythingButAnArrayOfStrings) {
   }
 }
 
+TEST(message_ids, a_text_cut_short_is_refused_at_every_length) {
+  const std::string text = encode_message_ids({"a\"b", "\x01\x7f", ""}) + " ";
+  ASSERT_EQ(decoded(text).size(), 3u);
+  const std::string escaped = R"(["\u00e9\ud83d\ude00\n"])";
+  ASSERT_EQ(decoded(escaped).size(), 1u);
+  for (const std::string& whole : {text, escaped}) {
+    for (std::size_t n = 0; n + 1 < whole.size(); ++n) {
+      std::vector<std::string> out;
+      EXPECT_FALSE(decode_message_ids(std::string_view(whole).substr(0, n), out)) << n;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace otpd::service::detail

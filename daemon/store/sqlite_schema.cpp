@@ -1,0 +1,245 @@
+// The SQLite store's statements and schema: the text of every statement the store runs, the
+// migrations that build the schema, and the migration step run at open.
+#include <cassert>
+#include <string>
+
+#include "daemon/store/sqlite_statement.hpp"
+
+namespace otpd::service {
+
+#define OTPD_VERIFICATION_COLUMNS                                                             \
+  "id, to_number, locale, api_key, client_ip, status, created_at, expires_at, completed_at, " \
+  "code_length, code_mac, code_sealed, checks, max_checks, sends, next_resend_at, "           \
+  "idempotency_key, request_hash, version"
+#define OTPD_ATTEMPT_COLUMNS                                                                \
+  "verification_id, number, channel, status, created_at, submitted_at, completed_at, "      \
+  "carrier, bind, message_ids, smpp_status, outcome_unknown, dlr_stat, dlr_err, sip_code, " \
+  "sip_reason, error, played_ms"
+
+// In the order of `sql` (statement_text() checks that in debug builds).
+const std::pair<sqlite_store::sql, const char*> sqlite_store::statement_texts_[] = {
+    {sql::begin_immediate, "BEGIN IMMEDIATE"},
+    {sql::begin_read, "BEGIN"},
+    {sql::commit, "COMMIT"},
+    {sql::rollback, "ROLLBACK"},
+    {sql::savepoint, "SAVEPOINT op"},
+    {sql::release, "RELEASE op"},
+    {sql::rollback_to, "ROLLBACK TO op"},
+    {sql::insert_verification,
+     "INSERT INTO verifications (" OTPD_VERIFICATION_COLUMNS
+     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+     "?17, ?18, ?19)"},
+    {sql::update_verification,
+     "UPDATE verifications SET to_number = ?2, locale = ?3, api_key = ?4, client_ip = ?5, "
+     "status = ?6, created_at = ?7, expires_at = ?8, completed_at = ?9, code_length = ?10, "
+     "code_mac = ?11, code_sealed = ?12, checks = ?13, max_checks = ?14, sends = ?15, "
+     "next_resend_at = ?16, idempotency_key = ?17, request_hash = ?18, version = ?19 "
+     "WHERE id = ?1"},
+    {sql::select_verification,
+     "SELECT " OTPD_VERIFICATION_COLUMNS " FROM verifications WHERE id = ?1"},
+    {sql::verification_exists, "SELECT 1 FROM verifications WHERE id = ?1"},
+    // The literal condition lets the planner use the partial unique index.
+    {sql::select_idempotent,
+     "SELECT id FROM verifications WHERE api_key = ?1 AND idempotency_key = ?2 "
+     "AND idempotency_key <> ''"},
+    {sql::upsert_attempt,
+     "INSERT OR REPLACE INTO attempts (" OTPD_ATTEMPT_COLUMNS
+     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+     "?17, ?18)"},
+    {sql::delete_attempt, "DELETE FROM attempts WHERE verification_id = ?1 AND number = ?2"},
+    {sql::select_attempts,
+     "SELECT " OTPD_ATTEMPT_COLUMNS " FROM attempts WHERE verification_id = ?1 ORDER BY number"},
+    // SMSC message ids wrap and get reused: the newest attempt owns the key.
+    {sql::upsert_correlation,
+     "INSERT OR REPLACE INTO correlations (carrier, key, verification_id, attempt, part, "
+     "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+    {sql::select_correlation,
+     "SELECT verification_id, attempt, part FROM correlations WHERE carrier = ?1 AND key = ?2"},
+    {sql::count_events, "SELECT count(*) FROM rate_events WHERE key = ?1 AND at > ?2 AND at <= ?3"},
+    {sql::nth_event,
+     "SELECT at FROM rate_events WHERE key = ?1 AND at > ?2 AND at <= ?3 "
+     "ORDER BY at LIMIT 1 OFFSET ?4"},
+    {sql::insert_event, "INSERT INTO rate_events (key, at, keep_until) VALUES (?1, ?2, ?3)"},
+    // The moment it expired, not the moment purge noticed: retention counts from there.
+    {sql::expire_pending,
+     "UPDATE verifications SET status = 'expired', completed_at = expires_at, "
+     "version = version + 1 WHERE status = 'pending' AND expires_at <= ?1"},
+    {sql::delete_finished,
+     "DELETE FROM verifications WHERE status <> 'pending' "
+     "AND coalesce(completed_at, created_at) < ?1"},
+    {sql::delete_events, "DELETE FROM rate_events WHERE keep_until <= ?1"},
+    {sql::select_queued,
+     "SELECT DISTINCT a.verification_id FROM attempts a "
+     "JOIN verifications v ON v.id = a.verification_id "
+     "WHERE a.status IN ('queued', 'ringing', 'answered') AND v.status = 'pending' "
+     "ORDER BY a.verification_id"},
+    // The literal outcome_unknown = 1 lets the planner use the partial index.
+    {sql::select_unknown_sms,
+     "SELECT a.verification_id, a.number FROM attempts a "
+     "JOIN verifications v ON v.id = a.verification_id "
+     "WHERE a.outcome_unknown = 1 AND a.status = 'submitted' AND a.channel = 'sms' "
+     "AND a.message_ids = '[]' AND a.carrier = ?1 AND a.created_at BETWEEN ?3 AND ?4 "
+     "AND v.to_number = ?2 AND v.expires_at >= ?5 "
+     "ORDER BY a.created_at LIMIT ?6"},
+    {sql::schema_version_exists,
+     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"},
+    {sql::select_schema_version, "SELECT coalesce(max(version), 0) FROM schema_version"},
+};
+
+#undef OTPD_VERIFICATION_COLUMNS
+#undef OTPD_ATTEMPT_COLUMNS
+
+const char* sqlite_store::statement_text(sql which) noexcept {
+  static_assert(std::size(statement_texts_) == static_cast<std::size_t>(sql::count_));
+  const auto& entry = statement_texts_[static_cast<std::size_t>(which)];
+  assert(entry.first == which);
+  return entry.second;
+}
+
+namespace {
+
+// Migrations, in order; each runs once, in one transaction, and is never edited after a
+// release (a change is a new migration).
+struct migration {
+  int version;
+  const char* sql;
+};
+
+constexpr migration migrations[] = {
+    {1, R"sql(
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+
+CREATE TABLE verifications (
+  id              TEXT NOT NULL PRIMARY KEY,
+  to_number       TEXT NOT NULL,
+  locale          TEXT NOT NULL,
+  api_key         TEXT NOT NULL,
+  client_ip       TEXT NOT NULL,
+  status          TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  expires_at      INTEGER NOT NULL,
+  completed_at    INTEGER,
+  code_length     INTEGER NOT NULL,
+  code_mac        BLOB NOT NULL,
+  code_sealed     BLOB NOT NULL,
+  checks          INTEGER NOT NULL,
+  max_checks      INTEGER NOT NULL,
+  sends           INTEGER NOT NULL,
+  next_resend_at  INTEGER NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  request_hash    TEXT NOT NULL,
+  version         INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX verifications_idempotency ON verifications (api_key, idempotency_key)
+  WHERE idempotency_key <> '';
+-- purge(): pending rows by expiry, finished rows by age; partial so that they stay small.
+CREATE INDEX verifications_pending_expiry ON verifications (expires_at) WHERE status = 'pending';
+CREATE INDEX verifications_finished ON verifications (coalesce(completed_at, created_at))
+  WHERE status <> 'pending';
+
+CREATE TABLE attempts (
+  verification_id TEXT NOT NULL REFERENCES verifications (id) ON DELETE CASCADE,
+  number          INTEGER NOT NULL,
+  channel         TEXT NOT NULL,
+  status          TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  submitted_at    INTEGER,
+  completed_at    INTEGER,
+  carrier         TEXT NOT NULL,
+  bind            TEXT NOT NULL,
+  message_ids     TEXT NOT NULL,  -- JSON array of strings, one per part
+  smpp_status     INTEGER,
+  outcome_unknown INTEGER NOT NULL,
+  dlr_stat        TEXT NOT NULL,
+  dlr_err         TEXT NOT NULL,
+  sip_code        INTEGER,
+  sip_reason      TEXT NOT NULL,
+  error           TEXT NOT NULL,
+  PRIMARY KEY (verification_id, number)
+) WITHOUT ROWID;
+CREATE INDEX attempts_queued ON attempts (verification_id) WHERE status = 'queued';
+
+CREATE TABLE correlations (
+  carrier         TEXT NOT NULL,
+  key             TEXT NOT NULL,
+  verification_id TEXT NOT NULL REFERENCES verifications (id) ON DELETE CASCADE,
+  attempt         INTEGER NOT NULL,
+  part            INTEGER NOT NULL,
+  created_at      INTEGER NOT NULL,
+  PRIMARY KEY (carrier, key)
+) WITHOUT ROWID;
+CREATE INDEX correlations_verification ON correlations (verification_id);
+
+CREATE TABLE rate_events (
+  key        TEXT NOT NULL,
+  at         INTEGER NOT NULL,
+  keep_until INTEGER NOT NULL
+);
+CREATE INDEX rate_events_key_at ON rate_events (key, at);
+CREATE INDEX rate_events_keep_until ON rate_events (keep_until);
+)sql"},
+    // Calls under way when the process died (ringing, answered) are found at start-up as queued
+    // attempts are.
+    {2, R"sql(
+DROP INDEX attempts_queued;
+CREATE INDEX attempts_unfinished ON attempts (verification_id)
+  WHERE status IN ('queued', 'ringing', 'answered');
+)sql"},
+    // A call's prompt time: how long the code was being read when the call ended.
+    {3, R"sql(
+ALTER TABLE attempts ADD COLUMN played_ms INTEGER;
+)sql"},
+    // A receipt no correlation matches is tried against the SMS whose outcome is unknown (a
+    // submit written without a response, or interrupted by a crash): few rows, by carrier.
+    {4, R"sql(
+CREATE INDEX attempts_outcome_unknown ON attempts (carrier, created_at)
+  WHERE outcome_unknown = 1;
+)sql"},
+};
+
+constexpr int latest_version = migrations[std::size(migrations) - 1].version;
+static_assert(latest_version == sqlite_store::schema_version);
+
+}  // namespace
+
+error_code sqlite_store::read_schema_version(int& version) {
+  version = 0;
+  bool has_table = false;
+  if (auto ec = statement(*this, sql::schema_version_exists, "schema version").row(has_table)) {
+    return ec;
+  }
+  if (!has_table) return {};
+  std::int64_t latest = 0;
+  if (auto ec = statement(*this, sql::select_schema_version, "schema version").value(latest)) {
+    return ec;
+  }
+  version = static_cast<int>(latest);
+  return {};
+}
+
+error_code sqlite_store::migrate() {
+  int version = 0;
+  if (auto ec = read_schema_version(version)) return ec;
+  if (version > latest_version) {
+    return fail("database schema version " + std::to_string(version) +
+                " is newer than this otpd supports (" + std::to_string(latest_version) + ")");
+  }
+  if (version == latest_version) return {};
+
+  transaction tx(*this, transaction::kind::write);
+  if (auto ec = tx.begin()) return ec;
+  // Another process may have migrated while we waited for the lock.
+  if (auto ec = read_schema_version(version)) return ec;
+  for (const auto& m : migrations) {
+    if (m.version <= version) continue;
+    if (auto ec = exec(m.sql)) return ec;
+    const std::string record =
+        "INSERT INTO schema_version (version) VALUES (" + std::to_string(m.version) + ")";
+    if (auto ec = exec(record.c_str())) return ec;
+  }
+  // DDL changed the schema: statements prepared before (the version reads) re-prepare by
+  // themselves (sqlite3_prepare_v3 semantics), nothing to drop.
+  return tx.commit();
+}
+
+}  // namespace otpd::service
