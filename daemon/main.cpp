@@ -134,7 +134,7 @@ int run(const config::config& cfg, const std::string& file,
   app::stop_on_signal stop(io, logger, {heartbeat, reload, admin.get(), http, svc, store});
 
   io.run();
-  app::finish_pending(io, pending_limit);
+  if (stop.done()) app::finish_pending(io, pending_limit);
   return started ? exit_ok : exit_start_failed;
 }
 

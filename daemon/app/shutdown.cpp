@@ -27,6 +27,7 @@ void stop_on_signal::begin(int sig) {
         co_await parts_.http.stop();
         parts_.svc.stop([this] {
           parts_.store.shutdown();
+          done_ = true;
           logger_.notice("stopped");
           io_.stop();
         });

@@ -39,6 +39,9 @@ class stop_on_signal {
   // Waits for SIGINT or SIGTERM, then runs the shutdown; io.stop() at its end.
   stop_on_signal(boost::asio::io_context& io, log::logger& logger, stoppable parts);
 
+  // Whether the shutdown ran to its end (the service stopped, the store flushed).
+  bool done() const noexcept { return done_; }
+
  private:
   void begin(int sig);
 
@@ -46,10 +49,12 @@ class stop_on_signal {
   log::logger& logger_;
   stoppable parts_;
   boost::asio::signal_set signals_;
+  bool done_ = false;
 };
 
-// After io.run() has returned: runs the handlers still queued until none is left, for at most
-// `limit` (a coroutine that waits for more than that is left to ~io_context).
+// After io.run() has returned from a shutdown that ran to its end: runs the handlers still
+// queued until none is left, for at most `limit` (a coroutine that waits for more than that is
+// left to ~io_context). Not after a failed start: the service was never stopped.
 void finish_pending(boost::asio::io_context& io, std::chrono::milliseconds limit);
 
 }  // namespace otpd::app
