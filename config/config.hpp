@@ -223,6 +223,9 @@ struct process {
   // debugging only, since a core holds the codes in flight. Off: the process is not dumpable
   // (PR_SET_DUMPABLE 0), which also makes /proc/PID/mem readable by root only.
   bool core_dumps = false;
+  // At SIGTERM, how long the SMS and calls already started may take to reach their outcome
+  // before the binds unbind regardless; keep it under the unit's TimeoutStopSec=.
+  milliseconds shutdown_drain{20000};
 };
 
 struct testing {

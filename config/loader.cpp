@@ -1301,10 +1301,15 @@ void config_loader::load_admin(const field& f) {
 }
 
 void config_loader::load_process(const field& f) {
-  auto m = r_.fields(f.value, yaml_reader::mark_of(f), "process", {"core_dumps"});
+  auto m = r_.fields(f.value, yaml_reader::mark_of(f), "process", {"core_dumps", "shutdown_drain"});
   if (!m) return;
   if (const field* v = find(*m, "core_dumps")) {
     if (auto b = r_.get_bool(*v, "process.core_dumps")) c_.proc.core_dumps = *b;
+  }
+  if (const field* v = find(*m, "shutdown_drain")) {
+    if (auto d = r_.get_duration(*v, "process.shutdown_drain", 0ms, 10min)) {
+      c_.proc.shutdown_drain = std::chrono::duration_cast<milliseconds>(*d);
+    }
   }
 }
 

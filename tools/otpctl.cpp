@@ -135,13 +135,16 @@ void print_status(const json::object& o) {
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+struct options {
   std::string socket_path = "/run/otpd/otpd.sock";
   bool as_json = false;
   std::vector<std::string> args;
   std::string carrier;
+};
+
+// The options and the command's words; nullopt to go on, or the exit status once --help or a
+// usage error has been answered.
+std::optional<int> parse_options(int argc, char** argv, options& out) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -149,18 +152,24 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (a == "--json") {
-      as_json = true;
+      out.as_json = true;
     } else if (a == "--socket" && i + 1 < argc) {
-      socket_path = argv[++i];
+      out.socket_path = argv[++i];
     } else if (a == "--carrier" && i + 1 < argc) {
-      carrier = argv[++i];
+      out.carrier = argv[++i];
     } else if (a.starts_with("--")) {
       std::cerr << "otpctl: unknown or incomplete option " << a << "\n\n" << usage_text;
       return 2;
     } else {
-      args.emplace_back(a);
+      out.args.emplace_back(a);
     }
   }
+  return std::nullopt;
+}
+
+// The request for the command; nullopt when the words name none.
+std::optional<json::object> make_request(const options& opts) {
+  const std::vector<std::string>& args = opts.args;
   json::object req;
   if (args.size() == 1 && (args[0] == "status" || args[0] == "reload")) {
     req["cmd"] = args[0];
@@ -170,43 +179,28 @@ int main(int argc, char** argv) {
   } else if (args.size() == 2 && (args[0] == "drain" || args[0] == "enable")) {
     req["cmd"] = args[0];
     req["bind"] = args[1];
-  } else if (args.size() == 2 && args[0] == "send-test" && !carrier.empty()) {
+  } else if (args.size() == 2 && args[0] == "send-test" && !opts.carrier.empty()) {
     req["cmd"] = "send-test";
     req["to"] = args[1];
-    req["carrier"] = carrier;
+    req["carrier"] = opts.carrier;
   } else {
-    std::cerr << usage_text;
-    return 2;
+    return std::nullopt;
   }
+  return req;
+}
 
-  std::string why;
-  auto line = exchange(socket_path, json::serialize(req), why);
-  if (!line) {
-    std::cerr << "otpctl: cannot talk to otpd at " << socket_path << ": " << why << "\n";
-    return 3;
+// A refusal on stderr: otpd's error (or the outcome) and the errors it lists.
+void print_refusal(const json::object& o) {
+  std::cerr << "otpctl: " << (str(o, "error").empty() ? str(o, "outcome") : str(o, "error"))
+            << "\n";
+  if (const json::value* errs = o.if_contains("errors"); errs && errs->is_array()) {
+    for (const auto& e : errs->as_array())
+      std::cerr << "  " << str(json::object{{"e", e}}, "e") << "\n";
   }
-  boost::system::error_code ec;
-  json::value answer = json::parse(*line, ec);
-  if (ec || !answer.is_object()) {
-    std::cerr << "otpctl: otpd's answer is not JSON: " << *line << "\n";
-    return 3;
-  }
-  const json::object& o = answer.as_object();
-  const bool ok = o.if_contains("ok") && o.at("ok").is_bool() && o.at("ok").as_bool();
-  if (as_json) {
-    std::cout << *line << "\n";
-    return ok ? 0 : 1;
-  }
-  if (!ok) {
-    std::cerr << "otpctl: " << (str(o, "error").empty() ? str(o, "outcome") : str(o, "error"))
-              << "\n";
-    if (const json::value* errs = o.if_contains("errors"); errs && errs->is_array()) {
-      for (const auto& e : errs->as_array())
-        std::cerr << "  " << str(json::object{{"e", e}}, "e") << "\n";
-    }
-    return 1;
-  }
-  const std::string cmd = str(req, "cmd");
+}
+
+// A successful answer to `cmd`, for a reader.
+void print_answer(const std::string& cmd, const json::object& o) {
   if (cmd == "status") {
     print_status(o);
   } else if (cmd == "reload") {
@@ -228,5 +222,41 @@ int main(int argc, char** argv) {
     std::cout << "sent through " << str(o, "carrier") << " / " << str(o, "bind")
               << ", message id(s) " << json::serialize(o.at("message_ids")) << "\n";
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options opts;
+  if (auto status = parse_options(argc, argv, opts)) return *status;
+  const std::optional<json::object> req = make_request(opts);
+  if (!req) {
+    std::cerr << usage_text;
+    return 2;
+  }
+
+  std::string why;
+  auto line = exchange(opts.socket_path, json::serialize(*req), why);
+  if (!line) {
+    std::cerr << "otpctl: cannot talk to otpd at " << opts.socket_path << ": " << why << "\n";
+    return 3;
+  }
+  boost::system::error_code ec;
+  json::value answer = json::parse(*line, ec);
+  if (ec || !answer.is_object()) {
+    std::cerr << "otpctl: otpd's answer is not JSON: " << *line << "\n";
+    return 3;
+  }
+  const json::object& o = answer.as_object();
+  const bool ok = o.if_contains("ok") && o.at("ok").is_bool() && o.at("ok").as_bool();
+  if (opts.as_json) {
+    std::cout << *line << "\n";
+    return ok ? 0 : 1;
+  }
+  if (!ok) {
+    print_refusal(o);
+    return 1;
+  }
+  print_answer(str(*req, "cmd"), o);
   return 0;
 }

@@ -171,11 +171,11 @@ void verification_service::stop(std::function<void()> done) {
 
 asio::awaitable<void> verification_service::drain_then_stop(std::function<void()> done) {
   // Every SMS and call already started ends first (the binds keep sending what is queued), for
-  // at most shutdown_drain; then the binds unbind.
+  // at most process.shutdown_drain; then the binds unbind.
   const auto started = std::chrono::steady_clock::now();
   if (in_flight_ > 0) {
     log_.notice("draining", {{"in_flight", in_flight_}});
-    drain_timer_.expires_after(shutdown_drain);
+    drain_timer_.expires_after(cfg_.proc.shutdown_drain);
     co_await drain_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   if (in_flight_ > 0) {

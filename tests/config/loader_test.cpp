@@ -1135,6 +1135,23 @@ TEST(config_loader, process_core_dumps_is_off_unless_asked) {
   EXPECT_THAT(only_error(load(p.yaml())).message, HasSubstr("core_dump"));
 }
 
+TEST(config_loader, process_shutdown_drain_defaults_to_twenty_seconds_and_is_bounded) {
+  parts p;
+  auto r = load(p.yaml());
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_EQ(r.config->proc.shutdown_drain, std::chrono::seconds(20));
+  p.sections = "process:\n  shutdown_drain: 1500ms\n";
+  r = load(p.yaml());
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_EQ(r.config->proc.shutdown_drain, std::chrono::milliseconds(1500));
+  p.sections = "process:\n  shutdown_drain: 0s\n";
+  r = load(p.yaml());
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  EXPECT_EQ(r.config->proc.shutdown_drain, std::chrono::milliseconds(0));
+  p.sections = "process:\n  shutdown_drain: 11m\n";
+  EXPECT_THAT(only_error(load(p.yaml())).message, HasSubstr("process.shutdown_drain"));
+}
+
 TEST(config_loader, files_others_may_write_are_refused) {
   // A ${file:} secret its group may write: whoever can write it can swap the key.
   temp_file key(mac_key);

@@ -469,6 +469,16 @@ int otpd_process::stop() {
   return status;
 }
 
+std::optional<int> otpd_process::wait_exit(std::chrono::milliseconds timeout) {
+  std::optional<int> status = child_->wait_exit(std::chrono::steady_clock::now() + timeout);
+  if (!status) return std::nullopt;
+  // Every line is in once the reader has seen the end: stop() joins it (the child is reaped).
+  child_->stop();
+  stopped_ = true;
+  check_sanitizers();
+  return status;
+}
+
 void otpd_process::kill9() {
   ::kill(child_->pid(), SIGKILL);
   child_->stop();

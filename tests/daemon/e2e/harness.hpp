@@ -216,6 +216,9 @@ class otpd_process {
   void kill9();
   // SIGTERM and wait (bounded); returns the wait status.
   int stop();
+  // Waits for otpd to exit by itself (after a signal the test sent); its wait status, or
+  // nullopt at the deadline. Fails the test on any sanitizer report once it has exited.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
   bool running() { return child_->running(); }
 
  private:

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -720,6 +721,30 @@ TEST(e2e_voice, a_media_network_lets_the_audio_go_to_a_separate_gateway) {
   const int sent = static_cast<int>(std::lround(a.at("played_seconds").to_number<double>() * 50));
   EXPECT_GT(sent, 100) << json::serialize(a);
   EXPECT_EQ(gateway.wait_for(sent, 5s), sent) << json::serialize(a);
+}
+
+// SIGTERM while a call rings, past the drain (process.shutdown_drain): the call is cancelled,
+// otpd exits 0 by itself, and (in the asan preset) without a sanitizer report.
+TEST(e2e_voice, sigterm_while_a_call_rings_past_the_drain_cancels_it_and_exits_cleanly) {
+  baresip_process phone(
+      baresip_process::options{.user = "84912345678", .mode = baresip_process::answer_mode::ring});
+  otpd_options opts =
+      voice_options(named_trunk("local", phone.sip_port(), 1, "      ring_timeout: 60s\n"));
+  opts.extra_yaml += "process:\n  shutdown_drain: 500ms\n";
+  single_world w(opts);
+  called c = ask_for_a_call(w);
+  ASSERT_EQ(c.resend.status, 202) << c.resend.body;
+  json::object v = w.otpd->poll_verification(
+      c.id, [](const json::object& b) { return attempt_status_is(b, 1, "ringing"); }, 20s);
+  ASSERT_EQ(str(attempt(v, 1), "status"), "ringing") << json::serialize(v);
+
+  ASSERT_EQ(::kill(w.otpd->pid(), SIGTERM), 0);
+  const std::optional<int> status = w.otpd->wait_exit(15s);
+  ASSERT_TRUE(status) << "otpd did not exit within 15 s of SIGTERM\n" << w.otpd->output();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
+      << describe_wait_status(*status) << "\n"
+      << w.otpd->output();
+  EXPECT_NE(w.otpd->output().find("drain_timed_out"), std::string::npos) << w.otpd->output();
 }
 
 }  // namespace

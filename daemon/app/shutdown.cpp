@@ -1,0 +1,43 @@
+#include "daemon/app/shutdown.hpp"
+
+#include <csignal>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+namespace otpd::app {
+namespace asio = boost::asio;
+
+stop_on_signal::stop_on_signal(asio::io_context& io, log::logger& logger, stoppable parts)
+    : io_(io), logger_(logger), parts_(parts), signals_(io, SIGINT, SIGTERM) {
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (!ec) begin(sig);
+  });
+}
+
+void stop_on_signal::begin(int sig) {
+  logger_.notice("stopping", {{"signal", sig}});
+  parts_.heartbeat.systemd().stopping();
+  parts_.heartbeat.cancel();
+  parts_.reload.stop();
+  if (parts_.admin) parts_.admin->stop();
+  asio::co_spawn(
+      io_,
+      [this]() -> asio::awaitable<void> {
+        co_await parts_.http.stop();
+        parts_.svc.stop([this] {
+          parts_.store.shutdown();
+          done_ = true;
+          logger_.notice("stopped");
+          io_.stop();
+        });
+      },
+      asio::detached);
+}
+
+void finish_pending(asio::io_context& io, std::chrono::milliseconds limit) {
+  io.restart();
+  io.run_for(limit);
+}
+
+}  // namespace otpd::app

@@ -1,0 +1,28 @@
+// The parts otpd builds before its I/O loop runs, each logging why it could not.
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "config/config.hpp"
+#include "daemon/log/logger.hpp"
+#include "daemon/store/store.hpp"
+#include "daemon/voice/voice_dialer.hpp"
+
+namespace otpd::app {
+
+// The process_protection line: whether a core may be written, how many secrets are held and
+// how many mlock refused.
+void log_process_protection(log::logger& logger);
+
+// The SQLite store of cfg.state; null (store_open_failed logged) when it cannot be opened.
+std::unique_ptr<service::store> open_store(const config::config& cfg, log::logger& logger);
+
+// The voice dialer when cfg.calls has trunks: the prompts are synthesised (or read) here, once,
+// before the API serves. False (voice_prompts_failed logged) when they cannot be built; true
+// with `out` null when there are no trunks.
+bool make_dialer(boost::asio::any_io_executor ex, const config::config& cfg, log::logger& logger,
+                 std::unique_ptr<service::voice_dialer>& out);
+
+}  // namespace otpd::app
