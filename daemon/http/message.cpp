@@ -8,24 +8,6 @@
 
 namespace otpd::http {
 
-namespace {
-
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                            [](char x, char y) { return lower(x) == lower(y); });
-}
-
 std::string_view to_string(method m) noexcept {
   switch (m) {
     case method::get:
@@ -117,8 +99,8 @@ std::optional<std::string> percent_decode(std::string_view in, bool plus_is_spac
     const char c = in[i];
     if (c == '%') {
       if (i + 2 >= in.size()) return std::nullopt;  // a truncated escape
-      const int hi = hex_value(in[i + 1]);
-      const int lo = hex_value(in[i + 2]);
+      const int hi = ascii::hex_value(in[i + 1]);
+      const int lo = ascii::hex_value(in[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       const char d = static_cast<char>(hi * 16 + lo);
       if (d == '\0') return std::nullopt;
