@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "common/ascii.hpp"
+
 namespace otpd::service {
 
 namespace {
@@ -55,7 +57,7 @@ std::optional<E> value_of(const Table& table, std::string_view s) noexcept {
   return std::nullopt;
 }
 
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+using ascii::is_digit;
 
 }  // namespace
 

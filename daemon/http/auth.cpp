@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "common/ascii.hpp"
 #include "config/config.hpp"
 #include "daemon/http/problem.hpp"
 
@@ -24,12 +25,7 @@ digest sha256(std::string_view data) {
   return d;
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using ascii::hex_value;
 
 // RFC 9110 §11.2: token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 bool is_token68(std::string_view s) noexcept {

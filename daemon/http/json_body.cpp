@@ -9,25 +9,15 @@
 #include <boost/json/parse_options.hpp>
 #include <boost/json/stream_parser.hpp>
 
+#include "common/ascii.hpp"
 #include "daemon/http/problem.hpp"
 
 namespace otpd::http {
 
 namespace {
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return out;
-}
+using ascii::trim;  // OWS: space and tab (RFC 9110 §5.6.3)
+std::string lowercase(std::string_view s) { return ascii::to_lower(s); }
 
 response malformed(std::string_view detail, const boost::json::object& extra = {}) {
   return problem(400, "malformed_json", "Malformed JSON", detail, extra);

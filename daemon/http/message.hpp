@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.hpp"
+
 namespace otpd::http {
 
 // The methods the router knows (RFC 9110 §9.3). Anything else is `unknown` and answered 501
@@ -50,7 +52,7 @@ class header_map {
   std::vector<entry> entries_;
 };
 
-bool iequals(std::string_view a, std::string_view b) noexcept;
+using ascii::iequals;
 
 struct request {
   http::method method = http::method::get;

@@ -1,7 +1,7 @@
-// Reading one HTTP/1.x request without I/O (RFC 9112): Beast's parser with our limits, what a
-// parse error is answered, and the checks between the header section and the body (version,
-// Host, Transfer-Encoding, request-target). server.cpp feeds the parser from the socket and
-// routes; parse_request() runs the same steps on bytes in memory (tests, tests/fuzz).
+// Reading one HTTP/1.x request without I/O (RFC 9112): Beast's parser with our limits and what a
+// parse error is answered; the checks between the header section and the body are
+// request_policy.hpp's. server.cpp feeds the parser from the socket and routes; parse_request()
+// runs the same steps on bytes in memory (tests, tests/fuzz).
 //
 // Unlike message.hpp this header names Beast types: only server.cpp and the tests include it.
 #pragma once
@@ -15,6 +15,7 @@
 
 #include "config/config.hpp"
 #include "daemon/http/message.hpp"
+#include "daemon/http/request_policy.hpp"
 #include "daemon/http/wiping_memory.hpp"
 
 namespace otpd::http {
@@ -38,18 +39,6 @@ response parse_error_response(const boost::system::error_code& ec, const request
 
 // The method, target, version and fields of the parsed header section.
 void take_head(const request_parser& p, request& req);
-
-// What the header section alone decides, before routing.
-struct head_verdict {
-  std::optional<response> early;  // set: answer this without routing
-  bool close = false;             // the connection cannot carry another request
-};
-
-// RFC 9112 §2.3 version (505), §3.2 exactly one Host in HTTP/1.1, §6.3 a Transfer-Encoding we
-// read (else 400: smuggling), §3.2 the request-target's form (origin-form, absolute-form, "*"
-// for OPTIONS, which is answered 204 here); fills req.path, req.query_string and req.query
-// (400 on a malformed escape in the query).
-head_verdict check_head(request& req);
 
 // One request from bytes in memory, up to routing.
 struct parse_outcome {

@@ -34,7 +34,9 @@
 #include <boost/beast/http/write.hpp>
 
 #include "daemon/http/problem.hpp"
+#include "daemon/http/request_policy.hpp"
 #include "daemon/http/request_reader.hpp"
+#include "daemon/http/route_request.hpp"
 #include "daemon/http/tls_context.hpp"
 #include "daemon/http/watchdog.hpp"
 #include "daemon/http/wiping_memory.hpp"
@@ -55,9 +57,6 @@ using detail::watchdog;
 namespace {
 
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
-
-// The route label for requests that matched no route (bounded label values for metrics).
-constexpr std::string_view unmatched_route = "none";
 
 // IMF-fixdate (RFC 9110 §5.6.7), without the locale that strftime would consult.
 std::string http_date() {
@@ -230,7 +229,6 @@ struct server::impl {
   template <class Stream>
   asio::awaitable<exchange> read_request(Stream& stream, read_buffer& buffer, watchdog& dog,
                                          const peer_info& peer);
-  std::optional<response> route_and_authenticate(exchange& ex);
   template <class Stream>
   asio::awaitable<bool> answer_expectation(Stream& stream, exchange& ex);
   template <class Stream>
@@ -458,42 +456,6 @@ asio::awaitable<void> server::impl::serve(connection_control& ctrl, Stream& stre
   co_await close_connection(stream, sock, dog, linger);
 }
 
-// The route of ex.req (ex.matched, ex.route_label, req.params) and its API key (req.api_key);
-// the answer when there is no route for it or the key is missing or wrong.
-std::optional<response> server::impl::route_and_authenticate(exchange& ex) {
-  request& req = ex.req;
-  if (req.method == method::unknown) {
-    return problem(501, "not_implemented", {}, "unknown method " + req.method_string);
-  }
-  auto m = routes.match(req.method, req.path);
-  using kind = router::match_result::kind;
-  if (m.result != kind::not_found) ex.route_label = m.pattern;
-  switch (m.result) {
-    case kind::not_found:
-      return problem(404, "not_found", {}, "no resource at " + req.path);
-    case kind::bad_path:
-      return problem(400, "bad_request", {}, "malformed percent-encoding in the path");
-    case kind::method_not_allowed:
-      if (req.method == method::options) {
-        return response::empty(204).set_header("Allow", router::allow_header(m.allowed));
-      }
-      return problem(405, "method_not_allowed", {},
-                     req.method_string + " is not allowed on " + m.pattern)
-          .set_header("Allow", router::allow_header(m.allowed));
-    case kind::found:
-      break;
-  }
-  ex.matched = m.route;
-  req.params = std::move(m.params);
-  if (m.route->options.auth == access::api_key) {
-    const auto authorization = req.header("Authorization");
-    auto name = keys()->authenticate(authorization);
-    if (!name) return unauthorized(authorization && api_key_auth::bearer_token(*authorization));
-    req.api_key = std::move(*name);
-  }
-  return std::nullopt;
-}
-
 template <class Stream>
 asio::awaitable<exchange> server::impl::read_request(Stream& stream, read_buffer& buffer,
                                                      watchdog& dog, const peer_info& peer) {
@@ -543,12 +505,12 @@ asio::awaitable<exchange> server::impl::read_request(Stream& stream, read_buffer
 
   // Route and authenticate before reading the body: a request that is refused anyway does
   // not get to make us read it (its connection is closed after the answer instead).
-  const auto refuse = [&](response r) {
+  route_verdict route = route_request(routes, *keys(), req);
+  ex.route_label = std::move(route.label);
+  ex.matched = route.matched;
+  if (route.early) {
     ex.body_pending = !parser.is_done();
-    ex.early = std::move(r);
-  };
-  if (auto r = route_and_authenticate(ex)) {
-    refuse(std::move(*r));
+    ex.early = std::move(route.early);
     co_return ex;
   }
 
@@ -571,17 +533,16 @@ asio::awaitable<exchange> server::impl::read_request(Stream& stream, read_buffer
   co_return ex;
 }
 
-// RFC 9110 §10.1.1: a client that sent Expect: 100-continue waits for an interim 100 before
-// the body (the field is ignored in HTTP/1.0). Any other expectation is 417. False when the
-// body is not to be read: ex says why (an answer, or a connection to close).
+// check_expectation()'s verdict carried out. False when the body is not to be read: ex says why
+// (an answer, or a connection to close).
 template <class Stream>
 asio::awaitable<bool> server::impl::answer_expectation(Stream& stream, exchange& ex) {
-  const auto expect = ex.req.header("Expect");
-  if (!expect || ex.req.version != 11) co_return true;
-  if (!iequals(*expect, "100-continue")) {
-    ex.early = problem(417, "expectation_failed", {}, "only 100-continue is supported");
+  expect_verdict v = check_expectation(ex.req);
+  if (v.early) {
+    ex.early = std::move(v.early);
     co_return false;
   }
+  if (!v.send_continue) co_return true;
   static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
   auto [ec, n] =
       co_await asio::async_write(stream, asio::buffer(cont.data(), cont.size()), use_nothrow);

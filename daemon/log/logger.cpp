@@ -8,6 +8,7 @@
 #include <ctime>
 #include <limits>
 
+#include "common/ascii.hpp"
 #include "config/config.hpp"
 #include "daemon/model.hpp"
 
@@ -17,19 +18,8 @@ namespace {
 
 constexpr std::string_view redacted = "[redacted]";
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-bool iends_with(std::string_view s, std::string_view suffix) noexcept {
-  return s.size() >= suffix.size() && iequals(s.substr(s.size() - suffix.size()), suffix);
-}
+using ascii::iends_with;
+using ascii::iequals;
 
 // Length of the valid UTF-8 sequence at s[i], or 0 when it is not one (RFC 3629 §4: no
 // overlongs, no surrogates, nothing above U+10FFFF).

@@ -1,9 +1,11 @@
 #include "daemon/routing/number.hpp"
 
+#include "common/ascii.hpp"
+
 namespace otpd::routing {
 namespace {
 
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+using ascii::is_digit;
 
 // E.123 §7 lets a number be grouped with spaces; people also use '-', '.', '/' and brackets.
 bool is_separator(char c) noexcept {

@@ -2,15 +2,12 @@
 
 #include <algorithm>
 
+#include "common/ascii.hpp"
+
 namespace otpd::routing {
 namespace {
 
-std::string_view trim(std::string_view s) noexcept {
-  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-  return s;
-}
+std::string_view trim(std::string_view s) noexcept { return ascii::trim(s, " \t\r"); }
 
 std::string_view unquote(std::string_view s) noexcept {
   s = trim(s);
@@ -18,12 +15,7 @@ std::string_view unquote(std::string_view s) noexcept {
   return s;
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-           return lower(x) == lower(y);
-         });
-}
+using ascii::iequals;
 
 }  // namespace
 
@@ -61,8 +53,7 @@ bool parse_ported_numbers(std::string_view text, const std::vector<std::string>&
 
     if (!number.empty() && number.front() == '+') number.remove_prefix(1);
     const bool digits_only =
-        !number.empty() &&
-        std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; });
+        !number.empty() && std::all_of(number.begin(), number.end(), ascii::is_digit);
     if (!digits_only || number.front() == '0') {
       errors.push_back({line_no, "the number is not E.164 digits"});
       continue;

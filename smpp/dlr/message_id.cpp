@@ -2,37 +2,22 @@
 
 #include <algorithm>
 
+#include "common/ascii.hpp"
+
 namespace otpd::smpp::dlr {
 namespace {
 
 // Surrounding blanks and NULs are not part of an id: some SMSCs pad the receipt "id:" field
 // or leave the C-Octet String NUL inside receipted_message_id (SMPP 3.4 §5.3.2.12).
-bool is_blank(char c) noexcept {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0' || c == '\v' || c == '\f';
-}
+constexpr std::string_view blanks(" \t\r\n\0\v\f", 7);
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
+std::string_view trim(std::string_view s) noexcept { return ascii::trim(s, blanks); }
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+using ascii::is_digit;
+using ascii::is_hex_digit;
+unsigned hex_value(char c) noexcept { return static_cast<unsigned>(ascii::hex_value(c)); }
 
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-bool is_hex_digit(char c) noexcept {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-unsigned hex_value(char c) noexcept {
-  if (is_digit(c)) return static_cast<unsigned>(c - '0');
-  return static_cast<unsigned>(lower(c) - 'a' + 10);
-}
-
-std::string case_fold(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
-}
+std::string case_fold(std::string_view s) { return ascii::to_lower(s); }
 
 std::string_view strip_zeros(std::string_view s) noexcept {
   while (s.size() > 1 && s.front() == '0') s.remove_prefix(1);

@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 
+#include "common/ascii.hpp"
 #include "smpp/proto/tlv.hpp"
 
 namespace otpd::smpp::dlr {
@@ -17,15 +18,7 @@ bool is_blank(char c) noexcept {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0' || c == '\v' || c == '\f';
 }
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
+using ascii::iequals;
 
 // A field name against its canonical lower-case spelling, ignoring case and the separators
 // vendors put inside names ("submit_date", "Submit-Date", "DONE DATE").
@@ -33,7 +26,7 @@ bool name_is(std::string_view name, std::string_view canonical) noexcept {
   std::size_t j = 0;
   for (char c : name) {
     if (c == '_' || c == '-' || c == ' ') continue;
-    if (j >= canonical.size() || lower(c) != canonical[j]) return false;
+    if (j >= canonical.size() || ascii::to_lower(c) != canonical[j]) return false;
     ++j;
   }
   return j == canonical.size();

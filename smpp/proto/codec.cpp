@@ -2,27 +2,16 @@
 
 #include <cstring>
 #include <limits>
+#include <string_view>
 #include <type_traits>
 
+#include "smpp/proto/detail/fields.hpp"
 #include "smpp/proto/status.hpp"
 #include "smpp/proto/tlv.hpp"
 
 namespace otpd::smpp {
 namespace detail {
 namespace {
-
-// Maximum sizes of C-Octet Strings, NUL included (SMPP 3.4 §4, "Var. max N").
-inline constexpr std::size_t max_system_id = 16;      // §4.1.1
-inline constexpr std::size_t max_password = 9;        // §4.1.1
-inline constexpr std::size_t max_system_type = 13;    // §4.1.1
-inline constexpr std::size_t max_address_range = 41;  // §4.1.1, §5.2.7
-inline constexpr std::size_t max_service_type = 6;    // §5.2.11
-inline constexpr std::size_t max_sm_addr = 21;        // §4.4.1 source_addr / destination_addr
-inline constexpr std::size_t max_long_addr = 65;   // §4.7.1 data_sm, §4.12.1 alert_notification
-inline constexpr std::size_t max_message_id = 65;  // §5.2.23
-inline constexpr std::size_t time_length = 17;     // §7.1: 16 characters and the NUL
-inline constexpr std::size_t max_sm_length = 254;  // §5.2.21
-inline constexpr std::size_t max_tlv_value = 0xFFFF;  // §3.2.4.1: 16-bit length
 
 inline constexpr errc no_error{};
 
@@ -44,98 +33,6 @@ inline std::uint8_t* store16(std::uint8_t* p, std::uint16_t v) noexcept {
   p[0] = static_cast<std::uint8_t>(v >> 8);
   p[1] = static_cast<std::uint8_t>(v);
   return p + 2;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The field list of each body, written once and walked by three visitors: the reader (decode),
-// the sizer (validation and encoded_size) and the writer (encode). A visitor offers u8(),
-// cstr(s, max), time(s), sm(s) and tlvs(list); bodies are passed const or not as needed.
-
-// Forced inline so that the visitor (a local of its caller) is split into registers; left to
-// itself GCC 12 keeps walk() out of line and the round trip costs ~25% more.
-template <class F, class A>
-[[gnu::always_inline]] inline void walk_address(F& f, A& a, std::size_t max) {
-  f.u8(a.ton);
-  f.u8(a.npi);
-  f.cstr(a.addr, max);
-}
-
-template <class F, class B>
-[[gnu::always_inline]] inline void walk(F& f, B& b) {
-  using T = std::remove_const_t<B>;
-  if constexpr (std::is_base_of_v<bind_fields, T>) {  // §4.1.1, §4.1.3, §4.1.5
-    f.cstr(b.system_id, max_system_id);
-    f.cstr(b.password, max_password);
-    f.cstr(b.system_type, max_system_type);
-    f.u8(b.interface_version);
-    walk_address(f, b.address_range, max_address_range);
-  } else if constexpr (std::is_base_of_v<bind_resp_fields, T>) {  // §4.1.2, §4.1.4, §4.1.6
-    f.cstr(b.system_id, max_system_id);
-    f.tlvs(b.tlvs);
-  } else if constexpr (std::is_same_v<T, outbind>) {  // §4.1.7
-    f.cstr(b.system_id, max_system_id);
-    f.cstr(b.password, max_password);
-  } else if constexpr (std::is_base_of_v<sm_fields, T>) {  // §4.4.1, §4.6.1
-    f.cstr(b.service_type, max_service_type);
-    walk_address(f, b.source, max_sm_addr);
-    walk_address(f, b.dest, max_sm_addr);
-    f.u8(b.esm_class);
-    f.u8(b.protocol_id);
-    f.u8(b.priority_flag);
-    f.time(b.schedule_delivery_time);
-    f.time(b.validity_period);
-    f.u8(b.registered_delivery);
-    f.u8(b.replace_if_present_flag);
-    f.u8(b.data_coding);
-    f.u8(b.sm_default_msg_id);
-    f.sm(b.short_message);
-    f.tlvs(b.tlvs);
-  } else if constexpr (std::is_same_v<T, submit_sm_resp> ||   // §4.4.2
-                       std::is_same_v<T, deliver_sm_resp>) {  // §4.6.2
-    f.cstr(b.message_id, max_message_id);
-  } else if constexpr (std::is_same_v<T, data_sm>) {  // §4.7.1
-    f.cstr(b.service_type, max_service_type);
-    walk_address(f, b.source, max_long_addr);
-    walk_address(f, b.dest, max_long_addr);
-    f.u8(b.esm_class);
-    f.u8(b.registered_delivery);
-    f.u8(b.data_coding);
-    f.tlvs(b.tlvs);
-  } else if constexpr (std::is_same_v<T, data_sm_resp>) {  // §4.7.2
-    f.cstr(b.message_id, max_message_id);
-    f.tlvs(b.tlvs);
-  } else if constexpr (std::is_same_v<T, query_sm>) {  // §4.8.1
-    f.cstr(b.message_id, max_message_id);
-    walk_address(f, b.source, max_sm_addr);
-  } else if constexpr (std::is_same_v<T, query_sm_resp>) {  // §4.8.2
-    f.cstr(b.message_id, max_message_id);
-    f.time(b.final_date);
-    f.u8(b.message_state);
-    f.u8(b.error_code);
-  } else if constexpr (std::is_same_v<T, cancel_sm>) {  // §4.9.1
-    f.cstr(b.service_type, max_service_type);
-    f.cstr(b.message_id, max_message_id);
-    walk_address(f, b.source, max_sm_addr);
-    walk_address(f, b.dest, max_sm_addr);
-  } else if constexpr (std::is_same_v<T, replace_sm>) {  // §4.10.1
-    f.cstr(b.message_id, max_message_id);
-    walk_address(f, b.source, max_sm_addr);
-    f.time(b.schedule_delivery_time);
-    f.time(b.validity_period);
-    f.u8(b.registered_delivery);
-    f.u8(b.sm_default_msg_id);
-    f.sm(b.short_message);
-  } else if constexpr (std::is_same_v<T, alert_notification>) {  // §4.12.1
-    walk_address(f, b.source, max_long_addr);
-    walk_address(f, b.esme, max_long_addr);
-    f.tlvs(b.tlvs);
-  } else {
-    // Header-only PDUs: generic_nack, unbind(_resp), enquire_link(_resp), cancel_sm_resp,
-    // replace_sm_resp (§4.3, §4.2, §4.11, §4.9.2, §4.10.2).
-    static_assert(std::is_empty_v<T>);
-    (void)f;
-    (void)b;
-  }
 }
 
 // Responses whose body may be missing or unreadable when command_status != 0. SMPP 3.4
@@ -162,6 +59,9 @@ bool omit_body([[maybe_unused]] const T& b, std::uint32_t status) noexcept {
   }
 }
 
+// Three visitors over walk() (detail/fields.hpp): the reader (decode), the sizer (validation and
+// encoded_size) and the writer (encode). They see wire types only, so they ignore field names.
+
 // --- decode ----------------------------------------------------------------------------------
 
 struct reader {
@@ -171,7 +71,7 @@ struct reader {
 
   std::size_t left() const noexcept { return static_cast<std::size_t>(end - p); }
 
-  void u8(std::uint8_t& v) noexcept {
+  void u8(std::string_view, std::uint8_t& v) noexcept {
     if (err != no_error) return;
     if (p == end) {
       err = errc::truncated_body;
@@ -180,7 +80,7 @@ struct reader {
     v = *p++;
   }
 
-  void cstr(std::string& s, std::size_t max) {
+  void cstr(std::string_view, std::string& s, std::size_t max) {
     if (err != no_error) return;
     const std::size_t avail = left();
     if (avail == 0) {
@@ -202,9 +102,9 @@ struct reader {
 
   // SMPP 3.4 §7.1: a time is NULL or exactly 16 characters. Decoding accepts any length up to
   // that (some SMSCs send odd final_date values); what the time means is the caller's call.
-  void time(std::string& s) { cstr(s, time_length); }
+  void time(std::string_view n, std::string& s) { cstr(n, s, time_length); }
 
-  void sm(std::string& s) {
+  void sm(std::string_view, std::string& s) {
     if (err != no_error) return;
     if (p == end) {
       err = errc::truncated_body;
@@ -220,7 +120,7 @@ struct reader {
   }
 
   // §3.2.4.1: TLVs run to the end of the PDU. Entries of `list` are reused in place.
-  void tlvs(tlv_list& list) {
+  void tlvs(std::string_view, tlv_list& list) {
     if (err != no_error) return;
     std::size_t i = 0;
     while (p != end) {
@@ -255,11 +155,11 @@ struct reader {
 
 // Resets a reused body when its fields are absent (lenient error responses).
 struct clearer {
-  void u8(std::uint8_t& v) noexcept { v = 0; }
-  void cstr(std::string& s, std::size_t) noexcept { s.clear(); }
-  void time(std::string& s) noexcept { s.clear(); }
-  void sm(std::string& s) noexcept { s.clear(); }
-  void tlvs(tlv_list& l) noexcept { l.clear(); }
+  void u8(std::string_view, std::uint8_t& v) noexcept { v = 0; }
+  void cstr(std::string_view, std::string& s, std::size_t) noexcept { s.clear(); }
+  void time(std::string_view, std::string& s) noexcept { s.clear(); }
+  void sm(std::string_view, std::string& s) noexcept { s.clear(); }
+  void tlvs(std::string_view, tlv_list& l) noexcept { l.clear(); }
 };
 
 template <class T>
@@ -370,8 +270,8 @@ struct sizer {
   static bool has_nul(const std::string& s) noexcept {
     return !s.empty() && std::memchr(s.data(), 0, s.size()) != nullptr;
   }
-  void u8(std::uint8_t) noexcept { n += 1; }
-  void cstr(const std::string& s, std::size_t max) noexcept {
+  void u8(std::string_view, std::uint8_t) noexcept { n += 1; }
+  void cstr(std::string_view, const std::string& s, std::size_t max) noexcept {
     // A NUL inside would end the string early on the wire and shift every later field.
     if (s.size() >= max) {
       fail(errc::c_string_too_long);
@@ -380,7 +280,7 @@ struct sizer {
     }
     n += s.size() + 1;
   }
-  void time(const std::string& s) noexcept {
+  void time(std::string_view, const std::string& s) noexcept {
     // §7.1: NULL or exactly 16 characters ("YYMMDDhhmmsstnnp").
     if (s.size() >= time_length) {
       fail(errc::c_string_too_long);
@@ -389,11 +289,11 @@ struct sizer {
     }
     n += s.size() + 1;
   }
-  void sm(const std::string& s) noexcept {
+  void sm(std::string_view, const std::string& s) noexcept {
     if (s.size() > max_sm_length) fail(errc::sm_length_mismatch);
     n += 1 + s.size();
   }
-  void tlvs(const tlv_list& list) noexcept {
+  void tlvs(std::string_view, const tlv_list& list) noexcept {
     for (const tlv& t : list) {
       if (t.value.size() > max_tlv_value || !tlv_length_valid(t.tag, t.value.size())) {
         fail(errc::invalid_tlv_length);
@@ -411,17 +311,17 @@ struct writer {
     if (!s.empty()) std::memcpy(p, s.data(), s.size());
     p += s.size();
   }
-  void u8(std::uint8_t v) noexcept { *p++ = v; }
-  void cstr(const std::string& s, std::size_t) noexcept {
+  void u8(std::string_view, std::uint8_t v) noexcept { *p++ = v; }
+  void cstr(std::string_view, const std::string& s, std::size_t) noexcept {
     bytes(s);
     *p++ = 0;
   }
-  void time(const std::string& s) noexcept { cstr(s, 0); }
-  void sm(const std::string& s) noexcept {
+  void time(std::string_view n, const std::string& s) noexcept { cstr(n, s, 0); }
+  void sm(std::string_view, const std::string& s) noexcept {
     *p++ = static_cast<std::uint8_t>(s.size());
     bytes(s);
   }
-  void tlvs(const tlv_list& list) noexcept {
+  void tlvs(std::string_view, const tlv_list& list) noexcept {
     for (const tlv& t : list) {
       p = store16(p, t.tag);
       p = store16(p, static_cast<std::uint16_t>(t.value.size()));

@@ -1,8 +1,9 @@
 #include "smpp/proto/describe.hpp"
 
 #include <cstdio>
-#include <type_traits>
+#include <string_view>
 
+#include "smpp/proto/detail/fields.hpp"
 #include "smpp/proto/status.hpp"
 #include "smpp/proto/tlv.hpp"
 
@@ -66,10 +67,8 @@ class line {
     out.append(n);
     out.push_back('=');
   }
-  void str(std::string_view n, std::string_view v) {
-    name(n);
-    quoted(v);
-  }
+
+  // The visitor over detail::walk(): each field as `name=value`.
   void u8(std::string_view n, std::uint8_t v) {
     name(n);
     number(v);
@@ -79,7 +78,16 @@ class line {
     name(n);
     hex_number(v, 2);
   }
-  void addr(std::string_view n, const address& a) {
+  void cstr(std::string_view n, std::string_view v, std::size_t) {
+    name(n);
+    quoted(v);
+  }
+  void time(std::string_view n, std::string_view v) { cstr(n, v, 0); }
+  void secret(std::string_view n, std::string_view, std::size_t) {
+    name(n);
+    raw("***");  // never print credentials, even an empty password
+  }
+  void address(std::string_view n, const smpp::address& a, std::size_t) {
     name(n);
     number(a.ton);
     out.push_back('/');
@@ -88,23 +96,12 @@ class line {
     quoted(a.addr);
   }
   // Length, hex, and the text when every byte is printable ASCII.
-  void payload(std::string_view n, std::string_view v) {
+  void sm(std::string_view n, std::string_view v) {
     name(n);
-    out.push_back('[');
-    number(static_cast<std::uint32_t>(v.size()));
-    out.push_back(']');
-    if (!v.empty()) {
-      out.push_back(' ');
-      hex(v);
-      if (all_printable(v)) {
-        out.push_back(' ');
-        quoted(v);
-      }
-    }
+    payload(v);
   }
-
-  void tlvs(const tlv_list& list) {
-    name("tlvs");
+  void tlvs(std::string_view n, const tlv_list& list) {
+    name(n);
     out.push_back('{');
     bool first = true;
     for (const tlv& t : list) {
@@ -148,103 +145,27 @@ class line {
         if (v.empty()) return;
         break;
       case tlv_type::octets:
-        if (tr->tag == tlv_tag::message_payload) {
-          out.push_back('[');
-          number(static_cast<std::uint32_t>(v.size()));
-          out.push_back(']');
-          if (!v.empty()) {
-            out.push_back(' ');
-            hex(v);
-            if (all_printable(v)) {
-              out.push_back(' ');
-              quoted(v);
-            }
-          }
-          return;
-        }
+        if (tr->tag == tlv_tag::message_payload) return payload(v);
         break;
     }
     // Octet strings, and known tags whose length does not fit their type.
     hex(v);
   }
-};
 
-template <class B>
-void describe_body(line& l, const B& b) {
-  using T = std::remove_cvref_t<B>;
-  if constexpr (std::is_base_of_v<bind_fields, T>) {
-    l.str("system_id", b.system_id);
-    l.name("password");
-    l.raw("***");  // never print credentials, even an empty password
-    l.str("system_type", b.system_type);
-    l.flags("interface_version", b.interface_version);
-    l.addr("address_range", b.address_range);
-  } else if constexpr (std::is_base_of_v<bind_resp_fields, T>) {
-    l.str("system_id", b.system_id);
-    l.tlvs(b.tlvs);
-  } else if constexpr (std::is_same_v<T, outbind>) {
-    l.str("system_id", b.system_id);
-    l.name("password");
-    l.raw("***");
-  } else if constexpr (std::is_base_of_v<sm_fields, T>) {
-    l.str("service_type", b.service_type);
-    l.addr("source", b.source);
-    l.addr("dest", b.dest);
-    l.flags("esm_class", b.esm_class);
-    l.u8("protocol_id", b.protocol_id);
-    l.u8("priority_flag", b.priority_flag);
-    l.str("schedule_delivery_time", b.schedule_delivery_time);
-    l.str("validity_period", b.validity_period);
-    l.flags("registered_delivery", b.registered_delivery);
-    l.u8("replace_if_present_flag", b.replace_if_present_flag);
-    l.flags("data_coding", b.data_coding);
-    l.u8("sm_default_msg_id", b.sm_default_msg_id);
-    l.payload("short_message", b.short_message);
-    l.tlvs(b.tlvs);
-  } else if constexpr (std::is_same_v<T, submit_sm_resp> || std::is_same_v<T, deliver_sm_resp>) {
-    l.str("message_id", b.message_id);
-  } else if constexpr (std::is_same_v<T, data_sm>) {
-    l.str("service_type", b.service_type);
-    l.addr("source", b.source);
-    l.addr("dest", b.dest);
-    l.flags("esm_class", b.esm_class);
-    l.flags("registered_delivery", b.registered_delivery);
-    l.flags("data_coding", b.data_coding);
-    l.tlvs(b.tlvs);
-  } else if constexpr (std::is_same_v<T, data_sm_resp>) {
-    l.str("message_id", b.message_id);
-    l.tlvs(b.tlvs);
-  } else if constexpr (std::is_same_v<T, query_sm>) {
-    l.str("message_id", b.message_id);
-    l.addr("source", b.source);
-  } else if constexpr (std::is_same_v<T, query_sm_resp>) {
-    l.str("message_id", b.message_id);
-    l.str("final_date", b.final_date);
-    l.u8("message_state", b.message_state);
-    l.u8("error_code", b.error_code);
-  } else if constexpr (std::is_same_v<T, cancel_sm>) {
-    l.str("service_type", b.service_type);
-    l.str("message_id", b.message_id);
-    l.addr("source", b.source);
-    l.addr("dest", b.dest);
-  } else if constexpr (std::is_same_v<T, replace_sm>) {
-    l.str("message_id", b.message_id);
-    l.addr("source", b.source);
-    l.str("schedule_delivery_time", b.schedule_delivery_time);
-    l.str("validity_period", b.validity_period);
-    l.flags("registered_delivery", b.registered_delivery);
-    l.u8("sm_default_msg_id", b.sm_default_msg_id);
-    l.payload("short_message", b.short_message);
-  } else if constexpr (std::is_same_v<T, alert_notification>) {
-    l.addr("source", b.source);
-    l.addr("esme", b.esme);
-    l.tlvs(b.tlvs);
-  } else {
-    static_assert(std::is_empty_v<T>);  // header-only PDUs
-    (void)l;
-    (void)b;
+  void payload(std::string_view v) {
+    out.push_back('[');
+    number(static_cast<std::uint32_t>(v.size()));
+    out.push_back(']');
+    if (!v.empty()) {
+      out.push_back(' ');
+      hex(v);
+      if (all_printable(v)) {
+        out.push_back(' ');
+        quoted(v);
+      }
+    }
   }
-}
+};
 
 }  // namespace
 
@@ -256,7 +177,7 @@ std::string describe(const pdu& p) {
   l.number(p.sequence_number);
   l.name("status");
   l.raw(status_name(p.command_status));
-  std::visit([&](const auto& b) { describe_body(l, b); }, p.body);
+  std::visit([&](const auto& b) { detail::walk(l, b); }, p.body);
   return std::move(l.out);
 }
 

@@ -1,20 +1,16 @@
 #include "voice/media/sdp.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
+
+#include "common/ascii.hpp"
 
 namespace otpd::media {
 namespace {
 
 constexpr std::string_view whitespace = " \t";
 
-std::string_view trim(std::string_view s) noexcept {
-  const auto b = s.find_first_not_of(whitespace);
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(whitespace);
-  return s.substr(b, e - b + 1);
-}
+std::string_view trim(std::string_view s) noexcept { return ascii::trim(s, whitespace); }
 
 // Splits on runs of spaces and tabs.
 std::vector<std::string_view> tokens(std::string_view s) {
@@ -45,12 +41,7 @@ bool to_payload_type(std::string_view s, std::uint8_t& out) noexcept {
   return true;
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using ascii::iequals;
 
 std::optional<direction> direction_of(std::string_view attr) noexcept {
   if (attr == "sendrecv") return direction::sendrecv;

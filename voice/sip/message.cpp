@@ -62,7 +62,7 @@ bool same_header(std::string_view stored_full, std::string_view name) noexcept {
   if (detail::iequals(stored_full, name)) return true;
   if (name.size() == 1) {
     for (const name_entry& e : name_table) {
-      if (e.compact.size() == 1 && detail::ascii_lower(name[0]) == e.compact[0]) {
+      if (e.compact.size() == 1 && ascii::to_lower(name[0]) == e.compact[0]) {
         return detail::iequals(stored_full, e.full);
       }
     }
@@ -164,7 +164,7 @@ std::string canonical_header_name(std::string_view name) {
   bool start = true;
   for (char& c : r) {
     c = start && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A')
-        : !start                      ? detail::ascii_lower(c)
+        : !start                      ? ascii::to_lower(c)
                                       : c;
     start = c == '-';
   }

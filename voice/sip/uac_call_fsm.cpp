@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/ascii.hpp"
 #include "voice/sip/headers.hpp"
 #include "voice/sip/status.hpp"
 #include "voice/sip/uri.hpp"
@@ -11,15 +12,6 @@ namespace {
 
 constexpr std::string_view allow_value = "INVITE, ACK, CANCEL, BYE, OPTIONS";
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return s;
-}
-std::string upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-  return s;
-}
-
 // The next hop named by a SIP URI (RFC 3263 without DNS: host, port, transport as written).
 destination hop_of(std::string_view uri_text) {
   destination d;
@@ -27,7 +19,7 @@ destination hop_of(std::string_view uri_text) {
   if (parse_uri(uri_text, u)) return d;  // empty host: the call layer cannot send
   d.host = u.host;
   d.port = u.port.value_or(0);
-  d.transport = lower(u.transport());
+  d.transport = ascii::to_lower(u.transport());
   return d;
 }
 
@@ -169,7 +161,7 @@ const char* to_string(call_end e) noexcept {
 
 uac_call_fsm::uac_call_fsm(uac_call_params params) : p_(std::move(params)) {
   if (!p_.random) p_.random = csprng_source();
-  p_.transport = upper(p_.transport.empty() ? std::string("UDP") : p_.transport);
+  p_.transport = ascii::to_upper(p_.transport.empty() ? std::string("UDP") : p_.transport);
   reliable_ = p_.transport != "UDP";
   call_id_ = make_call_id(p_.random, p_.via_host);
   local_tag_ = make_tag(p_.random);

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <sstream>
+#include <utility>
+#include <vector>
+
 #include "golden.hpp"
 
 namespace otpd::smpp {
@@ -90,6 +95,89 @@ TEST(describe, every_golden_renders) {
   for (const test::golden& g : test::goldens()) {
     const std::string d = describe(g.value);
     EXPECT_EQ(d.rfind(to_string(command_id_of(g.value)), 0), 0u) << d;
+  }
+}
+
+// Each body's fields in wire order as SMPP 3.4 §4 lists them, an address (TON, NPI, digits) as
+// one field and sm_length with short_message: written from the spec, not from the codec.
+const std::map<command_id, std::vector<std::string>>& spec_fields() {
+  static const std::vector<std::string> bind{"system_id", "password", "system_type",
+                                             "interface_version", "address_range"};
+  static const std::vector<std::string> bind_resp{"system_id", "tlvs"};
+  static const std::vector<std::string> sm{"service_type",
+                                           "source",
+                                           "dest",
+                                           "esm_class",
+                                           "protocol_id",
+                                           "priority_flag",
+                                           "schedule_delivery_time",
+                                           "validity_period",
+                                           "registered_delivery",
+                                           "replace_if_present_flag",
+                                           "data_coding",
+                                           "sm_default_msg_id",
+                                           "short_message",
+                                           "tlvs"};
+  static const std::map<command_id, std::vector<std::string>> fields{
+      {command_id::generic_nack, {}},
+      {command_id::bind_receiver, bind},
+      {command_id::bind_receiver_resp, bind_resp},
+      {command_id::bind_transmitter, bind},
+      {command_id::bind_transmitter_resp, bind_resp},
+      {command_id::bind_transceiver, bind},
+      {command_id::bind_transceiver_resp, bind_resp},
+      {command_id::outbind, {"system_id", "password"}},
+      {command_id::unbind, {}},
+      {command_id::unbind_resp, {}},
+      {command_id::enquire_link, {}},
+      {command_id::enquire_link_resp, {}},
+      {command_id::submit_sm, sm},
+      {command_id::submit_sm_resp, {"message_id"}},
+      {command_id::deliver_sm, sm},
+      {command_id::deliver_sm_resp, {"message_id"}},
+      {command_id::data_sm,
+       {"service_type", "source", "dest", "esm_class", "registered_delivery", "data_coding",
+        "tlvs"}},
+      {command_id::data_sm_resp, {"message_id", "tlvs"}},
+      {command_id::query_sm, {"message_id", "source"}},
+      {command_id::query_sm_resp, {"message_id", "final_date", "message_state", "error_code"}},
+      {command_id::cancel_sm, {"service_type", "message_id", "source", "dest"}},
+      {command_id::cancel_sm_resp, {}},
+      {command_id::replace_sm,
+       {"message_id", "source", "schedule_delivery_time", "validity_period", "registered_delivery",
+        "sm_default_msg_id", "short_message"}},
+      {command_id::replace_sm_resp, {}},
+      {command_id::alert_notification, {"source", "esme", "tlvs"}},
+  };
+  return fields;
+}
+
+// The names of `name=value` items after the header. With default bodies no value holds a space.
+std::vector<std::string> field_names(const std::string& description) {
+  std::istringstream in(description);
+  std::string item;
+  std::vector<std::string> names;
+  for (int header = 0; header < 3 && in >> item; ++header) {
+  }
+  while (in >> item) names.push_back(item.substr(0, item.find('=')));
+  return names;
+}
+
+template <std::size_t... I>
+std::vector<pdu_body> every_body(std::index_sequence<I...>) {
+  return {pdu_body(std::in_place_index<I>)...};
+}
+
+TEST(describe, every_pdu_type_names_every_field_in_wire_order) {
+  const auto bodies = every_body(std::make_index_sequence<std::variant_size_v<pdu_body>>());
+  ASSERT_EQ(bodies.size(), spec_fields().size());
+  for (const pdu_body& body : bodies) {
+    const command_id id = command_id_of(body);
+    const auto expected = spec_fields().find(id);
+    ASSERT_NE(expected, spec_fields().end()) << to_string(id);
+    const std::string d = describe(pdu{0, 1, body});
+    EXPECT_EQ(d.rfind(std::string(to_string(id)) + " seq=1 status=ESME_ROK", 0), 0u) << d;
+    EXPECT_EQ(field_names(d), expected->second) << d;
   }
 }
 

@@ -7,41 +7,17 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ascii.hpp"
+
 namespace otpd::sip::detail {
 
-constexpr char ascii_lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
-inline std::string to_lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = ascii_lower(c);
-  return r;
-}
-
-inline std::string to_upper(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return r;
-}
+using ascii::iequals;
+using ascii::is_alnum;
+using ascii::is_digit;
+using ascii::to_lower;
+using ascii::to_upper;
 
 constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-
-constexpr bool is_alnum(char c) noexcept {
-  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
 
 // RFC 3261 §25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" /
 // "~").
@@ -71,11 +47,7 @@ constexpr bool is_token(std::string_view s) noexcept {
   return true;
 }
 
-constexpr std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
-  return s;
-}
+constexpr std::string_view trim(std::string_view s) noexcept { return ascii::trim(s, " \t\r\n"); }
 
 constexpr std::string_view trim_left(std::string_view s) noexcept {
   while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
