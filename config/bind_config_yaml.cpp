@@ -106,6 +106,58 @@ void read_reconnect(yaml_reader& r, const field& f, const std::string& path,
   if (initial && !max && rc.max_delay < rc.initial_delay) rc.max_delay = rc.initial_delay;
 }
 
+// The session's identity: name, host, port, bind type, system_id, password (unless the caller
+// supplies it) and system_type.
+void read_account(yaml_reader& r, const field_map& t, const std::string& path,
+                  bool password_supplied, smpp::bind_config& b) {
+  if (const field* v = find(t, "name")) {
+    if (auto s =
+            r.get_string(*v, sub_path(path, "name"), {.max_length = 64, .allow_empty = false})) {
+      b.session.name = *s;
+    }
+  }
+  if (const field* v = find(t, "host")) {
+    if (auto s =
+            r.get_string(*v, sub_path(path, "host"), {.max_length = 253, .allow_empty = false})) {
+      b.session.endpoint.host = *s;
+    }
+  }
+  if (const field* v = find(t, "port")) {
+    if (auto n = r.get_integer(*v, sub_path(path, "port"), 1, 65535)) {
+      b.session.endpoint.port = static_cast<std::uint16_t>(*n);
+    }
+  }
+  if (const field* v = find(t, "bind")) {
+    static constexpr smpp::bind_type types[] = {
+        smpp::bind_type::transmitter, smpp::bind_type::receiver, smpp::bind_type::transceiver};
+    if (auto i = r.get_choice(*v, sub_path(path, "bind"),
+                              {"transmitter", "tx", "receiver", "rx", "transceiver", "trx"},
+                              "transmitter, receiver or transceiver")) {
+      b.session.smpp.type = types[*i / 2];
+    }
+  }
+  if (const field* v = find(t, "system_id")) {
+    if (auto s = r.get_string(
+            *v, sub_path(path, "system_id"),
+            {.max_length = max_system_id, .allow_empty = false, .limit_note = smpp_limit})) {
+      b.session.smpp.system_id = *s;
+    }
+  }
+  // A password the caller supplies is not resolved: a ${env:} it replaces need not be set.
+  if (const field* v = find(t, "password"); v && !password_supplied) {
+    if (auto s = r.get_secret(*v, sub_path(path, "password"),
+                              {.max_length = max_password, .limit_note = smpp_limit})) {
+      b.session.smpp.password = std::move(*s);
+    }
+  }
+  if (const field* v = find(t, "system_type")) {
+    if (auto s = r.get_string(*v, sub_path(path, "system_type"),
+                              {.max_length = max_system_type, .limit_note = smpp_limit})) {
+      b.session.smpp.system_type = *s;
+    }
+  }
+}
+
 }  // namespace
 
 void read_text_profile(yaml_reader& r, const field& f, const std::string& path,
@@ -169,52 +221,7 @@ std::optional<field_map> read_bind(yaml_reader& r, const YAML::Node& node, const
   require("system_id", "the account the carrier gave you");
   require("password", "a string, ${env:NAME} or ${file:/path}");
   const field_map& t = *top;
-  if (const field* v = find(t, "name")) {
-    if (auto s =
-            r.get_string(*v, sub_path(path, "name"), {.max_length = 64, .allow_empty = false})) {
-      b.session.name = *s;
-    }
-  }
-  if (const field* v = find(t, "host")) {
-    if (auto s =
-            r.get_string(*v, sub_path(path, "host"), {.max_length = 253, .allow_empty = false})) {
-      b.session.endpoint.host = *s;
-    }
-  }
-  if (const field* v = find(t, "port")) {
-    if (auto n = r.get_integer(*v, sub_path(path, "port"), 1, 65535)) {
-      b.session.endpoint.port = static_cast<std::uint16_t>(*n);
-    }
-  }
-  if (const field* v = find(t, "bind")) {
-    static constexpr smpp::bind_type types[] = {
-        smpp::bind_type::transmitter, smpp::bind_type::receiver, smpp::bind_type::transceiver};
-    if (auto i = r.get_choice(*v, sub_path(path, "bind"),
-                              {"transmitter", "tx", "receiver", "rx", "transceiver", "trx"},
-                              "transmitter, receiver or transceiver")) {
-      b.session.smpp.type = types[*i / 2];
-    }
-  }
-  if (const field* v = find(t, "system_id")) {
-    if (auto s = r.get_string(
-            *v, sub_path(path, "system_id"),
-            {.max_length = max_system_id, .allow_empty = false, .limit_note = smpp_limit})) {
-      b.session.smpp.system_id = *s;
-    }
-  }
-  // A password the caller supplies is not resolved: a ${env:} it replaces need not be set.
-  if (const field* v = find(t, "password"); v && !supplied("password")) {
-    if (auto s = r.get_secret(*v, sub_path(path, "password"),
-                              {.max_length = max_password, .limit_note = smpp_limit})) {
-      b.session.smpp.password = std::move(*s);
-    }
-  }
-  if (const field* v = find(t, "system_type")) {
-    if (auto s = r.get_string(*v, sub_path(path, "system_type"),
-                              {.max_length = max_system_type, .limit_note = smpp_limit})) {
-      b.session.smpp.system_type = *s;
-    }
-  }
+  read_account(r, t, path, supplied("password"), b);
   if (const field* v = find(t, "window")) {
     if (auto n =
             r.get_integer(*v, sub_path(path, "window"), 1, static_cast<long long>(max_window))) {

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "config/load_options.hpp"
-#include "smpp/net/bind_pool.hpp"
+#include "smpp/net/bind_config.hpp"
 
 namespace otpd::config {
 

@@ -12,7 +12,7 @@
 
 #include "common/secret.hpp"
 #include "smpp/dlr/message_id.hpp"
-#include "smpp/net/bind_pool.hpp"
+#include "smpp/net/bind_config.hpp"
 
 namespace otpd::config {
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "config/detail/yaml_reader.hpp"
-#include "smpp/net/bind_pool.hpp"
+#include "smpp/net/bind_config.hpp"
 
 namespace otpd::config::detail {
 

@@ -21,24 +21,12 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "smpp/net/bind_config.hpp"
 #include "smpp/net/session.hpp"
 #include "smpp/text/encoder.hpp"
 #include "smpp/text/segmenter.hpp"
 
 namespace otpd::smpp {
-
-// How one bind turns text into submit_sm parts.
-struct text_profile {
-  text::encode_options encoding;
-  text::split_options split;  // concatenation method, GSM packing, maximum parts
-  friend bool operator==(const text_profile&, const text_profile&) = default;
-};
-
-struct bind_config {
-  session_options session;
-  text_profile text;
-  friend bool operator==(const bind_config&, const bind_config&) = default;
-};
 
 // What reconfigure() did, by bind name.
 struct reconfigure_result {
