@@ -371,6 +371,7 @@ int run(const config::config& cfg, const std::string& file,
         [&]() -> asio::awaitable<void> {
           co_await server.stop();
           if (ops_server) co_await ops_server->stop();
+          if (admin) co_await admin->join();
           svc.stop([&] {
             store.shutdown();
             logger.notice("stopped");

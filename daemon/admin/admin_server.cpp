@@ -5,8 +5,6 @@
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +16,7 @@
 
 #include "daemon/log/logger.hpp"
 #include "daemon/service/json_view.hpp"
+#include "daemon/service/task_group.hpp"
 #include "daemon/service/verification_service.hpp"
 
 namespace otpd::service {
@@ -59,7 +58,14 @@ operator_id peer_of(local::socket& socket) {
 struct admin_server::impl : std::enable_shared_from_this<impl> {
   impl(asio::any_io_executor ex, std::filesystem::path p, verification_service& s, reload_fn r,
        log::logger& l)
-      : acceptor(ex), path(std::move(p)), svc(s), reload(std::move(r)), log(l) {}
+      : acceptor(ex),
+        path(std::move(p)),
+        svc(s),
+        reload(std::move(r)),
+        log(l),
+        tasks(ex, [&l](std::exception_ptr e) {
+          l.error("task_failed", {{"error", describe(e)}});
+        }) {}
 
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
@@ -67,7 +73,7 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
       auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) continue;
-      asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
+      tasks.spawn(serve(std::move(socket)));
     }
   }
 
@@ -192,6 +198,7 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
   verification_service& svc;
   reload_fn reload;
   log::logger& log;
+  task_group tasks;  // the accept loop and each connection
 };
 
 admin_server::admin_server(asio::any_io_executor ex, std::filesystem::path path,
@@ -225,7 +232,7 @@ boost::system::error_code admin_server::start(std::string& why) {
     return ec;
   }
   ::chmod(impl_->path.c_str(), 0660);
-  asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), asio::detached);
+  impl_->tasks.spawn(impl_->accept_loop());
   return {};
 }
 
@@ -235,6 +242,12 @@ void admin_server::stop() {
   impl_->acceptor.close(ignored);
   std::error_code fs_ec;
   std::filesystem::remove(impl_->path, fs_ec);
+  impl_->tasks.cancel();
+}
+
+asio::awaitable<void> admin_server::join() {
+  const std::shared_ptr<impl> self = impl_;
+  co_await self->tasks.join();
 }
 
 }  // namespace otpd::service

@@ -17,6 +17,7 @@
 #include <memory>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -41,8 +42,10 @@ class admin_server {
 
   // Binds (replacing a stale socket file) and starts accepting; an error says why not.
   boost::system::error_code start(std::string& why);
-  // Stops accepting, closes the connections and removes the socket file.
+  // Stops accepting, cancels the connections and removes the socket file.
   void stop();
+  // After stop(): resumes once every connection has ended (they use the service).
+  boost::asio::awaitable<void> join();
 
  private:
   struct impl;

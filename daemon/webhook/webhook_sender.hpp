@@ -24,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "config/config.hpp"
+#include "daemon/service/task_group.hpp"
 
 namespace otpd::log {
 class logger;
@@ -55,6 +56,9 @@ class webhook_sender {
   void start();
   // Stops after the request in progress; queued events are dropped (counted).
   void stop();
+  // After stop(): cancels the request in progress, if any, and resumes once the sender's
+  // coroutine has ended (it holds `this`).
+  boost::asio::awaitable<void> join();
 
   // Queues one event (a JSON text). No-op when no URL is configured.
   void post(std::string json);
@@ -87,6 +91,7 @@ class webhook_sender {
   resolve_fn resolve_;
   std::deque<item> queue_;
   boost::asio::steady_timer wake_;
+  task_group tasks_;  // run()
   bool stopping_ = false;
   bool running_ = false;
   webhook_stats stats_;
