@@ -1,0 +1,173 @@
+// The service's answers that need no carrier nor trunk: the rules against a row in an in-memory
+// SQLite store, the row answered as it is when a rule refuses without writing, and stop().
+#include "daemon/service/verification_service.hpp"
+
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "daemon/engine/codes.hpp"
+#include "daemon/log/logger.hpp"
+#include "daemon/store/store.hpp"
+
+namespace otpd::service {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+constexpr std::string_view code = "482917";
+
+class verification_service_test : public ::testing::Test {
+ protected:
+  verification_service_test() {
+    cfg.keys.code_mac_key = secret(std::string(32, 'm'));
+    cfg.keys.code_seal_key = secret(std::string(32, 's'));
+    std::unique_ptr<store> db;
+    EXPECT_FALSE(open_sqlite_store(":memory:", db));
+    db_.emplace(std::move(db));
+    std::vector<std::string> errors;
+    std::optional<routing::route_table> routes = routing::route_table::build({}, errors);
+    EXPECT_TRUE(routes.has_value());
+    svc.emplace(io.get_executor(), cfg, *db_, std::move(*routes), logger, metrics);
+  }
+
+  ~verification_service_test() override {
+    bool stopped = false;
+    svc->stop([&] { stopped = true; });
+    EXPECT_TRUE(run_until([&] { return stopped; }));
+    svc.reset();
+  }
+
+  // Runs the io_context until `done` holds, for at most 5 s (the store answers from its own
+  // thread, so the io_context may be out of work for a moment).
+  bool run_until(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      io.restart();
+      io.run_one_for(50ms);
+    }
+    return done();
+  }
+
+  template <class T>
+  T await(asio::awaitable<T> a) {
+    std::optional<T> out;
+    std::exception_ptr failed;
+    asio::co_spawn(io, std::move(a), [&](std::exception_ptr e, T v) {
+      failed = e;
+      out = std::move(v);
+    });
+    EXPECT_TRUE(run_until([&] { return out.has_value(); }));
+    if (failed) std::rethrow_exception(failed);
+    return std::move(*out);
+  }
+
+  // A pending verification stored as create stores it, whose code is `code`.
+  std::string stored_pending() {
+    verification v;
+    v.id = engine::new_verification_id();
+    v.to = "+4915112345678";
+    v.locale = "en";
+    v.api_key = "test";
+    const engine::code_protector protector(cfg.keys);
+    EXPECT_EQ(engine::start(v, cfg.policy, svc->clock().now(), {}, protector, code),
+              engine::start_outcome::started);
+    EXPECT_FALSE(await(db_->insert(v)));
+    return v.id;
+  }
+
+  config::config cfg;
+  asio::io_context io;
+  log::logger logger{log::options{}, [](std::string_view) {}};
+  metrics::registry metrics;
+  std::optional<store_executor> db_;
+  std::optional<verification_service> svc;
+};
+
+TEST_F(verification_service_test, cancel_cancels_and_a_second_cancel_answers_the_row_as_is) {
+  const std::string id = stored_pending();
+  cancel_outcome first = await(svc->cancel(id));
+  EXPECT_FALSE(first.ec);
+  EXPECT_EQ(first.result, engine::cancel_outcome::canceled);
+  EXPECT_EQ(first.v.status, verification_status::canceled);
+
+  cancel_outcome second = await(svc->cancel(id));
+  EXPECT_FALSE(second.ec);
+  EXPECT_EQ(second.result, engine::cancel_outcome::already_final);
+  EXPECT_EQ(second.v.id, id);
+  EXPECT_EQ(second.v.status, verification_status::canceled);
+}
+
+TEST_F(verification_service_test, cancel_of_an_unknown_id_is_not_found) {
+  cancel_outcome out = await(svc->cancel("nosuchverification"));
+  EXPECT_EQ(out.ec, store_errc::not_found);
+}
+
+TEST_F(verification_service_test, a_wrong_code_is_counted_and_a_check_after_approval_is_refused) {
+  const std::string id = stored_pending();
+  const std::string wrong = "000000";
+  check_outcome incorrect = await(svc->check(id, wrong));
+  EXPECT_FALSE(incorrect.ec);
+  EXPECT_EQ(incorrect.result.outcome, engine::check_outcome::incorrect);
+  EXPECT_EQ(incorrect.v.checks, 1);
+
+  const std::string right(code);
+  check_outcome approved = await(svc->check(id, right));
+  EXPECT_EQ(approved.result.outcome, engine::check_outcome::approved);
+  EXPECT_EQ(approved.v.status, verification_status::approved);
+
+  // Refused before any compare: nothing written, the row as it is.
+  check_outcome again = await(svc->check(id, right));
+  EXPECT_FALSE(again.ec);
+  EXPECT_EQ(again.result.outcome, engine::check_outcome::already_approved);
+  EXPECT_EQ(again.v.status, verification_status::approved);
+  EXPECT_EQ(again.v.checks, approved.v.checks);
+}
+
+TEST_F(verification_service_test, a_resend_by_voice_without_a_trunk_is_channel_unavailable) {
+  const std::string id = stored_pending();
+  resend_outcome out = await(svc->resend(id, channel::voice));
+  EXPECT_FALSE(out.ec);
+  EXPECT_TRUE(out.channel_unavailable);
+  EXPECT_EQ(out.v.id, id);
+  EXPECT_EQ(out.v.sends, 1);
+}
+
+TEST_F(verification_service_test, a_resend_within_the_cooldown_is_refused_with_the_row_as_is) {
+  const std::string id = stored_pending();
+  resend_outcome out = await(svc->resend(id, channel::sms));
+  EXPECT_FALSE(out.ec);
+  EXPECT_FALSE(out.channel_unavailable);
+  EXPECT_EQ(out.result.outcome, engine::resend_outcome::cooldown);
+  EXPECT_GT(out.result.retry_after.count(), 0);
+  EXPECT_EQ(out.v.id, id);
+  EXPECT_EQ(out.v.sends, 1);
+  EXPECT_TRUE(out.result.code.empty());
+}
+
+TEST_F(verification_service_test, a_resend_after_cancel_is_refused_as_final) {
+  const std::string id = stored_pending();
+  await(svc->cancel(id));
+  svc->clock().advance(cfg.policy.resend_cooldown + 1s);
+  resend_outcome out = await(svc->resend(id, channel::sms));
+  EXPECT_FALSE(out.ec);
+  EXPECT_EQ(out.result.outcome, engine::resend_outcome::final_state);
+  EXPECT_EQ(out.v.status, verification_status::canceled);
+  EXPECT_EQ(out.v.sends, 1);
+}
+
+TEST_F(verification_service_test, a_resend_of_an_unknown_id_is_not_found) {
+  resend_outcome out = await(svc->resend("nosuchverification", channel::sms));
+  EXPECT_EQ(out.ec, store_errc::not_found);
+}
+
+}  // namespace
+}  // namespace otpd::service
