@@ -33,8 +33,13 @@ class verification_service_test : public ::testing::Test {
     std::unique_ptr<store> db;
     EXPECT_FALSE(open_sqlite_store(":memory:", db));
     db_.emplace(std::move(db));
+    // A route for +49 to a carrier the gateway does not have (no carrier is configured): a
+    // create that gets as far as the carrier answers no_carrier_available.
+    config::carrier c;
+    c.name = "c";
+    c.prefixes = {"49"};
     std::vector<std::string> errors;
-    std::optional<routing::route_table> routes = routing::route_table::build({}, errors);
+    std::optional<routing::route_table> routes = routing::route_table::build({c}, errors);
     EXPECT_TRUE(routes.has_value());
     svc.emplace(io.get_executor(), cfg, *db_, std::move(*routes), logger, metrics);
   }
@@ -71,8 +76,10 @@ class verification_service_test : public ::testing::Test {
   }
 
   // A pending verification stored as create stores it, whose code is `code`.
-  std::string stored_pending() {
+  std::string stored_pending(std::string idempotency_key = {}, std::string request_hash = {}) {
     verification v;
+    v.idempotency_key = std::move(idempotency_key);
+    v.request_hash = std::move(request_hash);
     v.id = engine::new_verification_id();
     v.to = "+4915112345678";
     v.locale = "en";
@@ -167,6 +174,45 @@ TEST_F(verification_service_test, a_resend_after_cancel_is_refused_as_final) {
 TEST_F(verification_service_test, a_resend_of_an_unknown_id_is_not_found) {
   resend_outcome out = await(svc->resend("nosuchverification", channel::sms));
   EXPECT_EQ(out.ec, store_errc::not_found);
+}
+
+create_request request_to(std::string to, std::string key = {}, std::string hash = {}) {
+  create_request r;
+  r.to = std::move(to);
+  r.api_key = "test";
+  r.idempotency_key = std::move(key);
+  r.request_hash = std::move(hash);
+  return r;
+}
+
+TEST_F(verification_service_test, create_refuses_a_number_that_is_not_one) {
+  create_outcome out = await(svc->create(request_to("12ab")));
+  EXPECT_EQ(out.status, create_status::invalid_number);
+  EXPECT_FALSE(out.detail.empty());
+}
+
+TEST_F(verification_service_test, create_refuses_a_number_without_route) {
+  create_outcome out = await(svc->create(request_to("+33612345678")));
+  EXPECT_EQ(out.status, create_status::no_route);
+}
+
+TEST_F(verification_service_test, create_with_a_stored_idempotency_key_replays_its_verification) {
+  const std::string id = stored_pending("key-1", "hash-1");
+  create_outcome same = await(svc->create(request_to("+4915112345678", "key-1", "hash-1")));
+  EXPECT_EQ(same.status, create_status::replayed);
+  EXPECT_EQ(same.v.id, id);
+
+  create_outcome other = await(svc->create(request_to("+4915112345678", "key-1", "hash-2")));
+  EXPECT_EQ(other.status, create_status::idempotency_mismatch);
+  EXPECT_EQ(other.v.id, id);
+}
+
+TEST_F(verification_service_test, create_without_a_carrier_able_to_send_asks_to_retry) {
+  stored_pending("key-1", "hash-1");
+  create_outcome out = await(svc->create(request_to("+4915112345678", "key-2", "hash-1")));
+  EXPECT_EQ(out.status, create_status::no_carrier_available);
+  EXPECT_GE(out.retry_after, std::chrono::seconds(1));
+  EXPECT_TRUE(out.v.id.empty());
 }
 
 }  // namespace
