@@ -140,8 +140,12 @@ int run(const config::config& cfg, const std::string& file,
   service::store_executor store(std::move(db));
 
   asio::io_context io(1);
-  service::verification_service svc(io.get_executor(), cfg, store, std::move(*routes), logger,
-                                    metrics);
+  // The settings the gateway and the service share; moved, so that a reload's replacing them
+  // frees these.
+  auto live = std::make_shared<const config::config>(cfg);
+  service::sms_gateway gateway(io.get_executor(), live, {});
+  service::verification_service svc(io.get_executor(), cfg, std::move(live), store,
+                                    std::move(*routes), gateway, logger, metrics);
   if (!cfg.calls.trunks.empty()) {
     // The prompts are synthesised (or read) here, once, before the API serves.
     std::vector<std::string> locales;
@@ -180,10 +184,10 @@ int run(const config::config& cfg, const std::string& file,
   if (auto ec = systemd.setup_error()) {
     logger.warning("systemd_notify_unusable", {{"error", ec.message()}});
   }
-  auto bind_counts = [&svc] {
+  auto bind_counts = [&gateway] {
     std::size_t bound = 0;
     std::size_t total = 0;
-    for (const smpp::pool_status& p : svc.gateway().status()) {
+    for (const smpp::pool_status& p : gateway.status()) {
       for (const smpp::session_status& s : p.sessions) {
         ++total;
         if (s.state == smpp::session_state::bound) ++bound;
@@ -349,7 +353,7 @@ int run(const config::config& cfg, const std::string& file,
   std::unique_ptr<service::admin_server> admin;
   if (!cfg.control.socket.empty()) {
     admin = std::make_unique<service::admin_server>(io.get_executor(), cfg.control.socket, svc,
-                                                    reload_now, logger);
+                                                    gateway, reload_now, logger);
     std::string why;
     if (admin->start(why)) {
       logger.error("admin_socket_failed", {{"error", why}});

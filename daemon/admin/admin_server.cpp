@@ -56,11 +56,12 @@ operator_id peer_of(local::socket& socket) {
 }  // namespace
 
 struct admin_server::impl : std::enable_shared_from_this<impl> {
-  impl(asio::any_io_executor ex, std::filesystem::path p, verification_service& s, reload_fn r,
-       log::logger& l)
+  impl(asio::any_io_executor ex, std::filesystem::path p, verification_service& s, sms_gateway& g,
+       reload_fn r, log::logger& l)
       : acceptor(ex),
         path(std::move(p)),
         svc(s),
+        gateway(g),
         reload(std::move(r)),
         log(l),
         tasks(ex, [&l](std::exception_ptr e) {
@@ -140,8 +141,7 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
     if (cmd == "drain" || cmd == "enable") {
       const std::string bind = text_of(req, "bind");
       if (bind.empty()) co_return failure(cmd + ": give a bind's name");
-      const std::string carrier =
-          cmd == "drain" ? svc.gateway().drain(bind) : svc.gateway().enable(bind);
+      const std::string carrier = cmd == "drain" ? gateway.drain(bind) : gateway.enable(bind);
       if (carrier.empty()) co_return failure(cmd + ": no bind named '" + bind + "'");
       log.notice(cmd == "drain" ? "smpp_bind_drained" : "smpp_bind_enabled",
                  {{"carrier", carrier}, {"bind", bind}, {"uid", by.uid}, {"pid", by.pid}});
@@ -153,7 +153,7 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
 
   json::object status() {
     json::array carriers;
-    for (const smpp::pool_status& p : svc.gateway().status()) {
+    for (const smpp::pool_status& p : gateway.status()) {
       json::array binds;
       for (std::size_t i = 0; i < p.sessions.size(); ++i) {
         const smpp::session_status& s = p.sessions[i];
@@ -196,14 +196,17 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
   local::acceptor acceptor;
   std::filesystem::path path;
   verification_service& svc;
+  sms_gateway& gateway;
   reload_fn reload;
   log::logger& log;
   task_group tasks;  // the accept loop and each connection
 };
 
 admin_server::admin_server(asio::any_io_executor ex, std::filesystem::path path,
-                           verification_service& svc, reload_fn reload, log::logger& log)
-    : impl_(std::make_shared<impl>(std::move(ex), std::move(path), svc, std::move(reload), log)) {}
+                           verification_service& svc, sms_gateway& gateway, reload_fn reload,
+                           log::logger& log)
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(path), svc, gateway, std::move(reload),
+                                   log)) {}
 
 admin_server::~admin_server() { stop(); }
 

@@ -27,6 +27,7 @@ class logger;
 
 namespace otpd::service {
 
+class sms_gateway;
 class verification_service;
 
 class admin_server {
@@ -35,7 +36,7 @@ class admin_server {
   using reload_fn = std::function<boost::json::object()>;
 
   admin_server(boost::asio::any_io_executor ex, std::filesystem::path path,
-               verification_service& svc, reload_fn reload, log::logger& log);
+               verification_service& svc, sms_gateway& gateway, reload_fn reload, log::logger& log);
   ~admin_server();
   admin_server(const admin_server&) = delete;
   admin_server& operator=(const admin_server&) = delete;

@@ -48,33 +48,36 @@ std::string submit_failure_reason(const sms_result& r, bool has_status) {
 }  // namespace
 
 verification_service::verification_service(asio::any_io_executor ex, const config::config& cfg,
+                                           std::shared_ptr<const config::config> live,
                                            store_executor& store, routing::route_table routes,
-                                           log::logger& log, metrics::registry& metrics)
+                                           sms_gateway& gateway, log::logger& log,
+                                           metrics::registry& metrics)
     : ex_(ex),
       cfg_(cfg),
-      live_(std::make_shared<const config::config>(cfg)),
+      live_(std::move(live)),
       store_(store),
       routes_(std::move(routes)),
       log_(log),
       tasks_(ex, [&log](std::exception_ptr e) { log_task_failure(log, e); }),
       protector_(cfg.keys),
-      gateway_(
-          ex, live_, [this](sms_receipt r) { tasks_.spawn(handle_receipt(std::move(r))); },
-          [this](const std::string& carrier, const std::string& bind, bool up,
-                 smpp::error_code ec) {
-            if (up) {
-              log_.notice("smpp_bind_up", {{"carrier", carrier}, {"bind", bind}});
-            } else {
-              log_.warning("smpp_bind_down",
-                           {{"carrier", carrier}, {"bind", bind}, {"error", ec.message()}});
-            }
-          }),
+      gateway_(gateway),
       recovery_(
           ex, store, log, metrics, [this] { return clock_.now(); },
           [this](const verification& v, const engine::delivery_effect& e) { apply_effect(v, e); }),
       webhooks_(ex, cfg.webhooks, 10'000, &log),
       purge_timer_(ex),
       drain_timer_(ex) {
+  gateway_.set_receipt_handler(
+      [this](sms_receipt r) { tasks_.spawn(handle_receipt(std::move(r))); });
+  gateway_.set_bind_handler(
+      [this](const std::string& carrier, const std::string& bind, bool up, smpp::error_code ec) {
+        if (up) {
+          log_.notice("smpp_bind_up", {{"carrier", carrier}, {"bind", bind}});
+        } else {
+          log_.warning("smpp_bind_down",
+                       {{"carrier", carrier}, {"bind", bind}, {"error", ec.message()}});
+        }
+      });
   gateway_.set_late_handler(
       [this](sms_late l) { tasks_.spawn(recovery_.on_late(std::move(l), live_)); });
   register_metrics(metrics);

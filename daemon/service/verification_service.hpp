@@ -122,8 +122,11 @@ struct test_send {
 
 class verification_service {
  public:
+  // `live` is the configuration `cfg` as the gateway holds it (one copy of its secrets);
+  // `gateway` (built over `live`) gets its receipt, late-answer and bind handlers from here.
   verification_service(boost::asio::any_io_executor ex, const config::config& cfg,
-                       store_executor& store, routing::route_table routes, log::logger& log,
+                       std::shared_ptr<const config::config> live, store_executor& store,
+                       routing::route_table routes, sms_gateway& gateway, log::logger& log,
                        metrics::registry& metrics);
   ~verification_service();
 
@@ -170,6 +173,7 @@ class verification_service {
   std::vector<std::string> reload(std::shared_ptr<const config::config> next,
                                   routing::route_table routes, bool apply_trunks);
   bool has_dialer() const noexcept { return dialer_ != nullptr; }
+  // For the API's health view; main and the admin server are given the gateway itself.
   sms_gateway& gateway() noexcept { return gateway_; }
 
  private:
@@ -244,7 +248,7 @@ class verification_service {
   task_group tasks_;
   engine::code_protector protector_;
   service_clock clock_;
-  sms_gateway gateway_;
+  sms_gateway& gateway_;
   sms_recovery recovery_;  // late answers, the send journal, receipts of unknown SMS
   webhook_sender webhooks_;
   std::unique_ptr<voice_dialer> dialer_;  // null: no trunks

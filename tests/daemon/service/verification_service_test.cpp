@@ -41,7 +41,9 @@ class verification_service_test : public ::testing::Test {
     std::vector<std::string> errors;
     std::optional<routing::route_table> routes = routing::route_table::build({c}, errors);
     EXPECT_TRUE(routes.has_value());
-    svc.emplace(io.get_executor(), cfg, *db_, std::move(*routes), logger, metrics);
+    live = std::make_shared<const config::config>(cfg);
+    gateway.emplace(io.get_executor(), live, nullptr);
+    svc.emplace(io.get_executor(), cfg, live, *db_, std::move(*routes), *gateway, logger, metrics);
   }
 
   ~verification_service_test() override {
@@ -96,6 +98,8 @@ class verification_service_test : public ::testing::Test {
   log::logger logger{log::options{}, [](std::string_view) {}};
   metrics::registry metrics;
   std::optional<store_executor> db_;
+  std::shared_ptr<const config::config> live;
+  std::optional<sms_gateway> gateway;
   std::optional<verification_service> svc;
 };
 
