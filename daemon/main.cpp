@@ -37,6 +37,7 @@
 #include "daemon/service/verification_service.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "daemon/store/store_executor.hpp"
+#include "daemon/webhook/webhook_sender.hpp"
 
 #ifndef OTPD_VERSION
 #define OTPD_VERSION "0.0.0"
@@ -144,8 +145,9 @@ int run(const config::config& cfg, const std::string& file,
   // frees these.
   auto live = std::make_shared<const config::config>(cfg);
   service::sms_gateway gateway(io.get_executor(), live, {});
+  service::webhook_sender webhooks(io.get_executor(), cfg.webhooks, 10'000, &logger);
   service::verification_service svc(io.get_executor(), cfg, std::move(live), store,
-                                    std::move(*routes), gateway, logger, metrics);
+                                    std::move(*routes), gateway, webhooks, logger, metrics);
   if (!cfg.calls.trunks.empty()) {
     // The prompts are synthesised (or read) here, once, before the API serves.
     std::vector<std::string> locales;

@@ -50,7 +50,7 @@ std::string submit_failure_reason(const sms_result& r, bool has_status) {
 verification_service::verification_service(asio::any_io_executor ex, const config::config& cfg,
                                            std::shared_ptr<const config::config> live,
                                            store_executor& store, routing::route_table routes,
-                                           sms_gateway& gateway, log::logger& log,
+                                           sms_gateway& gateway, notifier& events, log::logger& log,
                                            metrics::registry& metrics)
     : ex_(ex),
       cfg_(cfg),
@@ -64,7 +64,7 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
       recovery_(
           ex, store, log, metrics, [this] { return clock_.now(); },
           [this](const verification& v, const engine::delivery_effect& e) { apply_effect(v, e); }),
-      webhooks_(ex, cfg.webhooks, 10'000, &log),
+      webhooks_(events),
       purge_timer_(ex),
       drain_timer_(ex) {
   gateway_.set_receipt_handler(

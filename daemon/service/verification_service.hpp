@@ -27,7 +27,7 @@
 #include "daemon/store/store_executor.hpp"
 #include "daemon/voice/call_report.hpp"
 #include "daemon/voice/voice_dialer.hpp"
-#include "daemon/webhook/webhook_sender.hpp"
+#include "daemon/webhook/notifier.hpp"
 
 namespace otpd::log {
 class logger;
@@ -126,8 +126,8 @@ class verification_service {
   // `gateway` (built over `live`) gets its receipt, late-answer and bind handlers from here.
   verification_service(boost::asio::any_io_executor ex, const config::config& cfg,
                        std::shared_ptr<const config::config> live, store_executor& store,
-                       routing::route_table routes, sms_gateway& gateway, log::logger& log,
-                       metrics::registry& metrics);
+                       routing::route_table routes, sms_gateway& gateway, notifier& events,
+                       log::logger& log, metrics::registry& metrics);
   ~verification_service();
 
   // Settles the attempts left queued by a previous run (an SMS the send journal names may have
@@ -249,8 +249,8 @@ class verification_service {
   engine::code_protector protector_;
   service_clock clock_;
   sms_gateway& gateway_;
-  sms_recovery recovery_;  // late answers, the send journal, receipts of unknown SMS
-  webhook_sender webhooks_;
+  sms_recovery recovery_;                 // late answers, the send journal, receipts of unknown SMS
+  notifier& webhooks_;                    // started and stopped with the service
   std::unique_ptr<voice_dialer> dialer_;  // null: no trunks
   boost::asio::steady_timer purge_timer_;
   boost::asio::steady_timer drain_timer_;  // stop(): cancelled when in_flight_ reaches 0

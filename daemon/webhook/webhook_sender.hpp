@@ -25,6 +25,7 @@
 
 #include "config/config.hpp"
 #include "daemon/service/task_group.hpp"
+#include "daemon/webhook/notifier.hpp"
 
 namespace otpd::log {
 class logger;
@@ -46,22 +47,22 @@ struct webhook_stats {
   std::size_t queued = 0;
 };
 
-class webhook_sender {
+class webhook_sender final : public notifier {
  public:
   // `log` (may be null) gets a line for each attempt refused before connecting.
   webhook_sender(boost::asio::any_io_executor ex, const config::webhook& cfg,
                  std::size_t max_queue = 10'000, log::logger* log = nullptr);
-  ~webhook_sender();
+  ~webhook_sender() override;
 
-  void start();
+  void start() override;
   // Stops after the request in progress; queued events are dropped (counted).
-  void stop();
+  void stop() override;
   // After stop(): cancels the request in progress, if any, and resumes once the sender's
   // coroutine has ended (it holds `this`).
-  boost::asio::awaitable<void> join();
+  boost::asio::awaitable<void> join() override;
 
   // Queues one event (a JSON text). No-op when no URL is configured.
-  void post(std::string json);
+  void post(std::string json) override;
   const webhook_stats& stats() const noexcept { return stats_; }
 
   // Name resolution in place of the system resolver, for tests: no resolver can be made to

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
@@ -24,6 +25,17 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 constexpr std::string_view code = "482917";
+
+// The events the service posts, kept.
+class recording_notifier final : public notifier {
+ public:
+  void start() override {}
+  void post(std::string json) override { posted.push_back(std::move(json)); }
+  void stop() override {}
+  asio::awaitable<void> join() override { co_return; }
+
+  std::vector<std::string> posted;
+};
 
 class verification_service_test : public ::testing::Test {
  protected:
@@ -43,7 +55,8 @@ class verification_service_test : public ::testing::Test {
     EXPECT_TRUE(routes.has_value());
     live = std::make_shared<const config::config>(cfg);
     gateway.emplace(io.get_executor(), live, nullptr);
-    svc.emplace(io.get_executor(), cfg, live, *db_, std::move(*routes), *gateway, logger, metrics);
+    svc.emplace(io.get_executor(), cfg, live, *db_, std::move(*routes), *gateway, events, logger,
+                metrics);
   }
 
   ~verification_service_test() override {
@@ -100,6 +113,7 @@ class verification_service_test : public ::testing::Test {
   std::optional<store_executor> db_;
   std::shared_ptr<const config::config> live;
   std::optional<sms_gateway> gateway;
+  recording_notifier events;
   std::optional<verification_service> svc;
 };
 
@@ -178,6 +192,24 @@ TEST_F(verification_service_test, a_resend_after_cancel_is_refused_as_final) {
 TEST_F(verification_service_test, a_resend_of_an_unknown_id_is_not_found) {
   resend_outcome out = await(svc->resend("nosuchverification", channel::sms));
   EXPECT_EQ(out.ec, store_errc::not_found);
+}
+
+TEST_F(verification_service_test, a_final_status_is_posted_once_and_a_refusal_not_at_all) {
+  const std::string id = stored_pending();
+  const std::string wrong = "000000";
+  await(svc->check(id, wrong));
+  EXPECT_TRUE(events.posted.empty()) << "a wrong code leaves the verification pending";
+
+  await(svc->cancel(id));
+  ASSERT_EQ(events.posted.size(), 1u);
+  EXPECT_NE(events.posted[0].find("\"verification.updated\""), std::string::npos);
+  EXPECT_NE(events.posted[0].find(id), std::string::npos);
+  EXPECT_NE(events.posted[0].find("\"canceled\""), std::string::npos);
+
+  await(svc->cancel(id));
+  const std::string right(code);
+  await(svc->check(id, right));
+  EXPECT_EQ(events.posted.size(), 1u);
 }
 
 create_request request_to(std::string to, std::string key = {}, std::string hash = {}) {
