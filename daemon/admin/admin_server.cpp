@@ -181,7 +181,7 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
                                       {"binds", std::move(binds)}});
     }
     json::array trunks;
-    if (const voice_dialer* d = svc.dialer()) {
+    if (const call_dialer* d = svc.dialer()) {
       for (const auto& t : d->trunks()) {
         trunks.push_back(
             json::object{{"name", t.name}, {"active", t.active}, {"max_calls", t.max_calls}});

@@ -161,9 +161,7 @@ std::vector<std::string> verification_service::reload(std::shared_ptr<const conf
   return changes;
 }
 
-void verification_service::attach_dialer(std::unique_ptr<voice_dialer> d) {
-  dialer_ = std::move(d);
-}
+void verification_service::attach_dialer(std::unique_ptr<call_dialer> d) { dialer_ = std::move(d); }
 
 void verification_service::stop(std::function<void()> done) {
   stopping_ = true;

@@ -135,8 +135,8 @@ class verification_service {
   // in the background), webhooks and the purge timer.
   boost::asio::awaitable<void> start();
   // The voice channel (when the configuration has trunks): calls go through `d`.
-  void attach_dialer(std::unique_ptr<voice_dialer> d);
-  const voice_dialer* dialer() const noexcept { return dialer_.get(); }
+  void attach_dialer(std::unique_ptr<call_dialer> d);
+  const call_dialer* dialer() const noexcept { return dialer_.get(); }
   // A test SMS without a code ("otpd test message") to `to` through `carrier` only, for the
   // operator checking a carrier (send_test.cpp); not a verification, not stored. `carrier` must
   // be one of the number's route (its carrier or a failover). It counts against the number's
@@ -249,9 +249,9 @@ class verification_service {
   engine::code_protector protector_;
   service_clock clock_;
   sms_gateway& gateway_;
-  sms_recovery recovery_;                 // late answers, the send journal, receipts of unknown SMS
-  notifier& webhooks_;                    // started and stopped with the service
-  std::unique_ptr<voice_dialer> dialer_;  // null: no trunks
+  sms_recovery recovery_;                // late answers, the send journal, receipts of unknown SMS
+  notifier& webhooks_;                   // started and stopped with the service
+  std::unique_ptr<call_dialer> dialer_;  // null: no trunks
   boost::asio::steady_timer purge_timer_;
   boost::asio::steady_timer drain_timer_;  // stop(): cancelled when in_flight_ reaches 0
   std::size_t in_flight_ = 0;              // SMS and calls started and not yet recorded

@@ -212,6 +212,62 @@ TEST_F(verification_service_test, a_final_status_is_posted_once_and_a_refusal_no
   EXPECT_EQ(events.posted.size(), 1u);
 }
 
+// A trunk that takes every call: it reports the INVITE leaving, then `final`.
+class fake_dialer final : public call_dialer {
+ public:
+  asio::awaitable<dialed> call(call_order order) override {
+    to.push_back(order.to);
+    code_length = order.code.size();
+    voice::call_event trying;
+    trying.state = voice::call_state::trying;
+    order.on_event(trying, "trunk-1");
+    dialed d;
+    d.placed = true;
+    d.trunk = "trunk-1";
+    d.result.final = final;
+    d.result.played = std::chrono::milliseconds(2500);
+    co_return d;
+  }
+  void stop() override {}
+  std::size_t active_calls() const noexcept override { return 0; }
+  void reconfigure(const std::vector<config::voice_trunk>&, std::vector<std::string>&) override {}
+  std::vector<trunk_info> trunks() const override { return {}; }
+
+  voice::call_event final;
+  std::vector<std::string> to;
+  std::size_t code_length = 0;
+};
+
+TEST_F(verification_service_test, a_resend_by_voice_calls_and_records_the_call_on_its_attempt) {
+  auto owned = std::make_unique<fake_dialer>();
+  fake_dialer& dialer = *owned;
+  dialer.final.state = voice::call_state::completed;
+  dialer.final.sip_code = 200;
+  svc->attach_dialer(std::move(owned));
+  const std::string id = stored_pending();
+  svc->clock().advance(cfg.policy.resend_cooldown + 1s);
+
+  resend_outcome out = await(svc->resend(id, channel::voice));
+  EXPECT_FALSE(out.ec);
+  ASSERT_EQ(out.result.outcome, engine::resend_outcome::accepted);
+  EXPECT_EQ(out.result.attempt_number, 2);
+  EXPECT_TRUE(out.result.code.empty()) << "the code is wiped from the answer";
+
+  // The call and its record run as tasks of the service after the answer.
+  const auto recorded = [&] {
+    verification v = await(svc->get(id)).second;
+    return v.attempts.size() == 2 && v.attempts[1].status == attempt_status::completed;
+  };
+  ASSERT_TRUE(run_until(recorded));
+  EXPECT_EQ(dialer.to, std::vector<std::string>{"+4915112345678"});
+  EXPECT_EQ(dialer.code_length, static_cast<std::size_t>(cfg.policy.code_length));
+  verification v = await(svc->get(id)).second;
+  EXPECT_EQ(v.attempts[1].via, channel::voice);
+  EXPECT_EQ(v.attempts[1].carrier, "trunk-1");
+  EXPECT_TRUE(v.attempts[1].submitted_at.has_value());
+  EXPECT_EQ(v.sends, 2);
+}
+
 create_request request_to(std::string to, std::string key = {}, std::string hash = {}) {
   create_request r;
   r.to = std::move(to);
