@@ -29,6 +29,7 @@
 #include "daemon/process/process_policy.hpp"
 #include "daemon/service/verification_service.hpp"
 #include "daemon/store/store_executor.hpp"
+#include "daemon/webhook/webhook_sender.hpp"
 
 #ifndef OTPD_VERSION
 #define OTPD_VERSION "0.0.0"
@@ -84,11 +85,12 @@ auto stop_if_start_failed(asio::io_context& io, log::logger& logger) {
 // The control socket for otpctl, when configured; false (admin_socket_failed logged) when it
 // cannot be opened.
 bool open_admin(asio::any_io_executor ex, const config::config& cfg,
-                service::verification_service& svc, app::reloader& reload, log::logger& logger,
+                service::verification_service& svc, service::sms_gateway& gateway,
+                app::reloader& reload, log::logger& logger,
                 std::unique_ptr<service::admin_server>& admin) {
   if (cfg.control.socket.empty()) return true;
   admin = std::make_unique<service::admin_server>(
-      ex, cfg.control.socket, svc, [&reload] { return reload.reload_now(); }, logger);
+      ex, cfg.control.socket, svc, gateway, [&reload] { return reload.reload_now(); }, logger);
   std::string why;
   if (admin->start(why)) {
     logger.error("admin_socket_failed", {{"error", why}});
@@ -115,14 +117,19 @@ int run(const config::config& cfg, const std::string& file,
   service::store_executor store(std::move(db));
 
   asio::io_context io(1);
-  service::verification_service svc(io.get_executor(), cfg, store, std::move(*routes), logger,
-                                    metrics);
+  // The settings the gateway and the service share; moved, so that a reload's replacing them
+  // frees these.
+  auto live = std::make_shared<const config::config>(cfg);
+  service::sms_gateway gateway(io.get_executor(), live, {});
+  service::webhook_sender webhooks(io.get_executor(), cfg.webhooks, 10'000, &logger);
+  service::verification_service svc(io.get_executor(), cfg, std::move(live), store,
+                                    std::move(*routes), gateway, webhooks, logger, metrics);
   std::unique_ptr<service::voice_dialer> dialer;
   if (!app::make_dialer(io.get_executor(), cfg, logger, dialer)) return exit_config_error;
   if (dialer) svc.attach_dialer(std::move(dialer));
   app::listeners http(io.get_executor(), cfg, svc, metrics, logger);
   app::systemd_heartbeat heartbeat(io.get_executor(), logger,
-                                   [&svc] { return app::bind_status(svc); });
+                                   [&gateway] { return app::bind_status(gateway); });
 
   bool started = false;
   asio::co_spawn(io, serve(svc, http, heartbeat, started), stop_if_start_failed(io, logger));
@@ -130,7 +137,9 @@ int run(const config::config& cfg, const std::string& file,
   app::reloader reload(io.get_executor(), file, env, svc, http.api(), logger, heartbeat.systemd());
   reload.watch_sighup();
   std::unique_ptr<service::admin_server> admin;
-  if (!open_admin(io.get_executor(), cfg, svc, reload, logger, admin)) return exit_start_failed;
+  if (!open_admin(io.get_executor(), cfg, svc, gateway, reload, logger, admin)) {
+    return exit_start_failed;
+  }
   app::stop_on_signal stop(io, logger, {heartbeat, reload, admin.get(), http, svc, store});
 
   io.run();

@@ -5,8 +5,6 @@
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -18,6 +16,7 @@
 
 #include "daemon/log/logger.hpp"
 #include "daemon/service/json_view.hpp"
+#include "daemon/service/task_group.hpp"
 #include "daemon/service/verification_service.hpp"
 
 namespace otpd::service {
@@ -57,9 +56,17 @@ operator_id peer_of(local::socket& socket) {
 }  // namespace
 
 struct admin_server::impl : std::enable_shared_from_this<impl> {
-  impl(asio::any_io_executor ex, std::filesystem::path p, verification_service& s, reload_fn r,
-       log::logger& l)
-      : acceptor(ex), path(std::move(p)), svc(s), reload(std::move(r)), log(l) {}
+  impl(asio::any_io_executor ex, std::filesystem::path p, verification_service& s, sms_gateway& g,
+       reload_fn r, log::logger& l)
+      : acceptor(ex),
+        path(std::move(p)),
+        svc(s),
+        gateway(g),
+        reload(std::move(r)),
+        log(l),
+        tasks(ex, [&l](std::exception_ptr e) {
+          l.error("task_failed", {{"error", describe(e)}});
+        }) {}
 
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
@@ -67,7 +74,7 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
       auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) continue;
-      asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
+      tasks.spawn(serve(std::move(socket)));
     }
   }
 
@@ -134,8 +141,7 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
     if (cmd == "drain" || cmd == "enable") {
       const std::string bind = text_of(req, "bind");
       if (bind.empty()) co_return failure(cmd + ": give a bind's name");
-      const std::string carrier =
-          cmd == "drain" ? svc.gateway().drain(bind) : svc.gateway().enable(bind);
+      const std::string carrier = cmd == "drain" ? gateway.drain(bind) : gateway.enable(bind);
       if (carrier.empty()) co_return failure(cmd + ": no bind named '" + bind + "'");
       log.notice(cmd == "drain" ? "smpp_bind_drained" : "smpp_bind_enabled",
                  {{"carrier", carrier}, {"bind", bind}, {"uid", by.uid}, {"pid", by.pid}});
@@ -147,7 +153,7 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
 
   json::object status() {
     json::array carriers;
-    for (const smpp::pool_status& p : svc.gateway().status()) {
+    for (const smpp::pool_status& p : gateway.status()) {
       json::array binds;
       for (std::size_t i = 0; i < p.sessions.size(); ++i) {
         const smpp::session_status& s = p.sessions[i];
@@ -175,7 +181,7 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
                                       {"binds", std::move(binds)}});
     }
     json::array trunks;
-    if (const voice_dialer* d = svc.dialer()) {
+    if (const call_dialer* d = svc.dialer()) {
       for (const auto& t : d->trunks()) {
         trunks.push_back(
             json::object{{"name", t.name}, {"active", t.active}, {"max_calls", t.max_calls}});
@@ -190,13 +196,17 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
   local::acceptor acceptor;
   std::filesystem::path path;
   verification_service& svc;
+  sms_gateway& gateway;
   reload_fn reload;
   log::logger& log;
+  task_group tasks;  // the accept loop and each connection
 };
 
 admin_server::admin_server(asio::any_io_executor ex, std::filesystem::path path,
-                           verification_service& svc, reload_fn reload, log::logger& log)
-    : impl_(std::make_shared<impl>(std::move(ex), std::move(path), svc, std::move(reload), log)) {}
+                           verification_service& svc, sms_gateway& gateway, reload_fn reload,
+                           log::logger& log)
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(path), svc, gateway, std::move(reload),
+                                   log)) {}
 
 admin_server::~admin_server() { stop(); }
 
@@ -225,7 +235,7 @@ boost::system::error_code admin_server::start(std::string& why) {
     return ec;
   }
   ::chmod(impl_->path.c_str(), 0660);
-  asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), asio::detached);
+  impl_->tasks.spawn(impl_->accept_loop());
   return {};
 }
 
@@ -235,6 +245,12 @@ void admin_server::stop() {
   impl_->acceptor.close(ignored);
   std::error_code fs_ec;
   std::filesystem::remove(impl_->path, fs_ec);
+  impl_->tasks.cancel();
+}
+
+asio::awaitable<void> admin_server::join() {
+  const std::shared_ptr<impl> self = impl_;
+  co_await self->tasks.join();
 }
 
 }  // namespace otpd::service

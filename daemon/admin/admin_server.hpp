@@ -17,6 +17,7 @@
 #include <memory>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -26,6 +27,7 @@ class logger;
 
 namespace otpd::service {
 
+class sms_gateway;
 class verification_service;
 
 class admin_server {
@@ -34,15 +36,17 @@ class admin_server {
   using reload_fn = std::function<boost::json::object()>;
 
   admin_server(boost::asio::any_io_executor ex, std::filesystem::path path,
-               verification_service& svc, reload_fn reload, log::logger& log);
+               verification_service& svc, sms_gateway& gateway, reload_fn reload, log::logger& log);
   ~admin_server();
   admin_server(const admin_server&) = delete;
   admin_server& operator=(const admin_server&) = delete;
 
   // Binds (replacing a stale socket file) and starts accepting; an error says why not.
   boost::system::error_code start(std::string& why);
-  // Stops accepting, closes the connections and removes the socket file.
+  // Stops accepting, cancels the connections and removes the socket file.
   void stop();
+  // After stop(): resumes once every connection has ended (they use the service).
+  boost::asio::awaitable<void> join();
 
  private:
   struct impl;

@@ -25,6 +25,7 @@ void stop_on_signal::begin(int sig) {
       io_,
       [this]() -> asio::awaitable<void> {
         co_await parts_.http.stop();
+        if (parts_.admin) co_await parts_.admin->join();
         parts_.svc.stop([this] {
           parts_.store.shutdown();
           done_ = true;

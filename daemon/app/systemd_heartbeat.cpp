@@ -6,10 +6,10 @@
 namespace otpd::app {
 namespace asio = boost::asio;
 
-std::string bind_status(service::verification_service& svc) {
+std::string bind_status(const service::sms_gateway& gateway) {
   std::size_t bound = 0;
   std::size_t total = 0;
-  for (const smpp::pool_status& p : svc.gateway().status()) {
+  for (const smpp::pool_status& p : gateway.status()) {
     for (const smpp::session_status& s : p.sessions) {
       ++total;
       if (s.state == smpp::session_state::bound) ++bound;

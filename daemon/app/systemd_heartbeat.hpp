@@ -15,12 +15,12 @@
 
 #include "daemon/log/logger.hpp"
 #include "daemon/notify/sd_notify.hpp"
-#include "daemon/service/verification_service.hpp"
+#include "daemon/sms/sms_gateway.hpp"
 
 namespace otpd::app {
 
 // "b/t SMPP binds bound": the STATUS= line.
-std::string bind_status(service::verification_service& svc);
+std::string bind_status(const service::sms_gateway& gateway);
 
 class systemd_heartbeat {
  public:

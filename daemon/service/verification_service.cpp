@@ -26,48 +26,64 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr auto purge_interval = 60s;
 constexpr auto sequential_after_store_failure = 60s;
 
-// A receipt can overtake the write of its correlation (the SMSC answers within
-// milliseconds): look again a few times before giving up on it.
-constexpr int receipt_lookups = 5;
-constexpr auto receipt_retry = 200ms;
+// What a task threw: a bug (its work is left unfinished). Logged; the service goes on.
+void log_task_failure(log::logger& log, std::exception_ptr e) {
+  log.error("task_failed", {{"error", describe(e)}});
+}
 
-void spawn(asio::any_io_executor ex, asio::awaitable<void> a) {
-  asio::co_spawn(ex, std::move(a), [](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);  // a bug: let it surface
-  });
+create_status replay_status(const verification& existing, const std::string& request_hash) {
+  return engine::match_idempotent(existing, request_hash) == engine::idempotency_match::same_request
+             ? create_status::replayed
+             : create_status::idempotency_mismatch;
+}
+
+// Why a submit failed, for the attempt (never the text).
+std::string submit_failure_reason(const sms_result& r, bool has_status) {
+  if (!r.text_reason.empty()) return "text_unsendable: " + r.text_reason;
+  if (r.ec == smpp::errc::no_bind_available) return "no_bind_available";
+  if (r.ec == smpp::errc::deadline_passed) return "deadline_passed";
+  return has_status ? "refused" : "send_failed";
 }
 
 }  // namespace
 
 verification_service::verification_service(asio::any_io_executor ex, const config::config& cfg,
+                                           std::shared_ptr<const config::config> live,
                                            store_executor& store, routing::route_table routes,
-                                           log::logger& log, metrics::registry& metrics)
+                                           sms_gateway& gateway, notifier& events, log::logger& log,
+                                           metrics::registry& metrics)
     : ex_(ex),
       cfg_(cfg),
-      live_(std::make_shared<const config::config>(cfg)),
+      live_(std::move(live)),
       store_(store),
       routes_(std::move(routes)),
       log_(log),
+      tasks_(ex, [&log](std::exception_ptr e) { log_task_failure(log, e); }),
       protector_(cfg.keys),
-      gateway_(
-          ex, live_, [this](sms_receipt r) { spawn(ex_, handle_receipt(std::move(r))); },
-          [this](const std::string& carrier, const std::string& bind, bool up,
-                 smpp::error_code ec) {
-            if (up) {
-              log_.notice("smpp_bind_up", {{"carrier", carrier}, {"bind", bind}});
-            } else {
-              log_.warning("smpp_bind_down",
-                           {{"carrier", carrier}, {"bind", bind}, {"error", ec.message()}});
-            }
-          }),
+      gateway_(gateway),
       recovery_(
           ex, store, log, metrics, [this] { return clock_.now(); },
           [this](const verification& v, const engine::delivery_effect& e) { apply_effect(v, e); }),
-      webhooks_(ex, cfg.webhooks, 10'000, &log),
+      webhooks_(events),
       purge_timer_(ex),
       drain_timer_(ex) {
+  gateway_.set_receipt_handler(
+      [this](sms_receipt r) { tasks_.spawn(handle_receipt(std::move(r))); });
+  gateway_.set_bind_handler(
+      [this](const std::string& carrier, const std::string& bind, bool up, smpp::error_code ec) {
+        if (up) {
+          log_.notice("smpp_bind_up", {{"carrier", carrier}, {"bind", bind}});
+        } else {
+          log_.warning("smpp_bind_down",
+                       {{"carrier", carrier}, {"bind", bind}, {"error", ec.message()}});
+        }
+      });
   gateway_.set_late_handler(
-      [this](sms_late l) { spawn(ex_, recovery_.on_late(std::move(l), live_)); });
+      [this](sms_late l) { tasks_.spawn(recovery_.on_late(std::move(l), live_)); });
+  register_metrics(metrics);
+}
+
+void verification_service::register_metrics(metrics::registry& metrics) {
   m_.created = &metrics.add_counter("otpd_verifications_created_total", "Verifications created",
                                     {"api_key"});
   m_.outcomes = &metrics.add_counter("otpd_verification_outcomes_total",
@@ -131,7 +147,7 @@ asio::awaitable<void> verification_service::start() {
   // The binds connect once the attempts above are settled, so that a receipt held by the SMSC
   // for one of them finds it submitted.
   gateway_.start();
-  spawn(ex_, purge_loop());
+  tasks_.spawn(purge_loop());
 }
 
 std::vector<std::string> verification_service::reload(std::shared_ptr<const config::config> next,
@@ -145,31 +161,20 @@ std::vector<std::string> verification_service::reload(std::shared_ptr<const conf
   return changes;
 }
 
-void verification_service::attach_dialer(std::unique_ptr<voice_dialer> d) {
-  dialer_ = std::move(d);
-}
-
-// Counts an SMS or a call under way, from its start to its outcome in the store.
-class verification_service::in_flight_guard {
- public:
-  explicit in_flight_guard(verification_service& s) : s_(s) { ++s_.in_flight_; }
-  ~in_flight_guard() {
-    if (--s_.in_flight_ == 0 && s_.stopping_) s_.drain_timer_.cancel();
-  }
-  in_flight_guard(const in_flight_guard&) = delete;
-  in_flight_guard& operator=(const in_flight_guard&) = delete;
-
- private:
-  verification_service& s_;
-};
+void verification_service::attach_dialer(std::unique_ptr<call_dialer> d) { dialer_ = std::move(d); }
 
 void verification_service::stop(std::function<void()> done) {
   stopping_ = true;
   purge_timer_.cancel();
-  spawn(ex_, drain_then_stop(std::move(done)));
+  // Not one of tasks_, which it joins. `done` runs once its frame has ended: nothing of the
+  // service is touched after it.
+  asio::co_spawn(ex_, drain_then_stop(), [this, done = std::move(done)](std::exception_ptr e) {
+    if (e) log_task_failure(log_, e);
+    done();
+  });
 }
 
-asio::awaitable<void> verification_service::drain_then_stop(std::function<void()> done) {
+asio::awaitable<void> verification_service::drain_then_stop() {
   // Every SMS and call already started ends first (the binds keep sending what is queued), for
   // at most process.shutdown_drain; then the binds unbind.
   const auto started = std::chrono::steady_clock::now();
@@ -189,7 +194,24 @@ asio::awaitable<void> verification_service::drain_then_stop(std::function<void()
   }
   if (dialer_) dialer_->stop();
   webhooks_.stop();
-  gateway_.stop(std::move(done));
+  co_await stop_gateway();
+  // What is still pending (a send past the drain, a receipt being looked up) is cancelled and
+  // ended here, while the store, the gateway and the service are still there for it.
+  co_await tasks_.join();
+  co_await webhooks_.join();
+}
+
+asio::awaitable<void> verification_service::stop_gateway() {
+  bool stopped = false;
+  asio::steady_timer wake(ex_);
+  gateway_.stop([&stopped, &wake] {
+    stopped = true;
+    wake.cancel();
+  });
+  while (!stopped) {
+    wake.expires_at(asio::steady_timer::time_point::max());
+    co_await wake.async_wait(use_nothrow);
+  }
 }
 
 bool verification_service::ready() const { return !stopping_ && gateway_.ready(); }
@@ -211,24 +233,7 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
     out.status = create_status::no_route;
     co_return out;
   }
-
-  if (!req.idempotency_key.empty()) {
-    auto [ec, existing] = co_await store_.find_idempotent(req.api_key, req.idempotency_key);
-    store_failure("find_idempotent", {}, ec);
-    if (!ec) {
-      out.v = std::move(existing);
-      out.status = engine::match_idempotent(out.v, req.request_hash) ==
-                           engine::idempotency_match::same_request
-                       ? create_status::replayed
-                       : create_status::idempotency_mismatch;
-      co_return out;
-    }
-    if (ec != store_errc::not_found) {
-      out.status = create_status::store_error;
-      co_return out;
-    }
-  }
-
+  if (!req.idempotency_key.empty() && co_await answered_as_replay(req, out)) co_return out;
   // Before counting: a request no carrier could take would only burn the limits. During a
   // reconnect it waits (bounded) for a bind of the route to come up.
   if (co_await gateway_.wait_for_carrier(carriers, smpp::time_point::max()) != bind_wait::ready) {
@@ -238,22 +243,7 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
                  std::chrono::ceil<std::chrono::seconds>(gateway_.max_wait(carriers)));
     co_return out;
   }
-
-  engine::limit_plan plan = engine::plan_limits(
-      live->limits, engine::limit_subject{num.e164, req.api_key, req.client_ip});
-  if (!plan.checks.empty()) {
-    auto [ec, lr] = co_await store_.check_and_count(plan.checks, now);
-    if (store_failure("check_and_count", {}, ec)) {
-      out.status = create_status::store_error;
-      co_return out;
-    }
-    if (!lr.allowed) {
-      out.status = create_status::rate_limited;
-      out.limit = engine::refused_by(plan, lr);
-      out.retry_after = lr.retry_after;
-      co_return out;
-    }
-  }
+  if (!co_await within_limits(*live, num.e164, req, now, out)) co_return out;
 
   verification v;
   v.id = engine::new_verification_id();
@@ -273,7 +263,44 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
     co_return out;
   }
   if (!v.attempts.empty()) v.attempts.back().carrier = carriers.front();
+  co_return co_await insert_and_send(req, std::move(v), code);
+}
 
+asio::awaitable<bool> verification_service::answered_as_replay(const create_request& req,
+                                                               create_outcome& out) {
+  auto [ec, existing] = co_await store_.find_idempotent(req.api_key, req.idempotency_key);
+  store_failure("find_idempotent", {}, ec);
+  if (ec == store_errc::not_found) co_return false;
+  out.v = std::move(existing);
+  out.status = ec ? create_status::store_error : replay_status(out.v, req.request_hash);
+  co_return true;
+}
+
+asio::awaitable<bool> verification_service::within_limits(const config::config& live,
+                                                          const std::string& e164,
+                                                          const create_request& req, sys_time now,
+                                                          create_outcome& out) {
+  engine::limit_plan plan =
+      engine::plan_limits(live.limits, engine::limit_subject{e164, req.api_key, req.client_ip});
+  if (plan.checks.empty()) co_return true;
+  auto [ec, lr] = co_await store_.check_and_count(plan.checks, now);
+  if (store_failure("check_and_count", {}, ec)) {
+    out.status = create_status::store_error;
+    co_return false;
+  }
+  if (!lr.allowed) {
+    out.status = create_status::rate_limited;
+    out.limit = engine::refused_by(plan, lr);
+    out.retry_after = lr.retry_after;
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<create_outcome> verification_service::insert_and_send(const create_request& req,
+                                                                      verification v,
+                                                                      std::string& code) {
+  create_outcome out;
   // The SMS goes out while the row is written, so the commit is not on the path to the carrier.
   // The row is still committed before the 201: a request that gets its 201 is never lost. The
   // store runs its calls in order, so the attempt's update after submit_sm_resp finds the row.
@@ -283,7 +310,7 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
   const bool overlap =
       req.idempotency_key.empty() && std::chrono::steady_clock::now() >= store_failing_until_;
   if (overlap) {
-    spawn(ex_, send_sms(v.id, v.attempts.back().number, v.to, v.locale, code, v.expires_at));
+    tasks_.spawn(send_sms(v.id, v.attempts.back().number, v.to, v.locale, code, v.expires_at));
   }
   error_code ec = co_await store_.insert(v);
   if (ec && ec != store_errc::duplicate_idempotency) {
@@ -296,14 +323,7 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
   }
   if (ec == store_errc::duplicate_idempotency) {
     // The same key raced in from another request: answer as a replay of it.
-    auto [gec, existing] = co_await store_.find_idempotent(req.api_key, req.idempotency_key);
-    store_failure("find_idempotent", {}, gec);
-    out.v = std::move(existing);
-    out.status = gec ? create_status::store_error
-                     : (engine::match_idempotent(out.v, req.request_hash) ==
-                                engine::idempotency_match::same_request
-                            ? create_status::replayed
-                            : create_status::idempotency_mismatch);
+    co_await answered_as_replay(req, out);  // not found again: store_error
     co_return out;
   }
   if (ec) {
@@ -316,8 +336,8 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
   log_.info("verification_created",
             {{"verification", v.id}, {"to", log::masked_number{v.to}}, {"api_key", v.api_key}});
   if (!overlap) {
-    spawn(ex_,
-          send_sms(v.id, v.attempts.back().number, v.to, v.locale, std::move(code), v.expires_at));
+    tasks_.spawn(
+        send_sms(v.id, v.attempts.back().number, v.to, v.locale, std::move(code), v.expires_at));
   }
   wipe(code);
   out.status = create_status::created;
@@ -360,7 +380,13 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
     m_.submit_latency->with({r.carrier})
         .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
+  co_await record_submit(id, attempt_number, r, *live, *intent);
+}
 
+asio::awaitable<void> verification_service::record_submit(const std::string& id, int attempt_number,
+                                                          const sms_result& r,
+                                                          const config::config& live,
+                                                          const sms_recovery::intent& intent) {
   // The receipt keys go with the attempt's update, in one transaction.
   std::vector<correlation> cs;
   if (!r.ec) {
@@ -382,13 +408,8 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
       if (&r.ec.category() == &smpp::command_status_category()) {
         status = static_cast<std::uint32_t>(r.ec.value());
       }
-      // A text the carrier's coding or max_parts cannot carry says why (never the text).
-      const std::string reason = !r.text_reason.empty() ? "text_unsendable: " + r.text_reason
-                                 : r.ec == smpp::errc::no_bind_available ? "no_bind_available"
-                                 : r.ec == smpp::errc::deadline_passed   ? "deadline_passed"
-                                 : status                                ? "refused"
-                                                                         : "send_failed";
-      effect = engine::on_submit_failed(row, live->policy, attempt_number, t, status, reason);
+      effect = engine::on_submit_failed(row, live.policy, attempt_number, t, status,
+                                        submit_failure_reason(r, status.has_value()));
     }
     return {};
   });
@@ -397,7 +418,7 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
                {{"verification", id}, {"error", ec.message()}, {"detail", store_.last_error()}});
     co_return;
   }
-  recovery_.settled(*intent);
+  recovery_.settled(intent);
   log_.info(r.ec ? "sms_failed" : "sms_submitted",
             {{"verification", id},
              {"attempt", attempt_number},
@@ -409,221 +430,13 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
   apply_effect(v, effect);
 }
 
-asio::awaitable<void> verification_service::handle_receipt(sms_receipt r) {
-  // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
-  const std::shared_ptr<const config::config> live = live_;
-  // The SMSC gets its deliver_sm_resp once the receipt is recorded (r.answer). When the store
-  // cannot record it, ESME_RX_T_APPN asks the SMSC to send it again later: nothing is lost.
-  const auto count = [&] {
-    m_.receipts->with({r.carrier, std::string(smpp::dlr::receipt_stat_label(r.receipt.stat))})
-        .inc();
-  };
-  const auto unmatched = [&] {
-    count();
-    log_.warning("receipt_unmatched", {{"carrier", r.carrier},
-                                       {"bind", r.bind},
-                                       {"message_id", r.receipt.id},
-                                       {"stat", r.receipt.stat}});
-  };
-  const auto retry_later = [&] {
-    r.answer.answer(static_cast<std::uint32_t>(smpp::command_status::rx_temp_app_error));
-    m_.receipts_refused->with({r.carrier}).inc();
-    log_.warning("receipt_deferred", {{"carrier", r.carrier},
-                                      {"bind", r.bind},
-                                      {"message_id", r.receipt.id},
-                                      {"stat", r.receipt.stat},
-                                      {"answer", "ESME_RX_T_APPN"}});
-  };
-  correlation found;
-  bool matched = false;
-  asio::steady_timer wait(ex_);
-  for (int round = 0; round < receipt_lookups && !matched; ++round) {
-    if (round > 0) {
-      wait.expires_after(receipt_retry);
-      co_await wait.async_wait(use_nothrow);
-    }
-    for (const std::string& key : r.keys) {
-      auto [ec, c] = co_await store_.find_correlation(r.carrier, key);
-      if (!ec) {
-        found = std::move(c);
-        matched = true;
-        break;
-      }
-      if (ec != store_errc::not_found) {
-        store_failure("find_correlation", {}, ec);
-        retry_later();
-        co_return;
-      }
-    }
-  }
-  // The SMSC's id was never learnt (a crash, or no response): the one SMS of unknown outcome
-  // to this handset, if exactly one fits.
-  if (!matched) matched = co_await recovery_.match_unknown(r, found);
-  if (!matched) {
-    unmatched();
-    co_return;
-  }
-  engine::delivery_effect effect;
-  std::string submit_id;
-  auto [ec, v] = co_await store_.modify(found.verification_id, [&](verification& row) {
-    for (const attempt& a : row.attempts) {
-      if (a.number == found.attempt && found.part < static_cast<int>(a.message_ids.size())) {
-        submit_id = a.message_ids[static_cast<std::size_t>(found.part)];
-      }
-    }
-    if (r.receipt.state) {
-      effect = engine::on_receipt(row, live->policy, found.attempt, clock_.now(), *r.receipt.state,
-                                  r.receipt.err);
-    }
-    return error_code{};
-  });
-  if (ec == store_errc::not_found) {
-    // Purged since the lookup: nothing left to record the receipt on.
-    unmatched();
-    co_return;
-  }
-  if (ec) {
-    log_.error("store_update_failed", {{"verification", found.verification_id},
-                                       {"receipt_stat", r.receipt.stat},
-                                       {"error", ec.message()},
-                                       {"detail", store_.last_error()}});
-    retry_later();
-    co_return;
-  }
-  count();
-  if (!submit_id.empty()) gateway_.learn(r.carrier, submit_id, r.receipt.id);
-  log_.info("receipt", {{"verification", v.id},
-                        {"attempt", found.attempt},
-                        {"carrier", r.carrier},
-                        {"stat", r.receipt.stat},
-                        {"err", r.receipt.err}});
-  apply_effect(v, effect);
-}
-
 void verification_service::apply_effect(const verification& v, const engine::delivery_effect& e) {
   if (!e.updated) return;
   notify(v, "verification.updated");
   if (e.became_undeliverable) count_outcome(v);
   // The SMS failed and the policy asks for the voice channel at once (without a trunk the
   // verification stays pending and the user may ask for another SMS).
-  if (e.start_fallback && dialer_ && !stopping_) spawn(ex_, fallback_to_voice(v.id));
-}
-
-asio::awaitable<void> verification_service::fallback_to_voice(std::string id) {
-  resend_outcome out =
-      co_await apply_resend(std::move(id), channel::voice, engine::resend_trigger::fallback);
-  // Refused (expired, no sends left, ...) or the store failed: nothing was called.
-  if (!out.ec && out.result.outcome == engine::resend_outcome::accepted) {
-    notify(out.v, "verification.updated");
-  }
-}
-
-asio::awaitable<void> verification_service::call_voice(std::string id, int attempt_number,
-                                                       std::string to, std::string locale,
-                                                       std::string code) {
-  const wipe_at_exit wipe_code(code);  // moved into the order below: its remains
-  in_flight_guard counted(*this);
-  call_order order;
-  order.to = std::move(to);
-  order.locale = std::move(locale);
-  order.code = std::move(code);
-  // When the INVITE of the trunk that has the call left: the attempt's submitted_at.
-  auto invite_at = std::make_shared<std::optional<sys_time>>();
-  order.on_event = [this, id, attempt_number, invite_at](const voice::call_event& e,
-                                                         const std::string& trunk) {
-    if (e.state == voice::call_state::trying) {
-      *invite_at = clock_.now();
-      return;
-    }
-    if (e.state != voice::call_state::ringing && e.state != voice::call_state::answered) return;
-    call_record rec;
-    rec.status =
-        e.state == voice::call_state::ringing ? attempt_status::ringing : attempt_status::answered;
-    rec.trunk = trunk;
-    rec.sip_code = e.sip_code;
-    rec.reason = e.sip_reason;
-    rec.invite_at = *invite_at;
-    spawn(ex_, record_call(id, attempt_number, std::move(rec)));
-  };
-  log_.info("call_started", {{"verification", id}, {"attempt", attempt_number}});
-  dialed d = co_await dialer_->call(std::move(order));
-  const voice::call_result& r = d.result;
-  for (const auto& [t, outcome] : calls_counted(d.failed_over, d.trunk, r.final.state)) {
-    m_.calls->with({t, outcome}).inc();
-  }
-  // What trunks sent that was not taken: counted per trunk and logged.
-  const auto report_discarded = [&](const auto& per_trunk, metrics::counter_family& counter,
-                                    std::string_view event, std::string_view what) {
-    for (const auto& [t, n] : per_trunk) {
-      counter.with({t}).inc(n);
-      log_.warning(event, {{"verification", id},
-                           {"attempt", attempt_number},
-                           {"trunk", t},
-                           {what, static_cast<std::int64_t>(n)}});
-    }
-  };
-  report_discarded(d.malformed, *m_.sip_malformed, "sip_malformed", "messages");
-  report_discarded(d.foreign, *m_.sip_foreign, "sip_foreign", "datagrams");
-  if (d.error == "media_address_refused") {
-    // A trunk trying to send the code elsewhere, or one whose media networks are not
-    // configured: either way an operator should know. The reason names the address (a peer's
-    // address, not a secret).
-    m_.media_refused->with({d.trunk}).inc();
-    log_.warning("media_refused", {{"verification", id},
-                                   {"attempt", attempt_number},
-                                   {"trunk", d.trunk},
-                                   {"reason", r.final.sip_reason}});
-  }
-  if (r.setup.count() > 0) {
-    m_.call_setup->with({d.trunk}).observe(std::chrono::duration<double>(r.setup).count());
-  }
-  call_record rec = record_of(d);
-  rec.invite_at = *invite_at;
-  // The same SIP code and reason as the API shows (the INVITE's final answer).
-  log_.info("call_ended", {{"verification", id},
-                           {"attempt", attempt_number},
-                           {"trunk", d.trunk},
-                           {"outcome", voice::to_string(r.final.state)},
-                           {"sip_code", r.final.sip_code},
-                           {"sip_reason", r.final.sip_reason},
-                           {"talk_ms", static_cast<std::int64_t>(r.talk.count())},
-                           {"played_ms", static_cast<std::int64_t>(r.played.count())},
-                           {"failed_over", d.failed_over.size()},
-                           {"error", d.error}});
-  co_await record_call(std::move(id), attempt_number, std::move(rec));
-}
-
-asio::awaitable<void> verification_service::record_call(std::string id, int attempt_number,
-                                                        call_record rec) {
-  // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
-  const std::shared_ptr<const config::config> live = live_;
-  engine::delivery_effect effect;
-  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
-    // Nothing reached the network: the attempt fails and its send is given back.
-    if (!rec.placed) {
-      effect =
-          engine::on_call_not_placed(row, live->policy, attempt_number, clock_.now(), rec.error);
-    }
-    for (attempt& a : row.attempts) {
-      if (a.number != attempt_number || (!rec.placed && !effect.updated)) continue;
-      if (!rec.trunk.empty()) a.carrier = rec.trunk;
-      if (!rec.error.empty()) a.error = rec.error;
-      if (!rec.placed) a.sip_reason = rec.reason;
-      if (rec.invite_at) a.submitted_at = rec.invite_at;
-      if (rec.played_ms) a.played_ms = rec.played_ms;
-    }
-    if (!rec.placed) return {};
-    effect = engine::on_call_outcome(
-        row, live->policy, attempt_number, clock_.now(), rec.status,
-        rec.sip_code != 0 ? std::optional<int>(rec.sip_code) : std::nullopt, rec.reason);
-    return {};
-  });
-  if (ec) {
-    log_.error("store_update_failed",
-               {{"verification", id}, {"error", ec.message()}, {"detail", store_.last_error()}});
-    co_return;
-  }
-  apply_effect(v, effect);
+  if (e.start_fallback && dialer_ && !stopping_) tasks_.spawn(fallback_to_voice(v.id));
 }
 
 void verification_service::notify(const verification& v, std::string_view event) {
@@ -664,10 +477,8 @@ asio::awaitable<check_outcome> verification_service::check(std::string id,
     }
     return {};
   });
-  if (ec == store_errc::conflict) {
-    // The rule refused without writing: answer with the row as it is.
-    std::tie(out.ec, out.v) = co_await store_.get(id);
-    store_failure("get", id, out.ec);
+  if (ec == store_errc::conflict) {  // the rule refused without writing
+    co_await read_as_is(id, out.ec, out.v);
     co_return out;
   }
   out.ec = store_failure("check", id, ec);
@@ -693,9 +504,7 @@ asio::awaitable<resend_outcome> verification_service::resend(std::string id,
   const channel ch = via.value_or(live->policy.default_resend_channel);
   if (ch == channel::voice && !dialer_) {
     // No trunk is configured: say so rather than pretend.
-    auto [ec, v] = co_await store_.get(id);
-    out.ec = store_failure("get", id, ec);
-    out.v = std::move(v);
+    co_await read_as_is(id, out.ec, out.v);
     out.channel_unavailable = true;
     co_return out;
   }
@@ -717,10 +526,8 @@ asio::awaitable<resend_outcome> verification_service::apply_resend(std::string i
     return make_error_code(store_errc::conflict);  // a refusal: nothing to write
   });
   wipe(fresh);
-  if (ec == store_errc::conflict) {
-    // The rule refused without writing: answer with the row as it is.
-    std::tie(out.ec, out.v) = co_await store_.get(id);
-    store_failure("get", id, out.ec);
+  if (ec == store_errc::conflict) {  // the rule refused without writing
+    co_await read_as_is(id, out.ec, out.v);
     co_return out;
   }
   out.ec = store_failure("resend", id, ec);
@@ -732,11 +539,11 @@ asio::awaitable<resend_outcome> verification_service::apply_resend(std::string i
                {"channel", to_string(ch)},
                {"trigger", trigger == engine::resend_trigger::user ? "user" : "fallback"}});
     if (ch == channel::voice) {
-      spawn(ex_, call_voice(v.id, out.result.attempt_number, v.to, v.locale,
-                            std::move(out.result.code)));
+      tasks_.spawn(
+          call_voice(v.id, out.result.attempt_number, v.to, v.locale, std::move(out.result.code)));
     } else {
-      spawn(ex_, send_sms(v.id, out.result.attempt_number, v.to, v.locale,
-                          std::move(out.result.code), v.expires_at));
+      tasks_.spawn(send_sms(v.id, out.result.attempt_number, v.to, v.locale,
+                            std::move(out.result.code), v.expires_at));
     }
   }
   wipe(out.result.code);
@@ -752,10 +559,8 @@ asio::awaitable<cancel_outcome> verification_service::cancel(std::string id) {
                ? make_error_code(store_errc::conflict)
                : error_code{};
   });
-  if (ec == store_errc::conflict) {
-    // The rule refused without writing: answer with the row as it is.
-    std::tie(out.ec, out.v) = co_await store_.get(id);
-    store_failure("get", id, out.ec);
+  if (ec == store_errc::conflict) {  // the rule refused without writing
+    co_await read_as_is(id, out.ec, out.v);
     co_return out;
   }
   out.ec = store_failure("cancel", id, ec);
@@ -765,6 +570,12 @@ asio::awaitable<cancel_outcome> verification_service::cancel(std::string id) {
     notify(out.v, "verification.updated");
   }
   co_return out;
+}
+
+asio::awaitable<void> verification_service::read_as_is(const std::string& id, error_code& ec,
+                                                       verification& v) {
+  std::tie(ec, v) = co_await store_.get(id);
+  store_failure("get", id, ec);
 }
 
 asio::awaitable<std::pair<error_code, verification>> verification_service::get(std::string id) {

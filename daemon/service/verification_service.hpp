@@ -22,11 +22,12 @@
 #include "daemon/model.hpp"
 #include "daemon/routing/route_table.hpp"
 #include "daemon/service/sms_recovery.hpp"
+#include "daemon/service/task_group.hpp"
 #include "daemon/sms/sms_gateway.hpp"
 #include "daemon/store/store_executor.hpp"
 #include "daemon/voice/call_report.hpp"
 #include "daemon/voice/voice_dialer.hpp"
-#include "daemon/webhook/webhook_sender.hpp"
+#include "daemon/webhook/notifier.hpp"
 
 namespace otpd::log {
 class logger;
@@ -121,9 +122,12 @@ struct test_send {
 
 class verification_service {
  public:
+  // `live` is the configuration `cfg` as the gateway holds it (one copy of its secrets);
+  // `gateway` (built over `live`) gets its receipt, late-answer and bind handlers from here.
   verification_service(boost::asio::any_io_executor ex, const config::config& cfg,
-                       store_executor& store, routing::route_table routes, log::logger& log,
-                       metrics::registry& metrics);
+                       std::shared_ptr<const config::config> live, store_executor& store,
+                       routing::route_table routes, sms_gateway& gateway, notifier& events,
+                       log::logger& log, metrics::registry& metrics);
   ~verification_service();
 
   // Settles the attempts left queued by a previous run (an SMS the send journal names may have
@@ -131,8 +135,8 @@ class verification_service {
   // in the background), webhooks and the purge timer.
   boost::asio::awaitable<void> start();
   // The voice channel (when the configuration has trunks): calls go through `d`.
-  void attach_dialer(std::unique_ptr<voice_dialer> d);
-  const voice_dialer* dialer() const noexcept { return dialer_.get(); }
+  void attach_dialer(std::unique_ptr<call_dialer> d);
+  const call_dialer* dialer() const noexcept { return dialer_.get(); }
   // A test SMS without a code ("otpd test message") to `to` through `carrier` only, for the
   // operator checking a carrier (send_test.cpp); not a verification, not stored. `carrier` must
   // be one of the number's route (its carrier or a failover). It counts against the number's
@@ -142,9 +146,10 @@ class verification_service {
   static constexpr int send_test_max = 5;
   static constexpr std::chrono::seconds send_test_window{60};
   // Stops taking work; lets every SMS and call under way reach its outcome (at most
-  // shutdown_drain), then lets the binds unbind and stops webhooks; `done` runs at the end.
+  // process.shutdown_drain), then lets the binds unbind and stops webhooks; then cancels the tasks
+  // still pending and waits for them to end. `done` runs at the end: from then on no coroutine of
+  // the service is left, and the service may go.
   void stop(std::function<void()> done);
-  static constexpr std::chrono::seconds shutdown_drain{20};
 
   boost::asio::awaitable<create_outcome> create(create_request req);
   // `code` by reference, not copied into the coroutine: the caller awaits the call and wipes
@@ -167,24 +172,58 @@ class verification_service {
   std::vector<std::string> reload(std::shared_ptr<const config::config> next,
                                   routing::route_table routes, bool apply_trunks);
   bool has_dialer() const noexcept { return dialer_ != nullptr; }
+  // For the API's health view; main and the admin server are given the gateway itself.
   sms_gateway& gateway() noexcept { return gateway_; }
 
  private:
+  // create's steps: a replay of an earlier request with the same Idempotency-Key (true: `out`
+  // is the answer); the rate limits (false: `out` says why not); the row stored with its SMS
+  // sent.
+  boost::asio::awaitable<bool> answered_as_replay(const create_request& req, create_outcome& out);
+  boost::asio::awaitable<bool> within_limits(const config::config& live, const std::string& e164,
+                                             const create_request& req, sys_time now,
+                                             create_outcome& out);
+  boost::asio::awaitable<create_outcome> insert_and_send(const create_request& req, verification v,
+                                                         std::string& code);
   boost::asio::awaitable<void> send_sms(std::string id, int attempt, std::string to,
                                         std::string locale, std::string code, sys_time expires_at);
+  // The outcome of a submit on its attempt, with the receipt keys.
+  boost::asio::awaitable<void> record_submit(const std::string& id, int attempt,
+                                             const sms_result& r, const config::config& live,
+                                             const sms_recovery::intent& intent);
+  // voice_calls.cpp: a call for an attempt, what it reports while it rings (call_progress),
+  // what it ended with (report_call: metrics and log) and the outcome recorded.
   boost::asio::awaitable<void> call_voice(std::string id, int attempt, std::string to,
                                           std::string locale, std::string code);
+  std::function<void(const voice::call_event&, const std::string&)> call_progress(
+      const std::string& id, int attempt, std::shared_ptr<std::optional<sys_time>> invite_at);
+  void report_call(const dialed& d, const std::string& id, int attempt);
   boost::asio::awaitable<void> record_call(std::string id, int attempt, call_record rec);
   boost::asio::awaitable<void> fallback_to_voice(std::string id);
   // The resend rule against the stored row and, when it accepts, the send on `ch` started.
   boost::asio::awaitable<resend_outcome> apply_resend(std::string id, channel ch,
                                                       engine::resend_trigger trigger);
+  // receipts.cpp: a receipt recorded on its attempt; answered ESME_RX_T_APPN (deferred) when
+  // the store cannot record it.
   boost::asio::awaitable<void> handle_receipt(sms_receipt r);
+  // The attempt a receipt is for, looked up again a few times (a receipt can overtake the write
+  // of its correlation), else the SMS of unknown outcome it fits. `failed`: the store failed.
+  boost::asio::awaitable<std::optional<correlation>> receipt_owner(const sms_receipt& r,
+                                                                   error_code& failed);
+  void count_receipt(const sms_receipt& r);
+  void receipt_unmatched(const sms_receipt& r);
+  void receipt_deferred(sms_receipt& r);
+  // The row as it is into `ec` and `v` (a store failure logged): the answer when a rule refused
+  // without writing (modify's conflict), or the channel asked for is not there.
+  boost::asio::awaitable<void> read_as_is(const std::string& id, error_code& ec, verification& v);
+  void register_metrics(metrics::registry& metrics);
   boost::asio::awaitable<void> purge_loop();
   // send_test's checks: an error message, empty when the send may go.
   std::string test_route_error(const std::string& e164, const std::string& carrier) const;
   boost::asio::awaitable<std::string> test_limit_error(const std::string& e164);
-  boost::asio::awaitable<void> drain_then_stop(std::function<void()> done);
+  boost::asio::awaitable<void> drain_then_stop();
+  // The binds unbind (sms_gateway::stop); resumes once they have.
+  boost::asio::awaitable<void> stop_gateway();
   void apply_effect(const verification& v, const engine::delivery_effect& e);
   void notify(const verification& v, std::string_view event);
   void count_outcome(const verification& v);
@@ -203,16 +242,31 @@ class verification_service {
   store_executor& store_;
   routing::route_table routes_;
   log::logger& log_;
+  // Every coroutine the service starts (sends, calls, receipts, the purge loop), so that stop()
+  // can wait for them: they hold `this`. Before the members they use, so that it goes last.
+  task_group tasks_;
   engine::code_protector protector_;
   service_clock clock_;
-  sms_gateway gateway_;
-  sms_recovery recovery_;  // late answers, the send journal, receipts of unknown SMS
-  webhook_sender webhooks_;
-  std::unique_ptr<voice_dialer> dialer_;  // null: no trunks
+  sms_gateway& gateway_;
+  sms_recovery recovery_;                // late answers, the send journal, receipts of unknown SMS
+  notifier& webhooks_;                   // started and stopped with the service
+  std::unique_ptr<call_dialer> dialer_;  // null: no trunks
   boost::asio::steady_timer purge_timer_;
   boost::asio::steady_timer drain_timer_;  // stop(): cancelled when in_flight_ reaches 0
   std::size_t in_flight_ = 0;              // SMS and calls started and not yet recorded
-  class in_flight_guard;
+  // Counts an SMS or a call under way, from its start to its outcome in the store.
+  class in_flight_guard {
+   public:
+    explicit in_flight_guard(verification_service& s) : s_(s) { ++s_.in_flight_; }
+    ~in_flight_guard() {
+      if (--s_.in_flight_ == 0 && s_.stopping_) s_.drain_timer_.cancel();
+    }
+    in_flight_guard(const in_flight_guard&) = delete;
+    in_flight_guard& operator=(const in_flight_guard&) = delete;
+
+   private:
+    verification_service& s_;
+  };
   bool stopping_ = false;
   // Until then an SMS leaves only after its row is stored: set for a while after an insert fails,
   // because a store at its size cap fails some inserts and takes others (a B-tree page that has

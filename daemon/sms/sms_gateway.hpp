@@ -110,6 +110,10 @@ class sms_gateway : private smpp::pool_listener {
   void stop(std::function<void()> on_stopped);
   // Where late submit_sm_resp go (none: they are dropped).
   void set_late_handler(late_handler h) { on_late_ = std::move(h); }
+  // Where receipts and bind changes go, when the gateway is built before their receiver (the
+  // verification service is given the gateway): set before start().
+  void set_receipt_handler(receipt_handler h) { on_receipt_ = std::move(h); }
+  void set_bind_handler(bind_handler h) { on_bind_ = std::move(h); }
 
   // Sends over the first carrier that can; moves to the next one when a carrier has no bind
   // up, is throttled, or refuses with a retryable status. When none of them can send now

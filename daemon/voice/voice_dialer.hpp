@@ -73,7 +73,23 @@ struct trunk_info {
   int max_calls = 0;
 };
 
-class voice_dialer {
+// What the verification service calls through: the voice_dialer below in the daemon, a fake
+// in the service's tests.
+class call_dialer {
+ public:
+  virtual ~call_dialer() = default;
+  virtual boost::asio::awaitable<dialed> call(call_order order) = 0;
+  // Ends every call under way (CANCEL / BYE) and refuses new ones.
+  virtual void stop() = 0;
+  virtual std::size_t active_calls() const noexcept = 0;
+  // A reload's trunks; one line per change in `changes`.
+  virtual void reconfigure(const std::vector<config::voice_trunk>& next,
+                           std::vector<std::string>& changes) = 0;
+  // Every trunk, in priority order, for the operator CLI.
+  virtual std::vector<trunk_info> trunks() const = 0;
+};
+
+class voice_dialer final : public call_dialer {
  public:
   // Builds the prompt sets of `locales` (recordings or espeak-ng: this blocks for a few hundred
   // milliseconds per locale) and the trunks' callers. A locale whose prompts cannot be built
@@ -83,20 +99,21 @@ class voice_dialer {
                                           const std::vector<std::string>& locales,
                                           const std::string& default_locale,
                                           std::unique_ptr<voice_dialer>& out, std::string& why);
-  ~voice_dialer();
+  ~voice_dialer() override;
   voice_dialer(const voice_dialer&) = delete;
   voice_dialer& operator=(const voice_dialer&) = delete;
 
-  boost::asio::awaitable<dialed> call(call_order order);
+  boost::asio::awaitable<dialed> call(call_order order) override;
   // Ends every call under way (CANCEL / BYE) and refuses new ones.
-  void stop();
-  std::size_t active_calls() const noexcept;
+  void stop() override;
+  std::size_t active_calls() const noexcept override;
   // A reload's trunks: one whose settings are the same goes on as it is (its calls, its rate);
   // a removed or changed one takes no new call and its calls in progress end normally; an added
   // or changed one takes calls at once. One line per change in `changes`.
-  void reconfigure(const std::vector<config::voice_trunk>& next, std::vector<std::string>& changes);
+  void reconfigure(const std::vector<config::voice_trunk>& next,
+                   std::vector<std::string>& changes) override;
   // Every trunk, in priority order, for the operator CLI.
-  std::vector<trunk_info> trunks() const;
+  std::vector<trunk_info> trunks() const override;
   // The number as the trunk dials it (number_format), for tests.
   static std::string dial_string(const std::string& e164, const std::string& format,
                                  const config::number_plan& numbers);

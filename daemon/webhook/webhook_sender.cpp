@@ -3,8 +3,6 @@
 #include <openssl/hmac.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -85,20 +83,29 @@ std::string webhook_signature(std::string_view secret, std::int64_t unix_seconds
 
 webhook_sender::webhook_sender(asio::any_io_executor ex, const config::webhook& cfg,
                                std::size_t max_queue, log::logger* log)
-    : ex_(std::move(ex)), cfg_(cfg), max_queue_(max_queue), log_(log), wake_(ex_) {}
+    : ex_(std::move(ex)),
+      cfg_(cfg),
+      max_queue_(max_queue),
+      log_(log),
+      wake_(ex_),
+      tasks_(ex_, [log](std::exception_ptr e) {
+        if (log) log->error("task_failed", {{"error", describe(e)}});
+      }) {}
 
 webhook_sender::~webhook_sender() = default;
 
 void webhook_sender::start() {
   if (cfg_.url.empty() || running_) return;
   running_ = true;
-  asio::co_spawn(ex_, run(), asio::detached);
+  tasks_.spawn(run());
 }
 
 void webhook_sender::stop() {
   stopping_ = true;
   wake_.cancel();
 }
+
+asio::awaitable<void> webhook_sender::join() { co_await tasks_.join(); }
 
 void webhook_sender::post(std::string json) {
   if (cfg_.url.empty() || stopping_) return;

@@ -24,6 +24,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "config/config.hpp"
+#include "daemon/service/task_group.hpp"
+#include "daemon/webhook/notifier.hpp"
 
 namespace otpd::log {
 class logger;
@@ -45,19 +47,22 @@ struct webhook_stats {
   std::size_t queued = 0;
 };
 
-class webhook_sender {
+class webhook_sender final : public notifier {
  public:
   // `log` (may be null) gets a line for each attempt refused before connecting.
   webhook_sender(boost::asio::any_io_executor ex, const config::webhook& cfg,
                  std::size_t max_queue = 10'000, log::logger* log = nullptr);
-  ~webhook_sender();
+  ~webhook_sender() override;
 
-  void start();
+  void start() override;
   // Stops after the request in progress; queued events are dropped (counted).
-  void stop();
+  void stop() override;
+  // After stop(): cancels the request in progress, if any, and resumes once the sender's
+  // coroutine has ended (it holds `this`).
+  boost::asio::awaitable<void> join() override;
 
   // Queues one event (a JSON text). No-op when no URL is configured.
-  void post(std::string json);
+  void post(std::string json) override;
   const webhook_stats& stats() const noexcept { return stats_; }
 
   // Name resolution in place of the system resolver, for tests: no resolver can be made to
@@ -87,6 +92,7 @@ class webhook_sender {
   resolve_fn resolve_;
   std::deque<item> queue_;
   boost::asio::steady_timer wake_;
+  task_group tasks_;  // run()
   bool stopping_ = false;
   bool running_ = false;
   webhook_stats stats_;
