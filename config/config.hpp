@@ -1,5 +1,6 @@
 // otpd's configuration as typed values: what config/loader.cpp produces from otpd.yaml after
-// validation. Plain structs with the defaults of DESIGN.md §4; no YAML type appears here.
+// validation. Plain structs with the defaults of docs/architecture.md §4; no YAML type appears
+// here.
 #pragma once
 
 #include <chrono>
@@ -143,7 +144,7 @@ struct routing {
   std::optional<std::filesystem::path> ported_numbers_file;  // CSV lines "number,carrier"
 };
 
-// A SIP trunk for voice calls (DESIGN.md §6).
+// A SIP trunk for voice calls (docs/architecture.md §6).
 struct voice_trunk {
   std::string name;
   std::string uri;                // the next hop: sip:host[:port][;transport=tcp]

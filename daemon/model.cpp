@@ -9,8 +9,8 @@ namespace otpd::service {
 
 namespace {
 
-// The spellings are part of the HTTP API (DESIGN.md §3) and of the database (stored as text so
-// that an operator can read it with the sqlite3 shell): never rename one.
+// The spellings are part of the HTTP API (docs/architecture.md §3) and of the database (stored as
+// text so that an operator can read it with the sqlite3 shell): never rename one.
 constexpr std::array verification_names{
     std::pair{verification_status::pending, "pending"},
     std::pair{verification_status::approved, "approved"},

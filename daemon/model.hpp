@@ -14,7 +14,7 @@ namespace otpd::service {
 using sys_time = std::chrono::system_clock::time_point;
 using config::channel;
 
-// DESIGN.md §3
+// docs/architecture.md §3
 enum class verification_status : std::uint8_t {
   pending,
   approved,

@@ -1,10 +1,10 @@
 // One-time codes and verification ids from a CSPRNG, and how a code is kept at rest.
 //
-// DESIGN.md §4: a code is 4-10 digits drawn without modulo bias (NIST SP 800-63B-4 §3.1.3 asks
-// for an approved random bit generator; OWASP ASVS 5.0 V6 for enough entropy). At rest only a
-// keyed MAC of the code is stored (ASVS V6 / V11: the code is a secret like a password); where a
-// policy must read the same code again (a voice call reading the SMS code) it is sealed with
-// AES-256-GCM instead. Nothing here logs, and no exception message ever holds a code or a key.
+// docs/architecture.md §4: a code is 4-10 digits drawn without modulo bias (NIST SP 800-63B-4
+// §3.1.3 asks for an approved random bit generator; OWASP ASVS 5.0 V6 for enough entropy). At rest
+// only a keyed MAC of the code is stored (ASVS V6 / V11: the code is a secret like a password);
+// where a policy must read the same code again (a voice call reading the SMS code) it is sealed
+// with AES-256-GCM instead. Nothing here logs, and no exception message ever holds a code or a key.
 #pragma once
 
 #include <chrono>
@@ -70,7 +70,7 @@ class code_protector {
               std::string_view stored_mac) const noexcept;
 
   // The same work as verify() for an id that does not exist, always false: an unknown id must
-  // answer in the same time as a wrong code (DESIGN.md §4).
+  // answer in the same time as a wrong code (docs/architecture.md §4).
   bool verify_absent(std::string_view code) const noexcept;
 
   bool can_seal() const noexcept { return !seal_key_.empty(); }

@@ -1,5 +1,5 @@
-// Rate-limit checks for one send (DESIGN.md §4; OWASP ASVS 5.0 V6 anti-automation; SMS pumping
-// defence per destination prefix): which counters a create or a resend must pass, as the
+// Rate-limit checks for one send (docs/architecture.md §4; OWASP ASVS 5.0 V6 anti-automation; SMS
+// pumping defence per destination prefix): which counters a create or a resend must pass, as the
 // store's limit_check list, and which problem answers a refusal.
 #pragma once
 

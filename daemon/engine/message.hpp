@@ -31,7 +31,7 @@ std::optional<std::string> pick_locale(const config::templates& text, std::strin
                                        std::string_view default_locale);
 
 struct rendered_sms {
-  std::string text;    // holds the code: never log it (DESIGN.md §4)
+  std::string text;    // holds the code: never log it (docs/architecture.md §4)
   std::string locale;  // the template key used
 };
 

@@ -101,7 +101,8 @@ start_outcome start(verification& v, const config::otp_policy& policy, sys_time 
                     const start_params& params, const code_protector& protector,
                     std::string_view code) {
   if (params.ttl && params.ttl->count() <= 0) return start_outcome::invalid_ttl;
-  // NIST SP 800-63B-4 §3.1.3: a limited lifetime; DESIGN.md §4: default 300 s, at most 600 s.
+  // NIST SP 800-63B-4 §3.1.3: a limited lifetime; docs/architecture.md §4: default 300 s, at most
+  // 600 s.
   const seconds ttl = std::min(params.ttl.value_or(policy.ttl), policy.max_ttl);
 
   v.status = verification_status::pending;
@@ -205,7 +206,7 @@ resend_result resend(verification& v, const config::otp_policy& policy, sys_time
 
   v.attempts.push_back(new_attempt(v, via, now));
   ++v.sends;
-  // expires_at is left alone: a resend never extends the lifetime (DESIGN.md §4).
+  // expires_at is left alone: a resend never extends the lifetime (docs/architecture.md §4).
   v.next_resend_at = now + cooldown_after(policy, v.sends);
   r.outcome = resend_outcome::accepted;
   r.attempt_number = v.attempts.back().number;

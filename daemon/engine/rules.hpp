@@ -1,6 +1,6 @@
-// The verification rules of DESIGN.md §4 as pure functions over a verification, the policy and
-// the time: no I/O, no clock, no randomness (codes are drawn by the caller and passed in, so
-// that tests are deterministic). Each returns a typed outcome; the HTTP layer maps it to a
+// The verification rules of docs/architecture.md §4 as pure functions over a verification, the
+// policy and the time: no I/O, no clock, no randomness (codes are drawn by the caller and passed
+// in, so that tests are deterministic). Each returns a typed outcome; the HTTP layer maps it to a
 // status and a problem type (the suggested mapping is on each enumerator).
 //
 // Sources: NIST SP 800-63B-4 §3.1.3 (look-up secrets / out-of-band codes: single use, limited
@@ -35,7 +35,7 @@ using service::verification_status;
 using std::chrono::seconds;
 
 // Whether the policy keeps a sealed copy of the code: only when a resend re-reads the same
-// code (new_code_on_resend = false). Otherwise only the MAC exists (DESIGN.md §4).
+// code (new_code_on_resend = false). Otherwise only the MAC exists (docs/architecture.md §4).
 bool must_seal(const config::otp_policy& policy) noexcept;
 
 // How long to wait before the next send once `sends` sends have been made:
@@ -126,7 +126,7 @@ struct resend_result {
 // A resend over `via`. Refusals in this order: final status (409; expired status 410), expiry
 // (410), sends >= policy.max_sends (429), before next_resend_at (429, user trigger only).
 // Accepted: a new queued attempt, sends + 1, next_resend_at = now + cooldown_after(sends);
-// expires_at never moves (DESIGN.md §4). With policy.new_code_on_resend the code is
+// expires_at never moves (docs/architecture.md §4). With policy.new_code_on_resend the code is
 // `fresh_code` (from generate_code(v.code_length)) and replaces the MAC (and the sealed copy
 // when sealing); otherwise the sealed code is read back and fresh_code is ignored.
 resend_result resend(verification& v, const config::otp_policy& policy, sys_time now,
@@ -161,7 +161,8 @@ delivery_effect on_submitted(verification& v, int attempt_number, sys_time now,
                              std::string_view carrier, std::string_view bind,
                              std::vector<std::string> message_ids);
 
-// Written but no response came (DESIGN.md §5): submitted with outcome_unknown; never resent.
+// Written but no response came (docs/architecture.md §5): submitted with outcome_unknown; never
+// resent.
 delivery_effect on_submit_unknown(verification& v, int attempt_number, sys_time now,
                                   std::string_view carrier, std::string_view bind);
 

@@ -5,7 +5,8 @@
 // writes one JSON object per line. A line is written with a single write(2), so lines from
 // several threads never interleave.
 //
-// Leaks are made hard rather than forbidden by review (DESIGN.md §4, "never log a code"):
+// Leaks are made hard rather than forbidden by review (docs/architecture.md §4, "never log a
+// code"):
 // - a phone number is logged through `masked_number`, which has no way to print the digits;
 //   string fields under keys that name a number ("to", "number", "msisdn", ...) are masked too;
 // - fields under keys that name secrets ("authorization", "code", "secret", "token", "body",

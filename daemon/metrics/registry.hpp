@@ -177,7 +177,7 @@ class histogram_family final : public family_base {
 };
 
 // Bucket upper bounds (seconds) for request latencies: fine below a millisecond, where the
-// gateway's budget is (DESIGN.md §8), up to 10 s.
+// gateway's budget is (docs/architecture.md §9), up to 10 s.
 std::vector<double> latency_buckets();
 // start, start*factor, ... (count values)
 std::vector<double> exponential_buckets(double start, double factor, std::size_t count);

@@ -16,7 +16,7 @@
 // that none starts with 0. Whether a route exists is the routing table's business.
 //
 // Pure, and never throws on bad input. Error texts never repeat the number (numbers are masked
-// in logs and responses, DESIGN.md §3).
+// in logs and responses, docs/architecture.md §3).
 #pragma once
 
 #include <cstddef>

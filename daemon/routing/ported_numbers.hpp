@@ -9,7 +9,7 @@
 // no national forms); the carrier must be one of the configured carrier names (exact case).
 //
 // Pure: the caller reads the file. All errors are reported at once, each with its 1-based line
-// number; error texts never repeat a number (numbers are masked in logs, DESIGN.md §3).
+// number; error texts never repeat a number (numbers are masked in logs, docs/architecture.md §3).
 #pragma once
 
 #include <cstddef>

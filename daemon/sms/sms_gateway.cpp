@@ -28,7 +28,7 @@ asio::awaitable<smpp::pool_result> submit_async(asio::any_io_executor ex, smpp::
 }
 
 // Whether another carrier may take a message this one did not send. A message whose
-// outcome is unknown is never sent again (DESIGN.md §5).
+// outcome is unknown is never sent again (docs/architecture.md §5).
 bool try_next_carrier(const smpp::pool_result& r) {
   if (r.outcome_unknown) return false;
   return r.ec == smpp::errc::no_bind_available || r.ec == smpp::errc::window_full ||

@@ -1,4 +1,4 @@
-// The embedded store: one SQLite database in WAL mode (DESIGN.md §7). One object is one
+// The embedded store: one SQLite database in WAL mode (docs/architecture.md §7). One object is one
 // connection and is not thread-safe: use it from one thread at a time (store_executor gives it
 // a thread of its own). Several processes may open the same file; every write runs in a
 // BEGIN IMMEDIATE transaction, so they serialise on SQLite's lock (up to busy_timeout).

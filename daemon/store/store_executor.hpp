@@ -1,5 +1,5 @@
 // Runs store calls on a thread of their own, so that SQLite never blocks an I/O thread
-// (STYLE.md "Concurrency"), and completes the caller back on its own executor:
+// (docs/architecture.md §8), and completes the caller back on its own executor:
 //
 //   auto [ec, v] = co_await executor.get(id);
 //   error_code ec = co_await executor.run([&](store& s) { return s.insert(v); });

@@ -1,7 +1,7 @@
-// A trunk's calls_per_second (DESIGN.md §6) as a token bucket whose tokens can be taken ahead of
-// time: a call that finds none takes the next one to come and waits for it, so that a burst of
-// calls goes out at the trunk's rate, in the order asked, instead of failing. Pure: the time is
-// passed in.
+// A trunk's calls_per_second (docs/architecture.md §6) as a token bucket whose tokens can be taken
+// ahead of time: a call that finds none takes the next one to come and waits for it, so that a
+// burst of calls goes out at the trunk's rate, in the order asked, instead of failing. Pure: the
+// time is passed in.
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,5 @@
-// The voice channel's dialer (DESIGN.md §6): the prompt sets, built once at start-up, and one
-// voice::caller per SIP trunk. A call goes to the first trunk, by priority, that has room
+// The voice channel's dialer (docs/architecture.md §6): the prompt sets, built once at start-up,
+// and one voice::caller per SIP trunk. A call goes to the first trunk, by priority, that has room
 // (max_calls) and a token (calls_per_second); when every trunk with room is at its rate, the
 // call waits for the soonest token (at most voice.rate_wait, in the order calls came). When
 // that trunk cannot carry it (no response, 401/403/407, 5xx) before anything rang, the next

@@ -607,7 +607,7 @@ void session_fsm::close(error_code reason) {
     r.id = s.msg.id;
     r.parts = std::move(s.outcomes);
     if (s.part_in_flight) {
-      // Written without a response: the SMSC may have it (DESIGN.md §5).
+      // Written without a response: the SMSC may have it (docs/architecture.md §5).
       r.ec = errc::unknown_outcome;
       r.outcome_unknown = true;
     } else {

@@ -251,7 +251,7 @@ bool is_retryable(const boost::system::error_code& ec) noexcept {
     switch (static_cast<errc>(ec.value())) {
       // The message was not written (or not accepted for writing): it may go elsewhere.
       // response_timeout and unknown_outcome are deliberately absent: the SMSC may have the
-      // message, and resubmitting would send the code twice (DESIGN.md §5).
+      // message, and resubmitting would send the code twice (docs/architecture.md §5).
       case errc::window_full:
       case errc::not_bound:
       case errc::no_bind_available:

@@ -1,7 +1,7 @@
-// Places outgoing calls on one SIP trunk (DESIGN.md §6): INVITE with an SDP offer over UDP or TCP
-// to the trunk's next hop, digest authentication on 401/407, CANCEL when the ring timeout
-// passes, ACK for the 2xx along the route set, the prompt played over RTP once answered, BYE
-// when it ends (or a BYE from the callee answered). Over UDP the socket asks for ICMP errors
+// Places outgoing calls on one SIP trunk (docs/architecture.md §6): INVITE with an SDP offer over
+// UDP or TCP to the trunk's next hop, digest authentication on 401/407, CANCEL when the ring
+// timeout passes, ACK for the 2xx along the route set, the prompt played over RTP once answered,
+// BYE when it ends (or a BYE from the callee answered). Over UDP the socket asks for ICMP errors
 // (IP_RECVERR): "port unreachable" for the INVITE ends the call at once as a transport error. The
 // SIP logic is sip::uac_call_fsm (pure); this is the Asio layer that carries out its actions.
 #pragma once

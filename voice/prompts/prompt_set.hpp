@@ -1,11 +1,11 @@
 // The clips a call plays, per locale, and the sample sequence for one code.
 //
-// A prompt_set is built once at start-up (DESIGN.md §6): for each clip, a recorded WAV from
-// <recordings>/<locale>/<clip>.wav when present (any format and rate read_wav takes,
-// resampled to 8 kHz), otherwise espeak-ng speaking the locale's text. Synthesised clips have
-// their leading and trailing silence trimmed; clips are normalised to one peak level so that
-// recorded and synthesised ones sound equally loud. After build() a set is immutable: compose()
-// is const, allocation-only and safe from any thread.
+// A prompt_set is built once at start-up (docs/architecture.md §6): for each clip, a recorded WAV
+// from <recordings>/<locale>/<clip>.wav when present (any format and rate read_wav takes, resampled
+// to 8 kHz), otherwise espeak-ng speaking the locale's text. Synthesised clips have their leading
+// and trailing silence trimmed; clips are normalised to one peak level so that recorded and
+// synthesised ones sound equally loud. After build() a set is immutable: compose() is const,
+// allocation-only and safe from any thread.
 //
 //   synthesizer tts;                       // shared by all locales
 //   prompt_set vi;

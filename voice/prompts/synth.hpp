@@ -4,7 +4,7 @@
 // thread-safe, so every synthesizer in the process shares one engine behind one mutex; the
 // engine is initialised on first use and stays up until exit. Synthesis is slow (tens of ms
 // per word) and blocking: prompt sets call it once at start-up, never on a call's path, and
-// callers that do otherwise belong on a thread pool (STYLE.md, Concurrency).
+// callers that do otherwise belong on a thread pool (docs/architecture.md §8).
 #pragma once
 
 #include <atomic>

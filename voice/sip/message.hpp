@@ -65,7 +65,8 @@ struct message {
   friend bool operator==(const message&, const message&) = default;
 };
 
-// Limits on what the peer controls (STYLE.md: every limit explicit and configurable).
+// Limits on what the peer controls (docs/architecture.md §8: every limit explicit and
+// configurable).
 struct limits {
   std::size_t max_header_bytes = 16 * 1024;  // start line + headers + the empty line
   std::size_t max_body_bytes = 64 * 1024;

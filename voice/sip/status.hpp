@@ -84,7 +84,7 @@ inline boost::system::error_code status_error(int code) noexcept {
 // The RFC 3261 §21 reason phrase of a code ("Busy Here"), or a generic one by class.
 const char* reason_phrase(int code) noexcept;
 
-// DESIGN.md §6: how a call ended, from the final response or a local error.
+// docs/architecture.md §6: how a call ended, from the final response or a local error.
 enum class call_outcome { answered, busy, no_answer, rejected, failed };
 // 486/600 busy; 408/480/487 and transaction_timeout no answer; 603 rejected; a 2xx (or no
 // error) answered; everything else failed.

@@ -1,5 +1,5 @@
-// kill -9 while writing (DESIGN.md §7): a child writes verifications and correlations and
-// prints each id once the store acknowledged it; the test SIGKILLs it at a random moment,
+// kill -9 while writing (docs/architecture.md §7): a child writes verifications and correlations
+// and prints each id once the store acknowledged it; the test SIGKILLs it at a random moment,
 // several times, and checks that every acknowledged id is there, readable and checkable, and
 // that the file is sound.
 #include <signal.h>

@@ -39,7 +39,7 @@ TEST(model, ChannelSpellingsRoundTrip) {
 
 TEST(model, MaskKeepsFourLeadingAndThreeTrailingDigits) {
   EXPECT_EQ(mask_number("+84912345678"), "+8491****678");
-  EXPECT_EQ(mask_number("+84901234567"), "+8490****567");  // DESIGN.md §3's example
+  EXPECT_EQ(mask_number("+84901234567"), "+8490****567");  // docs/architecture.md §3's example
   EXPECT_EQ(mask_number("+14155552671"), "+1415****671");
   EXPECT_EQ(mask_number("+442071838750"), "+4420*****750");
   // Ten digits: the shortest with three hidden.

@@ -66,7 +66,7 @@ TEST(Sdp, OfferParsesBackAndNegotiatesWithItself) {
   EXPECT_EQ(n.telephone_event, 101);
 }
 
-// What baresip 1.0.0 answers to our offer (INTEROP.md): the common codecs in our order.
+// What baresip 1.0.0 answers to our offer: the common codecs in our order.
 constexpr const char* baresip_answer =
     "v=0\r\n"
     "o=- 1731337617 3204839184 IN IP4 127.0.0.1\r\n"

@@ -173,7 +173,7 @@ Content-Length: 0
 Contact: <sip:user@host.example.net>
 
 )")},
-      // A 407 from kamailio (INTEROP.md), compact forms and an IPv6 Via.
+      // A 407 from kamailio, compact forms and an IPv6 Via.
       {"kamailio_407", crlf(R"(SIP/2.0 407 Proxy Authentication Required
 v: SIP/2.0/UDP [2001:db8::10]:5062;rport=5062;branch=z9hG4bK776asdhds;received=2001:db8::10
 f: <sip:otpd@example.org>;tag=e1f2
