@@ -31,7 +31,7 @@ std::string vm_flags_of(const void* p) {
   return {};
 }
 
-TEST(Secret, HoldsTheBytesInPagesLeftOutOfCoreDumps) {
+TEST(secret, holds_the_bytes_in_pages_left_out_of_core_dumps) {
   const secret s(std::string("0123456789abcdef0123456789abcdef", 32));
   EXPECT_EQ(s.view(), "0123456789abcdef0123456789abcdef");
   EXPECT_EQ(s.size(), 32u);
@@ -44,7 +44,7 @@ TEST(Secret, HoldsTheBytesInPagesLeftOutOfCoreDumps) {
   EXPECT_NE(flags.find(" dd "), std::string::npos) << flags;
 }
 
-TEST(Secret, IsLockedOrCountedAsNotLocked) {
+TEST(secret, is_locked_or_counted_as_not_locked) {
   const secret_counts before = count_secrets();
   const secret s("a password");
   const secret_counts with = count_secrets();
@@ -59,7 +59,7 @@ TEST(Secret, IsLockedOrCountedAsNotLocked) {
 #endif
 }
 
-TEST(Secret, CopiesShareOneBufferThatGoesWithTheLastOne) {
+TEST(secret, copies_share_one_buffer_that_goes_with_the_last_one) {
   const std::size_t before = count_secrets().held;
   {
     secret a("shared");
@@ -72,7 +72,7 @@ TEST(Secret, CopiesShareOneBufferThatGoesWithTheLastOne) {
   EXPECT_EQ(count_secrets().held, before);
 }
 
-TEST(Secret, TakeWipesTheSource) {
+TEST(secret, take_wipes_the_source) {
   std::string text = "from a file";
   const char* where = text.data();
   const std::size_t n = text.size();
@@ -82,7 +82,7 @@ TEST(Secret, TakeWipesTheSource) {
   EXPECT_EQ(std::string(where, n), std::string(n, '\0'));  // SSO: the same storage, wiped
 }
 
-TEST(Secret, ComparesByContent) {
+TEST(secret, compares_by_content) {
   EXPECT_EQ(secret("abc"), secret("abc"));
   EXPECT_FALSE(secret("abc") == secret("abd"));
   EXPECT_FALSE(secret("abc") == std::string_view("abcd"));
@@ -90,7 +90,7 @@ TEST(Secret, ComparesByContent) {
   EXPECT_TRUE(secret().empty());
 }
 
-TEST(Wipe, ZeroesTheBuffer) {
+TEST(wipe, zeroes_the_buffer) {
   std::string code = "482917";
   wipe(code);
   EXPECT_EQ(code, std::string(6, '\0'));

@@ -38,7 +38,7 @@ double chi_square(const std::array<std::uint64_t, N>& counts, double expected) {
 
 // --- generate_code ---------------------------------------------------------------------------
 
-TEST(GenerateCode, LengthAndCharsetForEveryAllowedLength) {
+TEST(generate_code, length_and_charset_for_every_allowed_length) {
   for (int digits = min_code_digits; digits <= max_code_digits; ++digits) {
     for (int i = 0; i < 200; ++i) {
       const std::string code = generate_code(digits);
@@ -48,7 +48,7 @@ TEST(GenerateCode, LengthAndCharsetForEveryAllowedLength) {
   }
 }
 
-TEST(GenerateCode, RefusesLengthsOutsideFourToTen) {
+TEST(generate_code, refuses_lengths_outside_four_to_ten) {
   EXPECT_THROW(generate_code(3), std::invalid_argument);
   EXPECT_THROW(generate_code(11), std::invalid_argument);
   EXPECT_THROW(generate_code(0), std::invalid_argument);
@@ -59,7 +59,7 @@ TEST(GenerateCode, RefusesLengthsOutsideFourToTen) {
 // bin. For 9 degrees of freedom the statistic averages 9; 45 is exceeded with probability
 // below 1e-6 for a fair generator. A naive `byte % 10` (digits 0-5 at 26/256, 6-9 at 25/256)
 // scores about 120 on the overall count, so the test sees modulo bias of that size.
-TEST(GenerateCode, DigitsAreUniform) {
+TEST(generate_code, digits_are_uniform) {
   constexpr int draws = 50'000;
   constexpr int digits = 6;
   std::array<std::uint64_t, 10> overall{};
@@ -79,7 +79,7 @@ TEST(GenerateCode, DigitsAreUniform) {
   }
 }
 
-TEST(GenerateCode, AcceptanceLimitIsTheLargestMultipleOfTenToTheK) {
+TEST(generate_code, acceptance_limit_is_the_largest_multiple_of_ten_to_the_k) {
   std::uint64_t m = 1;
   for (int digits = 1; digits <= max_code_digits; ++digits) {
     m *= 10;
@@ -90,7 +90,7 @@ TEST(GenerateCode, AcceptanceLimitIsTheLargestMultipleOfTenToTheK) {
   }
 }
 
-TEST(GenerateCode, DrawsAtOrAboveTheLimitAreRejected) {
+TEST(generate_code, draws_at_or_above_the_limit_are_rejected) {
   for (int digits = min_code_digits; digits <= max_code_digits; ++digits) {
     const std::uint64_t limit = detail::acceptance_limit(digits);
     EXPECT_TRUE(detail::code_from_draw(limit - 1, digits).has_value()) << digits;
@@ -101,7 +101,7 @@ TEST(GenerateCode, DrawsAtOrAboveTheLimitAreRejected) {
   EXPECT_EQ(detail::code_from_draw(detail::acceptance_limit(6) - 1, 6), "999999");
 }
 
-TEST(GenerateCode, DrawKeepsLeadingZeros) {
+TEST(generate_code, draw_keeps_leading_zeros) {
   EXPECT_EQ(detail::code_from_draw(0, 6), "000000");
   EXPECT_EQ(detail::code_from_draw(123, 6), "000123");
   EXPECT_EQ(detail::code_from_draw(1'000'123, 6), "000123");
@@ -111,7 +111,7 @@ TEST(GenerateCode, DrawKeepsLeadingZeros) {
 
 // --- ids -------------------------------------------------------------------------------------
 
-TEST(VerificationId, Base32MatchesRfc4648Vectors) {
+TEST(verification_id, base32_matches_rfc4648_vectors) {
   // RFC 4648 §10, lowercase, padding dropped.
   const auto b32 = [](std::string_view s) {
     return detail::base32_lower(reinterpret_cast<const unsigned char*>(s.data()), s.size());
@@ -125,7 +125,7 @@ TEST(VerificationId, Base32MatchesRfc4648Vectors) {
   EXPECT_EQ(b32("foobar"), "mzxw6ytboi");
 }
 
-TEST(VerificationId, TwentySixUrlSafeCharactersAndUnique) {
+TEST(verification_id, twenty_six_url_safe_characters_and_unique) {
   std::set<std::string> seen;
   for (int i = 0; i < 2000; ++i) {
     const std::string id = new_verification_id();
@@ -142,7 +142,7 @@ TEST(VerificationId, TwentySixUrlSafeCharactersAndUnique) {
   EXPECT_EQ(seen.size(), 2000u);
 }
 
-TEST(VerificationId, StartsWithTheTimeInMillisecondsThenRandomBits) {
+TEST(verification_id, starts_with_the_time_in_milliseconds_then_random_bits) {
   using namespace std::chrono;
   const system_clock::time_point t{milliseconds{0x0123456789ab}};
   const std::string a = new_verification_id(t);
@@ -158,7 +158,7 @@ TEST(VerificationId, StartsWithTheTimeInMillisecondsThenRandomBits) {
 
 // --- MAC -------------------------------------------------------------------------------------
 
-TEST(CodeProtector, MacIsHmacSha256OverIdNulCode) {
+TEST(code_protector, mac_is_hmac_sha256_over_id_nul_code) {
   const code_protector p{test_keys()};
   // Python: hmac.new(key, b"abc\x00123456", hashlib.sha256).hexdigest()
   EXPECT_EQ(p.mac("abc", "123456"),
@@ -168,14 +168,14 @@ TEST(CodeProtector, MacIsHmacSha256OverIdNulCode) {
             "5a425a8a28b97cf4b26154f70d315318ac73cf0f2674185fbb61654095ba73e9");
 }
 
-TEST(CodeProtector, MacBindsTheId) {
+TEST(code_protector, mac_binds_the_id) {
   const code_protector p{test_keys()};
   EXPECT_NE(p.mac("id1", "123456"), p.mac("id2", "123456"));
   EXPECT_NE(p.mac("abc1", "23456"), p.mac("abc", "123456"));
   EXPECT_EQ(p.mac("id1", "123456").find("123456"), std::string::npos);
 }
 
-TEST(CodeProtector, VerifyAcceptsOnlyTheRightCodeAndId) {
+TEST(code_protector, verify_accepts_only_the_right_code_and_id) {
   const code_protector p{test_keys()};
   const std::string mac = p.mac("vid", "482917");
   EXPECT_TRUE(p.verify("vid", "482917", mac));
@@ -187,7 +187,7 @@ TEST(CodeProtector, VerifyAcceptsOnlyTheRightCodeAndId) {
   EXPECT_FALSE(p.verify("vid", std::string(10'000, '4'), mac));  // long input: no overflow
 }
 
-TEST(CodeProtector, VerifyRejectsAChangedOrMalformedMac) {
+TEST(code_protector, verify_rejects_a_changed_or_malformed_mac) {
   const code_protector p{test_keys()};
   const std::string mac = p.mac("vid", "482917");
   for (std::size_t i = 0; i < mac.size(); ++i) {
@@ -203,7 +203,7 @@ TEST(CodeProtector, VerifyRejectsAChangedOrMalformedMac) {
   EXPECT_FALSE(p.verify("vid", "482917", non_hex));
 }
 
-TEST(CodeProtector, AnotherKeyDoesNotVerify) {
+TEST(code_protector, another_key_does_not_verify) {
   const code_protector p{test_keys()};
   config::secrets other = test_keys();
   other.code_mac_key = secret("X123456789abcdef0123456789abcdef");
@@ -211,13 +211,13 @@ TEST(CodeProtector, AnotherKeyDoesNotVerify) {
   EXPECT_FALSE(q.verify("vid", "482917", p.mac("vid", "482917")));
 }
 
-TEST(CodeProtector, VerifyAbsentIsAlwaysFalse) {
+TEST(code_protector, verify_absent_is_always_false) {
   const code_protector p{test_keys()};
   EXPECT_FALSE(p.verify_absent("482917"));
   EXPECT_FALSE(p.verify_absent(""));
 }
 
-TEST(CodeProtector, RefusesWeakKeys) {
+TEST(code_protector, refuses_weak_keys) {
   config::secrets s = test_keys();
   s.code_mac_key = secret(std::string(31, 'm'));
   EXPECT_THROW(code_protector{s}, std::invalid_argument);
@@ -234,7 +234,7 @@ TEST(CodeProtector, RefusesWeakKeys) {
 
 // --- seal ------------------------------------------------------------------------------------
 
-TEST(CodeProtector, SealRoundTrips) {
+TEST(code_protector, seal_round_trips) {
   const code_protector p{test_keys()};
   ASSERT_TRUE(p.can_seal());
   for (const char* code : {"0000", "482917", "9876543210"}) {
@@ -245,7 +245,7 @@ TEST(CodeProtector, SealRoundTrips) {
   }
 }
 
-TEST(CodeProtector, SealUsesAFreshNonce) {
+TEST(code_protector, seal_uses_a_fresh_nonce) {
   const code_protector p{test_keys()};
   const std::string a = p.seal("vid", "482917");
   const std::string b = p.seal("vid", "482917");
@@ -253,7 +253,7 @@ TEST(CodeProtector, SealUsesAFreshNonce) {
   EXPECT_NE(a.substr(0, 24), b.substr(0, 24));
 }
 
-TEST(CodeProtector, UnsealDetectsEveryChangedByte) {
+TEST(code_protector, unseal_detects_every_changed_byte) {
   const code_protector p{test_keys()};
   const std::string sealed = p.seal("vid", "482917");
   // Nonce, ciphertext and tag: a change anywhere fails the GCM tag.
@@ -264,7 +264,7 @@ TEST(CodeProtector, UnsealDetectsEveryChangedByte) {
   }
 }
 
-TEST(CodeProtector, UnsealRefusesOtherIdKeyOrShape) {
+TEST(code_protector, unseal_refuses_other_id_key_or_shape) {
   const code_protector p{test_keys()};
   const std::string sealed = p.seal("vid", "482917");
   EXPECT_FALSE(p.unseal("vie", sealed).has_value());  // the id is the AAD
@@ -280,7 +280,7 @@ TEST(CodeProtector, UnsealRefusesOtherIdKeyOrShape) {
   EXPECT_FALSE(code_protector{other}.unseal("vid", sealed).has_value());
 }
 
-TEST(CodeProtector, WithoutSealKeyNothingSeals) {
+TEST(code_protector, without_seal_key_nothing_seals) {
   const code_protector p{test_keys(false)};
   EXPECT_FALSE(p.can_seal());
   EXPECT_THROW((void)p.seal("vid", "482917"), std::logic_error);
@@ -288,7 +288,7 @@ TEST(CodeProtector, WithoutSealKeyNothingSeals) {
   EXPECT_FALSE(p.unseal("vid", q.seal("vid", "482917")).has_value());
 }
 
-TEST(CodeProtector, CopiesWork) {
+TEST(code_protector, copies_work) {
   const code_protector p{test_keys()};
   const code_protector q = p;  // NOLINT(performance-unnecessary-copy-initialization)
   EXPECT_TRUE(q.verify("vid", "482917", p.mac("vid", "482917")));

@@ -15,7 +15,7 @@ std::vector<std::string> keys_of(const limit_plan& p) {
   return out;
 }
 
-TEST(Limits, DefaultPlanInOrderWithWindowsInTheKeys) {
+TEST(limits, default_plan_in_order_with_windows_in_the_keys) {
   const config::rate_limits limits;
   const auto plan = plan_limits(limits, {"+84912345678", "shop", "10.0.0.1"});
   EXPECT_EQ(keys_of(plan), (std::vector<std::string>{
@@ -36,13 +36,13 @@ TEST(Limits, DefaultPlanInOrderWithWindowsInTheKeys) {
   EXPECT_EQ(plan.checks[4].max, 1000);
 }
 
-TEST(Limits, NumberWithoutPlusIsTheSameSubject) {
+TEST(limits, number_without_plus_is_the_same_subject) {
   const config::rate_limits limits;
   EXPECT_EQ(keys_of(plan_limits(limits, {"84912345678", "", ""})),
             keys_of(plan_limits(limits, {"+84912345678", "", ""})));
 }
 
-TEST(Limits, MissingSubjectsAndDisabledLimitsAreSkipped) {
+TEST(limits, missing_subjects_and_disabled_limits_are_skipped) {
   config::rate_limits limits;
   limits.per_number = {{0, 600s}, {5, 0s}, {2, 60s}};
   limits.per_prefix.clear();
@@ -50,7 +50,7 @@ TEST(Limits, MissingSubjectsAndDisabledLimitsAreSkipped) {
   EXPECT_EQ(keys_of(plan), std::vector<std::string>{"num:+84912345678@60"});
 }
 
-TEST(Limits, PrefixDigitsFromConfig) {
+TEST(limits, prefix_digits_from_config) {
   config::rate_limits limits;
   limits.prefix_digits = 3;
   auto plan = plan_limits(limits, {"+84912345678", "", ""});
@@ -63,7 +63,7 @@ TEST(Limits, PrefixDigitsFromConfig) {
   EXPECT_EQ(plan.kinds.back(), limit_kind::number);
 }
 
-TEST(Limits, Ipv6ClientsCountPerSlash64) {
+TEST(limits, ipv6_clients_count_per_slash64) {
   const config::rate_limits limits;
   const auto ip_key = [&](std::string_view ip) {
     return plan_limits(limits, {"+84912345678", "", ip}).checks.at(2).key;
@@ -75,7 +75,7 @@ TEST(Limits, Ipv6ClientsCountPerSlash64) {
   EXPECT_EQ(ip_key("not-an-ip"), "ip:not-an-ip@60");
 }
 
-TEST(Limits, RefusalMapsToItsProblem) {
+TEST(limits, refusal_maps_to_its_problem) {
   const config::rate_limits limits;
   const auto plan = plan_limits(limits, {"+84912345678", "shop", "10.0.0.1"});
   const auto slug = [&](std::size_t i) {

@@ -11,7 +11,7 @@ using namespace std::chrono_literals;
 
 const service::sys_time t0{std::chrono::seconds{1'700'000'000}};
 
-TEST(RemainingValidity, WholeSecondsRoundedDownNeverNegative) {
+TEST(remaining_validity, whole_seconds_rounded_down_never_negative) {
   service::verification v;
   v.expires_at = t0 + 300s;
   EXPECT_EQ(remaining_validity(v, t0), 300s);
@@ -21,7 +21,7 @@ TEST(RemainingValidity, WholeSecondsRoundedDownNeverNegative) {
   EXPECT_EQ(remaining_validity(v, t0 + 900s), 0s);
 }
 
-TEST(ValidityMinutes, RoundedDownAtLeastOneWhileTimeIsLeft) {
+TEST(validity_minutes, rounded_down_at_least_one_while_time_is_left) {
   EXPECT_EQ(validity_minutes(300s), 5);
   EXPECT_EQ(validity_minutes(299s), 5);
   EXPECT_EQ(validity_minutes(295s), 5);
@@ -36,7 +36,7 @@ TEST(ValidityMinutes, RoundedDownAtLeastOneWhileTimeIsLeft) {
   EXPECT_EQ(validity_minutes(600s), 10);
 }
 
-TEST(RenderSms, DefaultTemplates) {
+TEST(render_sms, default_templates) {
   const config::templates t;
   auto r = render_sms(t, "vi", "vi", "482917", 300s);
   ASSERT_TRUE(r);
@@ -48,7 +48,7 @@ TEST(RenderSms, DefaultTemplates) {
   EXPECT_EQ(r->locale, "en");
 }
 
-TEST(RenderSms, LocaleFallbacks) {
+TEST(render_sms, locale_fallbacks) {
   const config::templates t;
   EXPECT_EQ(pick_locale(t, "en", "vi"), "en");
   EXPECT_EQ(pick_locale(t, "EN", "vi"), "en");
@@ -63,7 +63,7 @@ TEST(RenderSms, LocaleFallbacks) {
   EXPECT_FALSE(render_sms(t, "fr", "de", "482917", 300s).has_value());
 }
 
-TEST(RenderSms, RegionalTemplateWinsOverLanguage) {
+TEST(render_sms, regional_template_wins_over_language) {
   config::templates t;
   t.sms["en-GB"] = "Code {code}";
   EXPECT_EQ(pick_locale(t, "en-GB", "vi"), "en-GB");
@@ -71,7 +71,7 @@ TEST(RenderSms, RegionalTemplateWinsOverLanguage) {
   EXPECT_EQ(pick_locale(t, "en-US", "vi"), "en");
 }
 
-TEST(RenderSms, EveryPlaceholderReplacedOthersKept) {
+TEST(render_sms, every_placeholder_replaced_others_kept) {
   config::templates t;
   t.sms = {{"x", "{code} {minutes} {code}{other} {code"}};
   const auto r = render_sms(t, "x", "x", "1234", 600s);

@@ -24,9 +24,9 @@ config::secrets keys() {
   return s;
 }
 
-class Rules : public ::testing::Test {
+class rules_test : public ::testing::Test {
  protected:
-  Rules() : protector_(keys()) { v_.id = "abcdefghijklmnopqrstuvwxyz"; }
+  rules_test() : protector_(keys()) { v_.id = "abcdefghijklmnopqrstuvwxyz"; }
 
   // A started verification (at t0, default ttl, first code code1).
   void start_default() {
@@ -47,7 +47,7 @@ class Rules : public ::testing::Test {
 
 // --- start -----------------------------------------------------------------------------------
 
-TEST_F(Rules, StartSetsLifetimeAttemptAndCooldown) {
+TEST_F(rules_test, start_sets_lifetime_attempt_and_cooldown) {
   start_default();
   EXPECT_EQ(v_.status, verification_status::pending);
   EXPECT_EQ(v_.created_at, t0);
@@ -65,14 +65,14 @@ TEST_F(Rules, StartSetsLifetimeAttemptAndCooldown) {
   EXPECT_EQ(v_.attempts[0].created_at, t0);
 }
 
-TEST_F(Rules, StartKeepsOnlyTheMacByDefault) {
+TEST_F(rules_test, start_keeps_only_the_mac_by_default) {
   start_default();
   EXPECT_TRUE(protector_.verify(v_.id, code1, v_.code_mac));
   EXPECT_TRUE(v_.code_sealed.empty());
   EXPECT_EQ(v_.code_mac.find(code1), std::string::npos);
 }
 
-TEST_F(Rules, StartSealsWhenTheSameCodeIsReadAgain) {
+TEST_F(rules_test, start_seals_when_the_same_code_is_read_again) {
   policy_.new_code_on_resend = false;
   ASSERT_TRUE(must_seal(policy_));
   start_default();
@@ -80,7 +80,7 @@ TEST_F(Rules, StartSealsWhenTheSameCodeIsReadAgain) {
   EXPECT_TRUE(protector_.verify(v_.id, code1, v_.code_mac));
 }
 
-TEST_F(Rules, StartThrowsWhenSealingIsNeededButNoKey) {
+TEST_F(rules_test, start_throws_when_sealing_is_needed_but_no_key) {
   policy_.new_code_on_resend = false;
   config::secrets s = keys();
   s.code_seal_key = secret();
@@ -88,7 +88,7 @@ TEST_F(Rules, StartThrowsWhenSealingIsNeededButNoKey) {
   EXPECT_THROW(start(v_, policy_, t0, {}, no_seal, code1), std::logic_error);
 }
 
-TEST_F(Rules, StartTtlIsRequestedOrPolicyCappedAtMax) {
+TEST_F(rules_test, start_ttl_is_requested_or_policy_capped_at_max) {
   EXPECT_EQ(start(v_, policy_, t0, {.ttl = 120s}, protector_, code1), start_outcome::started);
   EXPECT_EQ(v_.expires_at, t0 + 120s);
   EXPECT_EQ(start(v_, policy_, t0, {.ttl = 600s}, protector_, code1), start_outcome::started);
@@ -100,13 +100,13 @@ TEST_F(Rules, StartTtlIsRequestedOrPolicyCappedAtMax) {
   EXPECT_EQ(v_.expires_at, t0 + 600s);
 }
 
-TEST_F(Rules, StartRefusesANonPositiveTtl) {
+TEST_F(rules_test, start_refuses_a_non_positive_ttl) {
   EXPECT_EQ(start(v_, policy_, t0, {.ttl = 0s}, protector_, code1), start_outcome::invalid_ttl);
   EXPECT_EQ(start(v_, policy_, t0, {.ttl = -5s}, protector_, code1), start_outcome::invalid_ttl);
   EXPECT_TRUE(v_.attempts.empty());
 }
 
-TEST_F(Rules, StartOverVoice) {
+TEST_F(rules_test, start_over_voice) {
   ASSERT_EQ(start(v_, policy_, t0, {.via = channel::voice}, protector_, code1),
             start_outcome::started);
   EXPECT_EQ(v_.attempts.at(0).via, channel::voice);
@@ -114,7 +114,7 @@ TEST_F(Rules, StartOverVoice) {
 
 // --- check -----------------------------------------------------------------------------------
 
-TEST_F(Rules, CheckApprovesTheRightCodeOnce) {
+TEST_F(rules_test, check_approves_the_right_code_once) {
   start_default();
   const auto r = check_at(t0 + 10s, code1);
   EXPECT_EQ(r.outcome, check_outcome::approved);
@@ -128,7 +128,7 @@ TEST_F(Rules, CheckApprovesTheRightCodeOnce) {
   EXPECT_EQ(v_.completed_at, t0 + 10s);
 }
 
-TEST_F(Rules, CheckCountsDownIncorrectCodes) {
+TEST_F(rules_test, check_counts_down_incorrect_codes) {
   start_default();
   for (int i = 1; i <= 4; ++i) {
     const auto r = check_at(t0 + 1s, "000000");
@@ -147,7 +147,7 @@ TEST_F(Rules, CheckCountsDownIncorrectCodes) {
   EXPECT_EQ(v_.checks, 5);
 }
 
-TEST_F(Rules, CheckLastAllowedCheckCanApprove) {
+TEST_F(rules_test, check_last_allowed_check_can_approve) {
   start_default();
   for (int i = 0; i < 4; ++i) ASSERT_EQ(check_at(t0, "111111").outcome, check_outcome::incorrect);
   const auto r = check_at(t0, code1);
@@ -156,7 +156,7 @@ TEST_F(Rules, CheckLastAllowedCheckCanApprove) {
   EXPECT_EQ(v_.status, verification_status::approved);
 }
 
-TEST_F(Rules, CheckUsesMaxChecksOfTheVerificationNotThePolicy) {
+TEST_F(rules_test, check_uses_max_checks_of_the_verification_not_the_policy) {
   policy_.max_checks = 2;
   start_default();
   policy_.max_checks = 10;  // a later policy change does not apply to this verification
@@ -165,12 +165,12 @@ TEST_F(Rules, CheckUsesMaxChecksOfTheVerificationNotThePolicy) {
   EXPECT_EQ(v_.status, verification_status::max_attempts_reached);
 }
 
-TEST_F(Rules, CheckJustBeforeExpiryStillCompares) {
+TEST_F(rules_test, check_just_before_expiry_still_compares) {
   start_default();
   EXPECT_EQ(check_at(t0 + 300s - 1ns, code1).outcome, check_outcome::approved);
 }
 
-TEST_F(Rules, CheckExactlyAtExpiryIsExpired) {
+TEST_F(rules_test, check_exactly_at_expiry_is_expired) {
   start_default();
   const auto r = check_at(t0 + 300s, code1);
   EXPECT_EQ(r.outcome, check_outcome::expired);
@@ -181,7 +181,7 @@ TEST_F(Rules, CheckExactlyAtExpiryIsExpired) {
   EXPECT_EQ(v_.completed_at, t0 + 300s);
 }
 
-TEST_F(Rules, CheckRefusalsOfOtherFinalStates) {
+TEST_F(rules_test, check_refusals_of_other_final_states) {
   start_default();
   v_.status = verification_status::canceled;
   EXPECT_EQ(check_at(t0, code1).outcome, check_outcome::canceled);
@@ -192,7 +192,7 @@ TEST_F(Rules, CheckRefusalsOfOtherFinalStates) {
   EXPECT_EQ(v_.checks, 0);
 }
 
-TEST_F(Rules, CheckWithAnEmptyOrForeignMacNeverApproves) {
+TEST_F(rules_test, check_with_an_empty_or_foreign_mac_never_approves) {
   start_default();
   v_.code_mac.clear();
   EXPECT_EQ(check_at(t0, code1).outcome, check_outcome::incorrect);
@@ -200,7 +200,7 @@ TEST_F(Rules, CheckWithAnEmptyOrForeignMacNeverApproves) {
   EXPECT_EQ(check_at(t0, code1).outcome, check_outcome::incorrect);
 }
 
-TEST(WellFormedCode, DigitsOfTheRightLength) {
+TEST(well_formed_code, digits_of_the_right_length) {
   EXPECT_TRUE(well_formed_code("012345", 6));
   EXPECT_FALSE(well_formed_code("01234", 6));
   EXPECT_FALSE(well_formed_code("0123456", 6));
@@ -211,7 +211,7 @@ TEST(WellFormedCode, DigitsOfTheRightLength) {
 
 // --- resend ----------------------------------------------------------------------------------
 
-TEST(Cooldown, GrowsGeometricallyAndIsCapped) {
+TEST(cooldown, grows_geometrically_and_is_capped) {
   config::otp_policy p;
   EXPECT_EQ(cooldown_after(p, 1), 30s);
   EXPECT_EQ(cooldown_after(p, 2), 60s);
@@ -229,7 +229,7 @@ TEST(Cooldown, GrowsGeometricallyAndIsCapped) {
   EXPECT_EQ(cooldown_after(p, 10), 600s);
 }
 
-TEST_F(Rules, ResendBeforeCooldownIsRefusedWithRetryAfterRoundedUp) {
+TEST_F(rules_test, resend_before_cooldown_is_refused_with_retry_after_rounded_up) {
   start_default();
   auto r = resend_at(t0);
   EXPECT_EQ(r.outcome, resend_outcome::cooldown);
@@ -248,7 +248,7 @@ TEST_F(Rules, ResendBeforeCooldownIsRefusedWithRetryAfterRoundedUp) {
   EXPECT_EQ(v_.attempts.size(), 1u);
 }
 
-TEST_F(Rules, ResendExactlyAtCooldownIsAccepted) {
+TEST_F(rules_test, resend_exactly_at_cooldown_is_accepted) {
   start_default();
   const auto r = resend_at(t0 + 30s, channel::voice);
   ASSERT_EQ(r.outcome, resend_outcome::accepted);
@@ -262,7 +262,7 @@ TEST_F(Rules, ResendExactlyAtCooldownIsAccepted) {
   EXPECT_EQ(v_.attempts[1].created_at, t0 + 30s);
 }
 
-TEST_F(Rules, ResendCooldownsGrow) {
+TEST_F(rules_test, resend_cooldowns_grow) {
   start_default();
   ASSERT_EQ(resend_at(t0 + 30s).outcome, resend_outcome::accepted);
   EXPECT_EQ(v_.next_resend_at, t0 + 30s + 60s);
@@ -276,13 +276,13 @@ TEST_F(Rules, ResendCooldownsGrow) {
   EXPECT_EQ(r.retry_after, 110s);
 }
 
-TEST_F(Rules, ResendNeverExtendsTheLifetime) {
+TEST_F(rules_test, resend_never_extends_the_lifetime) {
   start_default();
   ASSERT_EQ(resend_at(t0 + 290s).outcome, resend_outcome::accepted);
   EXPECT_EQ(v_.expires_at, t0 + 300s);
 }
 
-TEST_F(Rules, ResendWithANewCodeReplacesTheMacButKeepsTheFailureCount) {
+TEST_F(rules_test, resend_with_a_new_code_replaces_the_mac_but_keeps_the_failure_count) {
   start_default();
   ASSERT_EQ(check_at(t0 + 5s, "000000").outcome, check_outcome::incorrect);
   ASSERT_EQ(check_at(t0 + 6s, "000000").outcome, check_outcome::incorrect);
@@ -297,7 +297,7 @@ TEST_F(Rules, ResendWithANewCodeReplacesTheMacButKeepsTheFailureCount) {
   EXPECT_EQ(r.checks_remaining, 1);
 }
 
-TEST_F(Rules, ResendWithTheSameCodeReadsTheSealedCopy) {
+TEST_F(rules_test, resend_with_the_same_code_reads_the_sealed_copy) {
   policy_.new_code_on_resend = false;
   start_default();
   const std::string mac = v_.code_mac;
@@ -308,7 +308,7 @@ TEST_F(Rules, ResendWithTheSameCodeReadsTheSealedCopy) {
   EXPECT_EQ(check_at(t0 + 40s, code1).outcome, check_outcome::approved);
 }
 
-TEST_F(Rules, ResendWithTheSameCodeButNoReadableCopy) {
+TEST_F(rules_test, resend_with_the_same_code_but_no_readable_copy) {
   policy_.new_code_on_resend = false;
   start_default();
   v_.code_sealed.back() = v_.code_sealed.back() == '0' ? '1' : '0';
@@ -319,14 +319,14 @@ TEST_F(Rules, ResendWithTheSameCodeButNoReadableCopy) {
   EXPECT_EQ(v_.attempts.size(), 1u);
 }
 
-TEST_F(Rules, ResendNeedsAWellFormedFreshCode) {
+TEST_F(rules_test, resend_needs_a_well_formed_fresh_code) {
   start_default();
   EXPECT_THROW(resend_at(t0 + 30s, channel::sms, "12345"), std::invalid_argument);
   EXPECT_THROW(resend_at(t0 + 30s, channel::sms, ""), std::invalid_argument);
   EXPECT_EQ(v_.sends, 1);
 }
 
-TEST_F(Rules, ResendStopsAtMaxSends) {
+TEST_F(rules_test, resend_stops_at_max_sends) {
   policy_.max_sends = 3;
   start_default();
   ASSERT_EQ(resend_at(t0 + 30s).outcome, resend_outcome::accepted);
@@ -341,7 +341,7 @@ TEST_F(Rules, ResendStopsAtMaxSends) {
   EXPECT_EQ(v_.status, verification_status::pending);
 }
 
-TEST_F(Rules, ResendAtOrAfterExpiryIsExpired) {
+TEST_F(rules_test, resend_at_or_after_expiry_is_expired) {
   start_default();
   const auto r = resend_at(t0 + 300s);
   EXPECT_EQ(r.outcome, resend_outcome::expired);
@@ -350,7 +350,7 @@ TEST_F(Rules, ResendAtOrAfterExpiryIsExpired) {
   EXPECT_EQ(v_.sends, 1);
 }
 
-TEST_F(Rules, ResendOfAFinishedVerificationIsAConflict) {
+TEST_F(rules_test, resend_of_a_finished_verification_is_a_conflict) {
   start_default();
   ASSERT_EQ(check_at(t0 + 1s, code1).outcome, check_outcome::approved);
   EXPECT_EQ(resend_at(t0 + 30s).outcome, resend_outcome::final_state);
@@ -361,7 +361,7 @@ TEST_F(Rules, ResendOfAFinishedVerificationIsAConflict) {
   EXPECT_EQ(v_.sends, 1);
 }
 
-TEST_F(Rules, FallbackIgnoresTheCooldownButNotTheLimits) {
+TEST_F(rules_test, fallback_ignores_the_cooldown_but_not_the_limits) {
   policy_.max_sends = 2;
   start_default();
   auto r = resend_at(t0 + 1s, channel::voice, code2, resend_trigger::fallback);
@@ -373,7 +373,7 @@ TEST_F(Rules, FallbackIgnoresTheCooldownButNotTheLimits) {
 
 // --- cancel ----------------------------------------------------------------------------------
 
-TEST_F(Rules, CancelPendingThenConflict) {
+TEST_F(rules_test, cancel_pending_then_conflict) {
   start_default();
   EXPECT_EQ(cancel(v_, t0 + 5s), cancel_outcome::canceled);
   EXPECT_EQ(v_.status, verification_status::canceled);
@@ -383,21 +383,21 @@ TEST_F(Rules, CancelPendingThenConflict) {
   EXPECT_EQ(check_at(t0 + 7s, code1).outcome, check_outcome::canceled);
 }
 
-TEST_F(Rules, CancelApprovedIsAConflict) {
+TEST_F(rules_test, cancel_approved_is_a_conflict) {
   start_default();
   ASSERT_EQ(check_at(t0, code1).outcome, check_outcome::approved);
   EXPECT_EQ(cancel(v_, t0 + 1s), cancel_outcome::already_final);
   EXPECT_EQ(v_.status, verification_status::approved);
 }
 
-TEST_F(Rules, CancelAtExpiry) {
+TEST_F(rules_test, cancel_at_expiry) {
   start_default();
   EXPECT_EQ(cancel(v_, t0 + 300s), cancel_outcome::expired);
   EXPECT_EQ(v_.status, verification_status::expired);
   EXPECT_EQ(cancel(v_, t0 + 301s), cancel_outcome::already_final);
 }
 
-TEST_F(Rules, ExpireIfDue) {
+TEST_F(rules_test, expire_if_due) {
   start_default();
   EXPECT_FALSE(expire_if_due(v_, t0 + 300s - 1ns));
   EXPECT_EQ(v_.status, verification_status::pending);
@@ -408,7 +408,7 @@ TEST_F(Rules, ExpireIfDue) {
 
 // --- attempt outcomes ------------------------------------------------------------------------
 
-TEST_F(Rules, SubmittedRecordsIdsCarrierAndTime) {
+TEST_F(rules_test, submitted_records_ids_carrier_and_time) {
   start_default();
   const auto e = on_submitted(v_, 1, t0 + 1s, "viettel", "vt-1", {"a1", "a2"});
   EXPECT_TRUE(e.updated);
@@ -422,7 +422,7 @@ TEST_F(Rules, SubmittedRecordsIdsCarrierAndTime) {
   EXPECT_FALSE(a.outcome_unknown);
 }
 
-TEST_F(Rules, UnknownAttemptIsNotUpdated) {
+TEST_F(rules_test, unknown_attempt_is_not_updated) {
   start_default();
   EXPECT_FALSE(on_submitted(v_, 7, t0, "c", "b", {"x"}).updated);
   EXPECT_FALSE(on_receipt(v_, policy_, 0, t0, message_state::delivered, "").updated);
@@ -430,7 +430,7 @@ TEST_F(Rules, UnknownAttemptIsNotUpdated) {
   EXPECT_EQ(v_.attempts[0].status, attempt_status::queued);
 }
 
-TEST_F(Rules, SubmitWithoutResponseIsAnUnknownOutcome) {
+TEST_F(rules_test, submit_without_response_is_an_unknown_outcome) {
   start_default();
   const auto e = on_submit_unknown(v_, 1, t0 + 1s, "viettel", "vt-1");
   EXPECT_TRUE(e.updated);
@@ -439,7 +439,7 @@ TEST_F(Rules, SubmitWithoutResponseIsAnUnknownOutcome) {
   EXPECT_EQ(v_.status, verification_status::pending);
 }
 
-TEST_F(Rules, ReceiptDeliveredAndStat) {
+TEST_F(rules_test, receipt_delivered_and_stat) {
   start_default();
   on_submitted(v_, 1, t0 + 1s, "viettel", "vt-1", {"a1"});
   auto e = on_receipt(v_, policy_, 1, t0 + 3s, message_state::enroute, "000");
@@ -454,7 +454,7 @@ TEST_F(Rules, ReceiptDeliveredAndStat) {
   EXPECT_FALSE(e.start_fallback);
 }
 
-TEST_F(Rules, ReceiptBeforeSubmitResponseIsNotUndone) {
+TEST_F(rules_test, receipt_before_submit_response_is_not_undone) {
   start_default();
   on_receipt(v_, policy_, 1, t0 + 1s, message_state::delivered, "000");
   on_submitted(v_, 1, t0 + 2s, "viettel", "vt-1", {"a1"});
@@ -462,7 +462,7 @@ TEST_F(Rules, ReceiptBeforeSubmitResponseIsNotUndone) {
   EXPECT_EQ(v_.attempts[0].message_ids, std::vector<std::string>{"a1"});
 }
 
-TEST_F(Rules, UndeliveredWinsOverDeliveredAcrossParts) {
+TEST_F(rules_test, undelivered_wins_over_delivered_across_parts) {
   start_default();
   on_submitted(v_, 1, t0 + 1s, "viettel", "vt-1", {"p1", "p2"});
   on_receipt(v_, policy_, 1, t0 + 2s, message_state::delivered, "000");
@@ -472,7 +472,7 @@ TEST_F(Rules, UndeliveredWinsOverDeliveredAcrossParts) {
   EXPECT_EQ(v_.attempts[0].status, attempt_status::undelivered);
 }
 
-TEST_F(Rules, EveryRejectionStatIsUndelivered) {
+TEST_F(rules_test, every_rejection_stat_is_undelivered) {
   for (auto s : {message_state::undeliverable, message_state::expired, message_state::deleted,
                  message_state::rejected}) {
     start_default();
@@ -487,7 +487,7 @@ TEST_F(Rules, EveryRejectionStatIsUndelivered) {
   }
 }
 
-TEST_F(Rules, SmsFailureStartsTheFallbackWhenThePolicySaysSo) {
+TEST_F(rules_test, sms_failure_starts_the_fallback_when_the_policy_says_so) {
   policy_.fallback_on_sms_failure = true;
   start_default();
   const auto e = on_submit_failed(v_, policy_, 1, t0 + 1s, 0x58u, "");
@@ -502,7 +502,7 @@ TEST_F(Rules, SmsFailureStartsTheFallbackWhenThePolicySaysSo) {
   EXPECT_EQ(r.outcome, resend_outcome::accepted);
 }
 
-TEST_F(Rules, UndeliveredReceiptStartsTheFallbackOnce) {
+TEST_F(rules_test, undelivered_receipt_starts_the_fallback_once) {
   policy_.fallback_on_sms_failure = true;
   start_default();
   on_submitted(v_, 1, t0 + 1s, "viettel", "vt-1", {"a1"});
@@ -511,7 +511,7 @@ TEST_F(Rules, UndeliveredReceiptStartsTheFallbackOnce) {
   EXPECT_FALSE(on_receipt(v_, policy_, 1, t0 + 6s, message_state::rejected, "").start_fallback);
 }
 
-TEST_F(Rules, NoFallbackWithoutThePolicy) {
+TEST_F(rules_test, no_fallback_without_the_policy) {
   start_default();
   const auto e = on_submit_failed(v_, policy_, 1, t0 + 1s, std::nullopt, "no_route");
   EXPECT_FALSE(e.start_fallback);
@@ -521,7 +521,7 @@ TEST_F(Rules, NoFallbackWithoutThePolicy) {
   EXPECT_FALSE(v_.attempts[0].smpp_status.has_value());
 }
 
-TEST_F(Rules, NoFallbackForAnOlderAttempt) {
+TEST_F(rules_test, no_fallback_for_an_older_attempt) {
   policy_.fallback_on_sms_failure = true;
   start_default();
   ASSERT_EQ(resend_at(t0 + 30s, channel::sms).outcome, resend_outcome::accepted);
@@ -529,7 +529,7 @@ TEST_F(Rules, NoFallbackForAnOlderAttempt) {
   EXPECT_FALSE(e.start_fallback);
 }
 
-TEST_F(Rules, NoFallbackAfterExpiryOrApproval) {
+TEST_F(rules_test, no_fallback_after_expiry_or_approval) {
   policy_.fallback_on_sms_failure = true;
   start_default();
   EXPECT_FALSE(on_submit_failed(v_, policy_, 1, t0 + 300s, 8u, "").start_fallback);
@@ -541,7 +541,7 @@ TEST_F(Rules, NoFallbackAfterExpiryOrApproval) {
   EXPECT_EQ(v_.status, verification_status::approved);
 }
 
-TEST_F(Rules, UndeliverableWhenEveryAttemptFailedAndNoSendIsLeft) {
+TEST_F(rules_test, undeliverable_when_every_attempt_failed_and_no_send_is_left) {
   policy_.max_sends = 1;
   policy_.fallback_on_sms_failure = true;  // no send left: no fallback either
   start_default();
@@ -553,7 +553,7 @@ TEST_F(Rules, UndeliverableWhenEveryAttemptFailedAndNoSendIsLeft) {
   EXPECT_EQ(check_at(t0 + 2s, code1).outcome, check_outcome::not_checkable);
 }
 
-TEST_F(Rules, NotUndeliverableWhileAnAttemptMayStillArrive) {
+TEST_F(rules_test, not_undeliverable_while_an_attempt_may_still_arrive) {
   policy_.max_sends = 2;
   start_default();
   on_submitted(v_, 1, t0 + 1s, "viettel", "vt-1", {"a1"});
@@ -570,7 +570,7 @@ TEST_F(Rules, NotUndeliverableWhileAnAttemptMayStillArrive) {
   EXPECT_EQ(v_.status, verification_status::undeliverable);
 }
 
-TEST_F(Rules, CallFailureNeverStartsAFallback) {
+TEST_F(rules_test, call_failure_never_starts_a_fallback) {
   policy_.fallback_on_sms_failure = true;
   ASSERT_EQ(start(v_, policy_, t0, {.via = channel::voice}, protector_, code1),
             start_outcome::started);
@@ -580,7 +580,7 @@ TEST_F(Rules, CallFailureNeverStartsAFallback) {
   EXPECT_EQ(v_.attempts[0].completed_at, t0 + 20s);
 }
 
-TEST_F(Rules, CallProgress) {
+TEST_F(rules_test, call_progress) {
   ASSERT_EQ(start(v_, policy_, t0, {.via = channel::voice}, protector_, code1),
             start_outcome::started);
   on_call_outcome(v_, policy_, 1, t0 + 1s, attempt_status::ringing, 180, "Ringing");
@@ -592,7 +592,7 @@ TEST_F(Rules, CallProgress) {
   EXPECT_EQ(v_.attempts[0].completed_at, t0 + 30s);
 }
 
-TEST_F(Rules, ACallHungUpBeforeTheCodeWasReadIsAFailure) {
+TEST_F(rules_test, a_call_hung_up_before_the_code_was_read_is_a_failure) {
   policy_.max_sends = 1;
   ASSERT_EQ(start(v_, policy_, t0, {.via = channel::voice}, protector_, code1),
             start_outcome::started);
@@ -607,7 +607,7 @@ TEST_F(Rules, ACallHungUpBeforeTheCodeWasReadIsAFailure) {
   EXPECT_EQ(v_.status, verification_status::undeliverable);
 }
 
-TEST_F(Rules, ACallThatWasNeverPlacedGivesItsSendBack) {
+TEST_F(rules_test, a_call_that_was_never_placed_gives_its_send_back) {
   policy_.max_sends = 2;
   start_default();
   ASSERT_EQ(resend_at(t0 + 30s, channel::voice).outcome, resend_outcome::accepted);
@@ -630,7 +630,7 @@ TEST_F(Rules, ACallThatWasNeverPlacedGivesItsSendBack) {
   EXPECT_EQ(v_.sends, 2);
 }
 
-TEST_F(Rules, OnlyAQueuedCallCanBeGivenBack) {
+TEST_F(rules_test, only_a_queued_call_can_be_given_back) {
   ASSERT_EQ(start(v_, policy_, t0, {.via = channel::voice}, protector_, code1),
             start_outcome::started);
   on_call_outcome(v_, policy_, 1, t0 + 1s, attempt_status::ringing, 180, "Ringing");
@@ -648,14 +648,14 @@ TEST_F(Rules, OnlyAQueuedCallCanBeGivenBack) {
 
 // --- idempotency -----------------------------------------------------------------------------
 
-TEST(Idempotency, RequestHashIsSha256Hex) {
+TEST(idempotency, request_hash_is_sha256_hex) {
   // FIPS 180-4 example "abc".
   EXPECT_EQ(request_hash("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(request_hash(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
-TEST(Idempotency, SameOrDifferentBody) {
+TEST(idempotency, same_or_different_body) {
   verification v;
   v.request_hash = request_hash(R"({"to":"+84912345678"})");
   EXPECT_EQ(match_idempotent(v, request_hash(R"({"to":"+84912345678"})")),

@@ -157,17 +157,17 @@ void expect_each_message(const receiver& r) {
   EXPECT_FALSE(r.pending());
 }
 
-TEST(Notifier, SendsEachMessageToAPathSocket) {
+TEST(notifier, sends_each_message_to_a_path_socket) {
   receiver r = receiver::on_path();
   expect_each_message(r);
 }
 
-TEST(Notifier, SendsEachMessageToAnAbstractSocket) {
+TEST(notifier, sends_each_message_to_an_abstract_socket) {
   receiver r = receiver::abstract();
   expect_each_message(r);
 }
 
-TEST(Notifier, ReloadingCarriesTheMonotonicClock) {
+TEST(notifier, reloading_carries_the_monotonic_clock) {
   receiver r = receiver::on_path();
   notifier n(r.address);
   const auto before = monotonic_now();
@@ -185,7 +185,7 @@ TEST(Notifier, ReloadingCarriesTheMonotonicClock) {
   EXPECT_LE(usec, after);
 }
 
-TEST(Notifier, StatusStaysOneLineAndFitsOneDatagram) {
+TEST(notifier, status_stays_one_line_and_fits_one_datagram) {
   receiver r = receiver::on_path();
   notifier n(r.address);
   ASSERT_FALSE(n.status("binds: 2\nREADY=1"));
@@ -199,7 +199,7 @@ TEST(Notifier, StatusStaysOneLineAndFitsOneDatagram) {
   EXPECT_EQ(*got, "STATUS=" + std::string(max_message_size - 7, 'x'));
 }
 
-TEST(Notifier, RefusesEmptyAndOversizedStates) {
+TEST(notifier, refuses_empty_and_oversized_states) {
   receiver r = receiver::on_path();
   notifier n(r.address);
   EXPECT_EQ(n.send(""), errc::invalid_argument);
@@ -210,7 +210,7 @@ TEST(Notifier, RefusesEmptyAndOversizedStates) {
   EXPECT_FALSE(r.pending());
 }
 
-TEST(Notifier, WithoutNotifySocketEverySendIsANoOp) {
+TEST(notifier, without_notify_socket_every_send_is_a_no_op) {
   scoped_env env("NOTIFY_SOCKET", nullptr);
   const notifier n = notifier::from_environment();
   EXPECT_FALSE(n.enabled());
@@ -223,7 +223,7 @@ TEST(Notifier, WithoutNotifySocketEverySendIsANoOp) {
   EXPECT_FALSE(n.send("READY=1"));
 }
 
-TEST(Notifier, AnEmptyNotifySocketIsAbsent) {
+TEST(notifier, an_empty_notify_socket_is_absent) {
   scoped_env env("NOTIFY_SOCKET", "");
   const notifier n = notifier::from_environment();
   EXPECT_FALSE(n.enabled());
@@ -231,7 +231,7 @@ TEST(Notifier, AnEmptyNotifySocketIsAbsent) {
   EXPECT_FALSE(notifier().ready());
 }
 
-TEST(Notifier, ABadAddressIsReportedBySendsNotThrown) {
+TEST(notifier, a_bad_address_is_reported_by_sends_not_thrown) {
   {
     notifier n("relative/path");
     EXPECT_TRUE(n.enabled());
@@ -248,7 +248,7 @@ TEST(Notifier, ABadAddressIsReportedBySendsNotThrown) {
   EXPECT_FALSE(notifier("@" + std::string(sizeof(sockaddr_un::sun_path) - 1, 'a')).setup_error());
 }
 
-TEST(Notifier, NobodyListeningIsAnErrorCode) {
+TEST(notifier, nobody_listening_is_an_error_code) {
   std::string path;
   {
     receiver r = receiver::on_path();
@@ -261,7 +261,7 @@ TEST(Notifier, NobodyListeningIsAnErrorCode) {
       << ec.message();
 }
 
-TEST(Notifier, MovesTheSocket) {
+TEST(notifier, moves_the_socket) {
   receiver r = receiver::abstract();
   notifier a(r.address);
   notifier b(std::move(a));
@@ -276,13 +276,13 @@ TEST(Notifier, MovesTheSocket) {
 
 // WATCHDOG_USEC / WATCHDOG_PID, as systemd sets them with WatchdogSec=.
 
-TEST(WatchdogInterval, IsHalfOfWatchdogUsec) {
+TEST(watchdog_interval, is_half_of_watchdog_usec) {
   EXPECT_EQ(watchdog_interval("30000000", std::nullopt, 42), 15s);
   EXPECT_EQ(watchdog_interval("30000001", std::nullopt, 42), 15000000us);
   EXPECT_EQ(watchdog_interval("1", std::nullopt, 42), 1us);
 }
 
-TEST(WatchdogInterval, NeedsAMatchingWatchdogPid) {
+TEST(watchdog_interval, needs_a_matching_watchdog_pid) {
   EXPECT_EQ(watchdog_interval("30000000", "42", 42), 15s);
   EXPECT_EQ(watchdog_interval("30000000", "43", 42), std::nullopt);
   EXPECT_EQ(watchdog_interval("30000000", "", 42), std::nullopt);
@@ -290,7 +290,7 @@ TEST(WatchdogInterval, NeedsAMatchingWatchdogPid) {
   EXPECT_EQ(watchdog_interval("30000000", "42x", 42), std::nullopt);
 }
 
-TEST(WatchdogInterval, OffWhenAbsentZeroInfiniteOrMalformed) {
+TEST(watchdog_interval, off_when_absent_zero_infinite_or_malformed) {
   EXPECT_EQ(watchdog_interval(std::nullopt, std::nullopt, 42), std::nullopt);
   EXPECT_EQ(watchdog_interval(std::nullopt, "42", 42), std::nullopt);
   for (const char* bad : {"", "0", "-30000000", "+30000000", " 30000000", "30000000 ", "30s",
@@ -299,7 +299,7 @@ TEST(WatchdogInterval, OffWhenAbsentZeroInfiniteOrMalformed) {
   }
 }
 
-TEST(WatchdogInterval, ReadsTheEnvironment) {
+TEST(watchdog_interval, reads_the_environment) {
   const std::string self = std::to_string(::getpid());
   const std::string other = std::to_string(::getpid() + 1);
   {

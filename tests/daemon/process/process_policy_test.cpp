@@ -12,7 +12,7 @@
 namespace otpd::process {
 namespace {
 
-TEST(ProcessPolicy, StartsNotDumpableWithPrivateFiles) {
+TEST(process_policy, starts_not_dumpable_with_private_files) {
   harden_at_start();
   EXPECT_FALSE(dumpable());
   const mode_t previous = ::umask(077);
@@ -29,7 +29,7 @@ TEST(ProcessPolicy, StartsNotDumpableWithPrivateFiles) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
-TEST(ProcessPolicy, CoreDumpsOnlyWhenAsked) {
+TEST(process_policy, core_dumps_only_when_asked) {
   harden_at_start();
   EXPECT_TRUE(apply_core_dump_policy(true));
   EXPECT_TRUE(dumpable());
@@ -37,7 +37,7 @@ TEST(ProcessPolicy, CoreDumpsOnlyWhenAsked) {
   EXPECT_FALSE(dumpable());
 }
 
-TEST(EnvSecrets, ReadVariablesLeaveTheEnvironmentAndStayReadable) {
+TEST(env_secrets, read_variables_leave_the_environment_and_stay_readable) {
   ::setenv("OTPD_TEST_SECRET", "env-secret-value", 1);
   ::setenv("OTPD_TEST_OTHER", "untouched", 1);
   env_secrets env(nullptr);
@@ -52,7 +52,7 @@ TEST(EnvSecrets, ReadVariablesLeaveTheEnvironmentAndStayReadable) {
   ::unsetenv("OTPD_TEST_OTHER");
 }
 
-TEST(EnvSecrets, OverwritesTheKernelsCopy) {
+TEST(env_secrets, overwrites_the_kernels_copy) {
   // A block laid out as the kernel does, with environ pointing into it.
   char block[] = "OTPD_TEST_STACK=stack-secret\0OTHER=x";
   char* entries[] = {block, block + sizeof "OTPD_TEST_STACK=stack-secret", nullptr};

@@ -13,9 +13,9 @@ struct good_case {
   const char* e164;
 };
 
-class NormaliseVietnam : public ::testing::TestWithParam<good_case> {};
+class normalise_vietnam : public ::testing::TestWithParam<good_case> {};
 
-TEST_P(NormaliseVietnam, ToE164) {
+TEST_P(normalise_vietnam, to_e164) {
   const config::number_plan plan;  // +84, trunk prefix 0, NSN 8..11 digits
   const auto r = normalise_number(GetParam().input, plan);
   ASSERT_TRUE(r) << GetParam().input << ": " << to_string(*r.error);
@@ -23,7 +23,7 @@ TEST_P(NormaliseVietnam, ToE164) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Typed, NormaliseVietnam,
+    typed, normalise_vietnam,
     ::testing::Values(
         good_case{"0912 345 678", "+84912345678"}, good_case{"84912345678", "+84912345678"},
         good_case{"+84 912-345-678", "+84912345678"},
@@ -43,9 +43,9 @@ struct bad_case {
   std::size_t position = 0;
 };
 
-class NormaliseInvalid : public ::testing::TestWithParam<bad_case> {};
+class normalise_invalid : public ::testing::TestWithParam<bad_case> {};
 
-TEST_P(NormaliseInvalid, PreciseReason) {
+TEST_P(normalise_invalid, precise_reason) {
   const config::number_plan plan;
   const auto r = normalise_number(GetParam().input, plan);
   ASSERT_FALSE(r) << GetParam().input << " -> " << r.e164;
@@ -59,7 +59,7 @@ TEST_P(NormaliseInvalid, PreciseReason) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Typed, NormaliseInvalid,
+    typed, normalise_invalid,
     ::testing::Values(
         bad_case{"", number_error::empty}, bad_case{"   ", number_error::empty},
         bad_case{" - ( ) ", number_error::empty}, bad_case{"+", number_error::too_short},
@@ -81,14 +81,14 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"+1234567890123456", number_error::too_long},  // 16 digits
         bad_case{"0084912345678901", number_error::too_long}));
 
-TEST(Normalise, OverlongInputIsRefusedUnread) {
+TEST(normalise, overlong_input_is_refused_unread) {
   const config::number_plan plan;
   const std::string padded = std::string(max_input_length - 10, ' ') + "0912345678";
   EXPECT_TRUE(normalise_number(padded, plan));
   EXPECT_EQ(normalise_number(" " + padded, plan).error, number_error::too_long);
 }
 
-TEST(Normalise, BoundariesOfTheNationalNumber) {
+TEST(normalise, boundaries_of_the_national_number) {
   const config::number_plan plan;                         // NSN 8..11
   EXPECT_TRUE(normalise_number("012345678", plan));       // 8 digits
   EXPECT_FALSE(normalise_number("01234567", plan));       // 7
@@ -97,7 +97,7 @@ TEST(Normalise, BoundariesOfTheNationalNumber) {
   EXPECT_EQ(normalise_number("0123456789012", plan).error, number_error::too_long);
 }
 
-TEST(Normalise, PlanWithoutTrunkPrefix) {
+TEST(normalise, plan_without_trunk_prefix) {
   // Italy-like: no trunk prefix, NSNs may start with 0 and keep it.
   config::number_plan plan;
   plan.default_country_code = "39";
@@ -115,7 +115,7 @@ TEST(Normalise, PlanWithoutTrunkPrefix) {
   EXPECT_EQ(r.e164, "+390612345678");
 }
 
-TEST(Normalise, ReasonsHaveDistinctNamesAndNoDigits) {
+TEST(normalise, reasons_have_distinct_names_and_no_digits) {
   std::set<std::string> names, texts;
   for (auto e :
        {number_error::empty, number_error::invalid_character, number_error::misplaced_plus,

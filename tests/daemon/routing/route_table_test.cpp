@@ -38,7 +38,7 @@ route_table build_ok(const std::vector<config::carrier>& carriers) {
   return std::move(*t);
 }
 
-TEST(RouteTable, LongestPrefixWins) {
+TEST(route_table, longest_prefix_wins) {
   const auto t = build_ok(vietnam());
   EXPECT_EQ(t.route("+84961234567").front(), "viettel");
   EXPECT_EQ(t.route("+84911234567").front(), "vinaphone");
@@ -49,12 +49,12 @@ TEST(RouteTable, LongestPrefixWins) {
   EXPECT_EQ(*t.primary("+84961234567"), "viettel");
 }
 
-TEST(RouteTable, PlusIsOptional) {
+TEST(route_table, plus_is_optional) {
   const auto t = build_ok(vietnam());
   EXPECT_EQ(t.route("84961234567"), t.route("+84961234567"));
 }
 
-TEST(RouteTable, NoRouteIsEmpty) {
+TEST(route_table, no_route_is_empty) {
   const auto t = build_ok(vietnam());
   EXPECT_TRUE(t.route("+16502530000").empty());
   EXPECT_EQ(t.primary("+16502530000"), nullptr);
@@ -64,14 +64,14 @@ TEST(RouteTable, NoRouteIsEmpty) {
   EXPECT_TRUE(t.route("+8496123456789012").empty());  // over 15 digits
 }
 
-TEST(RouteTable, PrefixEqualToTheWholeNumber) {
+TEST(route_table, prefix_equal_to_the_whole_number) {
   const auto t = build_ok({make("exact", {"84961234567"}), make("wide", {"8496"})});
   EXPECT_EQ(t.route("+84961234567"), names{"exact"});
   EXPECT_EQ(t.route("+84961234568"), names{"wide"});
   EXPECT_EQ(t.route("+8496123456"), names{"wide"});
 }
 
-TEST(RouteTable, FailoverOrderIsThePrimarysListWithoutDuplicates) {
+TEST(route_table, failover_order_is_the_primarys_list_without_duplicates) {
   const auto t = build_ok(
       {make("a", {"841"}, {"c", "a", "b", "c"}), make("b", {"842"}, {"c"}), make("c", {"843"})});
   EXPECT_EQ(t.route("+841000000"), (names{"a", "c", "b"}));
@@ -80,13 +80,13 @@ TEST(RouteTable, FailoverOrderIsThePrimarysListWithoutDuplicates) {
   EXPECT_EQ(t.route("+843000000"), names{"c"});
 }
 
-TEST(RouteTable, VietnamFailover) {
+TEST(route_table, vietnam_failover) {
   const auto t = build_ok(vietnam());
   EXPECT_EQ(t.route("+84961234567"), (names{"viettel", "mobifone", "vinaphone"}));
   EXPECT_EQ(t.route("+84911234567"), (names{"vinaphone", "viettel"}));
 }
 
-TEST(RouteTable, AllBuildErrorsAtOnce) {
+TEST(route_table, all_build_errors_at_once) {
   std::vector<std::string> errors;
   const auto t = route_table::build(
       {
@@ -113,12 +113,12 @@ TEST(RouteTable, AllBuildErrorsAtOnce) {
   EXPECT_TRUE(has("failover \"nobody\""));
 }
 
-TEST(RouteTable, SamePrefixTwiceInOneCarrierIsFine) {
+TEST(route_table, same_prefix_twice_in_one_carrier_is_fine) {
   const auto t = build_ok({make("a", {"841", "+841"})});
   EXPECT_EQ(t.route("+84100000"), names{"a"});
 }
 
-TEST(RouteTable, PortedNumberOverridesThePrefix) {
+TEST(route_table, ported_number_overrides_the_prefix) {
   auto t = build_ok(vietnam());
   std::vector<ported_error> errors;
   ASSERT_TRUE(t.load_ported("84961234567,mobifone\n+84911234567,viettel\n", errors));
@@ -133,7 +133,7 @@ TEST(RouteTable, PortedNumberOverridesThePrefix) {
   EXPECT_EQ(t.route("+84961234567").front(), "viettel");  // the previous file is gone
 }
 
-TEST(RouteTable, BadPortedFileChangesNothing) {
+TEST(route_table, bad_ported_file_changes_nothing) {
   auto t = build_ok(vietnam());
   std::vector<ported_error> errors;
   ASSERT_TRUE(t.load_ported("84961234567,mobifone\n", errors));
@@ -147,7 +147,7 @@ TEST(RouteTable, BadPortedFileChangesNothing) {
 
 const std::vector<std::string> carriers = {"viettel", "vinaphone", "mobifone"};
 
-TEST(PortedNumbers, CommentsBlankLinesHeaderQuotesAndCrlf) {
+TEST(ported_numbers, comments_blank_lines_header_quotes_and_crlf) {
   const std::string text =
       "# exported 2024-05-01\r\n"
       "number,carrier\r\n"
@@ -168,7 +168,7 @@ TEST(PortedNumbers, CommentsBlankLinesHeaderQuotesAndCrlf) {
                              {"84931234567", "viettel"}}));
 }
 
-TEST(PortedNumbers, EveryErrorWithItsLineAndWithoutTheNumber) {
+TEST(ported_numbers, every_error_with_its_line_and_without_the_number) {
   const std::string text =
       "84961234567,mobifone\n"   // 1 ok
       "84961234568\n"            // 2 no comma
@@ -195,7 +195,7 @@ TEST(PortedNumbers, EveryErrorWithItsLineAndWithoutTheNumber) {
   EXPECT_EQ(errors[6].message, "the number is already listed on line 1");
 }
 
-TEST(PortedNumbers, EmptyFileIsAnEmptyMap) {
+TEST(ported_numbers, empty_file_is_an_empty_map) {
   ported_map out{{"1", "x"}};
   std::vector<ported_error> errors;
   EXPECT_TRUE(parse_ported_numbers("", carriers, out, errors));

@@ -51,7 +51,7 @@ std::vector<std::string> write_until_killed(const std::string& db, const std::st
   return printed.ids;
 }
 
-TEST(store_crash, NothingAcknowledgedIsLostToKillDashNine) {
+TEST(store_crash, nothing_acknowledged_is_lost_to_kill_dash_nine) {
   test::scratch_dir dir;
   const std::string db = dir.file("otpd.db");
   std::mt19937 rng(20250101);  // fixed: the same kill points on every run

@@ -12,7 +12,7 @@ std::vector<std::string> decoded(std::string_view text) {
   return out;
 }
 
-TEST(message_ids, EveryByteRoundTrips) {
+TEST(message_ids, every_byte_round_trips) {
   std::string all;
   for (int b = 0; b < 256; ++b) all += static_cast<char>(b);
   const std::vector<std::string> ids{"", "0a1b2c", "a\"b\\c/d", all};
@@ -23,7 +23,7 @@ TEST(message_ids, EveryByteRoundTrips) {
   EXPECT_EQ(encode_message_ids({"a", "b\""}), R"(["a","b\""])");
 }
 
-TEST(message_ids, ReadsJsonWrittenByOthers) {
+TEST(message_ids, reads_json_written_by_others) {
   EXPECT_EQ(decoded(" [ ] "), std::vector<std::string>{});
   EXPECT_EQ(decoded(R"([ "a" , "b\/c\t" ])"), (std::vector<std::string>{"a", "b/c\t"}));
   // \u escapes become UTF-8, a surrogate pair one 4-byte character (RFC 8259 §7).
@@ -31,7 +31,7 @@ TEST(message_ids, ReadsJsonWrittenByOthers) {
             std::vector<std::string>{"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"});
 }
 
-TEST(message_ids, RejectsAnythingButAnArrayOfStrings) {
+TEST(message_ids, rejects_anything_but_an_array_of_strings) {
   for (std::string_view bad :
        {"", "[", "]", "[1]", R"(["a")", R"(["a",])", R"(["a"] x)", R"({"a":1})", R"(["\x"])",
         R"(["\u12"])", R"(["\ud83d"])", R"(["\ude00"])", R"(["\ud83d\u0041"])", R"("a")"}) {

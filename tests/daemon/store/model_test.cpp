@@ -6,7 +6,7 @@
 namespace otpd::service {
 namespace {
 
-TEST(model, VerificationStatusSpellingsRoundTrip) {
+TEST(model, verification_status_spellings_round_trip) {
   const verification_status all[] = {verification_status::pending,
                                      verification_status::approved,
                                      verification_status::canceled,
@@ -20,7 +20,7 @@ TEST(model, VerificationStatusSpellingsRoundTrip) {
   EXPECT_EQ(verification_status_from(""), std::nullopt);
 }
 
-TEST(model, AttemptStatusSpellingsRoundTrip) {
+TEST(model, attempt_status_spellings_round_trip) {
   for (int i = 0; i <= static_cast<int>(attempt_status::rejected); ++i) {
     auto s = static_cast<attempt_status>(i);
     EXPECT_EQ(attempt_status_from(to_string(s)), s) << to_string(s);
@@ -29,7 +29,7 @@ TEST(model, AttemptStatusSpellingsRoundTrip) {
   EXPECT_EQ(attempt_status_from("delivered "), std::nullopt);
 }
 
-TEST(model, ChannelSpellingsRoundTrip) {
+TEST(model, channel_spellings_round_trip) {
   EXPECT_STREQ(to_string(channel::sms), "sms");
   EXPECT_STREQ(to_string(channel::voice), "voice");
   EXPECT_EQ(channel_from("voice"), channel::voice);
@@ -37,7 +37,7 @@ TEST(model, ChannelSpellingsRoundTrip) {
   EXPECT_EQ(channel_from("fax"), std::nullopt);
 }
 
-TEST(model, MaskKeepsFourLeadingAndThreeTrailingDigits) {
+TEST(model, mask_keeps_four_leading_and_three_trailing_digits) {
   EXPECT_EQ(mask_number("+84912345678"), "+8491****678");
   EXPECT_EQ(mask_number("+84901234567"), "+8490****567");  // docs/architecture.md §3's example
   EXPECT_EQ(mask_number("+14155552671"), "+1415****671");
@@ -46,7 +46,7 @@ TEST(model, MaskKeepsFourLeadingAndThreeTrailingDigits) {
   EXPECT_EQ(mask_number("+4712345678"), "+4712***678");
 }
 
-TEST(model, MaskHidesShortOrMalformedNumbersEntirely) {
+TEST(model, mask_hides_short_or_malformed_numbers_entirely) {
   EXPECT_EQ(mask_number("+358123456"), "+*********");  // nine digits
   EXPECT_EQ(mask_number("+1"), "+*");
   EXPECT_EQ(mask_number("+"), "+");

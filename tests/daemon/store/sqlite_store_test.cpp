@@ -61,7 +61,7 @@ class sqlite_store_test : public ::testing::Test {
   std::unique_ptr<sqlite_store> store_;
 };
 
-TEST_F(sqlite_store_test, OpensInWalModeWithTheCurrentSchema) {
+TEST_F(sqlite_store_test, opens_in_wal_mode_with_the_current_schema) {
   EXPECT_EQ(query_text("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(query_text("SELECT max(version) FROM schema_version"),
             std::to_string(sqlite_store::schema_version));
@@ -71,7 +71,7 @@ TEST_F(sqlite_store_test, OpensInWalModeWithTheCurrentSchema) {
             std::to_string(sqlite_store::schema_version));
 }
 
-TEST_F(sqlite_store_test, RefusesADatabaseFromANewerOtpd) {
+TEST_F(sqlite_store_test, refuses_a_database_from_a_newer_otpd) {
   store_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
@@ -83,7 +83,7 @@ TEST_F(sqlite_store_test, RefusesADatabaseFromANewerOtpd) {
   EXPECT_NE(why.find("newer"), std::string::npos) << why;
 }
 
-TEST_F(sqlite_store_test, InsertThenGetReadsBackEveryField) {
+TEST_F(sqlite_store_test, insert_then_get_reads_back_every_field) {
   auto v = make_verification("v1");
   v.completed_at = at_ms(t0_ms + 7);
   v.code_sealed = std::string("\0sealed\xff", 8);
@@ -118,12 +118,12 @@ TEST_F(sqlite_store_test, InsertThenGetReadsBackEveryField) {
             "2");
 }
 
-TEST_F(sqlite_store_test, GetOfAnUnknownIdIsNotFound) {
+TEST_F(sqlite_store_test, get_of_an_unknown_id_is_not_found) {
   verification got;
   EXPECT_EQ(store_->get("nope", got), store_errc::not_found);
 }
 
-TEST_F(sqlite_store_test, InsertOfAnExistingIdIsRefusedAndChangesNothing) {
+TEST_F(sqlite_store_test, insert_of_an_existing_id_is_refused_and_changes_nothing) {
   auto v = make_verification("v1");
   ASSERT_FALSE(store_->insert(v));
   auto again = make_verification("v1");
@@ -134,7 +134,7 @@ TEST_F(sqlite_store_test, InsertOfAnExistingIdIsRefusedAndChangesNothing) {
   EXPECT_EQ(got.to, v.to);
 }
 
-TEST_F(sqlite_store_test, IdempotencyKeyIsUniquePerApiKey) {
+TEST_F(sqlite_store_test, idempotency_key_is_unique_per_api_key) {
   auto a = make_verification("a");
   a.idempotency_key = "k1";
   ASSERT_FALSE(store_->insert(a));
@@ -162,14 +162,14 @@ TEST_F(sqlite_store_test, IdempotencyKeyIsUniquePerApiKey) {
   EXPECT_EQ(store_->find_idempotent("shop", "k2", got), store_errc::not_found);
 }
 
-TEST_F(sqlite_store_test, EmptyIdempotencyKeysNeverCollide) {
+TEST_F(sqlite_store_test, empty_idempotency_keys_never_collide) {
   ASSERT_FALSE(store_->insert(make_verification("a")));
   EXPECT_FALSE(store_->insert(make_verification("b")));
   verification got;
   EXPECT_EQ(store_->find_idempotent("shop", "", got), store_errc::not_found);
 }
 
-TEST_F(sqlite_store_test, ModifyWritesTheChangeAndBumpsTheVersion) {
+TEST_F(sqlite_store_test, modify_writes_the_change_and_bumps_the_version) {
   auto v = make_verification("v1");
   ASSERT_FALSE(store_->insert(v));
 
@@ -211,7 +211,7 @@ TEST_F(sqlite_store_test, ModifyWritesTheChangeAndBumpsTheVersion) {
   EXPECT_EQ(got.version, v.version + 2);
 }
 
-TEST_F(sqlite_store_test, ModifyThatReturnsAnErrorWritesNothing) {
+TEST_F(sqlite_store_test, modify_that_returns_an_error_writes_nothing) {
   auto v = make_verification("v1");
   ASSERT_FALSE(store_->insert(v));
   verification out;
@@ -232,7 +232,7 @@ TEST_F(sqlite_store_test, ModifyThatReturnsAnErrorWritesNothing) {
   EXPECT_EQ(got, v);
 }
 
-TEST_F(sqlite_store_test, ModifyThatThrowsWritesNothingAndLeavesTheStoreUsable) {
+TEST_F(sqlite_store_test, modify_that_throws_writes_nothing_and_leaves_the_store_usable) {
   ASSERT_FALSE(store_->insert(make_verification("v1")));
   verification out;
   EXPECT_THROW(store_->modify(
@@ -249,7 +249,7 @@ TEST_F(sqlite_store_test, ModifyThatThrowsWritesNothingAndLeavesTheStoreUsable) 
   EXPECT_FALSE(store_->insert(make_verification("v2")));
 }
 
-TEST_F(sqlite_store_test, ModifyKeepsTheIdAndReportsUnknownIds) {
+TEST_F(sqlite_store_test, modify_keeps_the_id_and_reports_unknown_ids) {
   ASSERT_FALSE(store_->insert(make_verification("v1")));
   verification out;
   ASSERT_FALSE(store_->modify(
@@ -272,7 +272,7 @@ TEST_F(sqlite_store_test, ModifyKeepsTheIdAndReportsUnknownIds) {
   EXPECT_FALSE(called);
 }
 
-TEST_F(sqlite_store_test, CorrelationsFindTheirAttempt) {
+TEST_F(sqlite_store_test, correlations_find_their_attempt) {
   ASSERT_FALSE(store_->insert(make_verification("v1")));
   const std::vector<correlation> c{{"viettel", "0a1b2c", "v1", 1, 0},
                                    {"viettel", "0a1b2d", "v1", 1, 1}};
@@ -298,7 +298,7 @@ TEST_F(sqlite_store_test, CorrelationsFindTheirAttempt) {
 
 // The candidates for a receipt that matched no correlation: SMS of unknown outcome without a
 // message id, by carrier, number and time; each condition excludes a row of its own.
-TEST_F(sqlite_store_test, UnknownSmsAreFoundByCarrierNumberAndTime) {
+TEST_F(sqlite_store_test, unknown_sms_are_found_by_carrier_number_and_time) {
   const auto unknown = [](const std::string& id, std::int64_t created_ms) {
     verification v = make_verification(id, created_ms);
     v.attempts[0].message_ids.clear();
@@ -348,7 +348,7 @@ TEST_F(sqlite_store_test, UnknownSmsAreFoundByCarrierNumberAndTime) {
   EXPECT_EQ(out[1].verification_id, "fits-too");
 }
 
-TEST_F(sqlite_store_test, CorrelationsForAnUnknownVerificationWriteNothing) {
+TEST_F(sqlite_store_test, correlations_for_an_unknown_verification_write_nothing) {
   ASSERT_FALSE(store_->insert(make_verification("v1")));
   const std::vector<correlation> c{{"viettel", "k1", "v1", 1, 0}, {"viettel", "k2", "nope", 1, 0}};
   EXPECT_EQ(store_->add_correlations(c), store_errc::not_found);
@@ -356,7 +356,7 @@ TEST_F(sqlite_store_test, CorrelationsForAnUnknownVerificationWriteNothing) {
   EXPECT_EQ(store_->find_correlation("viettel", "k1", found), store_errc::not_found);
 }
 
-TEST_F(sqlite_store_test, ModifyWritesCorrelationsWithTheRowOrNeither) {
+TEST_F(sqlite_store_test, modify_writes_correlations_with_the_row_or_neither) {
   ASSERT_FALSE(store_->insert(make_verification("v1")));
   const std::vector<correlation> c{{"viettel", "k1", "v1", 1, 0}};
   verification out;
@@ -381,7 +381,7 @@ TEST_F(sqlite_store_test, ModifyWritesCorrelationsWithTheRowOrNeither) {
   EXPECT_EQ(read.checks, 2);
 }
 
-TEST_F(sqlite_store_test, RateLimitAllowsUpToMaxInTheWindowThenRefusesWithRetryAfter) {
+TEST_F(sqlite_store_test, rate_limit_allows_up_to_max_in_the_window_then_refuses_with_retry_after) {
   const std::vector<limit_check> checks{{"num:+84912345678", 3, 600s}};
   EXPECT_TRUE(check(checks, t0_ms).allowed);
   EXPECT_TRUE(check(checks, t0_ms + 10'000).allowed);
@@ -406,7 +406,7 @@ TEST_F(sqlite_store_test, RateLimitAllowsUpToMaxInTheWindowThenRefusesWithRetryA
   EXPECT_EQ(r.retry_after, 10s);
 }
 
-TEST_F(sqlite_store_test, RefusedCheckCountsNothingForAnyKey) {
+TEST_F(sqlite_store_test, refused_check_counts_nothing_for_any_key) {
   const std::vector<limit_check> checks{
       {"ip:10.0.0.1", 100, 60s}, {"num:+84912345678", 1, 600s}, {"key:shop", 100, 1s}};
   EXPECT_TRUE(check(checks, t0_ms).allowed);
@@ -419,7 +419,7 @@ TEST_F(sqlite_store_test, RefusedCheckCountsNothingForAnyKey) {
   EXPECT_EQ(query_text("SELECT count(*) FROM rate_events"), "3");
 }
 
-TEST_F(sqlite_store_test, TwoWindowsOnOneKeyCountOneEventAndTheLongerOneDecides) {
+TEST_F(sqlite_store_test, two_windows_on_one_key_count_one_event_and_the_longer_one_decides) {
   // 3 per 10 minutes and 4 per day on the same number.
   const std::vector<limit_check> checks{{"num:1", 3, 600s}, {"num:1", 4, 86'400s}};
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(check(checks, t0_ms + i * 1'000).allowed);
@@ -435,7 +435,7 @@ TEST_F(sqlite_store_test, TwoWindowsOnOneKeyCountOneEventAndTheLongerOneDecides)
   EXPECT_EQ(r.retry_after, std::chrono::seconds(86'400 - 1'400));
 }
 
-TEST_F(sqlite_store_test, LoweredLimitWaitsForEnoughEventsToLeave) {
+TEST_F(sqlite_store_test, lowered_limit_waits_for_enough_events_to_leave) {
   for (int i = 0; i < 5; ++i) {
     EXPECT_TRUE(check({{"k", 10, 100s}}, t0_ms + i * 10'000).allowed);
   }
@@ -445,7 +445,7 @@ TEST_F(sqlite_store_test, LoweredLimitWaitsForEnoughEventsToLeave) {
   EXPECT_EQ(r.retry_after, 70s);
 }
 
-TEST_F(sqlite_store_test, ZeroMaxOrWindowIsNoLimit) {
+TEST_F(sqlite_store_test, zero_max_or_window_is_no_limit) {
   for (int i = 0; i < 5; ++i) {
     auto r = check({{"a", 0, 60s}, {"b", 5, 0s}}, t0_ms);
     EXPECT_TRUE(r.allowed);
@@ -453,7 +453,7 @@ TEST_F(sqlite_store_test, ZeroMaxOrWindowIsNoLimit) {
   EXPECT_EQ(query_text("SELECT count(*) FROM rate_events"), "0");
 }
 
-TEST_F(sqlite_store_test, ListQueuedReturnsPendingVerificationsWithAQueuedAttempt) {
+TEST_F(sqlite_store_test, list_queued_returns_pending_verifications_with_a_queued_attempt) {
   auto queued = make_verification("q");
   queued.attempts[0].status = attempt_status::queued;
   ASSERT_FALSE(store_->insert(queued));
@@ -476,7 +476,7 @@ TEST_F(sqlite_store_test, ListQueuedReturnsPendingVerificationsWithAQueuedAttemp
   EXPECT_EQ(out[1], ringing);
 }
 
-TEST_F(sqlite_store_test, PurgeExpiresPendingAndDeletesOldFinishedWithTheirRows) {
+TEST_F(sqlite_store_test, purge_expires_pending_and_deletes_old_finished_with_their_rows) {
   // Pending, expired at t0 + 300 s.
   ASSERT_FALSE(store_->insert(make_verification("expiring")));
   // Pending, expires later.
@@ -521,7 +521,7 @@ TEST_F(sqlite_store_test, PurgeExpiresPendingAndDeletesOldFinishedWithTheirRows)
   EXPECT_EQ(changed, 0U);
 }
 
-TEST_F(sqlite_store_test, BatchCommitsEverythingOrKeepsFailedCallsOut) {
+TEST_F(sqlite_store_test, batch_commits_everything_or_keeps_failed_calls_out) {
   ASSERT_FALSE(store_->begin_batch());
   ASSERT_FALSE(store_->insert(make_verification("a")));
   EXPECT_EQ(store_->insert(make_verification("a")), store_errc::duplicate_id);
@@ -544,7 +544,7 @@ TEST_F(sqlite_store_test, BatchCommitsEverythingOrKeepsFailedCallsOut) {
   EXPECT_EQ(query_text("SELECT checks FROM verifications"), "1");
 }
 
-TEST_F(sqlite_store_test, BackgroundCheckpointsCopyTheLogIntoTheDatabase) {
+TEST_F(sqlite_store_test, background_checkpoints_copy_the_log_into_the_database) {
   store_.reset();
   sqlite_options options;
   options.checkpoint_pages = 16;
@@ -563,7 +563,7 @@ TEST_F(sqlite_store_test, BackgroundCheckpointsCopyTheLogIntoTheDatabase) {
   EXPECT_FALSE(store_->get("v299", got));
 }
 
-TEST_F(sqlite_store_test, InMemoryDatabaseWorksForTests) {
+TEST_F(sqlite_store_test, in_memory_database_works_for_tests) {
   std::unique_ptr<sqlite_store> s;
   std::string why;
   ASSERT_FALSE(sqlite_store::open(":memory:", {}, s, why)) << why;
@@ -573,7 +573,7 @@ TEST_F(sqlite_store_test, InMemoryDatabaseWorksForTests) {
   EXPECT_EQ(s->checkpoints(), 0U);
 }
 
-TEST_F(sqlite_store_test, OpenOnAPathThatCannotBeCreatedIsAnIoError) {
+TEST_F(sqlite_store_test, open_on_a_path_that_cannot_be_created_is_an_io_error) {
   std::unique_ptr<sqlite_store> s;
   std::string why;
   // /proc refuses new files even to root.
@@ -582,7 +582,7 @@ TEST_F(sqlite_store_test, OpenOnAPathThatCannotBeCreatedIsAnIoError) {
   EXPECT_NE(why.find("unable to open"), std::string::npos) << why;
 }
 
-TEST_F(sqlite_store_test, ReadOnlyDatabaseAnswersWritesWithIoErrorAndStillReads) {
+TEST_F(sqlite_store_test, read_only_database_answers_writes_with_io_error_and_still_reads) {
   ASSERT_FALSE(store_->insert(make_verification("v1")));
   store_.reset();
   std::filesystem::permissions(path_, std::filesystem::perms::owner_read |
@@ -609,7 +609,7 @@ TEST_F(sqlite_store_test, ReadOnlyDatabaseAnswersWritesWithIoErrorAndStillReads)
   EXPECT_EQ(got.id, "v1");
 }
 
-TEST_F(sqlite_store_test, SizeCapActsAsADiskFullAndReadsGoOn) {
+TEST_F(sqlite_store_test, size_cap_acts_as_a_disk_full_and_reads_go_on) {
   store_.reset();
   sqlite_options options;
   options.max_size_bytes = 256 * 1024;
@@ -634,7 +634,7 @@ TEST_F(sqlite_store_test, SizeCapActsAsADiskFullAndReadsGoOn) {
 
 // The process's file size limit makes every write past it fail (EFBIG) as a full disk would,
 // for root too. The store must answer io_error, and work again once there is room.
-TEST_F(sqlite_store_test, DiskFullIsAnIoErrorAndTheStoreRecovers) {
+TEST_F(sqlite_store_test, disk_full_is_an_io_error_and_the_store_recovers) {
   ASSERT_FALSE(store_->insert(make_verification("before")));
   const auto size = std::filesystem::file_size(path_);
   std::error_code fs_ec;

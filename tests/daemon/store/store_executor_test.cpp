@@ -109,7 +109,7 @@ class store_executor_test : public ::testing::Test {
   std::string path_ = dir_.file("otpd.db");
 };
 
-TEST_F(store_executor_test, CallRunsOnTheStoreThreadAndResumesOnTheCaller) {
+TEST_F(store_executor_test, call_runs_on_the_store_thread_and_resumes_on_the_caller) {
   store_executor ex(open_store(path_));
   asio::io_context io;
   const auto io_thread = std::this_thread::get_id();
@@ -132,7 +132,7 @@ TEST_F(store_executor_test, CallRunsOnTheStoreThreadAndResumesOnTheCaller) {
   EXPECT_EQ(resumed_on, io_thread);
 }
 
-TEST_F(store_executor_test, EveryStoreOperationThroughTheExecutor) {
+TEST_F(store_executor_test, every_store_operation_through_the_executor) {
   store_executor ex(open_store(path_));
   asio::io_context io;
   auto task = [&]() -> asio::awaitable<void> {
@@ -202,7 +202,7 @@ void block(asio::io_context& io, store_executor& ex, blocker& b) {
   b.started.get_future().wait();
 }
 
-TEST_F(store_executor_test, FullQueueFailsFastWithBusy) {
+TEST_F(store_executor_test, full_queue_fails_fast_with_busy) {
   store_executor ex(open_store(path_), {.max_queue = 2, .max_batch = 1});
   asio::io_context io;
   blocker b;
@@ -224,7 +224,7 @@ TEST_F(store_executor_test, FullQueueFailsFastWithBusy) {
   EXPECT_EQ(results[1], error_code{});
 }
 
-TEST_F(store_executor_test, ShutdownFinishesQueuedCallsThenRefusesNewOnes) {
+TEST_F(store_executor_test, shutdown_finishes_queued_calls_then_refuses_new_ones) {
   auto ex = std::make_unique<store_executor>(open_store(path_));
   asio::io_context io;
   blocker b;
@@ -258,7 +258,7 @@ TEST_F(store_executor_test, ShutdownFinishesQueuedCallsThenRefusesNewOnes) {
   for (int i = 0; i < n; ++i) EXPECT_FALSE(s->get(test::numbered("v", i), got)) << i;
 }
 
-TEST_F(store_executor_test, ExceptionInACallReachesTheCoroutineAndTheExecutorGoesOn) {
+TEST_F(store_executor_test, exception_in_a_call_reaches_the_coroutine_and_the_executor_goes_on) {
   store_executor ex(open_store(path_));
   asio::io_context io;
   bool caught = false;
@@ -277,7 +277,7 @@ TEST_F(store_executor_test, ExceptionInACallReachesTheCoroutineAndTheExecutorGoe
   EXPECT_FALSE(after);
 }
 
-TEST_F(store_executor_test, QueuedCallsShareOneCommit) {
+TEST_F(store_executor_test, queued_calls_share_one_commit) {
   store_executor ex(open_store(path_), {.max_queue = 100, .max_batch = 8});
   asio::io_context io;
   blocker b;
@@ -298,7 +298,7 @@ asio::awaitable<void> insert_pair(store_executor& ex, std::pair<error_code, int>
   out = co_await ex.run([](store& s) { return std::pair{s.insert({}), 7}; });
 }
 
-TEST_F(store_executor_test, AfterAFailedBatchCommitEachCallRunsAgainAlone) {
+TEST_F(store_executor_test, after_a_failed_batch_commit_each_call_runs_again_alone) {
   auto fake = std::make_unique<fake_store>();
   fake_store& f = *fake;
   f.commit_error = store_errc::io_error;
@@ -331,7 +331,7 @@ asio::awaitable<void> insert_large(store_executor& ex, std::string id,
 // Group commit must not turn a failure into a false acknowledgement, nor the reverse: when the
 // database fills up in the middle of batches, a call reported written is there and a call
 // reported failed is not.
-TEST_F(store_executor_test, WhenTheDiskFillsAcknowledgedMeansWrittenAndFailedMeansNot) {
+TEST_F(store_executor_test, when_the_disk_fills_acknowledged_means_written_and_failed_means_not) {
   sqlite_options options;
   options.max_size_bytes = 256 * 1024;
   std::unique_ptr<store> s;
@@ -380,7 +380,7 @@ asio::awaitable<void> get_into(store_executor& ex, std::string id,
 // A real full disk (a small tmpfs): SQLite fails the batch's commit and rolls the whole
 // transaction back. The reads queued with the write that did not fit still get their answer,
 // and writes work again as soon as there is space.
-TEST_F(store_executor_test, OnAFullDiskTheCallsOfAFailedBatchGetTheirOwnResults) {
+TEST_F(store_executor_test, on_a_full_disk_the_calls_of_a_failed_batch_get_their_own_results) {
   const std::string folder = dir_.file("disk");
   std::filesystem::create_directory(folder);
   otpd::test::small_disk disk(folder, 1 << 20);
@@ -452,7 +452,7 @@ void increment_concurrently(const std::vector<store_executor*>& executors, int t
   for (auto& w : workers) w.join();
 }
 
-TEST_F(store_executor_test, ConcurrentModifyThroughOneExecutorLosesNoUpdate) {
+TEST_F(store_executor_test, concurrent_modify_through_one_executor_loses_no_update) {
   store_executor ex(open_store(path_));
   auto v = make_verification("shared");
   v.checks = 0;
@@ -467,7 +467,7 @@ TEST_F(store_executor_test, ConcurrentModifyThroughOneExecutorLosesNoUpdate) {
 
 // Two connections on one file (as two otpd processes would be): BEGIN IMMEDIATE serialises
 // their read-modify-writes.
-TEST_F(store_executor_test, ConcurrentModifyThroughTwoConnectionsLosesNoUpdate) {
+TEST_F(store_executor_test, concurrent_modify_through_two_connections_loses_no_update) {
   auto v = make_verification("shared");
   v.checks = 0;
   ASSERT_FALSE(open_store(path_)->insert(v));

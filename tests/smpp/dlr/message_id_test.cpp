@@ -38,18 +38,18 @@ struct store {
 
 // --- base conversion ---------------------------------------------------------------------
 
-TEST(MessageIdConversion, RealPairBothWays) {
+TEST(message_id_conversion, real_pair_both_ways) {
   EXPECT_EQ(decimal_to_hex(real_receipt_id), "812fc7470000001b");
   EXPECT_EQ(hex_to_decimal(real_submit_id), "9308878062554710043");
 }
 
-TEST(MessageIdConversion, AtAndAboveTwoToThe63) {
+TEST(message_id_conversion, at_and_above_two_to_the63) {
   EXPECT_EQ(hex_to_decimal("8000000000000000"), "9223372036854775808");
   EXPECT_EQ(decimal_to_hex("9223372036854775808"), "8000000000000000");
   EXPECT_EQ(hex_to_decimal("7FFFFFFFFFFFFFFF"), "9223372036854775807");
 }
 
-TEST(MessageIdConversion, TwoToThe64MinusOneAndAbove) {
+TEST(message_id_conversion, two_to_the64_minus_one_and_above) {
   EXPECT_EQ(hex_to_decimal("FFFFFFFFFFFFFFFF"), "18446744073709551615");
   EXPECT_EQ(decimal_to_hex("18446744073709551615"), "ffffffffffffffff");
   // 2^64: 17 hex digits.
@@ -62,7 +62,7 @@ TEST(MessageIdConversion, TwoToThe64MinusOneAndAbove) {
             "100000000000000000000000000000000");
 }
 
-TEST(MessageIdConversion, ZeroSmallValuesAndLeadingZeros) {
+TEST(message_id_conversion, zero_small_values_and_leading_zeros) {
   EXPECT_EQ(hex_to_decimal("0"), "0");
   EXPECT_EQ(hex_to_decimal("0000"), "0");
   EXPECT_EQ(decimal_to_hex("000"), "0");
@@ -73,7 +73,7 @@ TEST(MessageIdConversion, ZeroSmallValuesAndLeadingZeros) {
   EXPECT_EQ(hex_to_decimal("100000000"), "4294967296");  // a limb boundary (2^32)
 }
 
-TEST(MessageIdConversion, RejectsNonNumeric) {
+TEST(message_id_conversion, rejects_non_numeric) {
   EXPECT_FALSE(decimal_to_hex("12a"));
   EXPECT_FALSE(decimal_to_hex(""));
   EXPECT_FALSE(decimal_to_hex("-1"));
@@ -83,7 +83,7 @@ TEST(MessageIdConversion, RejectsNonNumeric) {
   EXPECT_FALSE(normalize_decimal("1 2"));
 }
 
-TEST(MessageIdConversion, RoundTripsRandomValuesOfAnyLength) {
+TEST(message_id_conversion, round_trips_random_values_of_any_length) {
   std::mt19937 rng(20240601);
   std::uniform_int_distribution<int> digit(0, 9);
   std::uniform_int_distribution<std::size_t> length(1, 60);
@@ -97,7 +97,7 @@ TEST(MessageIdConversion, RoundTripsRandomValuesOfAnyLength) {
   }
 }
 
-TEST(MessageIdConversion, TooLongIsNotNumeric) {
+TEST(message_id_conversion, too_long_is_not_numeric) {
   const std::string long_id(max_numeric_digits + 1, '9');
   EXPECT_FALSE(decimal_to_hex(long_id));
   EXPECT_TRUE(decimal_to_hex(std::string(max_numeric_digits, '9')));
@@ -105,66 +105,66 @@ TEST(MessageIdConversion, TooLongIsNotNumeric) {
 
 // --- fixed formats -----------------------------------------------------------------------
 
-TEST(MessageIdFixed, HexSubmitDecimalReceiptMatchesRealPair) {
+TEST(message_id_fixed, hex_submit_decimal_receipt_matches_real_pair) {
   const message_id_mapper m(fixed(id_format::hex, id_format::decimal));
   EXPECT_EQ(m.mapping(), id_mapping::decimal_to_hex);
   EXPECT_THAT(m.keys_for_receipt(real_receipt_id), ElementsAre(m.key_for_submit(real_submit_id)));
 }
 
-TEST(MessageIdFixed, DecimalSubmitHexReceiptMatchesRealPair) {
+TEST(message_id_fixed, decimal_submit_hex_receipt_matches_real_pair) {
   const message_id_mapper m(fixed(id_format::decimal, id_format::hex));
   EXPECT_EQ(m.mapping(), id_mapping::hex_to_decimal);
   EXPECT_THAT(m.keys_for_receipt(real_submit_id), ElementsAre(m.key_for_submit(real_receipt_id)));
 }
 
-TEST(MessageIdFixed, CaseAndLeadingZerosDoNotMatterForHex) {
+TEST(message_id_fixed, case_and_leading_zeros_do_not_matter_for_hex) {
   const message_id_mapper m(fixed(id_format::hex, id_format::hex));
   EXPECT_EQ(m.key_for_submit("00812FC7470000001B"), "812fc7470000001b");
   EXPECT_THAT(m.keys_for_receipt("812fc7470000001b"), ElementsAre("812fc7470000001b"));
 }
 
-TEST(MessageIdFixed, LeadingZerosDoNotMatterForDecimal) {
+TEST(message_id_fixed, leading_zeros_do_not_matter_for_decimal) {
   const message_id_mapper m(fixed(id_format::decimal, id_format::decimal));
   EXPECT_EQ(m.key_for_submit("0000012345"), "12345");
   EXPECT_THAT(m.keys_for_receipt("12345"), ElementsAre("12345"));
   EXPECT_EQ(m.key_for_submit("0000"), "0");
 }
 
-TEST(MessageIdFixed, AsIsKeepsLeadingZerosButFoldsCase) {
+TEST(message_id_fixed, as_is_keeps_leading_zeros_but_folds_case) {
   const message_id_mapper m(fixed(id_format::as_is, id_format::as_is));
   EXPECT_EQ(m.key_for_submit("00AbC"), "00abc");
   EXPECT_THAT(m.keys_for_receipt("00ABC"), ElementsAre("00abc"));
   EXPECT_NE(m.key_for_submit("0012"), m.key_for_submit("12"));
 }
 
-TEST(MessageIdFixed, AsIsOnOneSideTakesTheOtherSidesFormat) {
+TEST(message_id_fixed, as_is_on_one_side_takes_the_other_sides_format) {
   const message_id_mapper m(fixed(id_format::as_is, id_format::hex));
   EXPECT_EQ(m.mapping(), id_mapping::same);
   EXPECT_EQ(m.key_for_submit("00FF"), "ff");
   EXPECT_THAT(m.keys_for_receipt("ff"), ElementsAre("ff"));
 }
 
-TEST(MessageIdFixed, UuidLikeIdsStayStrings) {
+TEST(message_id_fixed, uuid_like_ids_stay_strings) {
   const message_id_mapper m(fixed(id_format::hex, id_format::decimal));
   const auto key = m.key_for_submit("550E8400-E29B-41D4-A716-446655440000");
   EXPECT_EQ(key, "550e8400-e29b-41d4-a716-446655440000");
   EXPECT_THAT(m.keys_for_receipt("550e8400-e29b-41d4-a716-446655440000"), ElementsAre(key));
 }
 
-TEST(MessageIdFixed, BlanksAndNulsAroundIdsAreIgnored) {
+TEST(message_id_fixed, blanks_and_nuls_around_ids_are_ignored) {
   const message_id_mapper m(fixed(id_format::hex, id_format::decimal));
   EXPECT_EQ(m.key_for_submit(std::string_view(" 812FC7470000001B\0", 18)), "812fc7470000001b");
   EXPECT_THAT(m.keys_for_receipt(" 9308878062554710043\r\n"), ElementsAre("812fc7470000001b"));
 }
 
-TEST(MessageIdFixed, EmptyIdHasNoReceiptKey) {
+TEST(message_id_fixed, empty_id_has_no_receipt_key) {
   const message_id_mapper m(fixed(id_format::hex, id_format::decimal));
   EXPECT_TRUE(m.keys_for_receipt("").empty());
   EXPECT_TRUE(m.keys_for_receipt("  ").empty());
   EXPECT_EQ(m.key_for_submit(""), "");
 }
 
-TEST(MessageIdFixed, LearnIsIgnored) {
+TEST(message_id_fixed, learn_is_ignored) {
   message_id_mapper m(fixed(id_format::hex, id_format::decimal));
   EXPECT_EQ(m.learn(real_submit_id, real_receipt_id), learn_result::ignored);
   m.reset();
@@ -173,7 +173,7 @@ TEST(MessageIdFixed, LearnIsIgnored) {
 
 // --- automatic ---------------------------------------------------------------------------
 
-TEST(MessageIdAuto, OffersAllInterpretationsInPreferenceOrder) {
+TEST(message_id_auto, offers_all_interpretations_in_preference_order) {
   const message_id_mapper m(automatic());
   EXPECT_FALSE(m.mapping());
   EXPECT_THAT(m.keys_for_receipt("12345"), ElementsAre("12345", "3039", "74565"));
@@ -181,7 +181,7 @@ TEST(MessageIdAuto, OffersAllInterpretationsInPreferenceOrder) {
   EXPECT_THAT(m.keys_for_receipt("id-7"), ElementsAre("id-7"));
 }
 
-TEST(MessageIdAuto, RealPairMatchesBeforeLearning) {
+TEST(message_id_auto, real_pair_matches_before_learning) {
   message_id_mapper m(automatic());
   store s{m, {}};
   s.add(real_submit_id);
@@ -191,7 +191,7 @@ TEST(MessageIdAuto, RealPairMatchesBeforeLearning) {
   EXPECT_EQ(c.mapping, id_mapping::decimal_to_hex);
 }
 
-TEST(MessageIdAuto, LocksInAfterNUnambiguousMatches) {
+TEST(message_id_auto, locks_in_after_n_unambiguous_matches) {
   message_id_mapper m(automatic(3));
   store s{m, {}};
   const std::vector<std::pair<std::string, std::string>> pairs = {
@@ -210,7 +210,7 @@ TEST(MessageIdAuto, LocksInAfterNUnambiguousMatches) {
   EXPECT_EQ(m.key_for_submit("812FC7470000001B"), "812fc7470000001b");
 }
 
-TEST(MessageIdAuto, LearnReportsProgress) {
+TEST(message_id_auto, learn_reports_progress) {
   message_id_mapper m(automatic(2));
   EXPECT_EQ(m.learn("0A", "10"), learn_result::counted);
   EXPECT_EQ(m.learn("0B", "11"), learn_result::locked);
@@ -218,7 +218,7 @@ TEST(MessageIdAuto, LearnReportsProgress) {
   EXPECT_EQ(m.mapping(), id_mapping::decimal_to_hex);
 }
 
-TEST(MessageIdAuto, SingleDigitIdsAreAmbiguousEvidence) {
+TEST(message_id_auto, single_digit_ids_are_ambiguous_evidence) {
   message_id_mapper m(automatic(1));
   // "7" reads 7 in every mapping: it says nothing about the bind.
   EXPECT_EQ(m.learn("7", "7"), learn_result::ambiguous);
@@ -231,7 +231,7 @@ TEST(MessageIdAuto, SingleDigitIdsAreAmbiguousEvidence) {
   EXPECT_FALSE(m.locked());
 }
 
-TEST(MessageIdAuto, TwoPendingCandidatesAreAmbiguousAndNotLearned) {
+TEST(message_id_auto, two_pending_candidates_are_ambiguous_and_not_learned) {
   message_id_mapper m(automatic(1));
   store s{m, {}};
   s.add("12345");  // as-is reading of the receipt
@@ -242,7 +242,7 @@ TEST(MessageIdAuto, TwoPendingCandidatesAreAmbiguousAndNotLearned) {
   EXPECT_FALSE(m.locked());
 }
 
-TEST(MessageIdAuto, DecimalOnlyIdsDoNotLockAWrongMapping) {
+TEST(message_id_auto, decimal_only_ids_do_not_lock_a_wrong_mapping) {
   // An as_is peer whose ids are all decimal digits: they are valid hex too, but only the
   // as-is reading finds the pending message, so that is what gets learned.
   message_id_mapper m(automatic(3));
@@ -254,7 +254,7 @@ TEST(MessageIdAuto, DecimalOnlyIdsDoNotLockAWrongMapping) {
   EXPECT_EQ(m.mapping(), id_mapping::same);
 }
 
-TEST(MessageIdAuto, ConflictingEvidenceRestartsTheCount) {
+TEST(message_id_auto, conflicting_evidence_restarts_the_count) {
   message_id_mapper m(automatic(2));
   EXPECT_EQ(m.learn("0A", "10"), learn_result::counted);    // decimal_to_hex
   EXPECT_EQ(m.learn("abc", "ABC"), learn_result::counted);  // same: restart
@@ -263,14 +263,14 @@ TEST(MessageIdAuto, ConflictingEvidenceRestartsTheCount) {
   EXPECT_EQ(m.mapping(), id_mapping::same);
 }
 
-TEST(MessageIdAuto, UnrelatedPairIsNoMatch) {
+TEST(message_id_auto, unrelated_pair_is_no_match) {
   message_id_mapper m(automatic(1));
   EXPECT_EQ(m.learn("abc", "xyz"), learn_result::no_match);
   EXPECT_EQ(m.learn("", "xyz"), learn_result::ignored);
   EXPECT_FALSE(m.locked());
 }
 
-TEST(MessageIdAuto, WorksForAsIsPeersWithOpaqueIds) {
+TEST(message_id_auto, works_for_as_is_peers_with_opaque_ids) {
   message_id_mapper m(automatic(2));
   store s{m, {}};
   s.add("550E8400-E29B-41D4-A716-446655440000");
@@ -281,7 +281,7 @@ TEST(MessageIdAuto, WorksForAsIsPeersWithOpaqueIds) {
   EXPECT_EQ(m.mapping(), id_mapping::same);
 }
 
-TEST(MessageIdAuto, HexReceiptForDecimalSubmit) {
+TEST(message_id_auto, hex_receipt_for_decimal_submit) {
   message_id_mapper m(automatic(1));
   store s{m, {}};
   s.add("0009308878062554710043");
@@ -291,7 +291,7 @@ TEST(MessageIdAuto, HexReceiptForDecimalSubmit) {
   EXPECT_EQ(m.mapping(), id_mapping::hex_to_decimal);
 }
 
-TEST(MessageIdAuto, NotFoundIsNotEvidence) {
+TEST(message_id_auto, not_found_is_not_evidence) {
   message_id_mapper m(automatic(1));
   store s{m, {}};
   s.add("abc");
@@ -303,7 +303,7 @@ TEST(MessageIdAuto, NotFoundIsNotEvidence) {
   EXPECT_FALSE(m.locked());
 }
 
-TEST(MessageIdAuto, ResetForgetsTheLearnedMapping) {
+TEST(message_id_auto, reset_forgets_the_learned_mapping) {
   message_id_mapper m(automatic(1));
   EXPECT_EQ(m.learn("0A", "10"), learn_result::locked);
   m.reset();
@@ -311,19 +311,19 @@ TEST(MessageIdAuto, ResetForgetsTheLearnedMapping) {
   EXPECT_THAT(m.keys_for_receipt("10"), Contains("10"));
 }
 
-TEST(MessageIdAuto, LockAfterZeroMeansOne) {
+TEST(message_id_auto, lock_after_zero_means_one) {
   message_id_mapper m(automatic(0));
   EXPECT_EQ(m.config().lock_after, 1u);
   EXPECT_EQ(m.learn("0A", "10"), learn_result::locked);
 }
 
-TEST(MessageIdAuto, LockedFallsBackToStringForIdsOutsideTheFormat) {
+TEST(message_id_auto, locked_falls_back_to_string_for_ids_outside_the_format) {
   message_id_mapper m(automatic(1));
   ASSERT_EQ(m.learn("0A", "10"), learn_result::locked);
   EXPECT_THAT(m.keys_for_receipt("ID-X"), ElementsAre("id-x"));
 }
 
-TEST(MessageIdAuto, RandomIdsNeverCrash) {
+TEST(message_id_auto, random_ids_never_crash) {
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_int_distribution<std::size_t> length(0, 140);

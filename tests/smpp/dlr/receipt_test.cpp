@@ -43,7 +43,7 @@ void expect_no_text(const receipt& r, std::string_view secret) {
 
 // --- Appendix B text ---------------------------------------------------------------------
 
-TEST(Receipt, AppendixBCanonical) {
+TEST(receipt, appendix_b_canonical) {
   receipt r;
   const auto ec =
       parse_receipt(make_deliver("id:0123456789 sub:001 dlvrd:001 submit date:2301151230 done "
@@ -69,7 +69,7 @@ TEST(Receipt, AppendixBCanonical) {
   expect_no_text(r, otp);
 }
 
-TEST(Receipt, NothingAfterTextIsRead) {
+TEST(receipt, nothing_after_text_is_read) {
   receipt r;
   // The original message may itself look like receipt fields.
   ASSERT_FALSE(parse_receipt(make_deliver("id:1 sub:001 stat:DELIVRD text:482917 err:123 "
@@ -85,14 +85,14 @@ TEST(Receipt, NothingAfterTextIsRead) {
   expect_no_text(r, "999");
 }
 
-TEST(Receipt, TextKeySpelledWithSpaceBeforeColon) {
+TEST(receipt, text_key_spelled_with_space_before_colon) {
   receipt r;
   ASSERT_FALSE(parse_receipt(make_deliver("id:1 stat:DELIVRD Text :err:5 482917"), r));
   EXPECT_EQ(r.err, "");
   expect_no_text(r, otp);
 }
 
-TEST(Receipt, KannelStyle) {
+TEST(receipt, kannel_style) {
   receipt r;
   ASSERT_FALSE(
       parse_receipt(make_deliver("id:1234567890 sub:001 dlvrd:000 submit date:0610191018 done "
@@ -107,7 +107,7 @@ TEST(Receipt, KannelStyle) {
   expect_no_text(r, otp);
 }
 
-TEST(Receipt, NodeSmppStyleLowerCaseUnderscoreKeysAndSeconds) {
+TEST(receipt, node_smpp_style_lower_case_underscore_keys_and_seconds) {
   receipt r;
   ASSERT_FALSE(parse_receipt(
       make_deliver("id:c449ab9-744f-4e5d-a8ab-1e0ef7ff6e35 sub:001 dlvrd:001 "
@@ -122,7 +122,7 @@ TEST(Receipt, NodeSmppStyleLowerCaseUnderscoreKeysAndSeconds) {
   expect_no_text(r, otp);
 }
 
-TEST(Receipt, VendorStyleMissingFieldsUpperCaseExtraFieldsOtherOrder) {
+TEST(receipt, vendor_style_missing_fields_upper_case_extra_fields_other_order) {
   receipt r;
   ASSERT_FALSE(parse_receipt(
       make_deliver("STAT:REJECTD ID:A1B2C3 msgid:777 imsi:452040000000001 ERR:ABC Submit "
@@ -140,7 +140,7 @@ TEST(Receipt, VendorStyleMissingFieldsUpperCaseExtraFieldsOtherOrder) {
   expect_no_text(r, "777");
 }
 
-TEST(Receipt, ExtraSpacesAndSplitKeys) {
+TEST(receipt, extra_spaces_and_split_keys) {
   receipt r;
   ASSERT_FALSE(parse_receipt(
       make_deliver("  id:77   sub: 001  dlvrd:001 submit   date:2301151230 done date: "
@@ -155,7 +155,7 @@ TEST(Receipt, ExtraSpacesAndSplitKeys) {
   expect_no_text(r, otp);
 }
 
-TEST(Receipt, EmptyValueFollowedByAnotherFieldStaysEmpty) {
+TEST(receipt, empty_value_followed_by_another_field_stays_empty) {
   receipt r;
   ASSERT_FALSE(parse_receipt(make_deliver("id:5 sub: dlvrd:001 stat:EXPIRED err:"), r));
   EXPECT_FALSE(r.sub);
@@ -164,7 +164,7 @@ TEST(Receipt, EmptyValueFollowedByAnotherFieldStaysEmpty) {
   EXPECT_EQ(r.state, message_state::expired);
 }
 
-TEST(Receipt, EmptyValueDoesNotSwallowTheNextFieldName) {
+TEST(receipt, empty_value_does_not_swallow_the_next_field_name) {
   receipt r;
   ASSERT_FALSE(parse_receipt(
       make_deliver("id:5 dlvrd: submit date:2301151230 err: text :482917 stat:DELIVRD"), r));
@@ -175,21 +175,21 @@ TEST(Receipt, EmptyValueDoesNotSwallowTheNextFieldName) {
   expect_no_text(r, otp);
 }
 
-TEST(Receipt, FirstOfARepeatedFieldWins) {
+TEST(receipt, first_of_a_repeated_field_wins) {
   receipt r;
   ASSERT_FALSE(parse_receipt(make_deliver("id:5 stat:DELIVRD id:6 stat:UNDELIV"), r));
   EXPECT_EQ(r.id, "5");
   EXPECT_EQ(r.state, message_state::delivered);
 }
 
-TEST(Receipt, NulTerminatedShortMessage) {
+TEST(receipt, nul_terminated_short_message) {
   receipt r;
   ASSERT_FALSE(parse_receipt(make_deliver("id:42 stat:DELIVRD err:000\0"s), r));
   EXPECT_EQ(r.id, "42");
   EXPECT_EQ(r.err, "000");
 }
 
-TEST(Receipt, UnknownStatKeepsRawTextWithoutState) {
+TEST(receipt, unknown_stat_keeps_raw_text_without_state) {
   receipt r;
   ASSERT_FALSE(parse_receipt(make_deliver("id:5 stat:SKIPPED err:0"), r));
   EXPECT_EQ(r.stat, "SKIPPED");
@@ -198,7 +198,7 @@ TEST(Receipt, UnknownStatKeepsRawTextWithoutState) {
   EXPECT_FALSE(r.is_final);
 }
 
-TEST(Receipt, NumericOverflowIsNotANumber) {
+TEST(receipt, numeric_overflow_is_not_a_number) {
   receipt r;
   ASSERT_FALSE(parse_receipt(make_deliver("id:5 sub:99999999999 dlvrd:-1 stat:DELIVRD err:+1"), r));
   EXPECT_FALSE(r.sub);
@@ -207,7 +207,7 @@ TEST(Receipt, NumericOverflowIsNotANumber) {
   EXPECT_EQ(r.err, "+1");
 }
 
-TEST(Receipt, IdMayContainAColon) {
+TEST(receipt, id_may_contain_a_colon) {
   receipt r;
   ASSERT_FALSE(parse_receipt(make_deliver("id:abc:def stat:DELIVRD"), r));
   EXPECT_EQ(r.id, "abc:def");
@@ -215,7 +215,7 @@ TEST(Receipt, IdMayContainAColon) {
 
 // --- TLVs --------------------------------------------------------------------------------
 
-TEST(Receipt, TlvsArePreferredAndSourcesRecorded) {
+TEST(receipt, tlvs_are_preferred_and_sources_recorded) {
   receipt r;
   const auto sm = make_deliver(
       "id:9308878062554710043 sub:001 dlvrd:001 submit date:2301151230 done date:2301151231 "
@@ -237,7 +237,7 @@ TEST(Receipt, TlvsArePreferredAndSourcesRecorded) {
   EXPECT_TRUE(r.is_final);
 }
 
-TEST(Receipt, TlvOnlyReceipt) {
+TEST(receipt, tlv_only_receipt) {
   receipt r;
   const auto sm = make_deliver("", 0x04,
                                {make_tlv(tlv_tag::receipted_message_id, "abc"s),  // no NUL
@@ -250,7 +250,7 @@ TEST(Receipt, TlvOnlyReceipt) {
   EXPECT_FALSE(r.submit_date.present());
 }
 
-TEST(Receipt, MalformedTlvsFallBackToText) {
+TEST(receipt, malformed_tlvs_fall_back_to_text) {
   for (const auto& bad_state : {""s, "\x02\x02"s, "\x00"s, "\x09"s}) {
     receipt r;
     const auto sm = make_deliver("id:55 stat:EXPIRED", 0x04,
@@ -266,7 +266,7 @@ TEST(Receipt, MalformedTlvsFallBackToText) {
   }
 }
 
-TEST(Receipt, TextInMessagePayloadWhenShortMessageEmpty) {
+TEST(receipt, text_in_message_payload_when_short_message_empty) {
   receipt r;
   const auto sm = make_deliver(
       "", 0x04, {make_tlv(tlv_tag::message_payload, "id:88 stat:DELETED err:000 text:482917")});
@@ -276,7 +276,7 @@ TEST(Receipt, TextInMessagePayloadWhenShortMessageEmpty) {
   expect_no_text(r, otp);
 }
 
-TEST(Receipt, DataSm) {
+TEST(receipt, data_sm) {
   data_sm sm;
   sm.esm_class = 0x04;
   sm.tlvs = {make_tlv(tlv_tag::receipted_message_id, "FF01\0"s),
@@ -292,7 +292,7 @@ TEST(Receipt, DataSm) {
 
 // --- kinds and detection -----------------------------------------------------------------
 
-TEST(Receipt, KindsFromEsmClass) {
+TEST(receipt, kinds_from_esm_class) {
   EXPECT_EQ(receipt_kind_of(0x04), receipt_kind::smsc_delivery_receipt);
   EXPECT_EQ(receipt_kind_of(0x44), receipt_kind::smsc_delivery_receipt);  // with UDHI
   EXPECT_EQ(receipt_kind_of(0x08), receipt_kind::sme_delivery_ack);
@@ -303,7 +303,7 @@ TEST(Receipt, KindsFromEsmClass) {
   EXPECT_FALSE(receipt_kind_of(0x03));  // messaging mode bits only
 }
 
-TEST(Receipt, IntermediateNotificationIsNeverFinal) {
+TEST(receipt, intermediate_notification_is_never_final) {
   receipt r;
   ASSERT_FALSE(parse_receipt(make_deliver("id:9 stat:ENROUTE err:000", 0x20), r));
   EXPECT_EQ(r.kind, receipt_kind::intermediate_notification);
@@ -314,7 +314,7 @@ TEST(Receipt, IntermediateNotificationIsNeverFinal) {
   EXPECT_FALSE(r.is_final);
 }
 
-TEST(Receipt, SmeAcknowledgementsAreReportedAsSuch) {
+TEST(receipt, sme_acknowledgements_are_reported_as_such) {
   receipt r;
   ASSERT_FALSE(parse_receipt(make_deliver("id:9 stat:DELIVRD", 0x08), r));
   EXPECT_EQ(r.kind, receipt_kind::sme_delivery_ack);
@@ -322,7 +322,7 @@ TEST(Receipt, SmeAcknowledgementsAreReportedAsSuch) {
   EXPECT_EQ(r.kind, receipt_kind::sme_manual_ack);
 }
 
-TEST(Receipt, DefaultEsmClassWithReceiptTextIsInferred) {
+TEST(receipt, default_esm_class_with_receipt_text_is_inferred) {
   receipt r;
   ASSERT_FALSE(parse_receipt(
       make_deliver("id:77 sub:001 dlvrd:001 submit date:2301151230 done date:2301151231 "
@@ -334,7 +334,7 @@ TEST(Receipt, DefaultEsmClassWithReceiptTextIsInferred) {
   EXPECT_TRUE(r.is_final);
 }
 
-TEST(Receipt, DefaultEsmClassWithReceiptTlvsIsInferred) {
+TEST(receipt, default_esm_class_with_receipt_tlvs_is_inferred) {
   receipt r;
   ASSERT_FALSE(parse_receipt(make_deliver("", 0x00,
                                           {make_tlv(tlv_tag::receipted_message_id, "x1\0"s),
@@ -344,7 +344,7 @@ TEST(Receipt, DefaultEsmClassWithReceiptTlvsIsInferred) {
   EXPECT_EQ(r.state, message_state::expired);
 }
 
-TEST(Receipt, OrdinaryMessagesAreNotReceipts) {
+TEST(receipt, ordinary_messages_are_not_receipts) {
   receipt r;
   for (const char* text : {"hello", "my id:5 please", "id:5 stat:DELIVRD",  // no third field
                            "id:5 stat:HAPPY err:0", "stat:DELIVRD err:0", ""}) {
@@ -361,7 +361,7 @@ TEST(Receipt, OrdinaryMessagesAreNotReceipts) {
             errc::not_a_receipt);
 }
 
-TEST(Receipt, ReceiptWithoutIdIsAnError) {
+TEST(receipt, receipt_without_id_is_an_error) {
   receipt r;
   r.id = "stale";
   const auto ec = parse_receipt(make_deliver("sub:001 stat:DELIVRD err:000", 0x04), r);
@@ -370,7 +370,7 @@ TEST(Receipt, ReceiptWithoutIdIsAnError) {
   EXPECT_EQ(parse_receipt(make_deliver("id: stat:DELIVRD", 0x04), r), errc::missing_message_id);
 }
 
-TEST(Receipt, PduWrapper) {
+TEST(receipt, pdu_wrapper) {
   receipt r;
   pdu p{0, 7, make_deliver("id:1 stat:DELIVRD")};
   ASSERT_FALSE(parse_receipt(p, r));
@@ -386,7 +386,7 @@ TEST(Receipt, PduWrapper) {
   EXPECT_FALSE(r.state);
 }
 
-TEST(Receipt, ParseTextAlone) {
+TEST(receipt, parse_text_alone) {
   receipt r;
   ASSERT_FALSE(parse_receipt_text("id:3 stat:UNDELIVERABLE err:ABC", r));
   EXPECT_EQ(r.kind, receipt_kind::inferred);
@@ -394,7 +394,7 @@ TEST(Receipt, ParseTextAlone) {
   EXPECT_EQ(parse_receipt_text("stat:DELIVRD", r), errc::missing_message_id);
 }
 
-TEST(Receipt, ErrorCategory) {
+TEST(receipt, error_category) {
   const boost::system::error_code ec = errc::missing_message_id;
   EXPECT_STREQ(ec.category().name(), "otpd.smpp.dlr");
   EXPECT_EQ(ec.message(), "delivery receipt without a message id");
@@ -403,7 +403,7 @@ TEST(Receipt, ErrorCategory) {
 
 // --- stat and dates ----------------------------------------------------------------------
 
-TEST(ReceiptStat, AppendixBNamesAndVariants) {
+TEST(receipt_stat, appendix_b_names_and_variants) {
   struct row {
     const char* text;
     message_state state;
@@ -431,7 +431,7 @@ TEST(ReceiptStat, AppendixBNamesAndVariants) {
   EXPECT_FALSE(parse_stat("2"));
 }
 
-TEST(ReceiptStat, NamesRoundTripAndFinality) {
+TEST(receipt_stat, names_round_trip_and_finality) {
   for (int v = 1; v <= 8; ++v) {
     const auto s = static_cast<message_state>(v);
     EXPECT_EQ(parse_stat(to_string(s)), s) << v;
@@ -444,7 +444,7 @@ TEST(ReceiptStat, NamesRoundTripAndFinality) {
   }
 }
 
-TEST(ReceiptDate, ValidDates) {
+TEST(receipt_date, valid_dates) {
   EXPECT_EQ(parse_receipt_date("2301151230"), at(2023, 1, 15, 12, 30));
   EXPECT_EQ(parse_receipt_date("230115123059"), at(2023, 1, 15, 12, 30, 59));
   EXPECT_EQ(parse_receipt_date("0001010000"), at(2000, 1, 1, 0, 0));
@@ -452,7 +452,7 @@ TEST(ReceiptDate, ValidDates) {
   EXPECT_EQ(parse_receipt_date("2402291200"), at(2024, 2, 29, 12, 0));  // leap year
 }
 
-TEST(ReceiptDate, InvalidDatesAreKeptRaw) {
+TEST(receipt_date, invalid_dates_are_kept_raw) {
   for (const char* raw :
        {"2302291200", "2313011200", "2300011200", "2301322400", "2301152400", "2301151260",
         "230115123060", "23011512", "2301151230123", "23O1151230", "-301151230", ""}) {
@@ -467,7 +467,7 @@ TEST(ReceiptDate, InvalidDatesAreKeptRaw) {
 
 // --- robustness --------------------------------------------------------------------------
 
-TEST(ReceiptRobustness, EveryTruncationParsesOrFailsCleanly) {
+TEST(receipt_robustness, every_truncation_parses_or_fails_cleanly) {
   const std::string full =
       "id:0123456789 sub:001 dlvrd:001 submit date:2301151230 done date:2301151231 "
       "stat:DELIVRD err:000 text:Your code is 482917";
@@ -488,7 +488,7 @@ TEST(ReceiptRobustness, EveryTruncationParsesOrFailsCleanly) {
   }
 }
 
-TEST(ReceiptRobustness, RandomBytesAndMutationsNeverCrash) {
+TEST(receipt_robustness, random_bytes_and_mutations_never_crash) {
   std::mt19937 rng(1234);
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_int_distribution<std::size_t> length(0, 300);

@@ -91,7 +91,7 @@ std::vector<std::vector<std::uint8_t>> key_press(std::uint8_t event, std::uint8_
   return out;
 }
 
-class RtpStreamTest : public ::testing::Test {
+class rtp_stream_test : public ::testing::Test {
  protected:
   void SetUp() override {
     const udp::endpoint any(asio::ip::address_v4::loopback(), 0);
@@ -272,13 +272,13 @@ class RtpStreamTest : public ::testing::Test {
   std::string keys_;
 };
 
-TEST_F(RtpStreamTest, PlaysPcmuPacedAndIntact) { play_and_check(media::pcmu(), 16000); }
+TEST_F(rtp_stream_test, plays_pcmu_paced_and_intact) { play_and_check(media::pcmu(), 16000); }
 
-TEST_F(RtpStreamTest, PlaysPcmaAndPadsTheLastPacketWithSilence) {
+TEST_F(rtp_stream_test, plays_pcma_and_pads_the_last_packet_with_silence) {
   play_and_check(media::pcma(), 16000 - 80);  // 2 s less half a packet: 100 packets
 }
 
-TEST_F(RtpStreamTest, ReportsTelephoneEventsOncePerPress) {
+TEST_F(rtp_stream_test, reports_telephone_events_once_per_press) {
   auto p = params(media::pcmu(), make_audio(8000));  // 1 s
   p.telephone_event = 101;
   on_arrival_ = [this](std::size_t i) {
@@ -297,7 +297,7 @@ TEST_F(RtpStreamTest, ReportsTelephoneEventsOncePerPress) {
   EXPECT_EQ(result_.packets_sent, 50u);
 }
 
-TEST_F(RtpStreamTest, IgnoresEventsOfAnotherPayloadType) {
+TEST_F(rtp_stream_test, ignores_events_of_another_payload_type) {
   auto p = params(media::pcmu(), make_audio(4000));
   p.telephone_event = 96;
   on_arrival_ = [this](std::size_t i) {
@@ -311,7 +311,7 @@ TEST_F(RtpStreamTest, IgnoresEventsOfAnotherPayloadType) {
   EXPECT_EQ(result_.packets_received, 6u);
 }
 
-TEST_F(RtpStreamTest, IgnoresAndCountsGarbage) {
+TEST_F(rtp_stream_test, ignores_and_counts_garbage) {
   auto p = params(media::pcma(), make_audio(8000));
   p.telephone_event = 101;
   on_arrival_ = [this](std::size_t i) {
@@ -342,7 +342,7 @@ TEST_F(RtpStreamTest, IgnoresAndCountsGarbage) {
   expect_same_audio(*make_audio(8000), check_and_decode(8), 8);
 }
 
-TEST_F(RtpStreamTest, StopEndsPlayPromptlyWithOperationAborted) {
+TEST_F(rtp_stream_test, stop_ends_play_promptly_with_operation_aborted) {
   auto p = params(media::pcmu(), make_audio(80000));  // 10 s
   steady::time_point stopped_at;
   on_arrival_ = [&](std::size_t i) {
@@ -371,7 +371,7 @@ TEST_F(RtpStreamTest, StopEndsPlayPromptlyWithOperationAborted) {
   EXPECT_EQ(again.packets_sent, 0u);
 }
 
-TEST_F(RtpStreamTest, StopFromAnotherHandlerWhileWaiting) {
+TEST_F(rtp_stream_test, stop_from_another_handler_while_waiting) {
   // stop() posted from outside the stream (as the call coroutine does on BYE).
   auto p = params(media::pcmu(), make_audio(80000));
   asio::steady_timer t(io_, 150ms);
@@ -382,7 +382,7 @@ TEST_F(RtpStreamTest, StopFromAnotherHandlerWhileWaiting) {
   EXPECT_LT(result_.packets_sent, 50u);
 }
 
-TEST_F(RtpStreamTest, LatePacketsAreSentAtOnceNotSkipped) {
+TEST_F(rtp_stream_test, late_packets_are_sent_at_once_not_skipped) {
   // The executor is blocked for 110 ms in the middle (a stand-in for an overloaded thread):
   // the packets due meanwhile go out back to back when it resumes, are counted late, and the
   // schedule after them is unchanged.
@@ -403,7 +403,7 @@ TEST_F(RtpStreamTest, LatePacketsAreSentAtOnceNotSkipped) {
   EXPECT_LT(last, 49 * 20ms + 20ms);
 }
 
-TEST_F(RtpStreamTest, StopsAtThePacketLimit) {
+TEST_F(rtp_stream_test, stops_at_the_packet_limit) {
   // 50 packets of audio, a ceiling of 7: exactly 7 reach the sink and the play says why it
   // ended early.
   auto p = params(media::pcmu(), make_audio(8000));
@@ -414,7 +414,7 @@ TEST_F(RtpStreamTest, StopsAtThePacketLimit) {
   EXPECT_EQ(arrivals_.size(), 7u);
 }
 
-TEST_F(RtpStreamTest, AZeroPacketLimitSendsNothing) {
+TEST_F(rtp_stream_test, a_zero_packet_limit_sends_nothing) {
   auto p = params(media::pcmu(), make_audio(8000));
   p.max_packets = 0;
   run(std::move(p), 5s);
@@ -423,7 +423,7 @@ TEST_F(RtpStreamTest, AZeroPacketLimitSendsNothing) {
   EXPECT_TRUE(arrivals_.empty());
 }
 
-TEST_F(RtpStreamTest, RejectsBadParameters) {
+TEST_F(rtp_stream_test, rejects_bad_parameters) {
   play_result r1, r2, r3;
   auto p1 = params(media::pcmu(), nullptr);
   media::codec g722{9, "G722", 8000};
@@ -447,7 +447,7 @@ TEST_F(RtpStreamTest, RejectsBadParameters) {
   EXPECT_EQ(r3.ec, boost::system::errc::invalid_argument);
 }
 
-TEST(RtpStreamOpen, FailsOnAPortInUse) {
+TEST(rtp_stream_open, fails_on_a_port_in_use) {
   asio::io_context io;
   std::unique_ptr<rtp_stream> a, b;
   ASSERT_FALSE(

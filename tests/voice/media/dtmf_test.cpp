@@ -45,7 +45,7 @@ std::string feed(dtmf_receiver& r, const std::vector<event_packet>& packets) {
   return digits;
 }
 
-TEST(TelephoneEvent, ParsesThePayload) {
+TEST(telephone_event, parses_the_payload) {
   // Event 1, E set, volume 10 (-10 dBm0), duration 1600 (200 ms at 8 kHz).
   const std::array<std::uint8_t, 4> b = {0x01, 0x8A, 0x06, 0x40};
   telephone_event e;
@@ -66,7 +66,7 @@ TEST(TelephoneEvent, ParsesThePayload) {
   EXPECT_EQ(out, b);
 }
 
-TEST(TelephoneEvent, Errors) {
+TEST(telephone_event, errors) {
   telephone_event e;
   const std::array<std::uint8_t, 3> short_payload = {1, 2, 3};
   EXPECT_EQ(parse(short_payload, e), errc::truncated_event);
@@ -75,7 +75,7 @@ TEST(TelephoneEvent, Errors) {
   EXPECT_EQ(encode(telephone_event{}, small), errc::buffer_too_small);
 }
 
-TEST(TelephoneEvent, Symbols) {
+TEST(telephone_event, symbols) {
   EXPECT_EQ(dtmf_symbol(0), '0');
   EXPECT_EQ(dtmf_symbol(9), '9');
   EXPECT_EQ(dtmf_symbol(10), '*');
@@ -85,7 +85,7 @@ TEST(TelephoneEvent, Symbols) {
   EXPECT_EQ(dtmf_symbol(16), '\0');  // flash
 }
 
-TEST(DtmfReceiver, OneDigitPerKeyPress) {
+TEST(dtmf_receiver, one_digit_per_key_press) {
   dtmf_receiver r;
   std::vector<event_packet> all;
   std::uint32_t ts = 0x12345678;
@@ -99,14 +99,14 @@ TEST(DtmfReceiver, OneDigitPerKeyPress) {
   EXPECT_EQ(r.duration(), 1600);
 }
 
-TEST(DtmfReceiver, ShortPressIsOnlyEndPackets) {
+TEST(dtmf_receiver, short_press_is_only_end_packets) {
   // A press shorter than one update interval: only the three end packets, first with M.
   dtmf_receiver r;
   EXPECT_EQ(feed(r, key_press(5, 800, 320)), "5");
   EXPECT_EQ(feed(r, key_press(5, 800, 320)), "");  // the same press again: duplicates
 }
 
-TEST(DtmfReceiver, LostStartReorderingAndDuplicates) {
+TEST(dtmf_receiver, lost_start_reordering_and_duplicates) {
   dtmf_receiver r;
   auto press = key_press(7, 1000, 2000);
   press.erase(press.begin());                 // the M packet is lost
@@ -121,14 +121,14 @@ TEST(DtmfReceiver, LostStartReorderingAndDuplicates) {
   EXPECT_EQ(feed(r, key_press(7, 9000, 1600)), "7");  // M set: a new press
 }
 
-TEST(DtmfReceiver, StalePacketsAreDropped) {
+TEST(dtmf_receiver, stale_packets_are_dropped) {
   dtmf_receiver r;
   EXPECT_EQ(feed(r, key_press(2, 10000, 800)), "2");
   EXPECT_EQ(feed(r, key_press(3, 14000, 800)), "3");
   EXPECT_EQ(feed(r, key_press(2, 10000, 800)), "");  // late copy of the first press
 }
 
-TEST(DtmfReceiver, LongEventSegmentsAreOnePress) {
+TEST(dtmf_receiver, long_event_segments_are_one_press) {
   // §2.5.1.3: an event longer than 0xFFFF units goes on with a new timestamp, M not set.
   dtmf_receiver r;
   std::vector<event_packet> v = {{1000, true, payload(0, false, 400)},
@@ -140,13 +140,13 @@ TEST(DtmfReceiver, LongEventSegmentsAreOnePress) {
   EXPECT_TRUE(r.ended());
 }
 
-TEST(DtmfReceiver, TimestampWrap) {
+TEST(dtmf_receiver, timestamp_wrap) {
   dtmf_receiver r;
   EXPECT_EQ(feed(r, key_press(4, 0xFFFFFF00u, 800)), "4");
   EXPECT_EQ(feed(r, key_press(6, 0x00000A00u, 800)), "6");  // after the wrap: newer
 }
 
-TEST(DtmfReceiver, TruncatedPayloadIsAnErrorAndChangesNothing) {
+TEST(dtmf_receiver, truncated_payload_is_an_error_and_changes_nothing) {
   dtmf_receiver r;
   EXPECT_EQ(feed(r, key_press(8, 100, 800)), "8");
   boost::system::error_code ec;

@@ -60,26 +60,26 @@ int reference_alaw_value(int code) {
   return (a & 0x80) != 0 ? mag : -mag;
 }
 
-TEST(G711, UlawEncodeMatchesReferenceForAllInputs) {
+TEST(g711, ulaw_encode_matches_reference_for_all_inputs) {
   for (int x = -32768; x <= 32767; ++x) {
     ASSERT_EQ(encode_ulaw(static_cast<std::int16_t>(x)), reference_ulaw(x)) << "x=" << x;
   }
 }
 
-TEST(G711, AlawEncodeMatchesReferenceForAllInputs) {
+TEST(g711, alaw_encode_matches_reference_for_all_inputs) {
   for (int x = -32768; x <= 32767; ++x) {
     ASSERT_EQ(encode_alaw(static_cast<std::int16_t>(x)), reference_alaw(x)) << "x=" << x;
   }
 }
 
-TEST(G711, DecodeMatchesTablesForAllCodes) {
+TEST(g711, decode_matches_tables_for_all_codes) {
   for (int c = 0; c < 256; ++c) {
     EXPECT_EQ(decode_ulaw(static_cast<std::uint8_t>(c)), reference_ulaw_value(c)) << "c=" << c;
     EXPECT_EQ(decode_alaw(static_cast<std::uint8_t>(c)), reference_alaw_value(c)) << "c=" << c;
   }
 }
 
-TEST(G711, DecodeGoldenValues) {
+TEST(g711, decode_golden_values) {
   // G.191 values.
   EXPECT_EQ(decode_ulaw(0x00), -32124);
   EXPECT_EQ(decode_ulaw(0x7F), 0);  // negative zero
@@ -96,7 +96,7 @@ TEST(G711, DecodeGoldenValues) {
   EXPECT_EQ(decode_alaw(0x00), -5504);
 }
 
-TEST(G711, EncodeOfDecodeIsIdentityExceptUlawNegativeZero) {
+TEST(g711, encode_of_decode_is_identity_except_ulaw_negative_zero) {
   for (int c = 0; c < 256; ++c) {
     const auto code = static_cast<std::uint8_t>(c);
     EXPECT_EQ(encode_alaw(decode_alaw(code)), code) << "c=" << c;
@@ -108,7 +108,7 @@ TEST(G711, EncodeOfDecodeIsIdentityExceptUlawNegativeZero) {
   }
 }
 
-TEST(G711, QuantisationIsMonotonic) {
+TEST(g711, quantisation_is_monotonic) {
   int prev_u = decode_ulaw(encode_ulaw(-32768));
   int prev_a = decode_alaw(encode_alaw(-32768));
   for (int x = -32767; x <= 32767; ++x) {
@@ -121,7 +121,7 @@ TEST(G711, QuantisationIsMonotonic) {
   }
 }
 
-TEST(G711, Extremes) {
+TEST(g711, extremes) {
   EXPECT_EQ(encode_ulaw(32767), 0x80);
   EXPECT_EQ(encode_ulaw(-32768), 0x00);
   EXPECT_EQ(encode_ulaw(0), ulaw_silence);
@@ -130,7 +130,7 @@ TEST(G711, Extremes) {
   EXPECT_EQ(encode_alaw(0), alaw_silence);
 }
 
-TEST(G711, SpanVersionsMatchScalarAndClampToShorter) {
+TEST(g711, span_versions_match_scalar_and_clamp_to_shorter) {
   std::vector<std::int16_t> pcm(160);
   for (std::size_t i = 0; i < pcm.size(); ++i) {
     pcm[i] = static_cast<std::int16_t>(static_cast<int>(i) * 409 - 32768);

@@ -12,7 +12,7 @@ using time_point = pacer::time_point;
 
 const time_point t0 = time_point{} + 1000s;
 
-TEST(JitterStats, PerfectScheduleHasNoJitter) {
+TEST(jitter_stats, perfect_schedule_has_no_jitter) {
   std::vector<time_point> sends;
   for (int n = 0; n < 30000; ++n) sends.push_back(t0 + n * 20ms);
   const jitter_summary s = schedule_jitter(sends);
@@ -24,7 +24,7 @@ TEST(JitterStats, PerfectScheduleHasNoJitter) {
   EXPECT_EQ(s.early, 0ns);
 }
 
-TEST(JitterStats, PercentilesOfKnownDeviations) {
+TEST(jitter_stats, percentiles_of_known_deviations) {
   // 100 packets: packet n is n microseconds late, except packet 50 which is 5 ms late.
   std::vector<time_point> sends;
   for (int n = 0; n < 100; ++n) {
@@ -42,7 +42,7 @@ TEST(JitterStats, PercentilesOfKnownDeviations) {
   EXPECT_EQ(s.max, 5ms);
 }
 
-TEST(JitterStats, EarlySendsCountByMagnitude) {
+TEST(jitter_stats, early_sends_count_by_magnitude) {
   const std::vector<time_point> sends = {t0, t0 + 20ms - 300us, t0 + 40ms + 100us};
   const jitter_summary s = summarize(schedule_deviation(sends, t0, 20ms));
   EXPECT_EQ(s.early, -300us);
@@ -51,7 +51,7 @@ TEST(JitterStats, EarlySendsCountByMagnitude) {
   EXPECT_EQ(s.mean, std::chrono::nanoseconds(-66666));  // truncated toward zero
 }
 
-TEST(JitterStats, IntervalDeviation) {
+TEST(jitter_stats, interval_deviation) {
   const std::vector<time_point> sends = {t0, t0 + 25ms, t0 + 40ms, t0 + 60ms};
   const auto gaps = interval_deviation(sends, 20ms);
   ASSERT_EQ(gaps.size(), 3u);
@@ -61,7 +61,7 @@ TEST(JitterStats, IntervalDeviation) {
   EXPECT_TRUE(interval_deviation(std::span<const time_point>(sends).first(1), 20ms).empty());
 }
 
-TEST(JitterStats, DrivenByThePacerWithLateWakeups) {
+TEST(jitter_stats, driven_by_the_pacer_with_late_wakeups) {
   // The pacer's due times replayed with a 2 ms late wake-up every 10th packet: deviations
   // never grow (no drift), max is the wake-up delay.
   pacer p;
@@ -79,7 +79,7 @@ TEST(JitterStats, DrivenByThePacerWithLateWakeups) {
   EXPECT_EQ(s.p99, 2ms);
 }
 
-TEST(JitterStats, Empty) {
+TEST(jitter_stats, empty) {
   EXPECT_EQ(summarize({}).count, 0u);
   EXPECT_EQ(schedule_jitter({}).count, 0u);
 }

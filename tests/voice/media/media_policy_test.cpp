@@ -27,7 +27,7 @@ std::string refused(std::string_view text) {
   return why;
 }
 
-TEST(MediaPolicy, ParsesAddressesAndReadsV4MappedAsV4) {
+TEST(media_policy, parses_addresses_and_reads_v4_mapped_as_v4) {
   const auto a = parse_address("192.0.2.7");
   ASSERT_TRUE(a);
   EXPECT_FALSE(a->v6);
@@ -45,7 +45,7 @@ TEST(MediaPolicy, ParsesAddressesAndReadsV4MappedAsV4) {
   }
 }
 
-TEST(MediaPolicy, ParsesNetworksAndRefusesBadOnes) {
+TEST(media_policy, parses_networks_and_refuses_bad_ones) {
   EXPECT_EQ(net("10.0.0.0/8").prefix, 8u);
   EXPECT_EQ(net("192.0.2.7").prefix, 32u);
   EXPECT_EQ(net("2001:db8::/32").prefix, 32u);
@@ -68,7 +68,7 @@ TEST(MediaPolicy, ParsesNetworksAndRefusesBadOnes) {
   EXPECT_NE(refused("/8").find("address"), std::string::npos);
 }
 
-TEST(MediaPolicy, ContainsAtTheEdgesOfAPrefix) {
+TEST(media_policy, contains_at_the_edges_of_a_prefix) {
   const ip_network n = net("198.51.100.64/26");
   EXPECT_FALSE(contains(n, *parse_address("198.51.100.63")));
   EXPECT_TRUE(contains(n, *parse_address("198.51.100.64")));
@@ -89,7 +89,7 @@ TEST(MediaPolicy, ContainsAtTheEdgesOfAPrefix) {
   EXPECT_FALSE(contains(net("::/0"), *parse_address("192.0.2.1")));
 }
 
-TEST(MediaPolicy, ByDefaultOnlyTheNextHop) {
+TEST(media_policy, by_default_only_the_next_hop) {
   const media_allow_list hop = trunk_at({"198.51.100.10"});
   EXPECT_EQ(check_media_target("198.51.100.10", 4000, hop), media_refusal::none);
   EXPECT_EQ(check_media_target("198.51.100.11", 4000, hop), media_refusal::not_allowed);
@@ -104,7 +104,7 @@ TEST(MediaPolicy, ByDefaultOnlyTheNextHop) {
   EXPECT_EQ(check_media_target("198.51.100.11", 4000, {}), media_refusal::not_allowed);
 }
 
-TEST(MediaPolicy, MediaNetworksReplaceTheNextHop) {
+TEST(media_policy, media_networks_replace_the_next_hop) {
   const media_allow_list gw = trunk_at({"203.0.113.0/24", "2001:db8:1::/48"});
   EXPECT_EQ(check_media_target("203.0.113.0", 4000, gw), media_refusal::none);
   EXPECT_EQ(check_media_target("203.0.113.255", 4000, gw), media_refusal::none);
@@ -115,7 +115,7 @@ TEST(MediaPolicy, MediaNetworksReplaceTheNextHop) {
 }
 
 // Every special-use range is refused even when the allow-list names it (0.0.0.0/0 and ::/0).
-TEST(MediaPolicy, SpecialUseRangesAreRefusedEvenWhenListed) {
+TEST(media_policy, special_use_ranges_are_refused_even_when_listed) {
   const media_allow_list all = trunk_at({"0.0.0.0/0", "::/0"}, true);
   const std::pair<std::string_view, media_refusal> cases[] = {
       {"0.0.0.0", media_refusal::unspecified},
@@ -148,7 +148,7 @@ TEST(MediaPolicy, SpecialUseRangesAreRefusedEvenWhenListed) {
   }
 }
 
-TEST(MediaPolicy, LoopbackOnlyForATrunkOnLoopback) {
+TEST(media_policy, loopback_only_for_a_trunk_on_loopback) {
   const media_allow_list everything = trunk_at({"0.0.0.0/0", "::/0"});
   for (std::string_view lo :
        {"127.0.0.1", "127.0.0.2", "127.255.255.255", "::1", "::ffff:127.0.0.1"}) {
@@ -166,13 +166,13 @@ TEST(MediaPolicy, LoopbackOnlyForATrunkOnLoopback) {
             media_refusal::none);
 }
 
-TEST(MediaPolicy, EveryRefusalHasAName) {
+TEST(media_policy, every_refusal_has_a_name) {
   for (int r = 0; r <= static_cast<int>(media_refusal::not_allowed); ++r) {
     EXPECT_STRNE(to_string(static_cast<media_refusal>(r)), "?") << r;
   }
 }
 
-TEST(MediaPolicy, PacketLimitFollowsTheMaximumCallLength) {
+TEST(media_policy, packet_limit_follows_the_maximum_call_length) {
   // 180 s of 20 ms packets is 9000; the margin is 5 % and a second.
   EXPECT_EQ(rtp_packet_limit(180s, 20ms), 9000u + 450u + 50u);
   EXPECT_EQ(rtp_packet_limit(10s, 20ms), 500u + 25u + 50u);

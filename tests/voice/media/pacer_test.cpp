@@ -16,7 +16,7 @@ using time_point = pacer::time_point;
 // A fake monotonic clock: any origin will do, the pacer never reads a clock.
 const time_point t0 = time_point{} + 123456s + 789ns;
 
-TEST(Pacer, TenMinutesWithoutDrift) {
+TEST(pacer, ten_minutes_without_drift) {
   pacer p;
   p.start(t0);
   time_point now = t0;
@@ -33,7 +33,7 @@ TEST(Pacer, TenMinutesWithoutDrift) {
   EXPECT_EQ(p.late_wakeups(), 0u);
 }
 
-TEST(Pacer, JitteryWakeupsDoNotAccumulate) {
+TEST(pacer, jittery_wakeups_do_not_accumulate) {
   // Every wake-up is 0-15 ms late (a busy machine): each packet still goes out once, and the
   // schedule stays anchored at t0.
   pacer p;
@@ -54,7 +54,7 @@ TEST(Pacer, JitteryWakeupsDoNotAccumulate) {
   EXPECT_EQ(p.next_due(), t0 + 600s);
 }
 
-TEST(Pacer, NothingDueBeforeTheSchedule) {
+TEST(pacer, nothing_due_before_the_schedule) {
   pacer p;
   p.start(t0);
   EXPECT_EQ(p.overdue(t0 - 1ns), 0u);
@@ -70,7 +70,7 @@ TEST(Pacer, NothingDueBeforeTheSchedule) {
   EXPECT_EQ(p.overdue(t0 + 20ms), 1u);
 }
 
-TEST(Pacer, SmallDelayIsCaughtUpBackToBack) {
+TEST(pacer, small_delay_is_caught_up_back_to_back) {
   pacer p;  // late_threshold 3
   p.start(t0);
   (void)p.poll(t0);
@@ -81,7 +81,7 @@ TEST(Pacer, SmallDelayIsCaughtUpBackToBack) {
   EXPECT_EQ(a.wake_at, t0 + 80ms);
 }
 
-TEST(Pacer, LateWakeupSendsEverythingLateByDefault) {
+TEST(pacer, late_wakeup_sends_everything_late_by_default) {
   pacer p;
   p.start(t0);
   (void)p.poll(t0);
@@ -98,7 +98,7 @@ TEST(Pacer, LateWakeupSendsEverythingLateByDefault) {
   EXPECT_FALSE(b.late);
 }
 
-TEST(Pacer, SkipPolicyDropsStaleAudioButKeepsTimestamps) {
+TEST(pacer, skip_policy_drops_stale_audio_but_keeps_timestamps) {
   pacer_config c;
   c.policy = late_policy::skip;
   pacer p(c);
@@ -133,7 +133,7 @@ TEST(Pacer, SkipPolicyDropsStaleAudioButKeepsTimestamps) {
   EXPECT_EQ(a.skip, 0u);
 }
 
-TEST(Pacer, MaxBurstSpreadsALongStall) {
+TEST(pacer, max_burst_spreads_a_long_stall) {
   pacer_config c;
   c.max_burst = 10;
   pacer p(c);
@@ -153,7 +153,7 @@ TEST(Pacer, MaxBurstSpreadsALongStall) {
   EXPECT_EQ(p.next_due(), t0 + 1020ms);
 }
 
-TEST(Pacer, RestartAndOtherIntervals) {
+TEST(pacer, restart_and_other_intervals) {
   pacer_config c;
   c.interval = 30ms;
   pacer p(c);

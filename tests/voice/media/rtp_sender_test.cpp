@@ -23,7 +23,7 @@ rtp_packet parse_ok(std::span<const std::uint8_t> b) {
   return p;
 }
 
-TEST(RtpSender, FirstPacketIsMarkedAndCarriesTheStartValues) {
+TEST(rtp_sender, first_packet_is_marked_and_carries_the_start_values) {
   rtp_sender s(config_with({0x11223344, 1000, 5000}, 8));
   EXPECT_EQ(s.samples_per_packet(), 160u);
   const std::array<std::uint8_t, 160> payload{};
@@ -45,7 +45,7 @@ TEST(RtpSender, FirstPacketIsMarkedAndCarriesTheStartValues) {
   EXPECT_EQ(s.octets_sent(), 320u);
 }
 
-TEST(RtpSender, SequenceAndTimestampWrap) {
+TEST(rtp_sender, sequence_and_timestamp_wrap) {
   rtp_sender s(config_with({7, 0xFFFF, 0xFFFFFFFFu - 159}));
   const std::array<std::uint8_t, 160> payload{};
   rtp_packet p = parse_ok(s.packet(payload));
@@ -57,7 +57,7 @@ TEST(RtpSender, SequenceAndTimestampWrap) {
   EXPECT_FALSE(p.header.marker);  // a wrap is not a new talkspurt
 }
 
-TEST(RtpSender, TenMinutesOfPacketsFollowTheSampleClock) {
+TEST(rtp_sender, ten_minutes_of_packets_follow_the_sample_clock) {
   const rtp_start start{1, 60000, 0xFFF00000u};
   rtp_sender s(config_with(start));
   const std::array<std::uint8_t, 160> payload{};
@@ -69,7 +69,7 @@ TEST(RtpSender, TenMinutesOfPacketsFollowTheSampleClock) {
   }
 }
 
-TEST(RtpSender, MarkNextAndSkip) {
+TEST(rtp_sender, mark_next_and_skip) {
   rtp_sender s(config_with({1, 10, 100}));
   const std::array<std::uint8_t, 4> payload{};
   (void)s.packet(payload);
@@ -89,7 +89,7 @@ TEST(RtpSender, MarkNextAndSkip) {
   EXPECT_FALSE(parse_ok(s.packet(payload)).header.marker);
 }
 
-TEST(RtpSender, CallerBufferTooSmallLeavesStateUnchanged) {
+TEST(rtp_sender, caller_buffer_too_small_leaves_state_unchanged) {
   rtp_sender s(config_with({1, 10, 100}));
   const std::array<std::uint8_t, 160> payload{};
   std::array<std::uint8_t, 171> small{};
@@ -105,7 +105,7 @@ TEST(RtpSender, CallerBufferTooSmallLeavesStateUnchanged) {
   EXPECT_EQ(s.next_sequence(), 11);
 }
 
-TEST(RtpSender, OtherPtimes) {
+TEST(rtp_sender, other_ptimes) {
   rtp_sender_config c = config_with({1, 2, 3});
   c.ptime = std::chrono::milliseconds(30);
   EXPECT_EQ(rtp_sender(c).samples_per_packet(), 240u);
@@ -114,7 +114,7 @@ TEST(RtpSender, OtherPtimes) {
   EXPECT_THROW(rtp_sender(config_with({}, 128)), std::invalid_argument);
 }
 
-TEST(RtpSender, RandomStart) {
+TEST(rtp_sender, random_start) {
   std::mt19937 a(123);
   std::mt19937 b(123);
   const rtp_start x = random_rtp_start(a);

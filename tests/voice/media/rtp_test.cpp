@@ -21,7 +21,7 @@ const bytes golden_full = {0xB2, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x60, 0x00,
                            0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x03, 0xBE, 0xDE,
                            0x00, 0x01, 0x10, 0x20, 0x30, 0x40, 0xAB, 0xCD, 0x00, 0x00, 0x03};
 
-TEST(Rtp, ParsesFixedHeader) {
+TEST(rtp, parses_fixed_header) {
   rtp_packet p;
   ASSERT_FALSE(parse(golden_simple, p));
   EXPECT_TRUE(p.header.marker);
@@ -35,7 +35,7 @@ TEST(Rtp, ParsesFixedHeader) {
   EXPECT_EQ(bytes(p.payload.begin(), p.payload.end()), (bytes{0xFF, 0xFE, 0xFD}));
 }
 
-TEST(Rtp, ParsesCsrcExtensionAndPadding) {
+TEST(rtp, parses_csrc_extension_and_padding) {
   rtp_packet p;
   ASSERT_FALSE(parse(golden_full, p));
   EXPECT_FALSE(p.header.marker);
@@ -53,7 +53,7 @@ TEST(Rtp, ParsesCsrcExtensionAndPadding) {
   EXPECT_EQ(p.padding, 3);
 }
 
-TEST(Rtp, EncodeReproducesGoldenBytes) {
+TEST(rtp, encode_reproduces_golden_bytes) {
   for (const bytes& golden : {golden_simple, golden_full}) {
     rtp_packet p;
     ASSERT_FALSE(parse(golden, p));
@@ -66,7 +66,7 @@ TEST(Rtp, EncodeReproducesGoldenBytes) {
   }
 }
 
-TEST(Rtp, RejectsShortPackets) {
+TEST(rtp, rejects_short_packets) {
   for (std::size_t n = 0; n < rtp_fixed_header_size; ++n) {
     rtp_packet p;
     EXPECT_EQ(parse(std::span(golden_simple).first(n), p), errc::truncated_header) << n;
@@ -76,7 +76,7 @@ TEST(Rtp, RejectsShortPackets) {
   EXPECT_TRUE(p.payload.empty());
 }
 
-TEST(Rtp, RejectsVersionOtherThanTwo) {
+TEST(rtp, rejects_version_other_than_two) {
   for (std::uint8_t v : {0, 1, 3}) {
     bytes b = golden_simple;
     b[0] = static_cast<std::uint8_t>((b[0] & 0x3F) | (v << 6));
@@ -85,7 +85,7 @@ TEST(Rtp, RejectsVersionOtherThanTwo) {
   }
 }
 
-TEST(Rtp, RejectsTruncatedCsrcAndExtension) {
+TEST(rtp, rejects_truncated_csrc_and_extension) {
   rtp_packet p;
   // CC=2 needs 8 bytes after the fixed header.
   EXPECT_EQ(parse(std::span(golden_full).first(19), p), errc::truncated_header);
@@ -98,7 +98,7 @@ TEST(Rtp, RejectsTruncatedCsrcAndExtension) {
   EXPECT_EQ(parse(b, p), errc::truncated_extension);
 }
 
-TEST(Rtp, RejectsBadPadding) {
+TEST(rtp, rejects_bad_padding) {
   rtp_packet p;
   bytes b = golden_full;
   b.back() = 0;  // a pad count of 0 cannot count itself
@@ -114,7 +114,7 @@ TEST(Rtp, RejectsBadPadding) {
   EXPECT_EQ(parse(h, p), errc::bad_padding);
 }
 
-TEST(Rtp, EncodeErrorsWriteNothing) {
+TEST(rtp, encode_errors_write_nothing) {
   rtp_packet p;
   ASSERT_FALSE(parse(golden_full, p));
   bytes out(golden_full.size() - 1, 0x77);
@@ -138,7 +138,7 @@ TEST(Rtp, EncodeErrorsWriteNothing) {
   EXPECT_EQ(encode(bad, out, written), errc::invalid_field);
 }
 
-TEST(Rtp, RoundTripsRandomHeaders) {
+TEST(rtp, round_trips_random_headers) {
   std::mt19937 gen(42);
   std::uniform_int_distribution<int> byte(0, 255);
   for (int i = 0; i < 2000; ++i) {
@@ -180,7 +180,7 @@ TEST(Rtp, RoundTripsRandomHeaders) {
   }
 }
 
-TEST(Rtp, EveryPrefixAndRandomGarbageIsHandled) {
+TEST(rtp, every_prefix_and_random_garbage_is_handled) {
   for (std::size_t n = 0; n <= golden_full.size(); ++n) {
     rtp_packet p;
     const auto ec = parse(std::span(golden_full).first(n), p);
@@ -201,7 +201,7 @@ TEST(Rtp, EveryPrefixAndRandomGarbageIsHandled) {
   }
 }
 
-TEST(Rtp, SerialNumberComparison) {
+TEST(rtp, serial_number_comparison) {
   EXPECT_TRUE(sequence_newer(1, 0));
   EXPECT_TRUE(sequence_newer(0, 0xFFFF));
   EXPECT_FALSE(sequence_newer(0xFFFF, 0));
@@ -210,7 +210,7 @@ TEST(Rtp, SerialNumberComparison) {
   EXPECT_FALSE(timestamp_newer(0xFFFFFF00u, 100));
 }
 
-TEST(Rtp, ErrorCategoryNamesEveryCode) {
+TEST(rtp, error_category_names_every_code) {
   const boost::system::error_code ec = errc::bad_padding;
   EXPECT_STREQ(ec.category().name(), "media");
   EXPECT_EQ(ec.message(), "RTP padding count invalid");

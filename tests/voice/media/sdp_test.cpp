@@ -17,7 +17,7 @@ offer_params our_offer() {
   return p;
 }
 
-TEST(Sdp, BuildsTheOffer) {
+TEST(sdp, builds_the_offer) {
   EXPECT_EQ(build_offer(our_offer()),
             "v=0\r\n"
             "o=- 3912345678 1 IN IP4 127.0.0.1\r\n"
@@ -33,7 +33,7 @@ TEST(Sdp, BuildsTheOffer) {
             "a=sendrecv\r\n");
 }
 
-TEST(Sdp, OfferVariants) {
+TEST(sdp, offer_variants) {
   offer_params p = our_offer();
   p.codecs = {pcma()};
   p.telephone_event.reset();
@@ -48,7 +48,7 @@ TEST(Sdp, OfferVariants) {
   EXPECT_NE(s.find("a=sendonly\r\n"), std::string::npos);
 }
 
-TEST(Sdp, OfferParsesBackAndNegotiatesWithItself) {
+TEST(sdp, offer_parses_back_and_negotiates_with_itself) {
   const offer_params p = our_offer();
   session_description sd;
   ASSERT_FALSE(parse(build_offer(p), sd));
@@ -84,7 +84,7 @@ constexpr const char* baresip_answer =
     "a=rtcp-rsize\r\n"
     "a=ptime:20\r\n";
 
-TEST(Sdp, NegotiatesBaresipAnswer) {
+TEST(sdp, negotiates_baresip_answer) {
   negotiated_media n;
   ASSERT_FALSE(negotiate(our_offer(), baresip_answer, n));
   EXPECT_EQ(n.remote.address_type, "IP4");
@@ -98,7 +98,7 @@ TEST(Sdp, NegotiatesBaresipAnswer) {
   EXPECT_EQ(n.ptime, 20u);
 }
 
-TEST(Sdp, LfLineEndsAndNoRtpmapForStaticTypes) {
+TEST(sdp, lf_line_ends_and_no_rtpmap_for_static_types) {
   negotiated_media n;
   ASSERT_FALSE(negotiate(our_offer(),
                          "v=0\no=- 1 1 IN IP4 10.0.0.2\ns=-\nc=IN IP4 10.0.0.2\nt=0 0\n"
@@ -113,7 +113,7 @@ TEST(Sdp, LfLineEndsAndNoRtpmapForStaticTypes) {
   EXPECT_FALSE(n.ptime);
 }
 
-TEST(Sdp, FirstOfferedCodecOfTheAnswerWins) {
+TEST(sdp, first_offered_codec_of_the_answer_wins) {
   // The answerer prefers PCMA, and lists a codec we never offered before it.
   negotiated_media n;
   ASSERT_FALSE(negotiate(our_offer(),
@@ -123,7 +123,7 @@ TEST(Sdp, FirstOfferedCodecOfTheAnswerWins) {
   EXPECT_EQ(n.send_codec.payload_type, 8);
 }
 
-TEST(Sdp, DynamicTelephoneEventType) {
+TEST(sdp, dynamic_telephone_event_type) {
   negotiated_media n;
   ASSERT_FALSE(negotiate(our_offer(),
                          "v=0\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\n"
@@ -134,7 +134,7 @@ TEST(Sdp, DynamicTelephoneEventType) {
   EXPECT_EQ(n.send_codec.payload_type, 0);
 }
 
-TEST(Sdp, DynamicCodecTypeMatchedByName) {
+TEST(sdp, dynamic_codec_type_matched_by_name) {
   // PCMU under a dynamic number (legal, if odd): matched by rtpmap name, sent with 97.
   negotiated_media n;
   ASSERT_FALSE(negotiate(our_offer(),
@@ -146,7 +146,7 @@ TEST(Sdp, DynamicCodecTypeMatchedByName) {
   EXPECT_EQ(n.send_codec.name, "PCMU");
 }
 
-TEST(Sdp, MediaLevelConnectionOverridesSession) {
+TEST(sdp, media_level_connection_overrides_session) {
   negotiated_media n;
   ASSERT_FALSE(negotiate(our_offer(),
                          "v=0\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\n"
@@ -161,7 +161,7 @@ TEST(Sdp, MediaLevelConnectionOverridesSession) {
   EXPECT_EQ(n.remote.address, "2001:db8::1");
 }
 
-TEST(Sdp, DirectionAttributes) {
+TEST(sdp, direction_attributes) {
   const auto dir_of = [](const std::string& lines) {
     negotiated_media n;
     EXPECT_FALSE(negotiate(our_offer(), "v=0\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\n" + lines, n));
@@ -174,7 +174,7 @@ TEST(Sdp, DirectionAttributes) {
   EXPECT_EQ(dir_of("a=recvonly\r\nm=audio 1 RTP/AVP 0\r\na=sendrecv\r\n"), direction::sendrecv);
 }
 
-TEST(Sdp, NamedErrors) {
+TEST(sdp, named_errors) {
   negotiated_media n;
   const std::string head = "v=0\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\n";
   EXPECT_EQ(negotiate(our_offer(), head + "m=audio 0 RTP/AVP 0\r\n", n), errc::stream_rejected);
@@ -202,7 +202,7 @@ TEST(Sdp, NamedErrors) {
   EXPECT_EQ(negotiate(our_offer(), "v=0\r\nc=IN\r\n", n), errc::sdp_malformed);
 }
 
-TEST(Sdp, UnknownAndBrokenLinesAreIgnored) {
+TEST(sdp, unknown_and_broken_lines_are_ignored) {
   negotiated_media n;
   ASSERT_FALSE(negotiate(our_offer(),
                          "v=0\r\nthis is not sdp\r\nx=whatever\r\ns=-\r\nc=IN IP4 10.0.0.2\r\n"
@@ -216,7 +216,7 @@ TEST(Sdp, UnknownAndBrokenLinesAreIgnored) {
   EXPECT_FALSE(n.ptime);
 }
 
-TEST(Sdp, GarbageNeverCrashes) {
+TEST(sdp, garbage_never_crashes) {
   std::mt19937 gen(2024);
   const std::string alphabet = "vocmtas=:/ \r\n0123456789IPN4.-RTAVPaudio";
   const std::string base = baresip_answer;

@@ -12,7 +12,7 @@ bool all_hex(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
-TEST(SipIds, CsprngIdentifiersAreWellFormedAndDistinct) {
+TEST(sip_ids, csprng_identifiers_are_well_formed_and_distinct) {
   const random_source random = csprng_source();
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
@@ -32,7 +32,7 @@ TEST(SipIds, CsprngIdentifiersAreWellFormedAndDistinct) {
   }
 }
 
-TEST(SipIds, TwoSourcesAreUnrelated) {
+TEST(sip_ids, two_sources_are_unrelated) {
   // Two independently created sources (as two calls get) never start with the same value,
   // which a generator seeded from a small space would do after enough draws.
   const random_source a = csprng_source();
