@@ -28,6 +28,7 @@
 #include "daemon/metrics/registry.hpp"
 #include "daemon/process/process_policy.hpp"
 #include "daemon/service/verification_service.hpp"
+#include "daemon/sms/gateway_metrics.hpp"
 #include "daemon/store/store_executor.hpp"
 #include "daemon/webhook/webhook_sender.hpp"
 
@@ -122,12 +123,15 @@ int run(const config::config& cfg, const std::string& file,
   auto live = std::make_shared<const config::config>(cfg);
   service::sms_gateway gateway(io.get_executor(), live, {});
   service::webhook_sender webhooks(io.get_executor(), cfg.webhooks, 10'000, &logger);
+  service::service_clock wall_clock;
   service::verification_service svc(io.get_executor(), cfg, std::move(live), store,
-                                    std::move(*routes), gateway, webhooks, logger, metrics);
+                                    std::move(*routes), gateway, webhooks, wall_clock, logger,
+                                    metrics);
+  service::register_gateway_metrics(gateway, metrics);
   std::unique_ptr<service::voice_dialer> dialer;
   if (!app::make_dialer(io.get_executor(), cfg, logger, dialer)) return exit_config_error;
   if (dialer) svc.attach_dialer(std::move(dialer));
-  app::listeners http(io.get_executor(), cfg, svc, metrics, logger);
+  app::listeners http(io.get_executor(), cfg, svc, gateway, metrics, logger);
   app::systemd_heartbeat heartbeat(io.get_executor(), logger,
                                    [&gateway] { return app::bind_status(gateway); });
 

@@ -18,6 +18,7 @@
 #include "daemon/service/json_view.hpp"
 #include "daemon/service/task_group.hpp"
 #include "daemon/service/verification_service.hpp"
+#include "daemon/sms/sms_gateway.hpp"
 
 namespace otpd::service {
 

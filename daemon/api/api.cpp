@@ -110,9 +110,9 @@ response unavailable_carrier(std::chrono::seconds retry_after) {
 }
 
 // Each carrier's readiness, for /readyz: which is down or degraded, and why.
-json::array carrier_readiness(verification_service& svc) {
+json::array carrier_readiness(const service::sms_sender& sms) {
   json::array out;
-  for (const service::carrier_health& h : svc.gateway().health()) {
+  for (const service::carrier_health& h : sms.health()) {
     json::array binds;
     for (const auto& b : h.binds) {
       json::object o{{"name", b.name}, {"state", b.state}};
@@ -129,8 +129,8 @@ json::array carrier_readiness(verification_service& svc) {
 // "degraded" when one of them gets no response to its submits (it stays in service: only the
 // traffic it carries can show the SMSC answering again); else 503 naming the carriers that
 // are down and their binds' last errors.
-response readiness(verification_service& svc) {
-  json::array carriers = carrier_readiness(svc);
+response readiness(verification_service& svc, const service::sms_sender& sms) {
+  json::array carriers = carrier_readiness(sms);
   if (svc.ready()) {
     const bool degraded = std::any_of(carriers.begin(), carriers.end(), [](const json::value& c) {
       return c.as_object().at("routed").as_bool() &&
@@ -340,11 +340,12 @@ asio::awaitable<response> cancel(verification_service& svc, request& req) {
 asio::awaitable<response> health(request&) { co_return response::json(200, R"({"status":"ok"})"); }
 
 // /readyz and /metrics: no key, and they name API keys, carriers and volumes.
-void add_ops_routes(http::router& r, verification_service& svc, metrics::registry& metrics) {
+void add_ops_routes(http::router& r, verification_service& svc, const service::sms_sender& sms,
+                    metrics::registry& metrics) {
   const http::route_options open{http::access::public_route};
   r.add(
       method::get, "/readyz",
-      [&svc](request&) -> asio::awaitable<response> { co_return readiness(svc); }, open);
+      [&svc, &sms](request&) -> asio::awaitable<response> { co_return readiness(svc, sms); }, open);
   r.add(
       method::get, "/metrics",
       [&metrics](request&) -> asio::awaitable<response> {
@@ -356,14 +357,16 @@ void add_ops_routes(http::router& r, verification_service& svc, metrics::registr
 
 }  // namespace
 
-http::router make_ops_router(verification_service& svc, metrics::registry& metrics) {
+http::router make_ops_router(verification_service& svc, const service::sms_sender& sms,
+                             metrics::registry& metrics) {
   http::router r;
   r.add(method::get, "/healthz", health, {http::access::public_route});
-  add_ops_routes(r, svc, metrics);
+  add_ops_routes(r, svc, sms, metrics);
   return r;
 }
 
-http::router make_router(verification_service& svc, metrics::registry& metrics) {
+http::router make_router(verification_service& svc, const service::sms_sender& sms,
+                         metrics::registry& metrics) {
   http::router r;
   auto bind = [&svc](auto fn) {
     return [&svc, fn](request& req) -> asio::awaitable<response> { return fn(svc, req); };
@@ -376,7 +379,7 @@ http::router make_router(verification_service& svc, metrics::registry& metrics) 
 
   const http::route_options open{http::access::public_route};
   r.add(method::get, "/healthz", health, open);
-  if (svc.config()->ops.on_api_listeners) add_ops_routes(r, svc, metrics);
+  if (svc.config()->ops.on_api_listeners) add_ops_routes(r, svc, sms, metrics);
 
   if (svc.config()->test.controllable_clock) {
     // For integration tests only (testing.controllable_clock): moves the service's clock.

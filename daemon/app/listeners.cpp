@@ -15,24 +15,25 @@ http::server_options api_options(const config::config& cfg) {
 std::unique_ptr<http::server> make_ops_server(boost::asio::any_io_executor ex,
                                               const config::config& cfg,
                                               service::verification_service& svc,
+                                              const service::sms_sender& sms,
                                               metrics::registry& metrics, log::logger& logger) {
   if (!cfg.ops.enabled) return nullptr;
   http::server_options oo;
   oo.listeners = {config::http_listener{cfg.ops.address, cfg.ops.port, std::nullopt}};
   oo.limits = cfg.http;
-  return std::make_unique<http::server>(ex, oo, api::make_ops_router(svc, metrics),
+  return std::make_unique<http::server>(ex, oo, api::make_ops_router(svc, sms, metrics),
                                         http::api_key_auth(), logger, nullptr);
 }
 
 }  // namespace
 
 listeners::listeners(boost::asio::any_io_executor ex, const config::config& cfg,
-                     service::verification_service& svc, metrics::registry& metrics,
-                     log::logger& logger)
+                     service::verification_service& svc, const service::sms_sender& sms,
+                     metrics::registry& metrics, log::logger& logger)
     : logger_(logger),
-      api_(ex, api_options(cfg), api::make_router(svc, metrics), http::api_key_auth(cfg.api_keys),
-           logger, &metrics),
-      ops_(make_ops_server(ex, cfg, svc, metrics, logger)) {}
+      api_(ex, api_options(cfg), api::make_router(svc, sms, metrics),
+           http::api_key_auth(cfg.api_keys), logger, &metrics),
+      ops_(make_ops_server(ex, cfg, svc, sms, metrics, logger)) {}
 
 void listeners::start() {
   api_.start();

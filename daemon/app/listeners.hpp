@@ -13,13 +13,16 @@
 #include "daemon/log/logger.hpp"
 #include "daemon/metrics/registry.hpp"
 #include "daemon/service/verification_service.hpp"
+#include "daemon/sms/sms_sender.hpp"
 
 namespace otpd::app {
 
 class listeners {
  public:
+  // `sms`: the carriers' readiness that /readyz shows.
   listeners(boost::asio::any_io_executor ex, const config::config& cfg,
-            service::verification_service& svc, metrics::registry& metrics, log::logger& logger);
+            service::verification_service& svc, const service::sms_sender& sms,
+            metrics::registry& metrics, log::logger& logger);
 
   // Starts accepting on both and logs each address (listening, ops_listening).
   void start();

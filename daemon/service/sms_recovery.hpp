@@ -28,7 +28,7 @@
 #include "daemon/engine/rules.hpp"
 #include "daemon/metrics/registry.hpp"
 #include "daemon/model.hpp"
-#include "daemon/sms/sms_gateway.hpp"
+#include "daemon/sms/sms_sender.hpp"
 #include "daemon/store/send_journal.hpp"
 #include "daemon/store/store_executor.hpp"
 

@@ -13,7 +13,6 @@
 #include "daemon/log/logger.hpp"
 #include "daemon/routing/number.hpp"
 #include "daemon/service/json_view.hpp"
-#include "daemon/sms/gateway_metrics.hpp"
 #include "smpp/proto/status.hpp"
 
 namespace otpd::service {
@@ -50,8 +49,8 @@ std::string submit_failure_reason(const sms_result& r, bool has_status) {
 verification_service::verification_service(asio::any_io_executor ex, const config::config& cfg,
                                            std::shared_ptr<const config::config> live,
                                            store_executor& store, routing::route_table routes,
-                                           sms_gateway& gateway, notifier& events, log::logger& log,
-                                           metrics::registry& metrics)
+                                           sms_sender& sms, notifier& events, service_clock& clock,
+                                           log::logger& log, metrics::registry& metrics)
     : ex_(ex),
       cfg_(cfg),
       live_(std::move(live)),
@@ -60,7 +59,8 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
       log_(log),
       tasks_(ex, [&log](std::exception_ptr e) { log_task_failure(log, e); }),
       protector_(cfg.keys),
-      gateway_(gateway),
+      clock_(clock),
+      gateway_(sms),
       recovery_(
           ex, store, log, metrics, [this] { return clock_.now(); },
           [this](const verification& v, const engine::delivery_effect& e) { apply_effect(v, e); }),
@@ -126,7 +126,6 @@ void verification_service::register_metrics(metrics::registry& metrics) {
   metrics.on_collect([this, &active_calls] {
     active_calls.with({}).set(dialer_ ? static_cast<double>(dialer_->active_calls()) : 0.0);
   });
-  register_gateway_metrics(gateway_, metrics);
 }
 
 verification_service::~verification_service() = default;

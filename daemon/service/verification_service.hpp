@@ -21,9 +21,10 @@
 #include "daemon/metrics/registry.hpp"
 #include "daemon/model.hpp"
 #include "daemon/routing/route_table.hpp"
+#include "daemon/service/service_clock.hpp"
 #include "daemon/service/sms_recovery.hpp"
 #include "daemon/service/task_group.hpp"
-#include "daemon/sms/sms_gateway.hpp"
+#include "daemon/sms/sms_sender.hpp"
 #include "daemon/store/store_executor.hpp"
 #include "daemon/voice/call_report.hpp"
 #include "daemon/voice/voice_dialer.hpp"
@@ -34,28 +35,6 @@ class logger;
 }
 
 namespace otpd::service {
-
-// Wall-clock time with an offset that integration tests may move forward (only when the
-// configuration enables it), so that expiry is tested without waiting. Read on the store's
-// thread too (inside store calls), hence atomic.
-class service_clock {
- public:
-  sys_time now() const noexcept {
-    return std::chrono::system_clock::now() +
-           std::chrono::system_clock::duration(offset_.load(std::memory_order_relaxed));
-  }
-  void advance(std::chrono::seconds s) noexcept {
-    offset_.fetch_add(std::chrono::duration_cast<std::chrono::system_clock::duration>(s).count(),
-                      std::memory_order_relaxed);
-  }
-  // The steady-clock instant matching `t`, for SMPP deadlines.
-  smpp::time_point steady(sys_time t) const noexcept {
-    return smpp::clock_type::now() + std::chrono::duration_cast<smpp::duration>(t - now());
-  }
-
- private:
-  std::atomic<std::chrono::system_clock::rep> offset_{0};
-};
 
 struct create_request {
   std::string to;  // as typed
@@ -123,11 +102,12 @@ struct test_send {
 class verification_service {
  public:
   // `live` is the configuration `cfg` as the gateway holds it (one copy of its secrets);
-  // `gateway` (built over `live`) gets its receipt, late-answer and bind handlers from here.
+  // `sms` (the gateway, built over `live`) gets its receipt, late-answer and bind handlers from
+  // here. `clock` is read on the store's thread too.
   verification_service(boost::asio::any_io_executor ex, const config::config& cfg,
                        std::shared_ptr<const config::config> live, store_executor& store,
-                       routing::route_table routes, sms_gateway& gateway, notifier& events,
-                       log::logger& log, metrics::registry& metrics);
+                       routing::route_table routes, sms_sender& sms, notifier& events,
+                       service_clock& clock, log::logger& log, metrics::registry& metrics);
   ~verification_service();
 
   // Settles the attempts left queued by a previous run (an SMS the send journal names may have
@@ -172,8 +152,6 @@ class verification_service {
   std::vector<std::string> reload(std::shared_ptr<const config::config> next,
                                   routing::route_table routes, bool apply_trunks);
   bool has_dialer() const noexcept { return dialer_ != nullptr; }
-  // For the API's health view; main and the admin server are given the gateway itself.
-  sms_gateway& gateway() noexcept { return gateway_; }
 
  private:
   // create's steps: a replay of an earlier request with the same Idempotency-Key (true: `out`
@@ -246,8 +224,8 @@ class verification_service {
   // can wait for them: they hold `this`. Before the members they use, so that it goes last.
   task_group tasks_;
   engine::code_protector protector_;
-  service_clock clock_;
-  sms_gateway& gateway_;
+  service_clock& clock_;
+  sms_sender& gateway_;
   sms_recovery recovery_;                // late answers, the send journal, receipts of unknown SMS
   notifier& webhooks_;                   // started and stopped with the service
   std::unique_ptr<call_dialer> dialer_;  // null: no trunks

@@ -14,90 +14,15 @@
 
 #include "config/config.hpp"
 #include "daemon/sms/bind_waiters.hpp"
+#include "daemon/sms/sms_sender.hpp"
 #include "smpp/dlr/message_id.hpp"
 #include "smpp/dlr/receipt.hpp"
 #include "smpp/net/bind_pool.hpp"
 
 namespace otpd::service {
 
-struct sms_request {
-  std::string to;    // E.164 with '+'
-  std::string text;  // UTF-8, already rendered (holds the code: never logged)
-  smpp::time_point deadline = smpp::time_point::max();
-  std::vector<std::string> carriers;  // to try, in order (routing's answer)
-  bool request_receipt = true;
-  // Runs before the message is handed to a bind (each time), so before it can be on the wire.
-  std::function<void()> before_submit;
-};
-
-struct sms_result {
-  std::uint64_t id = 0;  // the message, as a late answer names it (sms_late::id)
-  smpp::error_code ec;   // of the last carrier tried
-  std::string carrier;   // the carrier that took it (or the last tried)
-  std::string bind;
-  std::vector<smpp::part_outcome> parts;
-  std::vector<std::string> keys;  // correlation keys, one per accepted part
-  std::size_t part_count = 0;     // parts the text was split into
-  bool outcome_unknown = false;
-  std::vector<std::string> tried;  // carriers tried, in order
-  // Why the text could not go out with the bind's coding or max_parts (never the text itself);
-  // empty for any other outcome.
-  std::string text_reason;
-};
-
-struct sms_receipt {
-  std::string carrier;
-  std::string bind;
-  smpp::dlr::receipt receipt;
-  std::vector<std::string> keys;  // candidate correlation keys, in preference order
-  std::string from;  // the receipt's source_addr (the handset), E.164 with '+' when international
-  // The deliver_sm_resp owed to the SMSC: ESME_ROK once recorded (or when dropped unanswered),
-  // or a temporary error for the SMSC to send the receipt again.
-  smpp::deliver_answer answer;
-};
-
-// How a wait for a carrier able to send ended (carriers' reconnect_queue).
-enum class bind_wait : std::uint8_t {
-  ready,       // one can send (at once, or a bind came up in time)
-  timed_out,   // none came up within the wait (or the carriers allow none)
-  queue_full,  // every carrier that allows waiting has reconnect_queue.size waiting already
-};
-std::string_view to_string(bind_wait w) noexcept;
-
-// A carrier's readiness for /readyz: whether it can send, and if not, why.
-struct carrier_health {
-  std::string name;
-  bool routed = false;  // has prefixes (a failover-only carrier does not decide readiness)
-  // "ready": a bound transmitter that answers; "degraded": bound, but its submits get no
-  // response (bind_health::degraded); "down": no bound transmitter.
-  std::string status;
-  struct bind {
-    std::string name;
-    std::string state;  // smpp::session_state, or "degraded"
-    std::string error;  // the last error when not bound ("ESME_RINVPASWD: ...")
-  };
-  std::vector<bind> binds;
-};
-
-// The SMSC's answer to a submit after its response timeout (the send had returned
-// outcome_unknown): what it did with that part of the message.
-struct sms_late {
-  std::uint64_t id = 0;  // sms_result::id
-  std::string carrier;
-  std::string bind;
-  std::size_t part = 0;
-  smpp::error_code ec;     // empty: accepted; else the SMSC's command_status
-  std::string message_id;  // when accepted
-  std::string key;         // its correlation key, when accepted
-};
-
-class sms_gateway : private smpp::pool_listener {
+class sms_gateway final : public sms_sender, private smpp::pool_listener {
  public:
-  using late_handler = std::function<void(sms_late)>;
-  using receipt_handler = std::function<void(sms_receipt)>;
-  // A bind came up (ec empty) or went down / failed to come up (ec says why).
-  using bind_handler = std::function<void(const std::string& carrier, const std::string& bind,
-                                          bool up, smpp::error_code ec)>;
   // A wait for a bind ended (for metrics): the route's first carrier and how it ended.
   using wait_handler = std::function<void(const std::string& carrier, bind_wait)>;
 
@@ -106,47 +31,49 @@ class sms_gateway : private smpp::pool_listener {
               receipt_handler on_receipt, bind_handler on_bind = {});
   ~sms_gateway() override;
 
-  void start();
-  void stop(std::function<void()> on_stopped);
+  void start() override;
+  void stop(std::function<void()> on_stopped) override;
   // Where late submit_sm_resp go (none: they are dropped).
-  void set_late_handler(late_handler h) { on_late_ = std::move(h); }
+  void set_late_handler(late_handler h) override { on_late_ = std::move(h); }
   // Where receipts and bind changes go, when the gateway is built before their receiver (the
   // verification service is given the gateway): set before start().
-  void set_receipt_handler(receipt_handler h) { on_receipt_ = std::move(h); }
-  void set_bind_handler(bind_handler h) { on_bind_ = std::move(h); }
+  void set_receipt_handler(receipt_handler h) override { on_receipt_ = std::move(h); }
+  void set_bind_handler(bind_handler h) override { on_bind_ = std::move(h); }
 
   // Sends over the first carrier that can; moves to the next one when a carrier has no bind
   // up, is throttled, or refuses with a retryable status. When none of them can send now
   // (a reconnect), waits for one as wait_for_carrier() does, and sends once one can. Never
   // resends a message whose outcome is unknown.
-  boost::asio::awaitable<sms_result> send(sms_request req);
+  boost::asio::awaitable<sms_result> send(sms_request req) override;
 
   // Returns at once when one of `carriers` can send. Else waits until one can, for at most the
   // longest reconnect_queue.max_wait among them and never past `until`, counted in the queue
   // of each that has room (reconnect_queue.size).
   boost::asio::awaitable<bind_wait> wait_for_carrier(std::vector<std::string> carriers,
-                                                     smpp::time_point until);
+                                                     smpp::time_point until) override;
   // The longest reconnect_queue.max_wait among `carriers`: what a refused request may wait
   // before trying again.
-  std::chrono::milliseconds max_wait(const std::vector<std::string>& carriers) const;
+  std::chrono::milliseconds max_wait(const std::vector<std::string>& carriers) const override;
   void on_wait(wait_handler h) { on_wait_ = std::move(h); }
   // SMS waiting now for a bind of `carrier`.
   std::size_t waiting(std::string_view carrier) const { return waiters_.waiting(carrier); }
 
   // A receipt matched a pending submit: lets the carrier's id mapper learn the spelling.
-  void learn(const std::string& carrier, std::string_view submit_id, std::string_view receipt_id);
+  void learn(const std::string& carrier, std::string_view submit_id,
+             std::string_view receipt_id) override;
 
   // Whether the carrier has a bound transmitter now.
   bool can_send(std::string_view carrier) const;
   // Ready when every carrier that has routes has a bound transmitter (degraded ones included:
   // only the traffic they carry can show that the SMSC answers again).
-  bool ready() const;
+  bool ready() const override;
   std::vector<smpp::pool_status> status() const;
-  std::vector<carrier_health> health() const;
+  std::vector<carrier_health> health() const override;
   // A reload's carriers: an unchanged bind stays up untouched (bind_pool::reconfigure), a
   // removed carrier's binds unbind gracefully, an added carrier connects. One line per change
   // in `changes` ("vn: bind vn-b added", ...).
-  void reconfigure(std::shared_ptr<const config::config> next, std::vector<std::string>& changes);
+  void reconfigure(std::shared_ptr<const config::config> next,
+                   std::vector<std::string>& changes) override;
 
   // otpctl drain / enable: the carrier that has a bind of that name ("" when none).
   std::string drain(std::string_view bind);

@@ -1,121 +1,17 @@
 // The service's answers that need no carrier nor trunk: the rules against a row in an in-memory
 // SQLite store, the row answered as it is when a rule refuses without writing, and stop().
-#include "daemon/service/verification_service.hpp"
-
 #include <chrono>
-#include <exception>
-#include <functional>
-#include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 
-#include "daemon/engine/codes.hpp"
-#include "daemon/log/logger.hpp"
-#include "daemon/store/store.hpp"
+#include "tests/daemon/service/service_fixture.hpp"
 
-namespace otpd::service {
+namespace otpd::service::unit {
 namespace {
 
-namespace asio = boost::asio;
-using namespace std::chrono_literals;
-
-constexpr std::string_view code = "482917";
-
-// The events the service posts, kept.
-class recording_notifier final : public notifier {
- public:
-  void start() override {}
-  void post(std::string json) override { posted.push_back(std::move(json)); }
-  void stop() override {}
-  asio::awaitable<void> join() override { co_return; }
-
-  std::vector<std::string> posted;
-};
-
-class verification_service_test : public ::testing::Test {
- protected:
-  verification_service_test() {
-    cfg.keys.code_mac_key = secret(std::string(32, 'm'));
-    cfg.keys.code_seal_key = secret(std::string(32, 's'));
-    std::unique_ptr<store> db;
-    EXPECT_FALSE(open_sqlite_store(":memory:", db));
-    db_.emplace(std::move(db));
-    // A route for +49 to a carrier the gateway does not have (no carrier is configured): a
-    // create that gets as far as the carrier answers no_carrier_available.
-    config::carrier c;
-    c.name = "c";
-    c.prefixes = {"49"};
-    std::vector<std::string> errors;
-    std::optional<routing::route_table> routes = routing::route_table::build({c}, errors);
-    EXPECT_TRUE(routes.has_value());
-    live = std::make_shared<const config::config>(cfg);
-    gateway.emplace(io.get_executor(), live, nullptr);
-    svc.emplace(io.get_executor(), cfg, live, *db_, std::move(*routes), *gateway, events, logger,
-                metrics);
-  }
-
-  ~verification_service_test() override {
-    bool stopped = false;
-    svc->stop([&] { stopped = true; });
-    EXPECT_TRUE(run_until([&] { return stopped; }));
-    svc.reset();
-  }
-
-  // Runs the io_context until `done` holds, for at most 5 s (the store answers from its own
-  // thread, so the io_context may be out of work for a moment).
-  bool run_until(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      io.restart();
-      io.run_one_for(50ms);
-    }
-    return done();
-  }
-
-  template <class T>
-  T await(asio::awaitable<T> a) {
-    std::optional<T> out;
-    std::exception_ptr failed;
-    asio::co_spawn(io, std::move(a), [&](std::exception_ptr e, T v) {
-      failed = e;
-      out = std::move(v);
-    });
-    EXPECT_TRUE(run_until([&] { return out.has_value(); }));
-    if (failed) std::rethrow_exception(failed);
-    return std::move(*out);
-  }
-
-  // A pending verification stored as create stores it, whose code is `code`.
-  std::string stored_pending(std::string idempotency_key = {}, std::string request_hash = {}) {
-    verification v;
-    v.idempotency_key = std::move(idempotency_key);
-    v.request_hash = std::move(request_hash);
-    v.id = engine::new_verification_id();
-    v.to = "+4915112345678";
-    v.locale = "en";
-    v.api_key = "test";
-    const engine::code_protector protector(cfg.keys);
-    EXPECT_EQ(engine::start(v, cfg.policy, svc->clock().now(), {}, protector, code),
-              engine::start_outcome::started);
-    EXPECT_FALSE(await(db_->insert(v)));
-    return v.id;
-  }
-
-  config::config cfg;
-  asio::io_context io;
-  log::logger logger{log::options{}, [](std::string_view) {}};
-  metrics::registry metrics;
-  std::optional<store_executor> db_;
-  std::shared_ptr<const config::config> live;
-  std::optional<sms_gateway> gateway;
-  recording_notifier events;
-  std::optional<verification_service> svc;
-};
+using verification_service_test = service_fixture;
 
 TEST_F(verification_service_test, cancel_cancels_and_a_second_cancel_answers_the_row_as_is) {
   const std::string id = stored_pending();
@@ -181,7 +77,7 @@ TEST_F(verification_service_test, a_resend_within_the_cooldown_is_refused_with_t
 TEST_F(verification_service_test, a_resend_after_cancel_is_refused_as_final) {
   const std::string id = stored_pending();
   await(svc->cancel(id));
-  svc->clock().advance(cfg.policy.resend_cooldown + 1s);
+  clock.advance(cfg.policy.resend_cooldown + 1s);
   resend_outcome out = await(svc->resend(id, channel::sms));
   EXPECT_FALSE(out.ec);
   EXPECT_EQ(out.result.outcome, engine::resend_outcome::final_state);
@@ -212,32 +108,6 @@ TEST_F(verification_service_test, a_final_status_is_posted_once_and_a_refusal_no
   EXPECT_EQ(events.posted.size(), 1u);
 }
 
-// A trunk that takes every call: it reports the INVITE leaving, then `final`.
-class fake_dialer final : public call_dialer {
- public:
-  asio::awaitable<dialed> call(call_order order) override {
-    to.push_back(order.to);
-    code_length = order.code.size();
-    voice::call_event trying;
-    trying.state = voice::call_state::trying;
-    order.on_event(trying, "trunk-1");
-    dialed d;
-    d.placed = true;
-    d.trunk = "trunk-1";
-    d.result.final = final;
-    d.result.played = std::chrono::milliseconds(2500);
-    co_return d;
-  }
-  void stop() override {}
-  std::size_t active_calls() const noexcept override { return 0; }
-  void reconfigure(const std::vector<config::voice_trunk>&, std::vector<std::string>&) override {}
-  std::vector<trunk_info> trunks() const override { return {}; }
-
-  voice::call_event final;
-  std::vector<std::string> to;
-  std::size_t code_length = 0;
-};
-
 TEST_F(verification_service_test, a_resend_by_voice_calls_and_records_the_call_on_its_attempt) {
   auto owned = std::make_unique<fake_dialer>();
   fake_dialer& dialer = *owned;
@@ -245,7 +115,7 @@ TEST_F(verification_service_test, a_resend_by_voice_calls_and_records_the_call_o
   dialer.final.sip_code = 200;
   svc->attach_dialer(std::move(owned));
   const std::string id = stored_pending();
-  svc->clock().advance(cfg.policy.resend_cooldown + 1s);
+  clock.advance(cfg.policy.resend_cooldown + 1s);
 
   resend_outcome out = await(svc->resend(id, channel::voice));
   EXPECT_FALSE(out.ec);
@@ -266,15 +136,6 @@ TEST_F(verification_service_test, a_resend_by_voice_calls_and_records_the_call_o
   EXPECT_EQ(v.attempts[1].carrier, "trunk-1");
   EXPECT_TRUE(v.attempts[1].submitted_at.has_value());
   EXPECT_EQ(v.sends, 2);
-}
-
-create_request request_to(std::string to, std::string key = {}, std::string hash = {}) {
-  create_request r;
-  r.to = std::move(to);
-  r.api_key = "test";
-  r.idempotency_key = std::move(key);
-  r.request_hash = std::move(hash);
-  return r;
 }
 
 TEST_F(verification_service_test, create_refuses_a_number_that_is_not_one) {
@@ -300,6 +161,7 @@ TEST_F(verification_service_test, create_with_a_stored_idempotency_key_replays_i
 }
 
 TEST_F(verification_service_test, create_without_a_carrier_able_to_send_asks_to_retry) {
+  sms.carrier_wait = bind_wait::timed_out;
   stored_pending("key-1", "hash-1");
   create_outcome out = await(svc->create(request_to("+4915112345678", "key-2", "hash-1")));
   EXPECT_EQ(out.status, create_status::no_carrier_available);
@@ -308,4 +170,4 @@ TEST_F(verification_service_test, create_without_a_carrier_able_to_send_asks_to_
 }
 
 }  // namespace
-}  // namespace otpd::service
+}  // namespace otpd::service::unit
