@@ -6,6 +6,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
@@ -309,7 +310,8 @@ asio::awaitable<create_outcome> verification_service::insert_and_send(const crea
   const bool overlap =
       req.idempotency_key.empty() && std::chrono::steady_clock::now() >= store_failing_until_;
   if (overlap) {
-    tasks_.spawn(send_sms(v.id, v.attempts.back().number, v.to, v.locale, code, v.expires_at));
+    tasks_.spawn(after_this_step(
+        send_sms(v.id, v.attempts.back().number, v.to, v.locale, code, v.expires_at)));
   }
   error_code ec = co_await store_.insert(v);
   if (ec && ec != store_errc::duplicate_idempotency) {
@@ -342,6 +344,11 @@ asio::awaitable<create_outcome> verification_service::insert_and_send(const crea
   out.status = create_status::created;
   out.v = std::move(v);
   co_return out;
+}
+
+asio::awaitable<void> verification_service::after_this_step(asio::awaitable<void> task) {
+  co_await asio::post(ex_, asio::use_awaitable);
+  co_await std::move(task);
 }
 
 asio::awaitable<void> verification_service::send_sms(std::string id, int attempt_number,

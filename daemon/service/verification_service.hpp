@@ -163,6 +163,9 @@ class verification_service {
                                              create_outcome& out);
   boost::asio::awaitable<create_outcome> insert_and_send(const create_request& req, verification v,
                                                          std::string& code);
+  // `task` once the step that spawned it has suspended: a spawned task runs inline up to its
+  // first suspension, and the SMS sent alongside the insert must queue its store calls after it.
+  boost::asio::awaitable<void> after_this_step(boost::asio::awaitable<void> task);
   boost::asio::awaitable<void> send_sms(std::string id, int attempt, std::string to,
                                         std::string locale, std::string code, sys_time expires_at);
   // The outcome of a submit on its attempt, with the receipt keys.

@@ -95,6 +95,20 @@ TEST_F(service_sms, a_refused_sms_fails_its_attempt_with_the_smsc_status) {
   EXPECT_EQ(v.status, verification_status::pending) << "sends are left: the user may ask again";
 }
 
+// The send starts while the row is being inserted; an answer that comes without a pause (no
+// bind) is still recorded on the attempt, not lost on a row that is not there yet.
+TEST_F(service_sms, an_sms_refused_at_once_is_recorded_on_its_attempt) {
+  sms.at_once = true;
+  sms.next = fake_sms::answer::refused;
+  const create_outcome out = await(svc->create(request_to(std::string(number))));
+  ASSERT_EQ(out.status, create_status::created);
+  ASSERT_TRUE(recorded(out.v.id));
+
+  const verification v = row(out.v.id);
+  EXPECT_EQ(v.attempts[0].status, attempt_status::failed) << "not left queued";
+  EXPECT_EQ(v.attempts[0].error, "refused");
+}
+
 TEST_F(service_sms, an_sms_without_an_answer_is_submitted_with_its_outcome_unknown) {
   sms.next = fake_sms::answer::unknown;
   const create_outcome out = await(svc->create(request_to(std::string(number))));
