@@ -52,4 +52,9 @@ boost::asio::awaitable<void> listeners::stop() {
   if (ops_) co_await ops_->stop();
 }
 
+boost::asio::awaitable<void> listeners::join() {
+  co_await api_.join();
+  if (ops_) co_await ops_->join();
+}
+
 }  // namespace otpd::app

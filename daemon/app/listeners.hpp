@@ -28,6 +28,9 @@ class listeners {
   void start();
   // Stops the API, then the ops listener (see http::server::stop).
   boost::asio::awaitable<void> stop();
+  // After stop(), once what the handlers wait for has stopped: every connection has ended (see
+  // http::server::join).
+  boost::asio::awaitable<void> join();
 
   // The API server, whose keys a reload replaces.
   http::server& api() noexcept { return api_; }

@@ -27,13 +27,21 @@ void stop_on_signal::begin(int sig) {
         co_await parts_.http.stop();
         if (parts_.admin) co_await parts_.admin->join();
         parts_.svc.stop([this] {
+          // Every completion the store owes is posted now: a request still inside a service
+          // call (past http.stop()'s bound) resumes, finds itself cancelled and ends, while the
+          // service is still there for it.
           parts_.store.shutdown();
-          done_ = true;
-          logger_.notice("stopped");
-          io_.stop();
+          asio::co_spawn(io_, finish(), asio::detached);
         });
       },
       asio::detached);
+}
+
+asio::awaitable<void> stop_on_signal::finish() {
+  co_await parts_.http.join();
+  done_ = true;
+  logger_.notice("stopped");
+  io_.stop();
 }
 
 void finish_pending(asio::io_context& io, std::chrono::milliseconds limit) {

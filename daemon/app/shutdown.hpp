@@ -1,6 +1,7 @@
 // SIGTERM and SIGINT stop otpd gracefully: no new requests, the SMS and calls under way end
 // (for at most the service's drain), binds unbind after their in-flight responses, the store
-// finishes queued work; then the I/O loop stops.
+// finishes queued work, the HTTP connections still inside a service call end; then the I/O
+// loop stops.
 //
 // Lifetime: every object a coroutine of the loop references is declared after the store and
 // the io_context (so destroyed before them) and outlives the loop's last turn: once the loop
@@ -11,6 +12,7 @@
 
 #include <chrono>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -44,6 +46,9 @@ class stop_on_signal {
 
  private:
   void begin(int sig);
+  // Once the service has stopped and the store has shut down: joins the HTTP connections,
+  // then stops the loop.
+  boost::asio::awaitable<void> finish();
 
   boost::asio::io_context& io_;
   log::logger& logger_;

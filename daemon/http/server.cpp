@@ -33,6 +33,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "daemon/http/connection_control.hpp"
 #include "daemon/http/problem.hpp"
 #include "daemon/http/request_policy.hpp"
 #include "daemon/http/request_reader.hpp"
@@ -52,6 +53,8 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using strand_type = asio::strand<asio::any_io_executor>;
 using clock_type = std::chrono::steady_clock;
+using detail::connection_control;
+using detail::socket_in_use;
 using detail::watchdog;
 
 namespace {
@@ -109,16 +112,6 @@ bool is_client_gone(const error_code& ec) noexcept {
 }
 
 std::string millis(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
-
-// One connection as the stop sequence sees it. idle and draining are touched on the
-// connection's strand only.
-struct connection_control {
-  explicit connection_control(strand_type s) : strand(std::move(s)) {}
-  strand_type strand;
-  asio::cancellation_signal cancel;  // terminal: abandons whatever the connection awaits
-  bool idle = false;                 // waiting for the first byte of a request
-  bool draining = false;             // the server stops: finish the request, then close
-};
 
 struct peer_info {
   std::string address;
@@ -185,7 +178,8 @@ struct server::impl {
         auth(std::make_shared<const api_key_auth>(std::move(keys))),
         log(l),
         registry(m),
-        drained(control) {}
+        drained(control),
+        joined(control) {}
 
   std::shared_ptr<const api_key_auth> keys() const {
     std::lock_guard lock(auth_mutex);
@@ -216,6 +210,7 @@ struct server::impl {
   std::atomic<std::size_t> open{0};
   std::atomic<bool> stopping{false};
   asio::steady_timer drained;  // on control: cancelled when the last connection goes
+  asio::steady_timer joined;   // the same, for join(), which may wait while stop() does
   clock_type::time_point last_reject_log{};
 
   void register_metrics(const std::shared_ptr<impl>& self);
@@ -238,8 +233,11 @@ struct server::impl {
   asio::awaitable<void> close_connection(Stream& stream, tcp::socket& sock, watchdog& dog,
                                          bool linger);
   asio::awaitable<void> stop_sequence(std::shared_ptr<impl> self);
+  asio::awaitable<void> join_sequence(std::shared_ptr<impl> self);
   asio::awaitable<void> wait_drained(clock_type::time_point deadline);
+  std::vector<std::shared_ptr<connection_control>> connections();
   void unregister(const std::shared_ptr<impl>& self, std::uint64_t id);
+  void connection_failed(const connection_control& ctrl, std::exception_ptr e);
   void record(const request& req, std::string_view route_label, unsigned status,
               clock_type::time_point started);
 };
@@ -296,7 +294,10 @@ void server::impl::unregister(const std::shared_ptr<impl>& self, std::uint64_t i
   }
   const std::size_t left = open.fetch_sub(1) - 1;
   if (left == 0 && stopping.load()) {
-    asio::post(control, [self] { self->drained.cancel(); });
+    asio::post(control, [self] {
+      self->drained.cancel();
+      self->joined.cancel();
+    });
   }
 }
 
@@ -338,7 +339,9 @@ asio::awaitable<void> server::impl::accept_loop(std::shared_ptr<impl> self, list
     open.fetch_add(1);
     asio::co_spawn(
         strand, run_connection(self, ctrl, id, std::move(sock), l.tls.get()),
-        asio::bind_cancellation_slot(ctrl->cancel.slot(), [ctrl](std::exception_ptr) {}));
+        asio::bind_cancellation_slot(ctrl->cancel.slot(), [self, ctrl](std::exception_ptr e) {
+          if (e) self->connection_failed(*ctrl, e);
+        }));
   }
 }
 
@@ -361,30 +364,44 @@ asio::awaitable<void> server::impl::run_connection(std::shared_ptr<impl> self,
     peer.port = remote.port();
     sock.set_option(tcp::no_delay(true), ec);
   }
-  try {
-    if (tls == nullptr) {
-      watchdog dog(ctrl->strand, sock);
-      co_await serve(*ctrl, sock, sock, dog, peer);
-    } else {
-      peer.tls = true;
-      asio::ssl::stream<tcp::socket> stream(std::move(sock), *tls);
-      watchdog dog(ctrl->strand, stream.next_layer());
-      dog.arm(opts.limits.read_timeout);
-      auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
-      if (ec) {
-        log.debug("http_tls_handshake_failed",
-                  {{"client", peer.address}, {"error", dog.expired() ? "timeout" : ec.message()}});
-        co_return;
-      }
-      co_await serve(*ctrl, stream, stream.next_layer(), dog, peer);
-    }
-  } catch (const std::exception& e) {
-    // Cancellation by stop() surfaces here (operation_aborted); anything else is a bug.
-    const auto* se = dynamic_cast<const boost::system::system_error*>(&e);
-    if (se == nullptr || se->code() != asio::error::operation_aborted) {
-      log.error("http_connection_failed", {{"client", peer.address}, {"error", e.what()}});
-    }
+  ctrl->client = peer.address;
+  // What this coroutine throws (a cancellation by stop() among it) goes to connection_failed().
+  if (tls == nullptr) {
+    const socket_in_use in_use(*ctrl, sock);
+    watchdog dog(ctrl->strand, sock);
+    co_await serve(*ctrl, sock, sock, dog, peer);
+    co_return;
   }
+  peer.tls = true;
+  asio::ssl::stream<tcp::socket> stream(std::move(sock), *tls);
+  const socket_in_use in_use(*ctrl, stream.next_layer());
+  watchdog dog(ctrl->strand, stream.next_layer());
+  dog.arm(opts.limits.read_timeout);
+  auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+  if (ec) {
+    log.debug("http_tls_handshake_failed",
+              {{"client", peer.address}, {"error", dog.expired() ? "timeout" : ec.message()}});
+    co_return;
+  }
+  co_await serve(*ctrl, stream, stream.next_layer(), dog, peer);
+}
+
+// A connection's coroutine ended with an exception. A handler's exceptions are 500s, so this is
+// a bug (or a handler's own operation_aborted), unless it is the operation_aborted that
+// abandon() ends the connection with. No request data: the request may be gone, and may hold
+// secrets.
+void server::impl::connection_failed(const connection_control& ctrl, std::exception_ptr e) {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const boost::system::system_error& se) {
+    if (ctrl.cancelled && se.code() == asio::error::operation_aborted) return;
+    what = se.what();
+  } catch (const std::exception& ex) {
+    what = ex.what();
+  } catch (...) {
+  }
+  log.error("http_connection_failed", {{"client", ctrl.client}, {"error", what}});
 }
 
 template <class Stream>
@@ -630,6 +647,14 @@ asio::awaitable<void> server::impl::wait_drained(clock_type::time_point deadline
   }
 }
 
+std::vector<std::shared_ptr<connection_control>> server::impl::connections() {
+  std::lock_guard lock(conns_mutex);
+  std::vector<std::shared_ptr<connection_control>> v;
+  v.reserve(conns.size());
+  for (const auto& [id, c] : conns) v.push_back(c);
+  return v;
+}
+
 asio::awaitable<void> server::impl::stop_sequence(std::shared_ptr<impl> self) {
   if (!stopping.exchange(true)) {
     for (auto& l : listeners) {
@@ -638,33 +663,42 @@ asio::awaitable<void> server::impl::stop_sequence(std::shared_ptr<impl> self) {
     }
     log.info("http_stopping", {{"open_connections", open.load()}});
   }
-  const auto snapshot = [&] {
-    std::lock_guard lock(conns_mutex);
-    std::vector<std::shared_ptr<connection_control>> v;
-    v.reserve(conns.size());
-    for (const auto& [id, c] : conns) v.push_back(c);
-    return v;
-  };
   // Idle connections go now; busy ones finish their request and close after it.
-  for (auto& c : snapshot()) {
+  for (auto& c : connections()) {
     asio::post(c->strand, [c] {
       c->draining = true;
-      if (c->idle) c->cancel.emit(asio::cancellation_type::terminal);
+      if (c->idle) c->abandon();
     });
   }
   co_await wait_drained(clock_type::now() + opts.shutdown_grace);
   if (open.load() == 0) co_return;
 
   log.warning("http_stop_cancelling", {{"open_connections", open.load()}});
-  for (auto& c : snapshot()) {
-    asio::post(c->strand, [c] { c->cancel.emit(asio::cancellation_type::terminal); });
+  for (auto& c : connections()) {
+    asio::post(c->strand, [c] { c->abandon(); });
   }
-  // Handlers that ignore cancellation get a last bound; then stop() returns regardless.
+  // Handlers that ignore cancellation get a last bound; then stop() returns, and join() waits
+  // for them once the caller has stopped what they wait for.
   co_await wait_drained(clock_type::now() + std::chrono::seconds(2));
   if (open.load() > 0) {
     log.error("http_stop_incomplete", {{"open_connections", open.load()}});
   }
   (void)self;
+}
+
+asio::awaitable<void> server::impl::join_sequence(std::shared_ptr<impl> self) {
+  if (!stopping.load()) co_await stop_sequence(self);
+  // Past every bound: a connection writing to a peer that does not read ends with its socket.
+  for (auto& c : connections()) {
+    asio::post(c->strand, [c] {
+      c->abandon();
+      c->close_socket();
+    });
+  }
+  while (open.load() > 0) {
+    joined.expires_at(clock_type::time_point::max());
+    co_await joined.async_wait(use_nothrow);
+  }
 }
 
 server::server(asio::any_io_executor ex, server_options opts, router routes, api_key_auth keys,
@@ -732,6 +766,11 @@ void server::set_api_keys(api_key_auth keys) {
 asio::awaitable<void> server::stop() {
   auto self = impl_;
   co_await asio::co_spawn(self->control, self->stop_sequence(self), asio::use_awaitable);
+}
+
+asio::awaitable<void> server::join() {
+  auto self = impl_;
+  co_await asio::co_spawn(self->control, self->join_sequence(self), asio::use_awaitable);
 }
 
 std::size_t server::open_connections() const noexcept { return impl_->open.load(); }

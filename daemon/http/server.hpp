@@ -19,8 +19,9 @@
 // for idle_timeout and is then closed without a response (RFC 9112 §9.5). Writes are bounded by
 // read_timeout too. At max_connections, new connections are closed at once.
 //
-// Lifetime: the logger and the metrics registry must outlive the server and every connection
-// (complete stop() first, or destroy the io_context first).
+// Lifetime: the logger, the metrics registry and whatever the handlers reference must outlive
+// every connection: complete stop() and then join() before they go (or destroy the io_context
+// first).
 #pragma once
 
 #include <chrono>
@@ -80,9 +81,16 @@ class server {
 
   // Graceful stop: stops accepting, closes idle keep-alive connections, lets requests in
   // progress finish (their responses carry Connection: close) for up to shutdown_grace, then
-  // cancels what is left. Completes when every connection is gone. Safe to call more than
-  // once; start() cannot be called again.
+  // cancels what is left. Completes when every connection is gone, or 2 s after the
+  // cancellation (http_stop_incomplete): a handler may await what ignores the cancellation (a
+  // store call), and what it awaits may only finish once the caller has stopped more. Safe to
+  // call more than once; start() cannot be called again.
   boost::asio::awaitable<void> stop();
+
+  // After stop(): closes what is left of every connection and completes once each coroutine has
+  // ended, however long what its handler awaits takes (a cancelled connection ends at its next
+  // co_await). What the handlers reference may go after it, not before.
+  boost::asio::awaitable<void> join();
 
   std::size_t open_connections() const noexcept;
 

@@ -171,8 +171,12 @@ class server_fixture : public ::testing::Test {
       co_return http::problem(429, "resend_cooldown", {}, "wait", {{"retry_after", 17}})
           .set_header("Retry-After", "17");
     });
+    add_routes(r);
     return r;
   }
+
+  // More routes, for a test of its own.
+  virtual void add_routes(http::router&) {}
 
   void start(http::server_options opts = test_options()) {
     http::api_key_auth keys;
