@@ -356,6 +356,47 @@ asio::awaitable<void> verification_service::send_sms(std::string id, int attempt
                                                      std::string code, sys_time expires_at) {
   const wipe_at_exit wipe_code(code);
   in_flight_guard counted(*this);
+  std::exception_ptr failure;
+  try {
+    co_await submit_sms(id, attempt_number, std::move(to), std::move(locale), code, expires_at);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (!failure) co_return;
+  co_await settle_after_failure(id, attempt_number);
+  std::rethrow_exception(failure);
+}
+
+asio::awaitable<void> verification_service::settle_after_failure(const std::string& id,
+                                                                 int attempt_number) {
+  const std::shared_ptr<const config::config> live = live_;
+  const config::otp_policy& policy = live->policy;
+  const bool maybe_sent = recovery_.journal().written_before(id, attempt_number);
+  auto [ec, settled] = co_await store_.modify(
+      id, [this, attempt_number, maybe_sent, &policy](verification& v) -> error_code {
+        for (attempt& a : v.attempts) {
+          if (a.number != attempt_number) continue;
+          if (a.status != attempt_status::queued) return make_error_code(store_errc::conflict);
+          a.error = "internal_error";
+          if (maybe_sent) {
+            engine::on_submit_unknown(v, attempt_number, clock_.now(), std::string(a.carrier), "");
+          } else {
+            engine::on_submit_failed(v, policy, attempt_number, clock_.now(), std::nullopt,
+                                     "internal_error");
+          }
+          return {};
+        }
+        return make_error_code(store_errc::conflict);
+      });
+  if (ec && ec != store_errc::conflict) {
+    log_.error("store_update_failed",
+               {{"verification", id}, {"error", ec.message()}, {"detail", store_.last_error()}});
+  }
+}
+
+asio::awaitable<void> verification_service::submit_sms(std::string id, int attempt_number,
+                                                       std::string to, std::string locale,
+                                                       std::string& code, sys_time expires_at) {
   // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
   const std::shared_ptr<const config::config> live = live_;
   const sys_time now = clock_.now();

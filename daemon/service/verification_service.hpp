@@ -166,8 +166,17 @@ class verification_service {
   // `task` once the step that spawned it has suspended: a spawned task runs inline up to its
   // first suspension, and the SMS sent alongside the insert must queue its store calls after it.
   boost::asio::awaitable<void> after_this_step(boost::asio::awaitable<void> task);
+  // The SMS of an attempt (submit_sms), settled even when it ends with an exception (a bug):
+  // outcome unknown when the send journal says it may be on the wire, failed otherwise
+  // (error internal_error), so that no attempt is left queued; the exception goes on to the
+  // task group, which logs it.
   boost::asio::awaitable<void> send_sms(std::string id, int attempt, std::string to,
                                         std::string locale, std::string code, sys_time expires_at);
+  // `code` by reference: send_sms's copy, wiped by send_sms whatever happens.
+  boost::asio::awaitable<void> submit_sms(std::string id, int attempt, std::string to,
+                                          std::string locale, std::string& code,
+                                          sys_time expires_at);
+  boost::asio::awaitable<void> settle_after_failure(const std::string& id, int attempt);
   // The outcome of a submit on its attempt, with the receipt keys.
   boost::asio::awaitable<void> record_submit(const std::string& id, int attempt,
                                              const sms_result& r, const config::config& live,

@@ -109,6 +109,20 @@ TEST_F(service_sms, an_sms_refused_at_once_is_recorded_on_its_attempt) {
   EXPECT_EQ(v.attempts[0].error, "refused");
 }
 
+// A bug in the send (an exception) leaves no attempt queued: it fails with internal_error when
+// the SMS never reached the wire, and otpd goes on.
+TEST_F(service_sms, an_sms_ending_with_an_exception_fails_its_attempt_as_an_internal_error) {
+  sms.throws = true;
+  const create_outcome out = await(svc->create(request_to(std::string(number))));
+  ASSERT_EQ(out.status, create_status::created);
+  ASSERT_TRUE(recorded(out.v.id));
+
+  const verification v = row(out.v.id);
+  EXPECT_EQ(v.attempts[0].status, attempt_status::failed);
+  EXPECT_EQ(v.attempts[0].error, "internal_error");
+  EXPECT_EQ(v.status, verification_status::pending);
+}
+
 TEST_F(service_sms, an_sms_without_an_answer_is_submitted_with_its_outcome_unknown) {
   sms.next = fake_sms::answer::unknown;
   const create_outcome out = await(svc->create(request_to(std::string(number))));

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,7 @@ class fake_sms final : public sms_sender {
     // An SMSC answers over the network, so the caller goes on meanwhile (create stores its row
     // while the SMS is out); a gateway without a bind answers at once (at_once).
     if (!at_once) co_await asio::post(gate_.get_executor(), asio::use_awaitable);
+    if (throws) throw std::logic_error("a bug in the sender");
     while (held) {
       gate_.expires_at(asio::steady_timer::time_point::max());
       auto [ec] = co_await gate_.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -88,6 +90,7 @@ class fake_sms final : public sms_sender {
 
   // The sends held so far answer now.
   bool at_once = false;  // send answers without suspending
+  bool throws = false;   // send ends with an exception
   void release() {
     held = false;
     gate_.cancel();
