@@ -33,6 +33,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "common/exception_text.hpp"
 #include "daemon/http/connection_control.hpp"
 #include "daemon/http/problem.hpp"
 #include "daemon/http/request_policy.hpp"
@@ -391,17 +392,8 @@ asio::awaitable<void> server::impl::run_connection(std::shared_ptr<impl> self,
 // abandon() ends the connection with. No request data: the request may be gone, and may hold
 // secrets.
 void server::impl::connection_failed(const connection_control& ctrl, std::exception_ptr e) {
-  std::string what = "unknown exception";
-  try {
-    std::rethrow_exception(e);
-  } catch (const boost::system::system_error& se) {
-    if (ctrl.cancelled && se.code() == asio::error::operation_aborted) return;
-    what = se.what();
-  } catch (const std::exception& ex) {
-    what = ex.what();
-  } catch (...) {
-  }
-  log.error("http_connection_failed", {{"client", ctrl.client}, {"error", what}});
+  if (ctrl.cancelled && is_operation_aborted(e)) return;
+  log.error("http_connection_failed", {{"client", ctrl.client}, {"error", describe(e)}});
 }
 
 template <class Stream>

@@ -3,36 +3,10 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/system/system_error.hpp>
 
 namespace otpd::service {
 namespace asio = boost::asio;
-
-namespace {
-
-bool is_abort(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const boost::system::system_error& ex) {
-    return ex.code() == asio::error::operation_aborted;
-  } catch (...) {
-    return false;
-  }
-}
-
-}  // namespace
-
-std::string describe(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
 
 task_group::task_group(asio::any_io_executor ex, error_handler on_error)
     : ex_(ex), state_(std::make_shared<state>(ex, std::move(on_error))) {}
@@ -63,7 +37,7 @@ void task_group::state::ended(std::list<asio::cancellation_signal>::iterator it,
                               std::exception_ptr e) {
   live.erase(it);
   // A cancelled task ends with operation_aborted at its next co_await: that is how it stops.
-  if (e && !(cancelled && is_abort(e)) && on_error) on_error(e);
+  if (e && !(cancelled && is_operation_aborted(e)) && on_error) on_error(e);
   if (live.empty() && closed) idle.cancel();
 }
 

@@ -19,10 +19,9 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-namespace otpd::service {
+#include "common/exception_text.hpp"
 
-// What `e` holds, for a log line: its what(), or "unknown exception".
-std::string describe(std::exception_ptr e);
+namespace otpd::service {
 
 class task_group {
  public:

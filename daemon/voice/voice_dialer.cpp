@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/exception_text.hpp"
 #include "daemon/voice/call_rate.hpp"
 #include "voice/prompts/prompt_set.hpp"
 
@@ -20,17 +21,15 @@ namespace {
 // with its own error rather than staying "calling" for ever. `failed` says it did.
 asio::awaitable<voice::call_result> call_reporting_bugs(voice::caller& c, voice::call_request req,
                                                         bool& failed) {
-  std::string what;
+  std::exception_ptr e;
   try {
     co_return co_await c.call(std::move(req));
-  } catch (const std::exception& e) {
-    what = e.what();
   } catch (...) {
-    what = "unknown exception";
+    e = std::current_exception();
   }
   failed = true;
   voice::call_result r;
-  r.final = {voice::call_state::failed, 0, "internal error: " + what};
+  r.final = {voice::call_state::failed, 0, "internal error: " + describe(e)};
   co_return r;
 }
 
