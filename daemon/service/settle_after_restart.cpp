@@ -40,23 +40,15 @@ asio::awaitable<bool> verification_service::settle_after_restart(
         ++(maybe_sent ? unknown : failed);
         auto [mec, mv] = co_await store_.modify(
             q.id, [this, n, call, maybe_sent, &policy](verification& v) -> error_code {
-              if (maybe_sent) {
-                for (attempt& x : v.attempts) {
-                  if (x.number != n) continue;
-                  x.error = "interrupted_by_restart";
-                  engine::on_submit_unknown(v, n, clock_.now(), std::string(x.carrier), "");
-                  break;
-                }
-              } else if (call) {
-                for (attempt& x : v.attempts) {
-                  if (x.number == n) x.error = "interrupted_by_restart";
-                }
-                engine::on_call_outcome(v, policy, n, clock_.now(), attempt_status::failed,
-                                        std::nullopt, "interrupted_by_restart");
-              } else {
-                engine::on_submit_failed(v, policy, n, clock_.now(), std::nullopt,
-                                         "interrupted_by_restart");
+              if (!call) {
+                settle_sms(v, policy, n, maybe_sent, clock_.now(), "interrupted_by_restart");
+                return {};
               }
+              for (attempt& x : v.attempts) {
+                if (x.number == n) x.error = "interrupted_by_restart";
+              }
+              engine::on_call_outcome(v, policy, n, clock_.now(), attempt_status::failed,
+                                      std::nullopt, "interrupted_by_restart");
               return {};
             });
         all_recorded = all_recorded && !mec;
@@ -66,6 +58,21 @@ asio::awaitable<bool> verification_service::settle_after_restart(
     if (unknown > 0) log_.notice("sms_outcome_unknown_after_restart", {{"count", unknown}});
   }
   co_return !ec && all_recorded;
+}
+
+void verification_service::settle_sms(verification& v, const config::otp_policy& policy,
+                                      int attempt_number, bool maybe_sent, sys_time now,
+                                      std::string_view error) {
+  if (!maybe_sent) {
+    engine::on_submit_failed(v, policy, attempt_number, now, std::nullopt, error);
+    return;
+  }
+  for (attempt& x : v.attempts) {
+    if (x.number != attempt_number) continue;
+    x.error = std::string(error);
+    engine::on_submit_unknown(v, attempt_number, now, std::string(x.carrier), "");
+    return;
+  }
 }
 
 }  // namespace otpd::service

@@ -377,13 +377,7 @@ asio::awaitable<void> verification_service::settle_after_failure(const std::stri
         for (attempt& a : v.attempts) {
           if (a.number != attempt_number) continue;
           if (a.status != attempt_status::queued) return make_error_code(store_errc::conflict);
-          a.error = "internal_error";
-          if (maybe_sent) {
-            engine::on_submit_unknown(v, attempt_number, clock_.now(), std::string(a.carrier), "");
-          } else {
-            engine::on_submit_failed(v, policy, attempt_number, clock_.now(), std::nullopt,
-                                     "internal_error");
-          }
+          settle_sms(v, policy, attempt_number, maybe_sent, clock_.now(), "internal_error");
           return {};
         }
         return make_error_code(store_errc::conflict);

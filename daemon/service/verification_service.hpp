@@ -177,6 +177,10 @@ class verification_service {
                                           std::string locale, std::string& code,
                                           sys_time expires_at);
   boost::asio::awaitable<void> settle_after_failure(const std::string& id, int attempt);
+  // An SMS attempt still queued whose sending was cut short (`error`): submitted with its outcome
+  // unknown when it may be on the wire, failed otherwise. Used at a restart and on a bug.
+  static void settle_sms(verification& v, const config::otp_policy& policy, int attempt,
+                         bool maybe_sent, sys_time now, std::string_view error);
   // The outcome of a submit on its attempt, with the receipt keys.
   boost::asio::awaitable<void> record_submit(const std::string& id, int attempt,
                                              const sms_result& r, const config::config& live,
