@@ -36,8 +36,9 @@ class task_group {
   task_group(const task_group&) = delete;
   task_group& operator=(const task_group&) = delete;
 
-  // Starts `task` on the group's executor. Once join() has begun the group is closed: the task
-  // is dropped without running and spawn answers false.
+  // Starts `task` on the group's executor; called from that executor, the task runs at once,
+  // inline, up to its first suspension (co_spawn dispatches). Once join() has begun the group is
+  // closed: the task is dropped without running and spawn answers false.
   bool spawn(boost::asio::awaitable<void> task);
   // Asks every live task to stop: the operation each one awaits is cancelled (terminal), and
   // co_await throws operation_aborted in a cancelled task from then on.
