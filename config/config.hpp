@@ -190,14 +190,36 @@ struct webhook {
   seconds max_backoff{600};
 };
 
-enum class store_kind : std::uint8_t { sqlite, redis };
+enum class store_kind : std::uint8_t { sqlite, postgres };
+
+// The shared store of several nodes (docs/scale-out.md).
+struct postgres {
+  // A libpq connection string or URL ("host=a,b ... target_session_attrs=read-write"), by
+  // reference (${file:}/${env:}): it may hold the password.
+  secret url;
+  int pool_size = 2;                     // connections, each on a store thread of its own
+  milliseconds statement_timeout{5000};  // a statement running longer is cancelled: 503
+  milliseconds connect_timeout{5000};    // per host tried
+  std::string sslmode;                   // libpq's: disable ... verify-full; empty: libpq's default
+  std::filesystem::path sslrootcert;     // CA file for verify-ca / verify-full; empty: none
+};
 
 struct store {
   store_kind kind = store_kind::sqlite;
   std::filesystem::path sqlite_path = "state/otpd.db";
-  std::string redis_url;
   std::uint64_t sqlite_max_bytes = 0;  // 0: no cap; past it writes fail as on a full disk
   seconds retention{7 * 86'400};       // finished verifications kept this long, then purged
+  postgres pg;                         // kind: postgres
+};
+
+// This node among several sharing a store (docs/scale-out.md).
+struct cluster {
+  // Unique among the nodes sharing the store; empty: the host name. Names the node's leases
+  // and the attempts it sends.
+  std::string node;
+  // A bind, the purge and the node itself are held by leases of this period, renewed every
+  // third of it: a node that dies loses them, and another takes them over, within 2 periods.
+  milliseconds lease{10000};
 };
 
 struct secrets {
@@ -246,6 +268,7 @@ struct config {
   voice calls;
   webhook webhooks;
   store state;
+  cluster nodes;
   secrets keys;
   logging log;
   admin control;

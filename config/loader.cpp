@@ -167,12 +167,12 @@ void config_loader::load_webhooks(const field& f) {
 
 void config_loader::load_store(const field& f) {
   auto m = r_.fields(f.value, yaml_reader::mark_of(f), "store",
-                     {"kind", "sqlite_path", "sqlite_max_bytes", "redis_url", "retention"}, true);
+                     {"kind", "sqlite_path", "sqlite_max_bytes", "retention"}, true);
   if (!m) return;
   store& s = c_.state;
   if (const field* v = find(*m, "kind")) {
-    static constexpr store_kind kinds[] = {store_kind::sqlite, store_kind::redis};
-    if (auto i = r_.get_choice(*v, "store.kind", {"sqlite", "redis"}, "sqlite or redis"))
+    static constexpr store_kind kinds[] = {store_kind::sqlite, store_kind::postgres};
+    if (auto i = r_.get_choice(*v, "store.kind", {"sqlite", "postgres"}, "sqlite or postgres"))
       s.kind = kinds[*i];
   }
   if (const field* v = find(*m, "sqlite_path")) {
@@ -189,20 +189,6 @@ void config_loader::load_store(const field& f) {
         s.sqlite_max_bytes = static_cast<std::uint64_t>(*n);
       }
     }
-  }
-  if (const field* v = find(*m, "redis_url")) {
-    // A Redis URL often carries the password: never shown.
-    if (auto u = r_.get_string(*v, "store.redis_url", {.secret = true})) {
-      if (!u->empty() && !u->starts_with("redis://") && !u->starts_with("rediss://") &&
-          !u->starts_with("unix://")) {
-        r_.error(yaml_reader::mark_of(*v),
-                 "store.redis_url: expected a redis://, rediss:// or unix:// URL");
-      } else {
-        s.redis_url = *u;
-      }
-    }
-  } else if (s.kind == store_kind::redis) {
-    r_.error(f.value.Mark(), "missing required key 'store.redis_url' (store.kind is redis)");
   }
   if (const field* v = find(*m, "retention")) {
     if (auto d = r_.get_seconds(*v, "store.retention", 1h, 366 * 24h)) s.retention = *d;

@@ -65,6 +65,9 @@ struct attempt {
   std::string sip_reason;
   std::optional<std::int64_t> played_ms;  // a call's prompt sent to the callee, once answered
   std::string error;  // short machine-readable reason when failed ("no_route", ...)
+  // The node sending it (cluster.node); empty while an SMS waits in the handoff queue, and in
+  // rows written before nodes were named (taken as the local node's).
+  std::string node;
   friend bool operator==(const attempt&, const attempt&) = default;
 };
 

@@ -119,6 +119,13 @@ class sms_sender {
   virtual void learn(const std::string& carrier, std::string_view submit_id,
                      std::string_view receipt_id) = 0;
 
+  // Whether this node holds a bind of `carrier` (its lease, when several nodes share the
+  // store; always true for one node): when no carrier of a route is served here, the SMS is
+  // handed to a node that serves one (sms_handoff).
+  virtual bool serves(std::string_view carrier) const {
+    (void)carrier;
+    return true;
+  }
   // Every routed carrier can send (/readyz), and each carrier's readiness.
   virtual bool ready() const = 0;
   virtual std::vector<carrier_health> health() const = 0;

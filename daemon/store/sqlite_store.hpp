@@ -82,6 +82,15 @@ class sqlite_store final : public store {
                              limit_result& out) override;
   error_code list_queued(std::vector<verification>& out) override;
   error_code purge(sys_time now, std::chrono::seconds retention, std::size_t& changed) override;
+  error_code acquire_leases(std::string_view holder, std::span<const std::string> names,
+                            sys_time now, std::chrono::milliseconds ttl,
+                            std::vector<std::string>& held) override;
+  error_code release_leases(std::string_view holder, std::span<const std::string> names) override;
+  error_code list_leases(std::string_view prefix, std::vector<lease>& out) override;
+  error_code queue_sms(const sms_handoff& h) override;
+  error_code claim_sms(std::string_view holder, std::span<const std::string> carriers, sys_time now,
+                       std::size_t limit, std::vector<sms_handoff>& out) override;
+  error_code finish_sms(std::string_view verification_id, int attempt) override;
   std::string last_error() const override;
   error_code begin_batch() override;
   error_code end_batch() override;

@@ -1,6 +1,8 @@
-// Where verifications, attempts, receipt correlations, idempotency keys and rate-limit
-// counters live. The interface is synchronous: callers run it off the I/O threads (see
-// store_executor). SQLite is the embedded default; a shared backend can follow.
+// Where verifications, attempts, receipt correlations, idempotency keys, rate-limit counters,
+// leases and SMS handed to another node live. The interface is synchronous: callers run it off
+// the I/O threads (see store_executor). SQLite is the embedded default for one node; PostgreSQL
+// is shared by several (docs/scale-out.md). Both keep the guarantees stated here, and the same
+// test suite (tests/daemon/store/store_contract.hpp) runs against both.
 #pragma once
 
 #include <chrono>
@@ -68,6 +70,29 @@ struct limit_result {
   std::chrono::seconds retry_after{0};  // when that check will allow one more
 };
 
+// A lease: work that one node at a time may do, by name ("bind:vn/vn-a", "node:web-1",
+// "purge"). Held by `holder` until `expires_at`; an expired lease is free.
+struct lease {
+  std::string name;
+  std::string holder;
+  sys_time expires_at{};
+};
+
+// An SMS that the node which created its attempt cannot send (it holds no bind of the route's
+// carriers), queued in the store for a node that can. The code is sealed
+// (engine::code_protector::seal with the shared code_seal_key), never in the clear.
+struct sms_handoff {
+  std::string verification_id;
+  int attempt = 0;
+  std::vector<std::string> carriers;  // the route's carriers, in order of preference
+  std::string sealed_code;
+  std::string locale;
+  sys_time queued_at{};
+  sys_time deadline{};     // the verification's expiry: not sent after it
+  std::string claimed_by;  // the node sending it; empty while queued
+  friend bool operator==(const sms_handoff&, const sms_handoff&) = default;
+};
+
 // Times are kept with millisecond precision (floored): a time_point that is not a whole
 // millisecond does not read back equal.
 class store {
@@ -113,13 +138,47 @@ class store {
                                      limit_result& out) = 0;
 
   // Verifications still pending with an unfinished attempt: queued (accepted, never written)
-  // or a call under way (ringing, answered). After a restart they are marked failed.
+  // or a call under way (ringing, answered). After a restart a node settles those of its own
+  // attempts (attempt::node), and a live node those of a node whose lease has expired.
   virtual error_code list_queued(std::vector<verification>& out) = 0;
 
   // Marks pending verifications past expiry as expired; deletes finished ones older than
-  // `retention`, their correlations, and rate events older than the longest window.
-  // Returns how many rows changed.
+  // `retention`, their correlations, queued SMS and rate events older than the longest window.
+  // Returns how many rows changed. Several nodes: the caller holds the "purge" lease; a backend
+  // may work in small batches (one transaction each) so that no long lock is held.
   virtual error_code purge(sys_time now, std::chrono::seconds retention, std::size_t& changed) = 0;
+
+  // ---- several nodes (docs/scale-out.md) ----
+  // Leases use the caller's clock (`now`): the nodes' clocks must agree to well within a lease
+  // period (NTP). A holder counts its lease from before it asked, so it gives the work up
+  // before the store would let another node take it.
+
+  // Takes or renews, for `holder`, each lease of `names` that is free, expired at `now`, or
+  // already its own: it then expires at now + ttl. `held` gets the names of `names` that holder
+  // holds after the call, in the order of `names`. One transaction: two holders racing for a
+  // free lease never both get it.
+  virtual error_code acquire_leases(std::string_view holder, std::span<const std::string> names,
+                                    sys_time now, std::chrono::milliseconds ttl,
+                                    std::vector<std::string>& held) = 0;
+  // Gives up those of `names` that `holder` holds (the others are left alone).
+  virtual error_code release_leases(std::string_view holder,
+                                    std::span<const std::string> names) = 0;
+  // Every lease whose name starts with `prefix` (expired ones included), by name.
+  virtual error_code list_leases(std::string_view prefix, std::vector<lease>& out) = 0;
+
+  // Queues `h` (claimed_by ignored). duplicate_id when that attempt is queued already;
+  // not_found when the verification does not exist.
+  virtual error_code queue_sms(const sms_handoff& h) = 0;
+  // Claims for `holder` up to `limit` queued SMS, oldest first, that are not claimed, whose
+  // deadline is after `now` and whose carriers include one of `carriers`; sets their
+  // claimed_by, and the attempt's node to holder, in the same transaction. Two holders claiming
+  // at once never get the same SMS (PostgreSQL: FOR UPDATE SKIP LOCKED). A claimed SMS is never
+  // claimed again, even when its holder dies: it may be on the wire (its attempt is settled as
+  // outcome unknown instead).
+  virtual error_code claim_sms(std::string_view holder, std::span<const std::string> carriers,
+                               sys_time now, std::size_t limit, std::vector<sms_handoff>& out) = 0;
+  // The SMS's outcome is recorded: its queue entry goes (not_found when there is none).
+  virtual error_code finish_sms(std::string_view verification_id, int attempt) = 0;
 
   // What the backend said about its most recent io_error (e.g. "database or disk is full"),
   // for logs and /readyz; empty when there was none. Never an OTP code or a phone number. Safe

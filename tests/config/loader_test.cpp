@@ -209,7 +209,7 @@ templates:
   sms:
     en: "Code {code}, valid {minutes} min"
 webhooks: {url: "https://hooks.example/otp", secret: "0123456789abcdef", timeout: 3s, max_attempts: 4, initial_backoff: 2s, max_backoff: 1m}
-store: {kind: redis, redis_url: "redis://:pw@127.0.0.1:6379/0", sqlite_path: /tmp/x.db, retention: 48h}
+store: {kind: sqlite, sqlite_path: /tmp/x.db, retention: 48h}
 logging: {format: json, level: debug}
 testing: {controllable_clock: true}
 )";
@@ -257,8 +257,7 @@ testing: {controllable_clock: true}
   EXPECT_EQ(c.webhooks.max_attempts, 4);
   EXPECT_EQ(c.webhooks.initial_backoff, 2s);
   EXPECT_EQ(c.webhooks.max_backoff, 60s);
-  EXPECT_EQ(c.state.kind, store_kind::redis);
-  EXPECT_EQ(c.state.redis_url, "redis://:pw@127.0.0.1:6379/0");
+  EXPECT_EQ(c.state.kind, store_kind::sqlite);
   EXPECT_EQ(c.state.sqlite_path, "/tmp/x.db");
   EXPECT_EQ(c.state.retention, 48h);
   EXPECT_EQ(c.keys.code_seal_key, mac_key);  // 32 bytes as given
@@ -1027,14 +1026,8 @@ TEST(config_loader, store) {
   parts p;
   p.sections = "store: {kind: redis}\n";
   const std::string y = p.yaml();
-  auto e = only_error_at(load(y), y, "{kind: redis}");
-  EXPECT_THAT(e.message, HasSubstr("missing required key 'store.redis_url'"));
-
-  parts q;
-  q.sections = "store: {kind: redis, redis_url: \"http://:secretpw@host\"}\n";
-  auto e2 = only_error(load(q.yaml()));
-  EXPECT_THAT(e2.message, HasSubstr("expected a redis://, rediss:// or unix:// URL"));
-  EXPECT_THAT(e2.message, Not(HasSubstr("secretpw")));
+  auto e = only_error_at(load(y), y, "redis");
+  EXPECT_THAT(e.message, HasSubstr("sqlite or postgres"));
 }
 
 // ---- references ----------------------------------------------------------------------------

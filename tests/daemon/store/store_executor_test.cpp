@@ -86,6 +86,18 @@ class fake_store final : public store {
   }
   error_code list_queued(std::vector<verification>&) override { return {}; }
   error_code purge(sys_time, std::chrono::seconds, std::size_t&) override { return {}; }
+  error_code acquire_leases(std::string_view, std::span<const std::string>, sys_time,
+                            std::chrono::milliseconds, std::vector<std::string>&) override {
+    return {};
+  }
+  error_code release_leases(std::string_view, std::span<const std::string>) override { return {}; }
+  error_code list_leases(std::string_view, std::vector<lease>&) override { return {}; }
+  error_code queue_sms(const sms_handoff&) override { return {}; }
+  error_code claim_sms(std::string_view, std::span<const std::string>, sys_time, std::size_t,
+                       std::vector<sms_handoff>&) override {
+    return {};
+  }
+  error_code finish_sms(std::string_view, int) override { return {}; }
   error_code begin_batch() override {
     ++batches;
     in_batch = true;
