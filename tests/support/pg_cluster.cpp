@@ -88,17 +88,7 @@ pg_cluster::pg_cluster() {
   make_directory();
   run("initdb", server_command("initdb", {"-D", data_.string(), "-U", superuser, "-E", "UTF8",
                                           "--locale=C", "--auth=trust"}));
-  // Up to three ports: another process may take the one chosen before the server binds it.
-  for (int tries = 0;; ++tries) {
-    port_ = free_port();
-    write_config();
-    try {
-      start();
-      break;
-    } catch (const std::runtime_error&) {
-      if (tries == 2) throw;
-    }
-  }
+  start_on_a_free_port();
   psql("postgres",
        "CREATE ROLE " + std::string(password_user) + " LOGIN PASSWORD " + quoted_literal(password));
 }
@@ -111,12 +101,17 @@ pg_cluster::pg_cluster(standby_tag, const pg_cluster& primary) {
       server_command("pg_basebackup",
                      {"-D", data_.string(), "-R", "-X", "stream", "-c", "fast", "-h", "127.0.0.1",
                       "-p", std::to_string(primary.port_), "-U", superuser}));
+  start_on_a_free_port();
+}
+
+void pg_cluster::start_on_a_free_port() {
+  // Up to three ports: another process may take the one chosen before the server binds it.
   for (int tries = 0;; ++tries) {
     port_ = free_port();
     write_config();
     try {
       start();
-      break;
+      return;
     } catch (const std::runtime_error&) {
       if (tries == 2) throw;
     }

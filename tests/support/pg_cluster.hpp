@@ -76,6 +76,7 @@ class pg_cluster {
                   std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
   void make_directory();
   void write_config();
+  void start_on_a_free_port();
   pid_t postmaster_pid() const;
 
   std::filesystem::path dir_;  // owns data/, the socket and the log
