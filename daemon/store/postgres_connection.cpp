@@ -11,10 +11,16 @@ namespace {
 // SQLSTATE classes and codes (PostgreSQL documentation, appendix A).
 constexpr std::string_view unique_violation = "23505";
 constexpr std::string_view foreign_key_violation = "23503";
+constexpr std::string_view read_only_transaction = "25006";
 
-std::string trimmed(const char* message) {
+// libpq's message on one line (it puts a hint on a line of its own), for logs and /readyz.
+std::string one_line(const char* message) {
   std::string s = message ? message : "";
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  for (auto at = s.find('\n'); at != std::string::npos; at = s.find('\n', at)) {
+    const auto end = s.find_first_not_of("\n\t ", at);
+    s.replace(at, (end == std::string::npos ? s.size() : end) - at, "; ");
+  }
   return s;
 }
 
@@ -221,9 +227,17 @@ error_code connection::check(PGresult* r, std::string_view what, error_code uniq
     PQclear(r);
     return foreign;
   }
+  // A server that has become a standby (a failover behind our back) answers every write
+  // with this: the connection is dropped, so that the next call reconnects and libpq finds the
+  // read-write host (target_session_attrs=read-write).
+  if (code == read_only_transaction) {
+    PQfinish(conn_);
+    conn_ = nullptr;
+    prepared_ = false;
+  }
   // "canceling statement due to statement timeout" (57014) among them: io_error, as a server
   // that cannot answer in time.
-  std::string message = std::string(what) + ": " + trimmed(PQresultErrorMessage(r));
+  std::string message = std::string(what) + ": " + one_line(PQresultErrorMessage(r));
   if (!code.empty()) message += " [sqlstate " + std::string(code) + "]";
   PQclear(r);
   return fail(std::move(message));
@@ -231,7 +245,7 @@ error_code connection::check(PGresult* r, std::string_view what, error_code uniq
 
 error_code connection::connection_failed(std::string_view what) {
   // libpq's message names the host and port, never the password; scrub() makes sure.
-  std::string message = std::string(what) + ": " + trimmed(PQerrorMessage(conn_));
+  std::string message = std::string(what) + ": " + one_line(PQerrorMessage(conn_));
   prepared_ = false;
   return fail(std::move(message));
 }

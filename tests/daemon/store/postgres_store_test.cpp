@@ -221,3 +221,60 @@ TEST_F(postgres_store_test, a_batch_commits_once_and_a_failed_call_in_it_writes_
 
 }  // namespace
 }  // namespace otpd::service
+
+namespace otpd::service {
+namespace {
+
+// A node whose conninfo names a primary and its standby (target_session_attrs=read-write), as
+// docs/scale-out.md advises: the primary stops, the standby is promoted, and the same store
+// object carries on with it; a server that turns read-only under an open connection is left
+// for the host that takes writes.
+TEST(postgres_failover, a_store_naming_both_hosts_follows_the_promoted_standby) {
+  pg_cluster primary;
+  primary.create_database("failover");
+  auto standby = primary.make_standby();
+  postgres_options o;
+  o.conninfo = "host=127.0.0.1,127.0.0.1 port=" + std::to_string(primary.port()) + "," +
+               std::to_string(standby->port()) +
+               " dbname=failover user=postgres target_session_attrs=read-write";
+  std::unique_ptr<store> s;
+  std::string why;
+  ASSERT_FALSE(open_postgres_store(o, s, why)) << why;
+  ASSERT_FALSE(s->insert(make_verification("v1"))) << s->last_error();
+  // A clean stop sends the standby all the WAL first.
+  primary.stop();
+  verification read;
+  EXPECT_EQ(s->get("v1", read), store_errc::io_error);
+  // No read-write host: the standby is still one.
+  EXPECT_EQ(s->get("v1", read), store_errc::io_error);
+  standby->promote();
+  ASSERT_FALSE(s->get("v1", read)) << s->last_error();
+  EXPECT_EQ(read, make_verification("v1"));
+  EXPECT_FALSE(s->insert(make_verification("v2"))) << s->last_error();
+
+  // The promoted server turns read-only (as a demoted primary would): a write fails, the
+  // connection is dropped, and once the server takes writes again the store does too. The
+  // server's backend sees a reload some time after pg_reload_conf() returns: polled.
+  standby->psql("postgres", "ALTER SYSTEM SET default_transaction_read_only = on");
+  standby->psql("postgres", "SELECT pg_reload_conf()");
+  int n = 3;
+  const auto until_read_only = std::chrono::steady_clock::now() + 20s;
+  while (!s->insert(make_verification(test::numbered("v", n)))) {
+    ++n;
+    ASSERT_LT(std::chrono::steady_clock::now(), until_read_only)
+        << "the server never turned read-only";
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_NE(s->last_error().find("read-only"), std::string::npos) << s->last_error();
+  standby->psql("postgres", "ALTER SYSTEM RESET default_transaction_read_only");
+  standby->psql("postgres", "SELECT pg_reload_conf()");
+  const auto until_writable = std::chrono::steady_clock::now() + 20s;
+  while (s->insert(make_verification(test::numbered("v", n)))) {
+    ASSERT_LT(std::chrono::steady_clock::now(), until_writable) << s->last_error();
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_FALSE(s->get(test::numbered("v", n), read)) << s->last_error();
+}
+
+}  // namespace
+}  // namespace otpd::service
