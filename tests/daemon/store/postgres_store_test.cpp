@@ -65,9 +65,6 @@ INSTANTIATE_TEST_SUITE_P(postgres, store_contract,
                              "postgres", [] { return std::make_unique<postgres_database>(); }}),
                          test::backend_name);
 
-// Until the contract's tests are written, the instantiation has none: not a mistake.
-GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(store_contract);
-
 class postgres_store_test : public ::testing::Test {
  protected:
   postgres_database db_;
