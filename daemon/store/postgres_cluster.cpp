@@ -45,6 +45,8 @@ error_code postgres_store::purge(sys_time now, std::chrono::seconds retention,
   // cascade).
   if (auto ec = purge_step(sql::delete_finished, finished_before, total)) return ec;
   if (auto ec = purge_step(sql::delete_events, now_ms, total)) return ec;
+  // An expired lease is free anyway; one a day old names a node or bind long gone.
+  if (auto ec = purge_step(sql::delete_old_leases, now_ms - 86'400'000, total)) return ec;
   changed = total;
   return {};
 }

@@ -43,6 +43,7 @@ enum class sql : std::uint8_t {
   expire_pending,
   delete_finished,
   delete_events,
+  delete_old_leases,
   acquire_leases,
   release_leases,
   select_leases,

@@ -99,6 +99,9 @@ const std::pair<sql, const char*> statement_texts[] = {
     {sql::delete_events,
      "DELETE FROM rate_events WHERE ctid IN (SELECT ctid FROM rate_events "
      "WHERE keep_until <= $1 LIMIT $2)"},
+    {sql::delete_old_leases,
+     "DELETE FROM leases WHERE name IN (SELECT name FROM leases WHERE expires_at <= $1 "
+     "LIMIT $2 FOR UPDATE SKIP LOCKED)"},
     // In the order of the names, so that two holders asking for overlapping sets never wait for
     // each other in a cycle; a row another holder inserts meanwhile is decided by the WHERE
     // once that holder commits.
