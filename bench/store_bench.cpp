@@ -1,8 +1,11 @@
 // Store throughput: verifications inserted and then modified (as a submit result would be)
 // through store_executor on SQLite, by concurrent coroutines on one I/O thread, with and
 // without group commit; and the same calls on the store directly, without the executor hop.
+// With --postgres, the same on that PostgreSQL database instead (each run writes ids of its
+// own: nothing is emptied).
 //
 //   otpd_bench_store [--pairs N] [--concurrency C] [--batches 1,8,64] [--dir DIR]
+//                    [--postgres CONNINFO]
 //
 // Run from a Release build: numbers from Debug or sanitizer builds mean nothing. The database
 // lives in DIR (default: a fresh directory under $TMPDIR), on the disk the daemon would use.
@@ -20,6 +23,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "daemon/store/postgres_store.hpp"
 #include "daemon/store/sqlite_store.hpp"
 #include "daemon/store/store_executor.hpp"
 
@@ -34,7 +38,11 @@ struct options {
   int concurrency = 64;
   std::vector<std::size_t> batches{1, 8, 64};
   std::string dir;
+  std::string postgres;  // a conninfo: PostgreSQL instead of SQLite
 };
+
+// Prepended to every id of a run, so that runs on one PostgreSQL database never collide.
+std::string run_prefix = "v";
 
 verification make(const std::string& id) {
   verification v;
@@ -68,12 +76,28 @@ error_code mark_submitted(verification& v) {
   return {};
 }
 
-std::unique_ptr<store> open_fresh(const std::string& path) {
+std::unique_ptr<store> open_fresh(const options& o, const std::string& path) {
+  std::unique_ptr<store> s;
+  std::string why;
+  if (!o.postgres.empty()) {
+    static int runs = 0;
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    run_prefix = std::string("r")
+                     .append(std::to_string(std::chrono::floor<std::chrono::seconds>(now).count()))
+                     .append("-")
+                     .append(std::to_string(++runs))
+                     .append("-");
+    postgres_options po;
+    po.conninfo = o.postgres;
+    if (open_postgres_store(po, s, why)) {
+      std::fprintf(stderr, "open: %s\n", why.c_str());
+      std::exit(1);
+    }
+    return s;
+  }
   std::filesystem::remove(path);
   std::filesystem::remove(path + "-wal");
   std::filesystem::remove(path + "-shm");
-  std::unique_ptr<store> s;
-  std::string why;
   if (open_sqlite_store(path, sqlite_options{}, s, why)) {
     std::fprintf(stderr, "open: %s\n", why.c_str());
     std::exit(1);
@@ -84,7 +108,7 @@ std::unique_ptr<store> open_fresh(const std::string& path) {
 asio::awaitable<void> worker(store_executor& ex, int first, int step, int end, int& failures) {
   for (int i = first; i < end; i += step) {
     // Appended, not "v" + to_string(i): g++ 12 -O2 warns on that falsely (GCC bug 105329).
-    std::string id = std::string("v").append(std::to_string(i));
+    std::string id = std::string(run_prefix).append(std::to_string(i));
     if (co_await ex.insert(make(id))) ++failures;
     auto [ec, v] = co_await ex.modify(id, mark_submitted);
     if (ec) ++failures;
@@ -98,7 +122,7 @@ void report(const char* what, int pairs, clock_type::duration took, int failures
 }
 
 void run_executor(const options& o, const std::string& path, std::size_t batch) {
-  store_executor ex(open_fresh(path), {.max_queue = 100'000, .max_batch = batch});
+  store_executor ex(open_fresh(o, path), {.max_queue = 100'000, .max_batch = batch});
   asio::io_context io;
   int failures = 0;
   for (int c = 0; c < o.concurrency; ++c) {
@@ -120,12 +144,12 @@ void run_executor(const options& o, const std::string& path, std::size_t batch) 
 }
 
 void run_direct(const options& o, const std::string& path) {
-  auto s = open_fresh(path);
+  auto s = open_fresh(o, path);
   int failures = 0;
   auto start = clock_type::now();
   for (int i = 0; i < o.pairs; ++i) {
     // Appended, not "v" + to_string(i): g++ 12 -O2 warns on that falsely (GCC bug 105329).
-    std::string id = std::string("v").append(std::to_string(i));
+    std::string id = std::string(run_prefix).append(std::to_string(i));
     if (s->insert(make(id))) ++failures;
     verification v;
     if (s->modify(id, mark_submitted, v)) ++failures;
@@ -158,6 +182,8 @@ int main(int argc, char** argv) {
       o.batches = parse_list(argv[i + 1]);
     } else if (flag == "--dir") {
       o.dir = argv[i + 1];
+    } else if (flag == "--postgres") {
+      o.postgres = argv[i + 1];
     } else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
@@ -170,8 +196,9 @@ int main(int argc, char** argv) {
     dir = templ;
   }
   const std::string path = dir + "/bench.db";
-  std::printf("SQLite store, %d verifications (insert, then modify), %d coroutines, %s\n", o.pairs,
-              o.concurrency, path.c_str());
+  std::printf("%s store, %d verifications (insert, then modify), %d coroutines, %s\n",
+              o.postgres.empty() ? "SQLite" : "PostgreSQL", o.pairs, o.concurrency,
+              o.postgres.empty() ? path.c_str() : "(conninfo given)");
   run_direct(o, path);
   for (auto b : o.batches) run_executor(o, path, b);
   if (o.dir.empty()) std::filesystem::remove_all(dir);

@@ -275,6 +275,19 @@ void pg_cluster::promote() {
       server_command("pg_ctl", {"-D", data_.string(), "-w", "-t", "60", "promote"}));
 }
 
+void pg_cluster::require_synchronous_standby() {
+  psql("postgres", "ALTER SYSTEM SET synchronous_standby_names = '*'");
+  psql("postgres", "SELECT pg_reload_conf()");
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (psql("postgres", "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'") !=
+         "1\n") {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("pg_cluster: no standby became synchronous");
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
 pid_t pg_cluster::postmaster_pid() const {
   std::ifstream file(data_ / "postmaster.pid");
   long pid = 0;

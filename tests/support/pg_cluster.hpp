@@ -63,6 +63,10 @@ class pg_cluster {
   std::unique_ptr<pg_cluster> make_standby();
   // pg_ctl promote -w: a standby becomes a primary.
   void promote();
+  // On a primary: a commit waits until a standby has the WAL on disk
+  // (synchronous_standby_names = '*'), once the standby has caught up and says it is one
+  // (polled in pg_stat_replication, within a bound). Throws when none does in time.
+  void require_synchronous_standby();
 
  private:
   struct standby_tag {};

@@ -46,11 +46,15 @@ TEST(pg_cluster, a_standby_follows_its_primary_and_serves_writes_once_promoted) 
   auto standby = primary.make_standby();
   EXPECT_EQ(standby->psql("replicated", "SELECT pg_is_in_recovery()"), "t\n");
   EXPECT_EQ(standby->psql("replicated", "SELECT x FROM t"), "1\n");
+  // A commit on the primary returns once the standby has it.
+  primary.require_synchronous_standby();
+  primary.psql("replicated", "INSERT INTO t VALUES (3)");
+  EXPECT_EQ(primary.psql("replicated", "SHOW synchronous_commit"), "on\n");
   primary.stop();
   standby->promote();
   EXPECT_EQ(standby->psql("replicated", "SELECT pg_is_in_recovery()"), "f\n");
   standby->psql("replicated", "INSERT INTO t VALUES (2)");
-  EXPECT_EQ(standby->psql("replicated", "SELECT count(*) FROM t"), "2\n");
+  EXPECT_EQ(standby->psql("replicated", "SELECT count(*) FROM t"), "3\n");
 }
 
 }  // namespace
