@@ -139,6 +139,23 @@ TEST_F(sqlite_store_test, keeps_times_as_milliseconds_and_statuses_as_their_api_
   EXPECT_EQ(query_text("SELECT node FROM attempts"), "web-1");
 }
 
+// The contract lets a backend keep expired leases (list_leases shows them); SQLite drops those
+// expired for a day, so that names of nodes and binds long gone do not pile up.
+TEST_F(sqlite_store_test, purge_deletes_leases_expired_for_a_day) {
+  std::vector<std::string> held;
+  ASSERT_FALSE(store_->acquire_leases("web-1", std::vector<std::string>{"node:web-1"}, at_ms(t0_ms),
+                                      30s, held));
+  ASSERT_FALSE(store_->acquire_leases("web-2", std::vector<std::string>{"node:web-2"},
+                                      at_ms(t0_ms + 3'600'000), 30s, held));
+  std::size_t changed = 0;
+  ASSERT_FALSE(store_->purge(at_ms(t0_ms + 86'400'000 + 30'000), 7 * 86'400s, changed));
+  EXPECT_EQ(changed, 1u);
+  std::vector<lease> left;
+  ASSERT_FALSE(store_->list_leases("", left));
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].holder, "web-2");  // expired 23 hours ago: kept
+}
+
 TEST_F(sqlite_store_test, background_checkpoints_copy_the_log_into_the_database) {
   store_.reset();
   sqlite_options options;
