@@ -55,10 +55,11 @@ const std::pair<sqlite_store::sql, const char*> sqlite_store::statement_texts_[]
      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
     {sql::select_correlation,
      "SELECT verification_id, attempt, part FROM correlations WHERE carrier = ?1 AND key = ?2"},
-    {sql::count_events, "SELECT count(*) FROM rate_events WHERE key = ?1 AND at > ?2 AND at <= ?3"},
+    // No upper bound: an event counted at a later time than this check's `now` (another node
+    // whose clock is a little ahead) is inside the window too (store.hpp, limit_check).
+    {sql::count_events, "SELECT count(*) FROM rate_events WHERE key = ?1 AND at > ?2"},
     {sql::nth_event,
-     "SELECT at FROM rate_events WHERE key = ?1 AND at > ?2 AND at <= ?3 "
-     "ORDER BY at LIMIT 1 OFFSET ?4"},
+     "SELECT at FROM rate_events WHERE key = ?1 AND at > ?2 ORDER BY at LIMIT 1 OFFSET ?3"},
     {sql::insert_event, "INSERT INTO rate_events (key, at, keep_until) VALUES (?1, ?2, ?3)"},
     // The moment it expired, not the moment purge noticed: retention counts from there.
     {sql::expire_pending,

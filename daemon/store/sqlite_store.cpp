@@ -401,7 +401,7 @@ error_code sqlite_store::time_to_room(const limit_check& c, std::int64_t now_ms,
   const std::int64_t window_ms = std::chrono::milliseconds(c.window).count();
   const std::int64_t since_ms = now_ms - window_ms;
   std::int64_t count = 0;
-  statement counted(*this, sql::count_events, "count rate events", c.key, since_ms, now_ms);
+  statement counted(*this, sql::count_events, "count rate events", c.key, since_ms);
   if (auto ec = counted.value(count)) return ec;
   if (count < c.max) return {};
 
@@ -409,9 +409,9 @@ error_code sqlite_store::time_to_room(const limit_check& c, std::int64_t now_ms,
   // the (count - max)-th oldest (0-based) leaves it: at its time + window. With count == max
   // (limits unchanged since counting) that is the oldest counted event.
   std::int64_t at = now_ms;
-  statement nth(*this, sql::nth_event, "read rate events", c.key, since_ms, now_ms, count - c.max);
+  statement nth(*this, sql::nth_event, "read rate events", c.key, since_ms, count - c.max);
   if (auto ec = nth.value(at)) return ec;
-  const std::int64_t wait_ms = at + window_ms - now_ms;  // > 0: `at` is inside the window
+  const std::int64_t wait_ms = at + window_ms - now_ms;  // > 0: `at` is after since_ms
   wait = std::chrono::seconds(std::max<std::int64_t>(1, (wait_ms + 999) / 1000));
   return {};
 }

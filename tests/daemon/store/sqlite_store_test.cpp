@@ -88,6 +88,34 @@ TEST_F(sqlite_store_test, opens_in_wal_mode_with_the_current_schema) {
             std::to_string(sqlite_store::schema_version));
 }
 
+// A file written by otpd before nodes were named (schema version 4) is made one by taking
+// version 5 back out of a new file: migration 5 runs again on the next open.
+TEST_F(sqlite_store_test, a_version_4_database_migrates_and_its_attempts_have_no_node) {
+  auto v = make_verification("v1");
+  ASSERT_FALSE(store_->insert(v));
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  const char* back_to_4 =
+      "DROP TABLE sms_queue; DROP TABLE leases; ALTER TABLE attempts DROP COLUMN node; "
+      "DELETE FROM schema_version WHERE version = 5";
+  EXPECT_EQ(sqlite3_exec(db, back_to_4, nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  ASSERT_EQ(query_text("SELECT max(version) FROM schema_version"), "4");
+
+  open();
+  EXPECT_EQ(query_text("SELECT max(version) FROM schema_version"), "5");
+  verification got;
+  ASSERT_FALSE(store_->get("v1", got));
+  v.attempts[0].node.clear();
+  EXPECT_EQ(got, v);
+  std::vector<std::string> held;
+  EXPECT_FALSE(
+      store_->acquire_leases("web-1", std::vector<std::string>{"purge"}, at_ms(t0_ms), 30s, held));
+  EXPECT_EQ(held.size(), 1u);
+}
+
 TEST_F(sqlite_store_test, refuses_a_database_from_a_newer_otpd) {
   store_.reset();
   sqlite3* db = nullptr;
@@ -109,6 +137,23 @@ TEST_F(sqlite_store_test, keeps_times_as_milliseconds_and_statuses_as_their_api_
   EXPECT_EQ(query_text("SELECT status FROM attempts"), "no_answer");
   EXPECT_EQ(query_text("SELECT json_array_length(message_ids) FROM attempts"), "2");
   EXPECT_EQ(query_text("SELECT node FROM attempts"), "web-1");
+}
+
+// The contract lets a backend keep expired leases (list_leases shows them); SQLite drops those
+// expired for a day, so that names of nodes and binds long gone do not pile up.
+TEST_F(sqlite_store_test, purge_deletes_leases_expired_for_a_day) {
+  std::vector<std::string> held;
+  ASSERT_FALSE(store_->acquire_leases("web-1", std::vector<std::string>{"node:web-1"}, at_ms(t0_ms),
+                                      30s, held));
+  ASSERT_FALSE(store_->acquire_leases("web-2", std::vector<std::string>{"node:web-2"},
+                                      at_ms(t0_ms + 3'600'000), 30s, held));
+  std::size_t changed = 0;
+  ASSERT_FALSE(store_->purge(at_ms(t0_ms + 86'400'000 + 30'000), 7 * 86'400s, changed));
+  EXPECT_EQ(changed, 1u);
+  std::vector<lease> left;
+  ASSERT_FALSE(store_->list_leases("", left));
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].holder, "web-2");  // expired 23 hours ago: kept
 }
 
 TEST_F(sqlite_store_test, background_checkpoints_copy_the_log_into_the_database) {

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -31,6 +32,9 @@ struct store_backend {
 inline std::string backend_name(const ::testing::TestParamInfo<store_backend>& info) {
   return info.param.name;
 }
+// How gtest shows the parameter (ctest's test names include it): the name, not the bytes of
+// the struct, which hold pointers and change from run to run.
+inline void PrintTo(const store_backend& backend, std::ostream* os) { *os << backend.name; }
 
 class store_contract : public ::testing::TestWithParam<store_backend> {
  protected:

@@ -330,6 +330,35 @@ TEST_P(store_contract, nodes_claiming_at_once_never_get_the_same_sms) {
 
 // ---- several connections ------------------------------------------------------------------
 
+TEST_P(store_contract, rate_limit_checked_from_several_connections_never_exceeds_max) {
+  constexpr int max = 10;
+  const std::vector<limit_check> checks{{"num:+84912345678", max, 600s}};
+  std::vector<int> allowed(racers, 0);
+  race(*db_, [&](int i, store& s) {
+    for (int n = 0; n < max; ++n) {
+      limit_result r;
+      ASSERT_FALSE(s.check_and_count(checks, at_ms(t0_ms + n), r));
+      if (r.allowed) ++allowed[static_cast<std::size_t>(i)];
+    }
+  });
+  int total = 0;
+  for (int a : allowed) total += a;
+  EXPECT_EQ(total, max);
+}
+
+TEST_P(store_contract, event_counted_by_a_node_whose_clock_is_ahead_counts) {
+  auto other = db_->connect();
+  ASSERT_NE(other, nullptr);
+  const std::vector<limit_check> checks{{"num:+84912345678", 1, 600s}};
+  limit_result r;
+  ASSERT_FALSE(other->check_and_count(checks, at_ms(t0_ms + 5'000), r));
+  ASSERT_TRUE(r.allowed);
+  // Checked 5 s earlier by this node's clock: refused until that event leaves the window.
+  ASSERT_FALSE(store_->check_and_count(checks, at_ms(t0_ms), r));
+  EXPECT_FALSE(r.allowed);
+  EXPECT_EQ(r.retry_after, 605s);
+}
+
 TEST_P(store_contract, idempotency_key_written_by_one_connection_is_seen_by_another) {
   auto other = db_->connect();
   ASSERT_NE(other, nullptr);
