@@ -257,6 +257,8 @@ CREATE INDEX sms_handoff_queued ON sms_handoff (queued_at) WHERE claimed_by = ''
 -- several connections counting one key never both take its last event. Returns the first
 -- check that refuses (0-based) and how long until it has room, in milliseconds; -1 when all
 -- allow (the events are then counted). Limits that are no limit are left out by the caller.
+-- No upper bound on `at`: an event counted at a later time than p_now (a node whose clock is
+-- a little ahead) is inside the window too (store.hpp, limit_check).
 CREATE FUNCTION otpd_check_and_count(p_keys text[], p_maxes integer[], p_windows bigint[],
                                      p_now bigint)
 RETURNS TABLE (failed_index integer, retry_after_ms bigint)
@@ -272,11 +274,11 @@ BEGIN
   END LOOP;
   FOR i IN 1 .. coalesce(array_length(p_keys, 1), 0) LOOP
     SELECT count(*) INTO counted FROM rate_events
-      WHERE key = p_keys[i] AND at > p_now - p_windows[i] AND at <= p_now;
+      WHERE key = p_keys[i] AND at > p_now - p_windows[i];
     IF counted >= p_maxes[i] THEN
       -- One more is allowed once the (counted - max)-th oldest (0-based) leaves the window.
       SELECT at INTO nth_at FROM rate_events
-        WHERE key = p_keys[i] AND at > p_now - p_windows[i] AND at <= p_now
+        WHERE key = p_keys[i] AND at > p_now - p_windows[i]
         ORDER BY at LIMIT 1 OFFSET counted - p_maxes[i];
       failed_index := i - 1;
       retry_after_ms := nth_at + p_windows[i] - p_now;
