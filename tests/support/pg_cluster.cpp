@@ -86,6 +86,15 @@ std::string quoted_literal(const std::string& s) {
 
 pg_cluster::pg_cluster() {
   make_directory();
+  try {
+    set_up();
+  } catch (...) {
+    remove();  // the destructor does not run for an object that was never made
+    throw;
+  }
+}
+
+void pg_cluster::set_up() {
   run("initdb", server_command("initdb", {"-D", data_.string(), "-U", superuser, "-E", "UTF8",
                                           "--locale=C", "--auth=trust"}));
   start_on_a_free_port();
@@ -95,6 +104,15 @@ pg_cluster::pg_cluster() {
 
 pg_cluster::pg_cluster(standby_tag, const pg_cluster& primary) {
   make_directory();
+  try {
+    set_up_standby(primary);
+  } catch (...) {
+    remove();
+    throw;
+  }
+}
+
+void pg_cluster::set_up_standby(const pg_cluster& primary) {
   // -R writes standby.signal and primary_conninfo; -X stream copies the WAL the backup needs;
   // -c fast: a checkpoint at once rather than spread over minutes.
   run("pg_basebackup",
@@ -118,7 +136,9 @@ void pg_cluster::start_on_a_free_port() {
   }
 }
 
-pg_cluster::~pg_cluster() {
+pg_cluster::~pg_cluster() { remove(); }
+
+void pg_cluster::remove() noexcept {
   if (running()) {
     try {
       run("pg_ctl stop", server_command("pg_ctl", {"-D", data_.string(), "-m", "immediate", "-w",

@@ -79,6 +79,10 @@ class pg_cluster {
   std::string run(std::string_view what, std::vector<std::string> argv,
                   std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
   void make_directory();
+  void set_up();                                   // initdb, start, the password user
+  void set_up_standby(const pg_cluster& primary);  // pg_basebackup, start
+  // Stops the server (-m immediate) and removes the directory.
+  void remove() noexcept;
   void write_config();
   void start_on_a_free_port();
   pid_t postmaster_pid() const;
