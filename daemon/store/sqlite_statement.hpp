@@ -14,17 +14,14 @@
 #include <type_traits>
 
 #include "daemon/store/sqlite_store.hpp"
+#include "daemon/store/time_ms.hpp"
 
 namespace otpd::service {
 
 namespace sqlite_detail {
 
-inline std::int64_t to_ms(sys_time t) noexcept {
-  return std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-inline sys_time from_ms(std::int64_t ms) noexcept {
-  return sys_time{std::chrono::milliseconds{ms}};
-}
+using detail::from_ms;
+using detail::to_ms;
 
 // A parameter bound as a BLOB (strings are bound as TEXT otherwise).
 struct blob {
@@ -66,6 +63,16 @@ enum class sqlite_store::sql : std::uint8_t {
   delete_events,
   select_queued,
   select_unknown_sms,
+  upsert_lease,
+  delete_lease,
+  select_leases,
+  delete_old_leases,
+  insert_sms,
+  select_claimable,
+  claim_sms,
+  set_attempt_node,
+  bump_version,
+  delete_sms,
   schema_version_exists,
   select_schema_version,
   count_,  // the number of statements, not one

@@ -210,6 +210,7 @@ error_code sqlite_store::load_attempts(std::string_view id, std::vector<attempt>
     a.sip_reason = q.text(15);
     a.error = q.text(16);
     if (!q.is_null(17)) a.played_ms = q.int64(17);
+    a.node = q.text(18);
     out.push_back(std::move(a));
     return {};
   });
@@ -240,7 +241,7 @@ error_code sqlite_store::write_attempt(std::string_view id, const attempt& a) {
   return statement(*this, sql::upsert_attempt, "write attempt", id, a.number, to_string(a.via),
                    to_string(a.status), a.created_at, a.submitted_at, a.completed_at, a.carrier,
                    a.bind, ids, a.smpp_status, a.outcome_unknown, a.dlr_stat, a.dlr_err, a.sip_code,
-                   a.sip_reason, a.error, a.played_ms)
+                   a.sip_reason, a.error, a.played_ms, a.node)
       .done();
 }
 
@@ -444,6 +445,8 @@ error_code sqlite_store::purge(sys_time now, std::chrono::seconds retention, std
       {sql::expire_pending, now_ms},
       {sql::delete_finished, now_ms - std::chrono::milliseconds(retention).count()},
       {sql::delete_events, now_ms},
+      // An expired lease is free anyway; one a day old names a node or bind long gone.
+      {sql::delete_old_leases, now_ms - 86'400'000},
   };
   std::size_t total = 0;
   for (const auto& [which, bound] : steps) {
