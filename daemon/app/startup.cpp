@@ -5,6 +5,7 @@
 
 #include "common/secret.hpp"
 #include "daemon/process/process_policy.hpp"
+#include "daemon/store/postgres_store.hpp"
 #include "daemon/store/sqlite_store.hpp"
 
 namespace otpd::app {
@@ -34,15 +35,35 @@ std::unique_ptr<service::store> open_sqlite(const config::config& cfg, log::logg
   return db;
 }
 
-// store.postgres.pool_size connections, each for a store thread of its own. Empty when one
-// cannot be opened.
+service::postgres_options postgres_options_of(const config::postgres& pg) {
+  service::postgres_options o;
+  o.conninfo = std::string(pg.url.view());
+  o.statement_timeout = pg.statement_timeout;
+  o.connect_timeout = pg.connect_timeout;
+  o.sslmode = pg.sslmode;
+  o.sslrootcert = pg.sslrootcert.string();
+  return o;
+}
+
+// store.postgres.pool_size connections, each for a store thread of its own; the first one
+// migrates the schema (the others find it done). Empty when one cannot be opened.
 std::vector<std::unique_ptr<service::store>> open_postgres(const config::config& cfg,
                                                            log::logger& logger) {
-  (void)cfg;
-  // The PostgreSQL store (daemon/store/postgres_store.hpp) is not linked in yet.
-  logger.error("store_open_failed",
-               {{"kind", "postgres"}, {"error", "the PostgreSQL store is not built in"}});
-  return {};
+  service::postgres_options options = postgres_options_of(cfg.state.pg);
+  std::vector<std::unique_ptr<service::store>> out;
+  for (int i = 0; i < cfg.state.pg.pool_size; ++i) {
+    std::unique_ptr<service::store> db;
+    std::string why;
+    if (auto ec = service::open_postgres_store(options, db, why)) {
+      logger.error("store_open_failed",
+                   {{"kind", "postgres"}, {"error", why.empty() ? ec.message() : why}});
+      out.clear();
+      break;
+    }
+    out.push_back(std::move(db));
+  }
+  wipe(options.conninfo);
+  return out;
 }
 
 }  // namespace

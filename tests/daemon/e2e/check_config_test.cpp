@@ -280,11 +280,8 @@ TEST(e2e_check_config, a_postgres_store_that_cannot_be_reached_is_reported) {
   const std::string password = "pgPw-4d1f9e";
   opts.store_yaml = "postgres:\n  url: \"postgresql://otpd:" + password +
                     "@127.0.0.1:" + std::to_string(db.port()) + "/otpd\"\n  connect_timeout: 2s\n";
-  std::string yaml = config_yaml(opts, dir.path());
-  const auto kind = yaml.find("kind: sqlite");
-  ASSERT_NE(kind, std::string::npos);
-  yaml.replace(kind, 12, "kind: postgres");
-  write_file(file, yaml);
+  opts.store_kind = "postgres";
+  write_file(file, config_yaml(opts, dir.path()));
 
   const run_result r = run_otpd({"--check-config", file.string()});
   EXPECT_NE(r.exit_code, 0) << r.output;
