@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "tests/daemon/e2e/scenario.hpp"
+#include "tests/support/pg_cluster.hpp"
 
 namespace otpd::test::e2e {
 namespace {
@@ -289,6 +290,23 @@ TEST(e2e_check_config, a_postgres_store_that_cannot_be_reached_is_reported) {
   EXPECT_NE(r.output.find(std::to_string(db.port())), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find(password), std::string::npos) << r.output;
   EXPECT_FALSE(has_line(r.output, "OK")) << r.output;
+}
+
+TEST(e2e_check_config, a_postgres_store_that_answers_is_ok_and_left_as_it_was) {
+  pg_cluster pg;
+  temp_dir dir;
+  const auto file = dir.path() / "otpd.yaml";
+  otpd_options opts;
+  opts.carriers = {vietnam_carrier(2775)};
+  opts.code_seal_key = std::string(32, 's');
+  opts.store_kind = "postgres";
+  opts.store_yaml = "postgres:\n  url: \"" + pg.create_database("otpd") + "\"\n";
+  write_file(file, config_yaml(opts, dir.path()));
+  const run_result r = run_otpd({"--check-config", file.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(has_line(r.output, "OK")) << r.output;
+  // Only connected: no schema was created.
+  EXPECT_EQ(pg.psql("otpd", "select count(*) from pg_tables where schemaname = 'public'"), "0\n");
 }
 
 }  // namespace
