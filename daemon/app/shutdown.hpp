@@ -19,6 +19,7 @@
 #include "daemon/admin/admin_server.hpp"
 #include "daemon/app/listeners.hpp"
 #include "daemon/app/reloader.hpp"
+#include "daemon/app/store_probe.hpp"
 #include "daemon/app/systemd_heartbeat.hpp"
 #include "daemon/log/logger.hpp"
 #include "daemon/service/verification_service.hpp"
@@ -29,6 +30,7 @@ namespace otpd::app {
 // What the shutdown stops, in this order.
 struct stoppable {
   systemd_heartbeat& heartbeat;
+  store_probe& probe;
   reloader& reload;
   service::admin_server* admin;  // null: no control socket
   listeners& http;

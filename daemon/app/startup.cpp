@@ -5,6 +5,7 @@
 
 #include "common/secret.hpp"
 #include "daemon/process/process_policy.hpp"
+#include "daemon/store/postgres_store.hpp"
 #include "daemon/store/sqlite_store.hpp"
 
 namespace otpd::app {
@@ -18,7 +19,9 @@ void log_process_protection(log::logger& logger) {
                                        {"secrets_not_locked", held.unlocked}});
 }
 
-std::unique_ptr<service::store> open_store(const config::config& cfg, log::logger& logger) {
+namespace {
+
+std::unique_ptr<service::store> open_sqlite(const config::config& cfg, log::logger& logger) {
   std::unique_ptr<service::store> db;
   service::sqlite_options store_options;
   store_options.max_size_bytes = cfg.state.sqlite_max_bytes;
@@ -30,6 +33,57 @@ std::unique_ptr<service::store> open_store(const config::config& cfg, log::logge
     return nullptr;
   }
   return db;
+}
+
+service::postgres_options postgres_options_of(const config::postgres& pg) {
+  service::postgres_options o;
+  o.conninfo = std::string(pg.url.view());
+  o.statement_timeout = pg.statement_timeout;
+  o.connect_timeout = pg.connect_timeout;
+  o.sslmode = pg.sslmode;
+  o.sslrootcert = pg.sslrootcert.string();
+  return o;
+}
+
+// store.postgres.pool_size connections, each for a store thread of its own; the first one
+// migrates the schema (the others find it done). Empty when one cannot be opened.
+std::vector<std::unique_ptr<service::store>> open_postgres(const config::config& cfg,
+                                                           log::logger& logger) {
+  service::postgres_options options = postgres_options_of(cfg.state.pg);
+  std::vector<std::unique_ptr<service::store>> out;
+  for (int i = 0; i < cfg.state.pg.pool_size; ++i) {
+    std::unique_ptr<service::store> db;
+    std::string why;
+    if (auto ec = service::open_postgres_store(options, db, why)) {
+      logger.error("store_open_failed",
+                   {{"kind", "postgres"}, {"error", why.empty() ? ec.message() : why}});
+      out.clear();
+      break;
+    }
+    out.push_back(std::move(db));
+  }
+  wipe(options.conninfo);
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::unique_ptr<service::store>> open_stores(const config::config& cfg,
+                                                         log::logger& logger) {
+  const bool postgres = cfg.state.kind == config::store_kind::postgres;
+  std::vector<std::unique_ptr<service::store>> stores;
+  if (postgres) {
+    stores = open_postgres(cfg, logger);
+  } else if (auto db = open_sqlite(cfg, logger)) {
+    stores.push_back(std::move(db));  // one connection: SQLite has one writer at a time
+  }
+  if (!stores.empty()) {
+    // The name this node's leases and attempts carry in a shared store (cluster.node).
+    logger.notice("store_open", {{"kind", postgres ? "postgres" : "sqlite"},
+                                 {"connections", stores.size()},
+                                 {"node", cfg.nodes.node}});
+  }
+  return stores;
 }
 
 bool make_dialer(boost::asio::any_io_executor ex, const config::config& cfg, log::logger& logger,
