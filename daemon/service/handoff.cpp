@@ -58,7 +58,7 @@ asio::awaitable<bool> verification_service::hands_off(const std::vector<std::str
         return {e, std::move(out)};
       });
   if (store_failure("list_leases", {}, ec)) co_return false;
-  co_return bound_elsewhere(leases, carriers, clock_.now());
+  co_return bound_elsewhere(leases, carriers, lease_time());
 }
 
 asio::awaitable<bool> verification_service::resend_hands_off(const std::string& id) {

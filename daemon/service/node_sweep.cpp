@@ -39,6 +39,12 @@ std::string verification_service::resolve_node(const config::cluster& c) {
   return host;
 }
 
+sys_time verification_service::lease_time() {
+  // The wall clock the nodes agree on (NTP), as leases are counted on; not the service clock,
+  // whose testing offset is one process's own and would make every other node look dead.
+  return std::chrono::system_clock::now();
+}
+
 bool verification_service::unfinished(const attempt& a) {
   if (a.status == attempt_status::queued) return true;
   return a.via == channel::voice &&
@@ -70,7 +76,7 @@ asio::awaitable<void> verification_service::sweep_lost_nodes() {
   if (store_failure("list_leases", {}, lec)) co_return;
   auto [qec, queued] = co_await store_.list_queued();
   if (store_failure("list_queued", {}, qec)) co_return;
-  const auto live = live_nodes(leases, clock_.now());
+  const auto live = live_nodes(leases, lease_time());
   for (const verification& v : queued) {
     for (const attempt& a : v.attempts) {
       // "": waiting in the handoff queue, any node may still claim it.

@@ -247,6 +247,8 @@ class verification_service {
   // before nodes were named. An empty node on a shared store is an SMS waiting in the queue.
   bool settled_at_restart(const attempt& a) const;
   static std::string resolve_node(const config::cluster& c);
+  // Now, for comparing with the expiry of leases that other nodes wrote.
+  static sys_time lease_time();
   boost::asio::awaitable<void> purge_loop();
   // send_test's checks: an error message, empty when the send may go.
   std::string test_route_error(const std::string& e164, const std::string& carrier) const;
