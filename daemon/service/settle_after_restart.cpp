@@ -25,12 +25,9 @@ asio::awaitable<bool> verification_service::settle_after_restart(
   } else {
     for (const verification& q : queued) {
       for (const attempt& a : q.attempts) {
+        // Another node's attempts are that node's to settle, or the sweep's once it is gone.
+        if (!unfinished(a) || !settled_at_restart(a)) continue;
         const bool call = a.via == channel::voice;
-        if (a.status != attempt_status::queued &&
-            !(call &&
-              (a.status == attempt_status::ringing || a.status == attempt_status::answered))) {
-          continue;
-        }
         const int n = a.number;
         // The lambda captures nothing that owns: g++ 12 destroyed the captures of this
         // temporary twice (it is part of the co_await expression), which released the live

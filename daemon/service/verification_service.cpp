@@ -67,6 +67,9 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
           [this](const verification& v, const engine::delivery_effect& e) { apply_effect(v, e); }),
       webhooks_(events),
       purge_timer_(ex),
+      node_(resolve_node(cfg.nodes)),
+      handoff_timer_(ex),
+      sweep_timer_(ex),
       drain_timer_(ex) {
   gateway_.set_receipt_handler(
       [this](sms_receipt r) { tasks_.spawn(handle_receipt(std::move(r))); });
@@ -148,6 +151,8 @@ asio::awaitable<void> verification_service::start() {
   // for one of them finds it submitted.
   gateway_.start();
   tasks_.spawn(purge_loop());
+  tasks_.spawn(handoff_loop());
+  tasks_.spawn(node_sweep_loop());
 }
 
 std::vector<std::string> verification_service::reload(std::shared_ptr<const config::config> next,
@@ -234,9 +239,11 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
     co_return out;
   }
   if (!req.idempotency_key.empty() && co_await answered_as_replay(req, out)) co_return out;
+  const bool handoff = co_await hands_off(carriers);
   // Before counting: a request no carrier could take would only burn the limits. During a
   // reconnect it waits (bounded) for a bind of the route to come up.
-  if (co_await gateway_.wait_for_carrier(carriers, smpp::time_point::max()) != bind_wait::ready) {
+  if (!handoff &&
+      co_await gateway_.wait_for_carrier(carriers, smpp::time_point::max()) != bind_wait::ready) {
     out.status = create_status::no_carrier_available;
     out.retry_after =
         std::max(std::chrono::seconds(1),
@@ -262,8 +269,11 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
     out.status = create_status::invalid_ttl;
     co_return out;
   }
-  if (!v.attempts.empty()) v.attempts.back().carrier = carriers.front();
-  co_return co_await insert_and_send(req, std::move(v), code);
+  if (!v.attempts.empty()) {
+    v.attempts.back().carrier = carriers.front();
+    v.attempts.back().node = handoff ? std::string() : node_;  // "": waiting in the queue
+  }
+  co_return co_await insert_and_send(req, std::move(v), code, handoff);
 }
 
 asio::awaitable<bool> verification_service::answered_as_replay(const create_request& req,
@@ -299,7 +309,8 @@ asio::awaitable<bool> verification_service::within_limits(const config::config& 
 
 asio::awaitable<create_outcome> verification_service::insert_and_send(const create_request& req,
                                                                       verification v,
-                                                                      std::string& code) {
+                                                                      std::string& code,
+                                                                      bool handoff) {
   create_outcome out;
   // The SMS goes out while the row is written, so the commit is not on the path to the carrier.
   // The row is still committed before the 201: a request that gets its 201 is never lost. The
@@ -307,8 +318,8 @@ asio::awaitable<create_outcome> verification_service::insert_and_send(const crea
   // Sent sequentially instead when the request could turn out to be a replay (an idempotency
   // key), and for a minute after an insert failed, so that an answer of 503 does not come with
   // an SMS.
-  const bool overlap =
-      req.idempotency_key.empty() && std::chrono::steady_clock::now() >= store_failing_until_;
+  const bool overlap = !handoff && req.idempotency_key.empty() &&
+                       std::chrono::steady_clock::now() >= store_failing_until_;
   if (overlap) {
     tasks_.spawn(after_this_step(
         send_sms(v.id, v.attempts.back().number, v.to, v.locale, code, v.expires_at)));
@@ -336,7 +347,10 @@ asio::awaitable<create_outcome> verification_service::insert_and_send(const crea
   m_.created->with({req.api_key}).inc();
   log_.info("verification_created",
             {{"verification", v.id}, {"to", log::masked_number{v.to}}, {"api_key", v.api_key}});
-  if (!overlap) {
+  if (handoff) {
+    tasks_.spawn(
+        queue_handoff(v.id, v.attempts.back().number, v.locale, std::move(code), v.expires_at));
+  } else if (!overlap) {
     tasks_.spawn(
         send_sms(v.id, v.attempts.back().number, v.to, v.locale, std::move(code), v.expires_at));
   }
@@ -556,14 +570,18 @@ asio::awaitable<resend_outcome> verification_service::apply_resend(std::string i
                                                                    engine::resend_trigger trigger) {
   const std::shared_ptr<const config::config> live = live_;
   resend_outcome out;
+  const bool handoff = ch == channel::sms && co_await resend_hands_off(id);
   std::string fresh = engine::generate_code(live->policy.code_length);
   const wipe_at_exit wipe_fresh(fresh);
   auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
     out.result = engine::resend(row, live->policy, clock_.now(), ch, protector_, fresh, trigger);
-    if (out.result.outcome == engine::resend_outcome::accepted ||
-        out.result.outcome == engine::resend_outcome::expired) {
+    if (out.result.outcome == engine::resend_outcome::accepted) {
+      for (attempt& a : row.attempts) {
+        if (a.number == out.result.attempt_number) a.node = handoff ? std::string() : node_;
+      }
       return {};
     }
+    if (out.result.outcome == engine::resend_outcome::expired) return {};
     return make_error_code(store_errc::conflict);  // a refusal: nothing to write
   });
   wipe(fresh);
@@ -582,6 +600,9 @@ asio::awaitable<resend_outcome> verification_service::apply_resend(std::string i
     if (ch == channel::voice) {
       tasks_.spawn(
           call_voice(v.id, out.result.attempt_number, v.to, v.locale, std::move(out.result.code)));
+    } else if (handoff) {
+      tasks_.spawn(queue_handoff(v.id, out.result.attempt_number, v.locale,
+                                 std::move(out.result.code), v.expires_at));
     } else {
       tasks_.spawn(send_sms(v.id, out.result.attempt_number, v.to, v.locale,
                             std::move(out.result.code), v.expires_at));

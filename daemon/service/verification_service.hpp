@@ -154,6 +154,9 @@ class verification_service {
   std::vector<std::string> reload(std::shared_ptr<const config::config> next,
                                   routing::route_table routes, bool apply_trunks);
   bool has_dialer() const noexcept { return dialer_ != nullptr; }
+  // This node's name (cluster.node, else the host name): on the attempts it sends, and in the
+  // leases that say it is alive.
+  const std::string& node() const noexcept { return node_; }
 
  private:
   // create's steps: a replay of an earlier request with the same Idempotency-Key (true: `out`
@@ -163,8 +166,10 @@ class verification_service {
   boost::asio::awaitable<bool> within_limits(const config::config& live, const std::string& e164,
                                              const create_request& req, sys_time now,
                                              create_outcome& out);
+  // `handoff`: the SMS is queued for another node (queue_handoff) once the row is stored,
+  // instead of sent from here.
   boost::asio::awaitable<create_outcome> insert_and_send(const create_request& req, verification v,
-                                                         std::string& code);
+                                                         std::string& code, bool handoff);
   // `task` once the step that spawned it has suspended: a spawned task runs inline up to its
   // first suspension, and the SMS sent alongside the insert must queue its store calls after it.
   boost::asio::awaitable<void> after_this_step(boost::asio::awaitable<void> task);
@@ -213,6 +218,39 @@ class verification_service {
   // without writing (modify's conflict), or the channel asked for is not there.
   boost::asio::awaitable<void> read_as_is(const std::string& id, error_code& ec, verification& v);
   void register_metrics(metrics::registry& metrics);
+  // handoff.cpp: an SMS whose route has no carrier this node serves goes to the store's queue
+  // for a node that serves one (docs/scale-out.md). True when it should: no carrier of `carriers`
+  // is served here, a live node holds a bind of one, and codes can be sealed.
+  boost::asio::awaitable<bool> hands_off(const std::vector<std::string>& carriers);
+  bool serves_any(const std::vector<std::string>& carriers) const;
+  // The same for a resend by SMS of `id`: false at once (no read) when this node serves every
+  // carrier, as a single node does.
+  boost::asio::awaitable<bool> resend_hands_off(const std::string& id);
+  // The attempt's code sealed into the queue; when the store refuses it, the attempt fails
+  // (handoff_failed). Wakes this node's claim loop.
+  boost::asio::awaitable<void> queue_handoff(std::string id, int attempt, std::string locale,
+                                             std::string code, sys_time expires_at);
+  // Claims the queued SMS of the carriers this node serves, a few at a time, and sends each.
+  boost::asio::awaitable<void> handoff_loop();
+  boost::asio::awaitable<std::size_t> claim_handoffs(bool& failing);
+  // A claimed SMS: its code unsealed, sent as any SMS of this node (send_sms), taken off the
+  // queue.
+  boost::asio::awaitable<void> send_handed(sms_handoff h);
+  // The attempt failed with `error` (it never left this node), its effect applied.
+  boost::asio::awaitable<void> fail_unsent(const std::string& id, int attempt, std::string error);
+  // node_sweep.cpp: every lease period, the attempts left unfinished by a node whose "node:"
+  // lease has expired are settled (node_lost).
+  boost::asio::awaitable<void> node_sweep_loop();
+  boost::asio::awaitable<void> sweep_lost_nodes();
+  boost::asio::awaitable<void> settle_lost(std::string id, int attempt, std::string node);
+  // Queued, or a call ringing or answered: its outcome is not in the store yet.
+  static bool unfinished(const attempt& a);
+  // An attempt a restart of this node settles: its own, and on SQLite (one node) those written
+  // before nodes were named. An empty node on a shared store is an SMS waiting in the queue.
+  bool settled_at_restart(const attempt& a) const;
+  static std::string resolve_node(const config::cluster& c);
+  // Now, for comparing with the expiry of leases that other nodes wrote.
+  static sys_time lease_time();
   boost::asio::awaitable<void> purge_loop();
   // send_test's checks: an error message, empty when the send may go.
   std::string test_route_error(const std::string& e164, const std::string& carrier) const;
@@ -248,6 +286,9 @@ class verification_service {
   notifier& webhooks_;                   // started and stopped with the service
   std::unique_ptr<call_dialer> dialer_;  // null: no trunks
   boost::asio::steady_timer purge_timer_;
+  std::string node_;
+  boost::asio::steady_timer handoff_timer_;  // cancelled to claim at once
+  boost::asio::steady_timer sweep_timer_;
   boost::asio::steady_timer drain_timer_;  // stop(): cancelled when in_flight_ reaches 0
   std::size_t in_flight_ = 0;              // SMS and calls started and not yet recorded
   // Counts an SMS or a call under way, from its start to its outcome in the store.

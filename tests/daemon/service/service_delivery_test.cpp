@@ -17,20 +17,6 @@
 namespace otpd::service::unit {
 namespace {
 
-// The code an SMS carries: its one run of exactly `length` digits.
-std::string code_in(const std::string& text, int length) {
-  std::string run;
-  for (std::size_t i = 0; i <= text.size(); ++i) {
-    if (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-      run += text[i];
-      continue;
-    }
-    if (run.size() == static_cast<std::size_t>(length)) return run;
-    run.clear();
-  }
-  return {};
-}
-
 using service_create = service_fixture;
 
 TEST_F(service_create, sends_one_sms_with_the_code_and_records_it_accepted) {

@@ -84,6 +84,7 @@ class fake_sms final : public sms_sender {
              std::string_view receipt_id) override {
     learnt.push_back(carrier + ":" + std::string(submit_id) + "=" + std::string(receipt_id));
   }
+  bool serves(std::string_view) const override { return serving; }
   bool ready() const override { return true; }
   std::vector<carrier_health> health() const override { return {}; }
   void reconfigure(std::shared_ptr<const config::config>, std::vector<std::string>&) override {}
@@ -112,6 +113,7 @@ class fake_sms final : public sms_sender {
 
   answer next = answer::accepted;
   bool held = false;
+  bool serving = true;  // this node holds a bind of every carrier
   bind_wait carrier_wait = bind_wait::ready;
   std::vector<sms_request> sent;
   std::vector<std::string> learnt;
@@ -170,6 +172,20 @@ class fake_dialer final : public call_dialer {
   std::size_t code_length = 0;
 };
 
+// The code an SMS carries: its one run of exactly `length` digits.
+inline std::string code_in(const std::string& text, int length) {
+  std::string run;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    if (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      run += text[i];
+      continue;
+    }
+    if (run.size() == static_cast<std::size_t>(length)) return run;
+    run.clear();
+  }
+  return {};
+}
+
 inline create_request request_to(std::string to, std::string key = {}, std::string hash = {}) {
   create_request r;
   r.to = std::move(to);
@@ -184,6 +200,7 @@ class service_fixture : public ::testing::Test {
   service_fixture() {
     cfg.keys.code_mac_key = secret(std::string(32, 'm'));
     cfg.keys.code_seal_key = secret(std::string(32, 's'));
+    cfg.nodes.node = "node-a";
     std::unique_ptr<store> db;
     EXPECT_FALSE(open_sqlite_store(":memory:", db));
     db_.emplace(std::move(db));
@@ -251,9 +268,14 @@ class service_fixture : public ::testing::Test {
 
   // A pending verification stored as create stores it, whose code is `code`.
   std::string stored_pending(std::string idempotency_key = {}, std::string request_hash = {}) {
+    return stored_pending_as([&](verification& v) {
+      v.idempotency_key = std::move(idempotency_key);
+      v.request_hash = std::move(request_hash);
+    });
+  }
+  // The same, changed by `adjust` before it is stored.
+  std::string stored_pending_as(const std::function<void(verification&)>& adjust) {
     verification v;
-    v.idempotency_key = std::move(idempotency_key);
-    v.request_hash = std::move(request_hash);
     v.id = engine::new_verification_id();
     v.to = number;
     v.locale = "en";
@@ -261,6 +283,7 @@ class service_fixture : public ::testing::Test {
     const engine::code_protector protector(cfg.keys);
     EXPECT_EQ(engine::start(v, cfg.policy, clock.now(), {}, protector, code),
               engine::start_outcome::started);
+    adjust(v);
     EXPECT_FALSE(await(db_->insert(v)));
     return v.id;
   }
