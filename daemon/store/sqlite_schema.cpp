@@ -14,7 +14,7 @@ namespace otpd::service {
 #define OTPD_ATTEMPT_COLUMNS                                                                \
   "verification_id, number, channel, status, created_at, submitted_at, completed_at, "      \
   "carrier, bind, message_ids, smpp_status, outcome_unknown, dlr_stat, dlr_err, sip_code, " \
-  "sip_reason, error, played_ms"
+  "sip_reason, error, played_ms, node"
 
 // In the order of `sql` (statement_text() checks that in debug builds).
 const std::pair<sqlite_store::sql, const char*> sqlite_store::statement_texts_[] = {
@@ -45,7 +45,7 @@ const std::pair<sqlite_store::sql, const char*> sqlite_store::statement_texts_[]
     {sql::upsert_attempt,
      "INSERT OR REPLACE INTO attempts (" OTPD_ATTEMPT_COLUMNS
      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-     "?17, ?18)"},
+     "?17, ?18, ?19)"},
     {sql::delete_attempt, "DELETE FROM attempts WHERE verification_id = ?1 AND number = ?2"},
     {sql::select_attempts,
      "SELECT " OTPD_ATTEMPT_COLUMNS " FROM attempts WHERE verification_id = ?1 ORDER BY number"},
@@ -55,10 +55,11 @@ const std::pair<sqlite_store::sql, const char*> sqlite_store::statement_texts_[]
      "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
     {sql::select_correlation,
      "SELECT verification_id, attempt, part FROM correlations WHERE carrier = ?1 AND key = ?2"},
-    {sql::count_events, "SELECT count(*) FROM rate_events WHERE key = ?1 AND at > ?2 AND at <= ?3"},
+    // No upper bound: an event counted at a later time than this check's `now` (another node
+    // whose clock is a little ahead) is inside the window too (store.hpp, limit_check).
+    {sql::count_events, "SELECT count(*) FROM rate_events WHERE key = ?1 AND at > ?2"},
     {sql::nth_event,
-     "SELECT at FROM rate_events WHERE key = ?1 AND at > ?2 AND at <= ?3 "
-     "ORDER BY at LIMIT 1 OFFSET ?4"},
+     "SELECT at FROM rate_events WHERE key = ?1 AND at > ?2 ORDER BY at LIMIT 1 OFFSET ?3"},
     {sql::insert_event, "INSERT INTO rate_events (key, at, keep_until) VALUES (?1, ?2, ?3)"},
     // The moment it expired, not the moment purge noticed: retention counts from there.
     {sql::expire_pending,
@@ -81,6 +82,34 @@ const std::pair<sqlite_store::sql, const char*> sqlite_store::statement_texts_[]
      "AND a.message_ids = '[]' AND a.carrier = ?1 AND a.created_at BETWEEN ?3 AND ?4 "
      "AND v.to_number = ?2 AND v.expires_at >= ?5 "
      "ORDER BY a.created_at LIMIT ?6"},
+    // Leases (sqlite_cluster.cpp): taken when free, expired at ?4, or the holder's own already.
+    {sql::upsert_lease,
+     "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?3) "
+     "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at "
+     "WHERE leases.holder = excluded.holder OR leases.expires_at <= ?4"},
+    {sql::delete_lease, "DELETE FROM leases WHERE name = ?1 AND holder = ?2"},
+    // substr rather than LIKE: a name may hold '%' or '_'.
+    {sql::select_leases,
+     "SELECT name, holder, expires_at FROM leases "
+     "WHERE substr(name, 1, length(?1)) = ?1 ORDER BY name"},
+    {sql::delete_old_leases, "DELETE FROM leases WHERE expires_at <= ?1"},
+    {sql::insert_sms,
+     "INSERT INTO sms_queue (verification_id, attempt, carriers, sealed_code, locale, queued_at, "
+     "deadline, claimed_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '')"},
+    // Carriers overlap: one of the row's JSON array is in the JSON array ?2.
+    {sql::select_claimable,
+     "SELECT verification_id, attempt, carriers, sealed_code, locale, queued_at, deadline "
+     "FROM sms_queue q WHERE claimed_by = '' AND deadline > ?1 "
+     "AND EXISTS (SELECT 1 FROM json_each(q.carriers) c "
+     "WHERE c.value IN (SELECT value FROM json_each(?2))) "
+     "ORDER BY queued_at, verification_id, attempt LIMIT ?3"},
+    {sql::claim_sms,
+     "UPDATE sms_queue SET claimed_by = ?3 WHERE verification_id = ?1 AND attempt = ?2 "
+     "AND claimed_by = ''"},
+    {sql::set_attempt_node,
+     "UPDATE attempts SET node = ?3 WHERE verification_id = ?1 AND number = ?2"},
+    {sql::bump_version, "UPDATE verifications SET version = version + 1 WHERE id = ?1"},
+    {sql::delete_sms, "DELETE FROM sms_queue WHERE verification_id = ?1 AND attempt = ?2"},
     {sql::schema_version_exists,
      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"},
     {sql::select_schema_version, "SELECT coalesce(max(version), 0) FROM schema_version"},
@@ -194,6 +223,32 @@ ALTER TABLE attempts ADD COLUMN played_ms INTEGER;
     {4, R"sql(
 CREATE INDEX attempts_outcome_unknown ON attempts (carrier, created_at)
   WHERE outcome_unknown = 1;
+)sql"},
+    // Several nodes on one database (docs/scale-out.md): the node sending an attempt, leases
+    // (times in milliseconds, as everywhere), and SMS handed to a node holding a bind of one of
+    // the route's carriers (carriers as a JSON array of names, the code sealed).
+    {5, R"sql(
+ALTER TABLE attempts ADD COLUMN node TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE leases (
+  name       TEXT NOT NULL PRIMARY KEY,
+  holder     TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE sms_queue (
+  verification_id TEXT NOT NULL REFERENCES verifications (id) ON DELETE CASCADE,
+  attempt         INTEGER NOT NULL,
+  carriers        TEXT NOT NULL,
+  sealed_code     BLOB NOT NULL,
+  locale          TEXT NOT NULL,
+  queued_at       INTEGER NOT NULL,
+  deadline        INTEGER NOT NULL,
+  claimed_by      TEXT NOT NULL,
+  PRIMARY KEY (verification_id, attempt)
+) WITHOUT ROWID;
+-- claim_sms(): the unclaimed ones, oldest first.
+CREATE INDEX sms_queue_unclaimed ON sms_queue (queued_at) WHERE claimed_by = '';
 )sql"},
 };
 

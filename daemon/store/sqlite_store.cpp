@@ -210,6 +210,7 @@ error_code sqlite_store::load_attempts(std::string_view id, std::vector<attempt>
     a.sip_reason = q.text(15);
     a.error = q.text(16);
     if (!q.is_null(17)) a.played_ms = q.int64(17);
+    a.node = q.text(18);
     out.push_back(std::move(a));
     return {};
   });
@@ -240,7 +241,7 @@ error_code sqlite_store::write_attempt(std::string_view id, const attempt& a) {
   return statement(*this, sql::upsert_attempt, "write attempt", id, a.number, to_string(a.via),
                    to_string(a.status), a.created_at, a.submitted_at, a.completed_at, a.carrier,
                    a.bind, ids, a.smpp_status, a.outcome_unknown, a.dlr_stat, a.dlr_err, a.sip_code,
-                   a.sip_reason, a.error, a.played_ms)
+                   a.sip_reason, a.error, a.played_ms, a.node)
       .done();
 }
 
@@ -400,7 +401,7 @@ error_code sqlite_store::time_to_room(const limit_check& c, std::int64_t now_ms,
   const std::int64_t window_ms = std::chrono::milliseconds(c.window).count();
   const std::int64_t since_ms = now_ms - window_ms;
   std::int64_t count = 0;
-  statement counted(*this, sql::count_events, "count rate events", c.key, since_ms, now_ms);
+  statement counted(*this, sql::count_events, "count rate events", c.key, since_ms);
   if (auto ec = counted.value(count)) return ec;
   if (count < c.max) return {};
 
@@ -408,9 +409,9 @@ error_code sqlite_store::time_to_room(const limit_check& c, std::int64_t now_ms,
   // the (count - max)-th oldest (0-based) leaves it: at its time + window. With count == max
   // (limits unchanged since counting) that is the oldest counted event.
   std::int64_t at = now_ms;
-  statement nth(*this, sql::nth_event, "read rate events", c.key, since_ms, now_ms, count - c.max);
+  statement nth(*this, sql::nth_event, "read rate events", c.key, since_ms, count - c.max);
   if (auto ec = nth.value(at)) return ec;
-  const std::int64_t wait_ms = at + window_ms - now_ms;  // > 0: `at` is inside the window
+  const std::int64_t wait_ms = at + window_ms - now_ms;  // > 0: `at` is after since_ms
   wait = std::chrono::seconds(std::max<std::int64_t>(1, (wait_ms + 999) / 1000));
   return {};
 }
@@ -444,6 +445,8 @@ error_code sqlite_store::purge(sys_time now, std::chrono::seconds retention, std
       {sql::expire_pending, now_ms},
       {sql::delete_finished, now_ms - std::chrono::milliseconds(retention).count()},
       {sql::delete_events, now_ms},
+      // An expired lease is free anyway; one a day old names a node or bind long gone.
+      {sql::delete_old_leases, now_ms - 86'400'000},
   };
   std::size_t total = 0;
   for (const auto& [which, bound] : steps) {

@@ -3,16 +3,21 @@
 // a thread of its own). Several processes may open the same file; every write runs in a
 // BEGIN IMMEDIATE transaction, so they serialise on SQLite's lock (up to busy_timeout).
 //
-// Schema (version 4; `schema_version` holds the applied migrations):
+// Schema (version 5; `schema_version` holds the applied migrations):
 //   verifications  one row per verification, times as integer milliseconds since the Unix
 //                  epoch, statuses as their API spelling, code_mac / code_sealed as BLOB;
 //                  unique (api_key, idempotency_key) where the key is not empty
 //   attempts       (verification_id, number) -> the attempt; message_ids as a JSON array;
-//                  SMS of unknown outcome indexed by (carrier, created_at)
+//                  SMS of unknown outcome indexed by (carrier, created_at); node: the node
+//                  sending it ('' in rows from before version 5)
 //   correlations   (carrier, key) -> verification_id, attempt, part, created_at
 //   rate_events    (key, at, keep_until): one row per counted event; kept until the longest
 //                  window a check on that key used when it was counted
-// Deleting a verification deletes its attempts and correlations (foreign keys, cascade).
+//   leases         name -> holder, expires_at
+//   sms_queue      (verification_id, attempt) -> carriers (JSON array), sealed_code (BLOB),
+//                  locale, queued_at, deadline, claimed_by ('' while queued)
+// Deleting a verification deletes its attempts, correlations and queued SMS (foreign keys,
+// cascade).
 #pragma once
 
 #include <array>
@@ -56,7 +61,7 @@ struct sqlite_busy_wait {
 
 class sqlite_store final : public store {
  public:
-  static constexpr int schema_version = 4;
+  static constexpr int schema_version = 5;
 
   // Opens (creating it unless read_only) and migrates the database at `path`. On failure `why`
   // says what SQLite reported and the error is store_errc::io_error.
@@ -135,9 +140,11 @@ class sqlite_store final : public store {
   error_code write_correlations(std::span<const correlation> c);
   // Zero when check `c` has room for one more event at now_ms; else how long until it has.
   error_code time_to_room(const limit_check& c, std::int64_t now_ms, std::chrono::seconds& wait);
+  // Marks one queued SMS claimed by `holder` and its attempt as that node's (sqlite_cluster.cpp).
+  error_code claim_one(std::string_view holder, const sms_handoff& h);
 
   sqlite3* db_;
-  std::array<sqlite3_stmt*, 32> statements_{};  // prepared on first use, kept until close
+  std::array<sqlite3_stmt*, 48> statements_{};  // prepared on first use, kept until close
   bool in_batch_ = false;
   // The last SQLite failure inside the batch: what "the batch transaction was rolled back" names
   // as its cause (SQLite rolls the whole transaction back on SQLITE_FULL, for one).

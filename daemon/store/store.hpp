@@ -58,6 +58,8 @@ struct unknown_sms_query {
 
 // One rate-limit check: at most `max` counted events for `key` within `window`. A check with
 // max <= 0 or window <= 0 is no limit (config.hpp: "0: no limit"): never refuses, counts nothing.
+// The window is every event after now - window, those counted at a later time than `now`
+// included (a node whose clock is a little ahead): nodes never let more than `max` through.
 struct limit_check {
   std::string key;  // e.g. "num:+84912345678", "ip:10.0.0.1", "key:shop", "pfx:84912"
   int max = 0;

@@ -1,5 +1,6 @@
-// The SQLite store through the store interface: every operation, idempotency, rate limits,
-// purge, and what happens when the database cannot be written.
+// The SQLite store: the store's contract (store_contract_test.cpp) on a database file, and what
+// only SQLite has: WAL mode, the schema's migrations and layout, checkpoints, an in-memory
+// database, and what happens when the file cannot be written.
 #include "daemon/store/sqlite_store.hpp"
 
 #include <signal.h>
@@ -14,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/daemon/store/store_contract.hpp"
 #include "tests/daemon/store/store_test_util.hpp"
 
 namespace otpd::service {
@@ -22,7 +24,28 @@ namespace {
 using namespace std::chrono_literals;
 using test::at_ms;
 using test::make_verification;
+using test::store_contract;
 using test::t0_ms;
+
+// A database file in a scratch directory; each connection opens it as otpd does.
+class sqlite_database final : public test::store_database {
+ public:
+  std::unique_ptr<store> connect() override {
+    std::unique_ptr<store> s;
+    std::string why;
+    EXPECT_FALSE(open_sqlite_store(path_, {}, s, why)) << why;
+    return s;
+  }
+
+ private:
+  test::scratch_dir dir_;
+  std::string path_ = dir_.file("otpd.db");
+};
+
+INSTANTIATE_TEST_SUITE_P(sqlite, store_contract,
+                         ::testing::Values(test::store_backend{
+                             "sqlite", [] { return std::make_unique<sqlite_database>(); }}),
+                         test::backend_name);
 
 class sqlite_store_test : public ::testing::Test {
  protected:
@@ -48,12 +71,6 @@ class sqlite_store_test : public ::testing::Test {
     sqlite3_finalize(st);
     sqlite3_close(db);
     return out;
-  }
-
-  limit_result check(std::vector<limit_check> checks, std::int64_t now_ms) {
-    limit_result r;
-    EXPECT_FALSE(store_->check_and_count(checks, at_ms(now_ms), r));
-    return r;
   }
 
   test::scratch_dir dir_;
@@ -83,465 +100,15 @@ TEST_F(sqlite_store_test, refuses_a_database_from_a_newer_otpd) {
   EXPECT_NE(why.find("newer"), std::string::npos) << why;
 }
 
-TEST_F(sqlite_store_test, insert_then_get_reads_back_every_field) {
+TEST_F(sqlite_store_test, keeps_times_as_milliseconds_and_statuses_as_their_api_spelling) {
   auto v = make_verification("v1");
-  v.completed_at = at_ms(t0_ms + 7);
-  v.code_sealed = std::string("\0sealed\xff", 8);
-  v.idempotency_key = "idem-1";
-  attempt call;
-  call.number = 2;
-  call.via = channel::voice;
-  call.status = attempt_status::no_answer;
-  call.created_at = at_ms(t0_ms + 31'000);
-  call.completed_at = at_ms(t0_ms + 61'000);
-  call.carrier = "trunk-a";
-  call.sip_code = 480;
-  call.sip_reason = "Temporarily Unavailable";
-  call.played_ms = 4260;
-  call.outcome_unknown = true;
-  call.dlr_stat = "UNDELIV";
-  call.dlr_err = "001";
-  call.error = "no_answer";
-  // Ids are the SMSC's bytes: quotes, backslashes, control characters, non-UTF-8.
-  call.message_ids = {"", "a\"b\\c", std::string("\x01\n\x7f\xc3\xa9\xff", 6)};
-  v.attempts.push_back(call);
+  v.attempts[0].status = attempt_status::no_answer;
   ASSERT_FALSE(store_->insert(v));
-
-  verification got;
-  ASSERT_FALSE(store_->get("v1", got));
-  EXPECT_EQ(got, v);
-  // Times are integer milliseconds in the file, statuses their API spelling.
   EXPECT_EQ(query_text("SELECT created_at FROM verifications"), std::to_string(t0_ms));
   EXPECT_EQ(query_text("SELECT typeof(code_mac) FROM verifications"), "blob");
-  EXPECT_EQ(query_text("SELECT status FROM attempts WHERE number = 2"), "no_answer");
-  EXPECT_EQ(query_text("SELECT json_array_length(message_ids) FROM attempts WHERE number = 1"),
-            "2");
-}
-
-TEST_F(sqlite_store_test, get_of_an_unknown_id_is_not_found) {
-  verification got;
-  EXPECT_EQ(store_->get("nope", got), store_errc::not_found);
-}
-
-TEST_F(sqlite_store_test, insert_of_an_existing_id_is_refused_and_changes_nothing) {
-  auto v = make_verification("v1");
-  ASSERT_FALSE(store_->insert(v));
-  auto again = make_verification("v1");
-  again.to = "+84999999999";
-  EXPECT_EQ(store_->insert(again), store_errc::duplicate_id);
-  verification got;
-  ASSERT_FALSE(store_->get("v1", got));
-  EXPECT_EQ(got.to, v.to);
-}
-
-TEST_F(sqlite_store_test, idempotency_key_is_unique_per_api_key) {
-  auto a = make_verification("a");
-  a.idempotency_key = "k1";
-  ASSERT_FALSE(store_->insert(a));
-
-  // Same key, same API key: refused, and nothing of the second one is written.
-  auto b = make_verification("b");
-  b.idempotency_key = "k1";
-  EXPECT_EQ(store_->insert(b), store_errc::duplicate_idempotency);
-  verification got;
-  EXPECT_EQ(store_->get("b", got), store_errc::not_found);
-  EXPECT_EQ(query_text("SELECT count(*) FROM attempts WHERE verification_id = 'b'"), "0");
-
-  // find_idempotent returns the first one.
-  ASSERT_FALSE(store_->find_idempotent("shop", "k1", got));
-  EXPECT_EQ(got, a);
-
-  // Another API key may use the same Idempotency-Key.
-  auto c = make_verification("c");
-  c.api_key = "bank";
-  c.idempotency_key = "k1";
-  EXPECT_FALSE(store_->insert(c));
-  ASSERT_FALSE(store_->find_idempotent("bank", "k1", got));
-  EXPECT_EQ(got.id, "c");
-
-  EXPECT_EQ(store_->find_idempotent("shop", "k2", got), store_errc::not_found);
-}
-
-TEST_F(sqlite_store_test, empty_idempotency_keys_never_collide) {
-  ASSERT_FALSE(store_->insert(make_verification("a")));
-  EXPECT_FALSE(store_->insert(make_verification("b")));
-  verification got;
-  EXPECT_EQ(store_->find_idempotent("shop", "", got), store_errc::not_found);
-}
-
-TEST_F(sqlite_store_test, modify_writes_the_change_and_bumps_the_version) {
-  auto v = make_verification("v1");
-  ASSERT_FALSE(store_->insert(v));
-
-  verification out;
-  ASSERT_FALSE(store_->modify(
-      "v1",
-      [](verification& m) {
-        m.checks += 1;
-        m.status = verification_status::approved;
-        m.completed_at = at_ms(t0_ms + 9'000);
-        m.attempts[0].status = attempt_status::delivered;
-        m.attempts[0].dlr_stat = "DELIVRD";
-        attempt next;
-        next.number = 2;
-        next.via = channel::voice;
-        next.created_at = at_ms(t0_ms + 40'000);
-        m.attempts.push_back(next);
-        return error_code{};
-      },
-      out));
-  EXPECT_EQ(out.version, v.version + 1);
-  EXPECT_EQ(out.checks, 2);
-  verification got;
-  ASSERT_FALSE(store_->get("v1", got));
-  EXPECT_EQ(got, out);
-  ASSERT_EQ(got.attempts.size(), 2U);
-  EXPECT_EQ(got.attempts[0].dlr_stat, "DELIVRD");
-
-  // Removing an attempt deletes its row.
-  ASSERT_FALSE(store_->modify(
-      "v1",
-      [](verification& m) {
-        m.attempts.pop_back();
-        return error_code{};
-      },
-      out));
-  ASSERT_FALSE(store_->get("v1", got));
-  EXPECT_EQ(got.attempts.size(), 1U);
-  EXPECT_EQ(got.version, v.version + 2);
-}
-
-TEST_F(sqlite_store_test, modify_that_returns_an_error_writes_nothing) {
-  auto v = make_verification("v1");
-  ASSERT_FALSE(store_->insert(v));
-  verification out;
-  out.id = "untouched";
-  error_code refused = store_errc::conflict;
-  EXPECT_EQ(store_->modify(
-                "v1",
-                [&](verification& m) {
-                  m.checks = 99;
-                  m.attempts.clear();
-                  return refused;
-                },
-                out),
-            refused);
-  EXPECT_EQ(out.id, "untouched");
-  verification got;
-  ASSERT_FALSE(store_->get("v1", got));
-  EXPECT_EQ(got, v);
-}
-
-TEST_F(sqlite_store_test, modify_that_throws_writes_nothing_and_leaves_the_store_usable) {
-  ASSERT_FALSE(store_->insert(make_verification("v1")));
-  verification out;
-  EXPECT_THROW(store_->modify(
-                   "v1",
-                   [](verification& m) -> error_code {
-                     m.checks = 99;
-                     throw std::runtime_error("bug");
-                   },
-                   out),
-               std::runtime_error);
-  verification got;
-  ASSERT_FALSE(store_->get("v1", got));
-  EXPECT_EQ(got.checks, 1);
-  EXPECT_FALSE(store_->insert(make_verification("v2")));
-}
-
-TEST_F(sqlite_store_test, modify_keeps_the_id_and_reports_unknown_ids) {
-  ASSERT_FALSE(store_->insert(make_verification("v1")));
-  verification out;
-  ASSERT_FALSE(store_->modify(
-      "v1",
-      [](verification& m) {
-        m.id = "other";
-        return error_code{};
-      },
-      out));
-  EXPECT_EQ(out.id, "v1");
-  bool called = false;
-  EXPECT_EQ(store_->modify(
-                "missing",
-                [&](verification&) {
-                  called = true;
-                  return error_code{};
-                },
-                out),
-            store_errc::not_found);
-  EXPECT_FALSE(called);
-}
-
-TEST_F(sqlite_store_test, correlations_find_their_attempt) {
-  ASSERT_FALSE(store_->insert(make_verification("v1")));
-  const std::vector<correlation> c{{"viettel", "0a1b2c", "v1", 1, 0},
-                                   {"viettel", "0a1b2d", "v1", 1, 1}};
-  ASSERT_FALSE(store_->add_correlations(c));
-
-  correlation found;
-  ASSERT_FALSE(store_->find_correlation("viettel", "0a1b2d", found));
-  EXPECT_EQ(found.verification_id, "v1");
-  EXPECT_EQ(found.attempt, 1);
-  EXPECT_EQ(found.part, 1);
-  EXPECT_EQ(found.carrier, "viettel");
-  EXPECT_EQ(found.key, "0a1b2d");
-  // The key is per carrier.
-  EXPECT_EQ(store_->find_correlation("mobifone", "0a1b2d", found), store_errc::not_found);
-
-  // A reused SMSC id now points at the newest attempt.
-  ASSERT_FALSE(store_->insert(make_verification("v2")));
-  const std::vector<correlation> reuse{{"viettel", "0a1b2c", "v2", 1, 0}};
-  ASSERT_FALSE(store_->add_correlations(reuse));
-  ASSERT_FALSE(store_->find_correlation("viettel", "0a1b2c", found));
-  EXPECT_EQ(found.verification_id, "v2");
-}
-
-// The candidates for a receipt that matched no correlation: SMS of unknown outcome without a
-// message id, by carrier, number and time; each condition excludes a row of its own.
-TEST_F(sqlite_store_test, unknown_sms_are_found_by_carrier_number_and_time) {
-  const auto unknown = [](const std::string& id, std::int64_t created_ms) {
-    verification v = make_verification(id, created_ms);
-    v.attempts[0].message_ids.clear();
-    v.attempts[0].outcome_unknown = true;
-    return v;
-  };
-  ASSERT_FALSE(store_->insert(unknown("fits", t0_ms)));
-  verification known = make_verification("known");  // has message ids
-  known.attempts[0].outcome_unknown = true;
-  ASSERT_FALSE(store_->insert(known));
-  verification other_number = unknown("other-number", t0_ms);
-  other_number.to = "+84987654321";
-  ASSERT_FALSE(store_->insert(other_number));
-  verification other_carrier = unknown("other-carrier", t0_ms);
-  other_carrier.attempts[0].carrier = "mobifone";
-  ASSERT_FALSE(store_->insert(other_carrier));
-  verification delivered = unknown("delivered", t0_ms);
-  delivered.attempts[0].status = attempt_status::delivered;
-  ASSERT_FALSE(store_->insert(delivered));
-  ASSERT_FALSE(store_->insert(unknown("too-old", t0_ms - 3'600'000)));
-
-  unknown_sms_query q;
-  q.carrier = "viettel";
-  q.to = "+84912345678";
-  q.created_from = test::at_ms(t0_ms - 60'000);
-  q.created_to = test::at_ms(t0_ms + 60'000);
-  q.expires_after = test::at_ms(t0_ms);
-  std::vector<correlation> out;
-  ASSERT_FALSE(store_->find_unknown_sms(q, out));
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].verification_id, "fits");
-  EXPECT_EQ(out[0].attempt, 1);
-  EXPECT_EQ(out[0].carrier, "viettel");
-
-  // Expired long ago: not a candidate.
-  q.expires_after = test::at_ms(t0_ms + 400'000);
-  ASSERT_FALSE(store_->find_unknown_sms(q, out));
-  EXPECT_TRUE(out.empty());
-
-  // Two fit: both come back (the caller calls it ambiguous), at most `limit`.
-  q.expires_after = test::at_ms(t0_ms);
-  ASSERT_FALSE(store_->insert(unknown("fits-too", t0_ms + 1000)));
-  ASSERT_FALSE(store_->insert(unknown("fits-three", t0_ms + 2000)));
-  ASSERT_FALSE(store_->find_unknown_sms(q, out));
-  ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[0].verification_id, "fits");
-  EXPECT_EQ(out[1].verification_id, "fits-too");
-}
-
-TEST_F(sqlite_store_test, correlations_for_an_unknown_verification_write_nothing) {
-  ASSERT_FALSE(store_->insert(make_verification("v1")));
-  const std::vector<correlation> c{{"viettel", "k1", "v1", 1, 0}, {"viettel", "k2", "nope", 1, 0}};
-  EXPECT_EQ(store_->add_correlations(c), store_errc::not_found);
-  correlation found;
-  EXPECT_EQ(store_->find_correlation("viettel", "k1", found), store_errc::not_found);
-}
-
-TEST_F(sqlite_store_test, modify_writes_correlations_with_the_row_or_neither) {
-  ASSERT_FALSE(store_->insert(make_verification("v1")));
-  const std::vector<correlation> c{{"viettel", "k1", "v1", 1, 0}};
-  verification out;
-  // The change is refused: the correlations are not written either.
-  EXPECT_EQ(store_->modify(
-                "v1", c, [](verification&) { return error_code(store_errc::conflict); }, out),
-            store_errc::conflict);
-  correlation found;
-  EXPECT_EQ(store_->find_correlation("viettel", "k1", found), store_errc::not_found);
-
-  ASSERT_FALSE(store_->modify(
-      "v1", c,
-      [](verification& v) {
-        v.checks = 2;
-        return error_code{};
-      },
-      out));
-  ASSERT_FALSE(store_->find_correlation("viettel", "k1", found));
-  EXPECT_EQ(found.verification_id, "v1");
-  verification read;
-  ASSERT_FALSE(store_->get("v1", read));
-  EXPECT_EQ(read.checks, 2);
-}
-
-TEST_F(sqlite_store_test, rate_limit_allows_up_to_max_in_the_window_then_refuses_with_retry_after) {
-  const std::vector<limit_check> checks{{"num:+84912345678", 3, 600s}};
-  EXPECT_TRUE(check(checks, t0_ms).allowed);
-  EXPECT_TRUE(check(checks, t0_ms + 10'000).allowed);
-  EXPECT_TRUE(check(checks, t0_ms + 20'500).allowed);
-
-  // The fourth within 10 minutes is refused until the first leaves the window: 600 s after it.
-  auto r = check(checks, t0_ms + 30'000);
-  EXPECT_FALSE(r.allowed);
-  EXPECT_EQ(r.failed_index, 0U);
-  EXPECT_EQ(r.retry_after, 570s);
-
-  // Rounded up to a whole second: 600 s - 599.3 s = 0.7 s -> 1 s.
-  r = check(checks, t0_ms + 599'300);
-  EXPECT_FALSE(r.allowed);
-  EXPECT_EQ(r.retry_after, 1s);
-
-  // The window is (now - 600 s, now]: an event exactly 600 s old no longer counts.
-  EXPECT_TRUE(check(checks, t0_ms + 600'000).allowed);
-  // Now the events are at 10 s, 20.5 s, 600 s: the next one frees at 610 s.
-  r = check(checks, t0_ms + 600'001);
-  EXPECT_FALSE(r.allowed);
-  EXPECT_EQ(r.retry_after, 10s);
-}
-
-TEST_F(sqlite_store_test, refused_check_counts_nothing_for_any_key) {
-  const std::vector<limit_check> checks{
-      {"ip:10.0.0.1", 100, 60s}, {"num:+84912345678", 1, 600s}, {"key:shop", 100, 1s}};
-  EXPECT_TRUE(check(checks, t0_ms).allowed);
-  auto r = check(checks, t0_ms + 1'000);
-  EXPECT_FALSE(r.allowed);
-  EXPECT_EQ(r.failed_index, 1U);
-  EXPECT_EQ(r.retry_after, 599s);
-  // The refused call counted no event for the ip: one from before, not two.
-  EXPECT_EQ(query_text("SELECT count(*) FROM rate_events WHERE key = 'ip:10.0.0.1'"), "1");
-  EXPECT_EQ(query_text("SELECT count(*) FROM rate_events"), "3");
-}
-
-TEST_F(sqlite_store_test, two_windows_on_one_key_count_one_event_and_the_longer_one_decides) {
-  // 3 per 10 minutes and 4 per day on the same number.
-  const std::vector<limit_check> checks{{"num:1", 3, 600s}, {"num:1", 4, 86'400s}};
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(check(checks, t0_ms + i * 1'000).allowed);
-  EXPECT_EQ(query_text("SELECT count(*) FROM rate_events"), "3");
-  auto r = check(checks, t0_ms + 3'000);
-  EXPECT_FALSE(r.allowed);
-  EXPECT_EQ(r.failed_index, 0U);
-  // After 10 minutes the short window has room, the daily one a last one.
-  EXPECT_TRUE(check(checks, t0_ms + 700'000).allowed);
-  r = check(checks, t0_ms + 1'400'000);
-  EXPECT_FALSE(r.allowed);
-  EXPECT_EQ(r.failed_index, 1U);
-  EXPECT_EQ(r.retry_after, std::chrono::seconds(86'400 - 1'400));
-}
-
-TEST_F(sqlite_store_test, lowered_limit_waits_for_enough_events_to_leave) {
-  for (int i = 0; i < 5; ++i) {
-    EXPECT_TRUE(check({{"k", 10, 100s}}, t0_ms + i * 10'000).allowed);
-  }
-  // Now only 3 are allowed: 5 counted, so 3 must leave; the third (at 20 s) leaves at 120 s.
-  auto r = check({{"k", 3, 100s}}, t0_ms + 50'000);
-  EXPECT_FALSE(r.allowed);
-  EXPECT_EQ(r.retry_after, 70s);
-}
-
-TEST_F(sqlite_store_test, zero_max_or_window_is_no_limit) {
-  for (int i = 0; i < 5; ++i) {
-    auto r = check({{"a", 0, 60s}, {"b", 5, 0s}}, t0_ms);
-    EXPECT_TRUE(r.allowed);
-  }
-  EXPECT_EQ(query_text("SELECT count(*) FROM rate_events"), "0");
-}
-
-TEST_F(sqlite_store_test, list_queued_returns_pending_verifications_with_a_queued_attempt) {
-  auto queued = make_verification("q");
-  queued.attempts[0].status = attempt_status::queued;
-  ASSERT_FALSE(store_->insert(queued));
-  ASSERT_FALSE(store_->insert(make_verification("sent")));
-  auto finished = make_verification("done");
-  finished.status = verification_status::canceled;
-  finished.attempts[0].status = attempt_status::queued;
-  ASSERT_FALSE(store_->insert(finished));
-
-  // A call under way when the process died.
-  auto ringing = make_verification("r");
-  ringing.attempts[0].via = channel::voice;
-  ringing.attempts[0].status = attempt_status::ringing;
-  ASSERT_FALSE(store_->insert(ringing));
-
-  std::vector<verification> out;
-  ASSERT_FALSE(store_->list_queued(out));
-  ASSERT_EQ(out.size(), 2U);
-  EXPECT_EQ(out[0], queued);
-  EXPECT_EQ(out[1], ringing);
-}
-
-TEST_F(sqlite_store_test, purge_expires_pending_and_deletes_old_finished_with_their_rows) {
-  // Pending, expired at t0 + 300 s.
-  ASSERT_FALSE(store_->insert(make_verification("expiring")));
-  // Pending, expires later.
-  ASSERT_FALSE(store_->insert(make_verification("live", t0_ms + 3'600'000)));
-  // Finished long ago: goes, with its attempts and correlations.
-  auto old = make_verification("old", t0_ms - 10 * 86'400'000LL);
-  old.status = verification_status::approved;
-  old.completed_at = at_ms(t0_ms - 10 * 86'400'000LL + 20'000);
-  ASSERT_FALSE(store_->insert(old));
-  const std::vector<correlation> c{{"viettel", "old-msg", "old", 1, 0}};
-  ASSERT_FALSE(store_->add_correlations(c));
-  // Finished recently: stays.
-  auto recent = make_verification("recent", t0_ms - 3'600'000);
-  recent.status = verification_status::canceled;
-  recent.completed_at = at_ms(t0_ms - 3'000'000);
-  ASSERT_FALSE(store_->insert(recent));
-  // Rate events: one that a 10 minute window no longer needs, one a day window still does.
-  EXPECT_TRUE(check({{"short", 5, 600s}}, t0_ms - 3'600'000).allowed);
-  EXPECT_TRUE(check({{"long", 5, 86'400s}}, t0_ms - 3'600'000).allowed);
-
-  const std::int64_t now = t0_ms + 3'000'000;
-  std::size_t changed = 0;
-  ASSERT_FALSE(store_->purge(at_ms(now), std::chrono::seconds(7 * 86'400), changed));
-  EXPECT_EQ(changed, 3U);  // expiring expired, old deleted, the short event deleted
-
-  verification got;
-  ASSERT_FALSE(store_->get("expiring", got));
-  EXPECT_EQ(got.status, verification_status::expired);
-  EXPECT_EQ(got.completed_at, at_ms(t0_ms + 300'000));
-  EXPECT_EQ(got.version, 1);
-  ASSERT_FALSE(store_->get("live", got));
-  EXPECT_EQ(got.status, verification_status::pending);
-  EXPECT_EQ(store_->get("old", got), store_errc::not_found);
-  EXPECT_FALSE(store_->get("recent", got));
-  correlation found;
-  EXPECT_EQ(store_->find_correlation("viettel", "old-msg", found), store_errc::not_found);
-  EXPECT_EQ(query_text("SELECT count(*) FROM attempts WHERE verification_id = 'old'"), "0");
-  EXPECT_EQ(query_text("SELECT group_concat(key) FROM rate_events"), "long");
-
-  // Nothing left to do: a second purge changes nothing.
-  ASSERT_FALSE(store_->purge(at_ms(now), std::chrono::seconds(7 * 86'400), changed));
-  EXPECT_EQ(changed, 0U);
-}
-
-TEST_F(sqlite_store_test, batch_commits_everything_or_keeps_failed_calls_out) {
-  ASSERT_FALSE(store_->begin_batch());
-  ASSERT_FALSE(store_->insert(make_verification("a")));
-  EXPECT_EQ(store_->insert(make_verification("a")), store_errc::duplicate_id);
-  verification out;
-  EXPECT_EQ(store_->modify(
-                "a",
-                [](verification& m) {
-                  m.checks = 42;
-                  return error_code(store_errc::conflict);
-                },
-                out),
-            store_errc::conflict);
-  // Inside the batch, a read sees the batch's own writes.
-  verification got;
-  ASSERT_FALSE(store_->get("a", got));
-  // Not yet visible to another connection.
-  EXPECT_EQ(query_text("SELECT count(*) FROM verifications"), "0");
-  ASSERT_FALSE(store_->end_batch());
-  EXPECT_EQ(query_text("SELECT count(*) FROM verifications"), "1");
-  EXPECT_EQ(query_text("SELECT checks FROM verifications"), "1");
+  EXPECT_EQ(query_text("SELECT status FROM attempts"), "no_answer");
+  EXPECT_EQ(query_text("SELECT json_array_length(message_ids) FROM attempts"), "2");
+  EXPECT_EQ(query_text("SELECT node FROM attempts"), "web-1");
 }
 
 TEST_F(sqlite_store_test, background_checkpoints_copy_the_log_into_the_database) {

@@ -81,6 +81,7 @@ inline verification make_verification(const std::string& id, std::int64_t create
   a.bind = "viettel-1";
   a.message_ids = {"0a1b2c", "0a1b2d"};
   a.smpp_status = 0;
+  a.node = "web-1";
   v.attempts.push_back(a);
   return v;
 }
