@@ -64,12 +64,12 @@ asio::awaitable<void> lease_loop::round() {
   binds_ = hooks_.binds();
   round_plan plan = keeper_.plan(asked_at, wall, binds_, listing);
   apply(plan.given_up, "given_up");
-  auto [aec, held] = co_await store_.run([node = keeper_.node(), names = std::move(plan.acquire),
-                                          wall, ttl = keeper_.period()](service::store& s) {
-    std::vector<std::string> out;
-    const service::error_code ec = s.acquire_leases(node, names, wall, ttl, out);
-    return std::pair{ec, std::move(out)};
-  });
+  // By reference to this frame's locals, which outlive the call (store_executor::async_run).
+  const std::string& node = keeper_.node();
+  const milliseconds ttl = keeper_.period();
+  std::vector<std::string> held;
+  const service::error_code aec = co_await store_.run(
+      [&](service::store& s) { return s.acquire_leases(node, plan.acquire, wall, ttl, held); });
   if (aec) {
     keeper_.failed();
     co_return store_failed("acquire_leases", aec);
@@ -111,8 +111,9 @@ asio::awaitable<void> lease_loop::stop() {
   const std::vector<std::string> names = keeper_.held();
   apply(keeper_.release_all(), "released");
   if (names.empty()) co_return;
-  const service::error_code ec = co_await store_.run(
-      [node = keeper_.node(), names](service::store& s) { return s.release_leases(node, names); });
+  const std::string& node = keeper_.node();
+  const service::error_code ec =
+      co_await store_.run([&](service::store& s) { return s.release_leases(node, names); });
   // Not released: they run out by themselves within a period.
   if (ec) log_.warning("lease_release_failed", {{"error", ec.message()}});
 }
