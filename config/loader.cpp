@@ -1,6 +1,6 @@
 // load_config: otpd.yaml read section by section (config_loader, config/detail/config_loader.hpp),
-// then the checks across sections. The webhooks, store, secrets, logging, admin, process and
-// testing sections are read here; the others by config/detail/*_reader.cpp.
+// then the checks across sections. The webhooks, secrets, logging, admin, process and testing
+// sections are read here; the others by config/detail/*_reader.cpp.
 #include "config/loader.hpp"
 
 #include <openssl/evp.h>
@@ -59,7 +59,7 @@ void config_loader::load(const YAML::Node& root) {
   auto top = r_.fields(root, YAML::Mark(), "",
                        {"listeners", "http", "api_keys", "policy", "rate_limits", "number_plan",
                         "templates", "routing", "voice", "webhooks", "store", "secrets", "logging",
-                        "admin", "process", "testing", "ops"});
+                        "admin", "process", "testing", "ops", "cluster"});
   if (!top) return;
   const field_map& t = *top;
   r_.require(t, root, "", "api_keys", "the keys backends present as 'Authorization: Bearer KEY'");
@@ -77,6 +77,7 @@ void config_loader::load(const YAML::Node& root) {
   if (const field* f = find(t, "voice")) load_voice(*f);
   if (const field* f = find(t, "webhooks")) load_webhooks(*f);
   if (const field* f = find(t, "store")) load_store(*f);
+  if (const field* f = find(t, "cluster")) load_cluster(*f);
   if (const field* f = find(t, "secrets")) load_secrets(*f);
   if (const field* f = find(t, "logging")) load_logging(*f);
   if (const field* f = find(t, "admin")) load_admin(*f);
@@ -98,7 +99,7 @@ std::optional<std::filesystem::path> config_loader::input_file(const field& f,
   return p;
 }
 
-// ---- webhooks, store, secrets, logging, admin, process, testing ----------------------------
+// ---- webhooks, secrets, logging, admin, process, testing ----------------------------
 
 void config_loader::load_webhooks(const field& f) {
   auto m = r_.fields(f.value, yaml_reader::mark_of(f), "webhooks",
@@ -162,36 +163,6 @@ void config_loader::load_webhooks(const field& f) {
     }
   } else if (initial && w.max_backoff < *initial) {
     w.max_backoff = *initial;
-  }
-}
-
-void config_loader::load_store(const field& f) {
-  auto m = r_.fields(f.value, yaml_reader::mark_of(f), "store",
-                     {"kind", "sqlite_path", "sqlite_max_bytes", "retention"}, true);
-  if (!m) return;
-  store& s = c_.state;
-  if (const field* v = find(*m, "kind")) {
-    static constexpr store_kind kinds[] = {store_kind::sqlite, store_kind::postgres};
-    if (auto i = r_.get_choice(*v, "store.kind", {"sqlite", "postgres"}, "sqlite or postgres"))
-      s.kind = kinds[*i];
-  }
-  if (const field* v = find(*m, "sqlite_path")) {
-    // As written: state belongs under the daemon's working (or systemd State) directory, not
-    // beside the configuration.
-    if (auto p = r_.get_string(*v, "store.sqlite_path", {.allow_empty = false})) s.sqlite_path = *p;
-  }
-  if (const field* v = find(*m, "sqlite_max_bytes")) {
-    if (auto n = r_.get_integer(*v, "store.sqlite_max_bytes", 0, 1LL << 44)) {
-      if (*n != 0 && *n < (64 << 10)) {
-        r_.error(yaml_reader::mark_of(*v),
-                 "store.sqlite_max_bytes: expected 0 (no cap) or at least 65536");
-      } else {
-        s.sqlite_max_bytes = static_cast<std::uint64_t>(*n);
-      }
-    }
-  }
-  if (const field* v = find(*m, "retention")) {
-    if (auto d = r_.get_seconds(*v, "store.retention", 1h, 366 * 24h)) s.retention = *d;
   }
 }
 
@@ -327,6 +298,7 @@ void config_loader::check_across() {
              "give secrets.code_seal_key (32 bytes, or 64 hexadecimal digits from "
              "openssl rand -hex 32)");
   }
+  check_store_across();
 }
 
 }  // namespace detail

@@ -4,9 +4,10 @@
 //   otpd --check-config FILE    print every configuration error, or OK (exit 1 / 0)
 //   otpd --version | --help
 //
-// Threads: one I/O thread runs HTTP, the SMPP binds, webhooks and timers; the store has its
-// own thread so that SQLite never blocks I/O. SIGTERM and SIGINT stop gracefully: no new
-// requests, binds unbind after their in-flight responses, the store finishes queued work.
+// Threads: one I/O thread runs HTTP, the SMPP binds, webhooks and timers; the store has
+// threads of its own (one per connection) so that the database never blocks I/O. SIGTERM and
+// SIGINT stop gracefully: no new requests, binds unbind after their in-flight responses, the
+// store finishes queued work.
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -15,15 +16,18 @@
 #include <string_view>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "daemon/admin/admin_server.hpp"
 #include "daemon/app/config_file.hpp"
 #include "daemon/app/leases.hpp"
 #include "daemon/app/listeners.hpp"
+#include "daemon/app/postgres_check.hpp"
 #include "daemon/app/reloader.hpp"
 #include "daemon/app/shutdown.hpp"
 #include "daemon/app/startup.hpp"
+#include "daemon/app/store_probe.hpp"
 #include "daemon/app/systemd_heartbeat.hpp"
 #include "daemon/log/logger.hpp"
 #include "daemon/metrics/registry.hpp"
@@ -49,7 +53,8 @@ constexpr const char* usage_text =
     "\n"
     "  --config FILE        run with this configuration (see docs/configuration.md)\n"
     "  --check-config FILE  check the file: print each error as file:line:column: message,\n"
-    "                       or OK; exit 1 on errors, 0 when valid\n"
+    "                       or OK; exit 1 on errors, 0 when valid (with store.kind\n"
+    "                       postgres, also when the database cannot be reached)\n"
     "  --version            print the version\n"
     "\n"
     "exit codes: 0 normal stop, 1 configuration error, 2 usage error, 3 start-up failure\n";
@@ -117,11 +122,13 @@ int run(const config::config& cfg, const std::string& file,
 
   auto routes = app::load_routes(cfg, logger);
   if (!routes) return exit_config_error;
-  std::unique_ptr<service::store> db = app::open_store(cfg, logger);
-  if (!db) return exit_start_failed;
-  service::store_executor store(std::move(db));
+  std::vector<std::unique_ptr<service::store>> stores = app::open_stores(cfg, logger);
+  if (stores.empty()) return exit_start_failed;
+  service::store_executor store(std::move(stores));
 
   asio::io_context io(1);
+  app::store_probe probe(io.get_executor(), store, logger);
+  asio::co_spawn(io, probe.run(), asio::detached);
   // The settings the gateway and the service share; moved, so that a reload's replacing them
   // frees these.
   auto live = std::make_shared<const config::config>(cfg);
@@ -153,11 +160,25 @@ int run(const config::config& cfg, const std::string& file,
   if (!open_admin(io.get_executor(), cfg, svc, gateway, reload, logger, admin)) {
     return exit_start_failed;
   }
-  app::stop_on_signal stop(io, logger, {heartbeat, reload, admin.get(), http, svc, *leases, store});
+  app::stop_on_signal stop(io, logger,
+                           {heartbeat, probe, reload, admin.get(), http, svc, *leases, store});
 
   io.run();
   if (stop.done()) app::finish_pending(io, pending_limit);
   return started ? exit_ok : exit_start_failed;
+}
+
+// --check-config: the file's errors, or OK; with store.kind postgres, a database that cannot
+// be reached is an error too.
+int check_config(const config::load_result& loaded) {
+  if (loaded.ok() && loaded.config->state.kind == config::store_kind::postgres) {
+    if (std::string why = app::check_postgres(loaded.config->state.pg); !why.empty()) {
+      std::cout << "store: cannot connect to PostgreSQL: " << why << '\n';
+      return exit_config_error;
+    }
+  }
+  std::cout << config::check_config_report(loaded) << '\n';
+  return loaded.ok() ? exit_ok : exit_config_error;
 }
 
 struct command_line {
@@ -203,10 +224,7 @@ int main(int argc, char** argv, char** envp) {
   if (auto status = parse_command_line(argc, argv, args)) return *status;
   const std::string& file = args.file;
   config::load_result loaded = app::load_checked(file, env);
-  if (args.mode == "--check-config") {
-    std::cout << config::check_config_report(loaded) << '\n';
-    return loaded.ok() ? exit_ok : exit_config_error;
-  }
+  if (args.mode == "--check-config") return check_config(loaded);
   if (!loaded.ok()) {
     std::cerr << config::check_config_report(loaded) << '\n';
     return exit_config_error;

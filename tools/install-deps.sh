@@ -15,6 +15,7 @@ packages=(
   libespeak-ng-dev espeak-ng-data
   baresip-core kamailio sox sip-tester
   dpkg-dev man-db sqlite3
+  postgresql-15 libpq-dev
   gdb
   clang-14 libclang-rt-14-dev llvm-14
 )

@@ -50,7 +50,6 @@ class config_loader {
   void load_http(const field& f);
   // config/loader.cpp
   void load_webhooks(const field& f);
-  void load_store(const field& f);
   void load_secrets(const field& f);
   void load_logging(const field& f);
   void load_admin(const field& f);
@@ -59,6 +58,12 @@ class config_loader {
   void check_across();
   // A file otpd will read at start-up: checked now, so that --check-config catches it.
   std::optional<std::filesystem::path> input_file(const field& f, const std::string& path);
+
+  // store_reader.cpp
+  void load_store(const field& f);
+  void load_postgres(const field& f);
+  void load_cluster(const field& f);
+  void check_store_across();
 
   // api_keys_reader.cpp
   void load_api_keys(const field& f);
@@ -107,6 +112,7 @@ class config_loader {
   std::optional<field> templates_field_;
   bool templates_failed_ = false;  // then a missing locale is a consequence, not news
   bool seal_key_given_ = false;
+  std::optional<field> postgres_kind_field_;  // store.kind: postgres, where it was written
 };
 
 }  // namespace otpd::config::detail

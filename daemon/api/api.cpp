@@ -125,12 +125,35 @@ json::array carrier_readiness(const service::sms_sender& sms) {
   return out;
 }
 
-// GET /readyz: 200 when every carrier with routes has a bound transmitter, with status
-// "degraded" when one of them gets no response to its submits (it stays in service: only the
-// traffic it carries can show the SMSC answering again); else 503 naming the carriers that
-// are down and their binds' last errors.
+// The store for /readyz: down from a call that failed with io_error until one succeeds.
+json::object store_readiness(const service::store_executor& store) {
+  if (store.healthy()) return json::object{{"status", "up"}};
+  json::object o{{"status", "down"}};
+  if (std::string e = store.last_error(); !e.empty()) o["error"] = std::move(e);
+  return o;
+}
+
+// GET /readyz while the store is down: 503 whatever the carriers, since no request that needs
+// state can be served.
+response store_not_ready(json::object store, json::array carriers) {
+  std::string detail = "The state store is down";
+  if (const json::value* e = store.if_contains("error")) {
+    detail += ": " + std::string(e->as_string());
+  }
+  return problem(503, "not_ready", "Not ready", detail + ".",
+                 json::object{{"store", std::move(store)}, {"carriers", std::move(carriers)}});
+}
+
+// GET /readyz: 200 when the store answers and every carrier with routes has a bound
+// transmitter, with status "degraded" when one of them gets no response to its submits (it
+// stays in service: only the traffic it carries can show the SMSC answering again); else 503
+// naming the store's error or the carriers that are down and their binds' last errors.
 response readiness(verification_service& svc, const service::sms_sender& sms) {
   json::array carriers = carrier_readiness(sms);
+  json::object store = store_readiness(svc.state_store());
+  if (store.at("status").as_string() == "down") {
+    return store_not_ready(std::move(store), std::move(carriers));
+  }
   if (svc.ready()) {
     const bool degraded = std::any_of(carriers.begin(), carriers.end(), [](const json::value& c) {
       return c.as_object().at("routed").as_bool() &&
@@ -138,6 +161,7 @@ response readiness(verification_service& svc, const service::sms_sender& sms) {
     });
     return response::json(200,
                           json::serialize(json::object{{"status", degraded ? "degraded" : "ready"},
+                                                       {"store", std::move(store)},
                                                        {"carriers", std::move(carriers)}}));
   }
   std::string detail;
@@ -155,14 +179,22 @@ response readiness(verification_service& svc, const service::sms_sender& sms) {
   }
   return problem(503, "not_ready", "Not ready",
                  detail.empty() ? "otpd is stopping." : "Carriers not ready: " + detail + ".",
-                 json::object{{"carriers", std::move(carriers)}});
+                 json::object{{"store", std::move(store)}, {"carriers", std::move(carriers)}});
 }
 
 response not_found() { return problem(404, "not_found", {}, "No verification has this id."); }
 
+// The store down (io_error), its queue full (busy) or shut down (closed): nothing was written.
+// The probe (daemon/app/store_probe.hpp) tries the store every second while it is down, so a
+// retry sooner than this would only meet the same failure.
+constexpr std::chrono::seconds store_retry_after{2};
+
 response store_unavailable() {
-  return problem(503, "store_unavailable", "Service unavailable",
-                 "The state store cannot be used right now; retry later.");
+  response r = problem(503, "store_unavailable", "Service unavailable",
+                       "The state store cannot be used right now; retry later.",
+                       json::object{{"retry_after", store_retry_after.count()}});
+  r.set_header("Retry-After", std::to_string(store_retry_after.count()));
+  return r;
 }
 
 // Store errors common to the endpoints that address one verification.

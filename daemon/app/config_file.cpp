@@ -89,8 +89,7 @@ boost::json::object file_sections(const std::string& file) {
   auto doc = config::yaml_to_json(text);
   wipe(text);
   if (!doc || !doc->is_object()) return boost::json::object{};
-  config::fingerprint_values(
-      *doc, {"password", "secret", "code_mac_key", "code_seal_key", "redis_url", "url"});
+  config::fingerprint_values(*doc, {"password", "secret", "code_mac_key", "code_seal_key", "url"});
   return doc->as_object();
 }
 

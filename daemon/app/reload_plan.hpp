@@ -13,9 +13,13 @@ namespace otpd::app {
 
 // How a changed top-level section is handled.
 enum class section_change {
-  live,           // api_keys, policy, rate_limits, number_plan, templates, logging: at once
-  diff,           // routing, and voice when only its trunks changed: what changed is restarted
-  restart_needed  // anything else (listeners, http, store, secrets, webhooks, ...): next restart
+  live,  // api_keys, policy, rate_limits, number_plan, templates, logging: at once
+  diff,  // routing, and voice when only its trunks changed: what changed is restarted
+  // Anything else (listeners, http, store, cluster, secrets, webhooks, ...): next restart.
+  // store: its connections and threads are opened at start; cluster: the node's name is on
+  // the leases it holds and the attempts it sent, and the lease period is what the other
+  // nodes count on (docs/scale-out.md).
+  restart_needed
 };
 
 struct changed_section {

@@ -19,6 +19,7 @@ void stop_on_signal::begin(int sig) {
   logger_.notice("stopping", {{"signal", sig}});
   parts_.heartbeat.systemd().stopping();
   parts_.heartbeat.cancel();
+  parts_.probe.cancel();
   parts_.reload.stop();
   if (parts_.admin) parts_.admin->stop();
   asio::co_spawn(

@@ -19,6 +19,7 @@
 #include "daemon/admin/admin_server.hpp"
 #include "daemon/app/listeners.hpp"
 #include "daemon/app/reloader.hpp"
+#include "daemon/app/store_probe.hpp"
 #include "daemon/app/systemd_heartbeat.hpp"
 #include "daemon/cluster/lease_loop.hpp"
 #include "daemon/log/logger.hpp"
@@ -30,6 +31,7 @@ namespace otpd::app {
 // What the shutdown stops, in this order.
 struct stoppable {
   systemd_heartbeat& heartbeat;
+  store_probe& probe;
   reloader& reload;
   service::admin_server* admin;  // null: no control socket
   listeners& http;

@@ -18,7 +18,9 @@ void log_process_protection(log::logger& logger) {
                                        {"secrets_not_locked", held.unlocked}});
 }
 
-std::unique_ptr<service::store> open_store(const config::config& cfg, log::logger& logger) {
+namespace {
+
+std::unique_ptr<service::store> open_sqlite(const config::config& cfg, log::logger& logger) {
   std::unique_ptr<service::store> db;
   service::sqlite_options store_options;
   store_options.max_size_bytes = cfg.state.sqlite_max_bytes;
@@ -30,6 +32,37 @@ std::unique_ptr<service::store> open_store(const config::config& cfg, log::logge
     return nullptr;
   }
   return db;
+}
+
+// store.postgres.pool_size connections, each for a store thread of its own. Empty when one
+// cannot be opened.
+std::vector<std::unique_ptr<service::store>> open_postgres(const config::config& cfg,
+                                                           log::logger& logger) {
+  (void)cfg;
+  // The PostgreSQL store (daemon/store/postgres_store.hpp) is not linked in yet.
+  logger.error("store_open_failed",
+               {{"kind", "postgres"}, {"error", "the PostgreSQL store is not built in"}});
+  return {};
+}
+
+}  // namespace
+
+std::vector<std::unique_ptr<service::store>> open_stores(const config::config& cfg,
+                                                         log::logger& logger) {
+  const bool postgres = cfg.state.kind == config::store_kind::postgres;
+  std::vector<std::unique_ptr<service::store>> stores;
+  if (postgres) {
+    stores = open_postgres(cfg, logger);
+  } else if (auto db = open_sqlite(cfg, logger)) {
+    stores.push_back(std::move(db));  // one connection: SQLite has one writer at a time
+  }
+  if (!stores.empty()) {
+    // The name this node's leases and attempts carry in a shared store (cluster.node).
+    logger.notice("store_open", {{"kind", postgres ? "postgres" : "sqlite"},
+                                 {"connections", stores.size()},
+                                 {"node", cfg.nodes.node}});
+  }
+  return stores;
 }
 
 bool make_dialer(boost::asio::any_io_executor ex, const config::config& cfg, log::logger& logger,

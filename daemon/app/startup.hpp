@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -16,8 +17,11 @@ namespace otpd::app {
 // how many mlock refused.
 void log_process_protection(log::logger& logger);
 
-// The SQLite store of cfg.state; null (store_open_failed logged) when it cannot be opened.
-std::unique_ptr<service::store> open_store(const config::config& cfg, log::logger& logger);
+// The store of cfg.state, as connections for the store executor's threads: one SQLite
+// connection, or store.postgres.pool_size PostgreSQL connections. Logs store_open with this
+// node's name (cluster.node); empty (store_open_failed logged) when it cannot be opened.
+std::vector<std::unique_ptr<service::store>> open_stores(const config::config& cfg,
+                                                         log::logger& logger);
 
 // The voice dialer when cfg.calls has trunks: the prompts are synthesised (or read) here, once,
 // before the API serves. False (voice_prompts_failed logged) when they cannot be built; true

@@ -50,7 +50,7 @@ std::string base32_lower(const unsigned char* data, std::size_t size);
 
 // Turns a code into what may be stored, keyed by config::secrets. The keys are the
 // configuration's own (otpd::secret handles): no copy of them is made here. Stored values are
-// lowercase hex so that any store (SQLite TEXT, Redis, JSON) keeps them unchanged.
+// lowercase hex so that any store (SQLite TEXT, PostgreSQL text, JSON) keeps them unchanged.
 class code_protector {
  public:
   // Throws std::invalid_argument when code_mac_key is shorter than 32 bytes (RFC 2104 §3: a key

@@ -143,6 +143,8 @@ class verification_service {
   boost::asio::awaitable<std::pair<error_code, verification>> get(std::string id);
 
   bool ready() const;
+  // For /readyz: whether the store answers (store_executor::healthy).
+  const store_executor& state_store() const { return store_; }
   service_clock& clock() noexcept { return clock_; }
   // The settings in force: policy, rate limits, number plan and templates change with
   // reload(); the rest is as at start-up. Hold the pointer for as long as it is read.

@@ -14,17 +14,14 @@
 #include <type_traits>
 
 #include "daemon/store/sqlite_store.hpp"
+#include "daemon/store/time_ms.hpp"
 
 namespace otpd::service {
 
 namespace sqlite_detail {
 
-inline std::int64_t to_ms(sys_time t) noexcept {
-  return std::chrono::floor<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-inline sys_time from_ms(std::int64_t ms) noexcept {
-  return sys_time{std::chrono::milliseconds{ms}};
-}
+using detail::from_ms;
+using detail::to_ms;
 
 // A parameter bound as a BLOB (strings are bound as TEXT otherwise).
 struct blob {

@@ -3,7 +3,12 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <iterator>
+#include <mutex>
+#include <thread>
 
 namespace otpd::service {
 
@@ -24,15 +29,50 @@ auto answering(F call) {
 
 }  // namespace
 
-store_executor::store_executor(std::unique_ptr<store> s, store_executor_options options)
-    : store_(std::move(s)), options_(options), thread_([this] { loop(); }) {}
+namespace detail {
 
-store_executor::~store_executor() {
-  // Joins, also after a shutdown() from inside a call (which could not join its own thread).
-  shutdown();
-}
+// One store, its thread and its queue: the executor as it was with one connection.
+class store_lane {
+ public:
+  store_lane(std::unique_ptr<store> s, store_executor_options options, std::string name,
+             std::atomic<bool>& healthy)
+      : store_(std::move(s)),
+        options_(options),
+        name_(std::move(name)),
+        healthy_(healthy),
+        thread_([this] { loop(); }) {}
+  ~store_lane() { shutdown(); }
+  store_lane(const store_lane&) = delete;
+  store_lane& operator=(const store_lane&) = delete;
 
-void store_executor::shutdown() {
+  void shutdown();
+  void submit(std::unique_ptr<store_job> job);
+  void add_stats(store_executor_stats& s) const;
+  std::string last_error() const { return store_->last_error(); }
+
+ private:
+  void loop();
+  void run_batch(std::vector<std::unique_ptr<store_job>>& jobs);
+  void note_health(const std::vector<std::unique_ptr<store_job>>& jobs);
+
+  std::unique_ptr<store> store_;
+  const store_executor_options options_;
+  const std::string name_;  // the thread's, as top shows it
+  std::atomic<bool>& healthy_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::unique_ptr<store_job>> queue_;  // guarded by mutex_
+  bool stopping_ = false;                         // guarded by mutex_
+  std::atomic<std::uint64_t> calls_{0};
+  std::atomic<std::uint64_t> batches_{0};
+  std::atomic<std::uint64_t> batched_calls_{0};
+  std::atomic<std::uint64_t> refused_{0};
+  std::atomic<std::uint64_t> failed_batches_{0};
+  std::mutex join_mutex_;
+  std::thread thread_;  // last: starts after everything above is ready
+};
+
+void store_lane::shutdown() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -42,19 +82,17 @@ void store_executor::shutdown() {
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
-store_executor_stats store_executor::stats() const {
-  store_executor_stats s;
-  s.calls = calls_.load(std::memory_order_relaxed);
-  s.batches = batches_.load(std::memory_order_relaxed);
-  s.batched_calls = batched_calls_.load(std::memory_order_relaxed);
-  s.refused = refused_.load(std::memory_order_relaxed);
-  s.failed_batches = failed_batches_.load(std::memory_order_relaxed);
+void store_lane::add_stats(store_executor_stats& s) const {
+  s.calls += calls_.load(std::memory_order_relaxed);
+  s.batches += batches_.load(std::memory_order_relaxed);
+  s.batched_calls += batched_calls_.load(std::memory_order_relaxed);
+  s.refused += refused_.load(std::memory_order_relaxed);
+  s.failed_batches += failed_batches_.load(std::memory_order_relaxed);
   std::lock_guard lock(mutex_);
-  s.queued = queue_.size();
-  return s;
+  s.queued += queue_.size();
 }
 
-void store_executor::submit(std::unique_ptr<detail::store_job> job) {
+void store_lane::submit(std::unique_ptr<store_job> job) {
   error_code refused;
   {
     std::lock_guard lock(mutex_);
@@ -76,9 +114,9 @@ void store_executor::submit(std::unique_ptr<detail::store_job> job) {
   wake_.notify_one();
 }
 
-void store_executor::loop() {
-  pthread_setname_np(pthread_self(), "otpd-store");
-  std::vector<std::unique_ptr<detail::store_job>> jobs;
+void store_lane::loop() {
+  pthread_setname_np(pthread_self(), name_.c_str());
+  std::vector<std::unique_ptr<store_job>> jobs;
   const std::size_t max_batch = std::max<std::size_t>(1, options_.max_batch);
   while (true) {
     {
@@ -95,7 +133,7 @@ void store_executor::loop() {
   }
 }
 
-void store_executor::run_batch(std::vector<std::unique_ptr<detail::store_job>>& jobs) {
+void store_lane::run_batch(std::vector<std::unique_ptr<store_job>>& jobs) {
   calls_.fetch_add(jobs.size(), std::memory_order_relaxed);
   // One call commits by itself. Several share one transaction, unless it cannot start (a
   // read-only database, say): then each runs alone, so that reads still work.
@@ -113,7 +151,82 @@ void store_executor::run_batch(std::vector<std::unique_ptr<detail::store_job>>& 
   } else {
     for (auto& j : jobs) j->execute(*store_);
   }
+  note_health(jobs);
   for (auto& j : jobs) j->deliver();
+}
+
+// Before the completions are posted: a caller that saw its call fail finds the store down.
+void store_lane::note_health(const std::vector<std::unique_ptr<store_job>>& jobs) {
+  bool failed = false;
+  bool answered = false;
+  for (const auto& j : jobs) {
+    if (j->threw()) continue;
+    (j->outcome() == store_errc::io_error ? failed : answered) = true;
+  }
+  // The last word of the batch: a failure after a success is news, a success alone recovers.
+  if (failed) {
+    healthy_.store(false, std::memory_order_release);
+  } else if (answered) {
+    healthy_.store(true, std::memory_order_release);
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+std::vector<std::unique_ptr<store>> one(std::unique_ptr<store> s) {
+  std::vector<std::unique_ptr<store>> v;
+  v.push_back(std::move(s));
+  return v;
+}
+
+}  // namespace
+
+store_executor::store_executor(std::unique_ptr<store> s, store_executor_options options)
+    : store_executor(one(std::move(s)), options) {}
+
+store_executor::store_executor(std::vector<std::unique_ptr<store>> stores,
+                               store_executor_options options) {
+  lanes_.reserve(stores.size());
+  for (std::size_t i = 0; i < stores.size(); ++i) {
+    // pthread names hold 15 characters: "otpd-store", then "otpd-store-1" ...
+    std::string name = i == 0 ? "otpd-store" : "otpd-store-" + std::to_string(i);
+    lanes_.push_back(std::make_unique<detail::store_lane>(std::move(stores[i]), options,
+                                                          std::move(name), healthy_));
+  }
+}
+
+store_executor::~store_executor() {
+  // Joins, also after a shutdown() from inside a call (which could not join its own thread).
+  shutdown();
+}
+
+void store_executor::shutdown() {
+  for (auto& l : lanes_) l->shutdown();
+}
+
+std::string store_executor::last_error() const {
+  for (const auto& l : lanes_) {
+    if (std::string e = l->last_error(); !e.empty()) return e;
+  }
+  return {};
+}
+
+store_executor_stats store_executor::stats() const {
+  store_executor_stats s;
+  for (const auto& l : lanes_) l->add_stats(s);
+  return s;
+}
+
+std::size_t store_executor::lane_for(std::string_view order_key) {
+  if (lanes_.size() == 1) return 0;
+  if (order_key.empty()) return next_.fetch_add(1, std::memory_order_relaxed) % lanes_.size();
+  return std::hash<std::string_view>{}(order_key) % lanes_.size();
+}
+
+void store_executor::submit(std::size_t lane, std::unique_ptr<detail::store_job> job) {
+  lanes_[lane]->submit(std::move(job));
 }
 
 // ---- the store interface ------------------------------------------------------------------
@@ -121,20 +234,25 @@ void store_executor::run_batch(std::vector<std::unique_ptr<detail::store_job>>& 
 // caller's may go away as soon as the call is queued.
 
 asio::awaitable<error_code> store_executor::insert(verification v) {
-  return run([v = std::move(v)](store& s) { return s.insert(v); });
+  const std::string key = v.id;
+  return run_for(key, [v = std::move(v)](store& s) { return s.insert(v); });
 }
 
 asio::awaitable<std::pair<error_code, verification>> store_executor::get(std::string id) {
-  return run(answering<verification>(
-      [id = std::move(id)](store& s, verification& out) { return s.get(id, out); }));
+  const std::string key = id;
+  return run_for(key, answering<verification>([id = std::move(id)](store& s, verification& out) {
+                   return s.get(id, out);
+                 }));
 }
 
 asio::awaitable<std::pair<error_code, verification>> store_executor::find_idempotent(
     std::string api_key, std::string key) {
-  return run(answering<verification>(
-      [api_key = std::move(api_key), key = std::move(key)](store& s, verification& out) {
-        return s.find_idempotent(api_key, key, out);
-      }));
+  const std::string order = api_key + '\n' + key;
+  return run_for(
+      order, answering<verification>(
+                 [api_key = std::move(api_key), key = std::move(key)](store& s, verification& out) {
+                   return s.find_idempotent(api_key, key, out);
+                 }));
 }
 
 asio::awaitable<std::pair<error_code, verification>> store_executor::modify(std::string id,
@@ -144,14 +262,16 @@ asio::awaitable<std::pair<error_code, verification>> store_executor::modify(std:
 
 asio::awaitable<std::pair<error_code, verification>> store_executor::modify(
     std::string id, std::vector<correlation> add, store::modify_fn fn) {
-  return run(answering<verification>(
-      [id = std::move(id), add = std::move(add), fn = std::move(fn)](store& s, verification& out) {
-        return s.modify(id, add, fn, out);
-      }));
+  const std::string key = id;
+  return run_for(key, answering<verification>(
+                          [id = std::move(id), add = std::move(add), fn = std::move(fn)](
+                              store& s, verification& out) { return s.modify(id, add, fn, out); }));
 }
 
 asio::awaitable<error_code> store_executor::add_correlations(std::vector<correlation> c) {
-  return run([c = std::move(c)](store& s) { return s.add_correlations(c); });
+  // After the modify that sent them, about the same verification.
+  const std::string key = c.empty() ? std::string() : c.front().verification_id;
+  return run_for(key, [c = std::move(c)](store& s) { return s.add_correlations(c); });
 }
 
 asio::awaitable<std::pair<error_code, correlation>> store_executor::find_correlation(
@@ -179,6 +299,14 @@ asio::awaitable<std::pair<error_code, std::size_t>> store_executor::purge(
     sys_time now, std::chrono::seconds retention) {
   return run(answering<std::size_t>(
       [now, retention](store& s, std::size_t& out) { return s.purge(now, retention, out); }));
+}
+
+asio::awaitable<error_code> store_executor::probe() {
+  verification none;
+  return run([none](store& s) mutable {
+    const error_code ec = s.get("probe", none);
+    return ec == store_errc::not_found ? error_code{} : ec;
+  });
 }
 
 }  // namespace otpd::service

@@ -1027,7 +1027,12 @@ TEST(config_loader, store) {
   p.sections = "store: {kind: redis}\n";
   const std::string y = p.yaml();
   auto e = only_error_at(load(y), y, "redis");
-  EXPECT_THAT(e.message, HasSubstr("sqlite or postgres"));
+  EXPECT_THAT(e.message, HasSubstr("store.kind: Redis is not supported"));
+  EXPECT_THAT(e.message, HasSubstr("sqlite (one node) and postgres"));
+  p.sections = "store:\n  redis_url: \"redis://:pw@h:6379/0\"\n";
+  const std::string url = p.yaml();
+  e = only_error_at(load(url), url, "\"redis://");
+  EXPECT_THAT(e.message, HasSubstr("store.redis_url: Redis is not supported"));
 }
 
 // ---- references ----------------------------------------------------------------------------

@@ -85,6 +85,16 @@ TEST(reload_plan, a_voice_section_added_or_removed_needs_a_restart) {
   EXPECT_EQ(removed.restart_needed(), std::vector<std::string>{"voice"});
 }
 
+TEST(reload_plan, the_store_and_the_cluster_wait_for_a_restart) {
+  auto next = with(running, "store", doc(R"({"kind": "postgres", "postgres": {"url": "fp:1"}})"));
+  next = with(next, "cluster", doc(R"({"node": "web-2", "lease": "15s"})"));
+  const reload_plan plan = plan_reload(running, next, true);
+  EXPECT_EQ(plan.restart_needed(), (std::vector<std::string>{"cluster", "store"}));
+  boost::json::object adopted = running;
+  adopt_applied(plan, next, adopted);
+  EXPECT_EQ(adopted, running);  // still running with the old ones: the next reload names them
+}
+
 TEST(reload_plan, other_sections_wait_for_a_restart_and_are_named_in_order) {
   auto next = with(running, "webhooks", doc(R"({"url": "fp:3"})"));
   next = with(next, "listeners", boost::json::parse(R"([{"address": "127.0.0.1", "port": 9090}])"));

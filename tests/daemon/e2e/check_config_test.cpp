@@ -268,5 +268,31 @@ TEST(e2e_check_config, an_sms_the_bind_cannot_carry_fails_with_the_reason) {
   EXPECT_EQ(w.smsc.count("submit"), submits);  // nothing reached the SMSC
 }
 
+// store.kind postgres: --check-config connects once, and a database it cannot reach is an
+// error with libpq's reason, never the password of the URL.
+TEST(e2e_check_config, a_postgres_store_that_cannot_be_reached_is_reported) {
+  temp_dir dir;
+  closed_port db;  // connections are refused
+  const auto file = dir.path() / "otpd.yaml";
+  otpd_options opts;
+  opts.carriers = {vietnam_carrier(2775)};    // not contacted: the file is only checked
+  opts.code_seal_key = std::string(32, 's');  // an SMS handed between nodes is sealed
+  const std::string password = "pgPw-4d1f9e";
+  opts.store_yaml = "postgres:\n  url: \"postgresql://otpd:" + password +
+                    "@127.0.0.1:" + std::to_string(db.port()) + "/otpd\"\n  connect_timeout: 2s\n";
+  std::string yaml = config_yaml(opts, dir.path());
+  const auto kind = yaml.find("kind: sqlite");
+  ASSERT_NE(kind, std::string::npos);
+  yaml.replace(kind, 12, "kind: postgres");
+  write_file(file, yaml);
+
+  const run_result r = run_otpd({"--check-config", file.string()});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("store: cannot connect to PostgreSQL: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(std::to_string(db.port())), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find(password), std::string::npos) << r.output;
+  EXPECT_FALSE(has_line(r.output, "OK")) << r.output;
+}
+
 }  // namespace
 }  // namespace otpd::test::e2e

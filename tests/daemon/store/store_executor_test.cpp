@@ -1,12 +1,16 @@
 // The store executor: calls run on its thread and resume on the caller's executor, the queue
-// bound, shutdown, group commit, and no lost update under concurrent modify.
+// bound, shutdown, group commit, no lost update under concurrent modify, several threads (one
+// order per verification) and the store's health.
 #include "daemon/store/store_executor.hpp"
 
 #include <filesystem>
 #include <future>
 #include <latch>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -490,6 +494,114 @@ TEST_F(store_executor_test, concurrent_modify_through_two_connections_loses_no_u
   verification got;
   ASSERT_FALSE(s->get("shared", got));
   EXPECT_EQ(got.checks, 2 * 8 * 50);
+}
+
+// ---- several threads -----------------------------------------------------------------------
+
+// n stores, each a database of its own (":memory:"): a call about a verification finds the
+// row only on the thread that inserted it.
+std::vector<std::unique_ptr<store>> private_stores(int n) {
+  std::vector<std::unique_ptr<store>> out;
+  for (int i = 0; i < n; ++i) out.push_back(open_store(":memory:"));
+  return out;
+}
+
+// What each modify saw, per verification: its count before the change, and the thread.
+struct modify_log {
+  std::mutex mutex;
+  std::map<std::string, std::vector<int>> seen;
+  std::map<std::string, std::set<std::thread::id>> threads;
+};
+
+asio::awaitable<void> count_once(store_executor& ex, std::string id, modify_log& log) {
+  // Named, not a temporary of the co_await: g++ 12 destroys such a temporary twice.
+  store::modify_fn count = [id, &log](verification& m) {
+    std::lock_guard lock(log.mutex);
+    log.seen[id].push_back(m.checks);
+    log.threads[id].insert(std::this_thread::get_id());
+    ++m.checks;
+    return error_code{};
+  };
+  auto [ec, v] = co_await ex.modify(id, std::move(count));
+  EXPECT_FALSE(ec) << id;
+}
+
+TEST_F(store_executor_test, calls_about_one_verification_keep_their_order_across_threads) {
+  store_executor ex(private_stores(4), {.max_batch = 8});
+  ASSERT_EQ(ex.threads(), 4U);
+  asio::io_context io;
+  constexpr int ids = 24;
+  constexpr int each = 20;
+  auto insert_all = [&]() -> asio::awaitable<void> {
+    for (int i = 0; i < ids; ++i) {
+      auto v = make_verification(test::numbered("v", i));
+      v.checks = 0;
+      EXPECT_FALSE(co_await ex.insert(v));
+    }
+  };
+  spawn(io, insert_all());
+  io.run();
+  modify_log log;
+  // Interleaved: the calls of each verification are queued among everyone else's.
+  for (int n = 0; n < each; ++n) {
+    for (int i = 0; i < ids; ++i) spawn(io, count_once(ex, test::numbered("v", i), log));
+  }
+  io.restart();
+  io.run();
+  std::set<std::thread::id> used;
+  for (int i = 0; i < ids; ++i) {
+    const std::string id = test::numbered("v", i);
+    std::vector<int> expected(each);
+    for (int n = 0; n < each; ++n) expected[n] = n;
+    EXPECT_EQ(log.seen[id], expected) << id;  // found (same thread as the insert), in order
+    EXPECT_EQ(log.threads[id].size(), 1U) << id;
+    used.insert(log.threads[id].begin(), log.threads[id].end());
+  }
+  EXPECT_GT(used.size(), 1U) << "every verification went to the same thread";
+  EXPECT_EQ(ex.stats().calls, static_cast<std::uint64_t>(ids + ids * each));
+}
+
+TEST_F(store_executor_test, calls_without_an_order_go_to_every_thread) {
+  store_executor ex(private_stores(3));
+  asio::io_context io;
+  std::mutex mutex;
+  std::set<std::thread::id> threads;
+  auto record = [&]() -> asio::awaitable<void> {
+    co_await ex.run([&](store&) {
+      std::lock_guard lock(mutex);
+      threads.insert(std::this_thread::get_id());
+      return error_code{};
+    });
+  };
+  for (int i = 0; i < 9; ++i) spawn(io, record());
+  io.run();
+  EXPECT_EQ(threads.size(), 3U);
+  EXPECT_EQ(ex.stats().calls, 9U);
+}
+
+TEST_F(store_executor_test, an_io_error_marks_the_store_down_until_a_call_succeeds) {
+  ASSERT_FALSE(open_store(path_)->insert(make_verification("v1")));
+  sqlite_options read_only;
+  read_only.read_only = true;  // every write fails with io_error, reads work
+  std::unique_ptr<store> s;
+  std::string why;
+  ASSERT_FALSE(open_sqlite_store(path_, read_only, s, why)) << why;
+  store_executor ex(std::move(s));
+  asio::io_context io;
+  EXPECT_TRUE(ex.healthy());
+  auto task = [&]() -> asio::awaitable<void> {
+    EXPECT_EQ(co_await ex.insert(make_verification("v2")), store_errc::io_error);
+    EXPECT_FALSE(ex.healthy());  // already when the caller resumes
+    EXPECT_FALSE(ex.last_error().empty());
+    EXPECT_FALSE(co_await ex.probe());
+    EXPECT_TRUE(ex.healthy());
+    // An answer that is not a failure of the database (not found) is a success too.
+    EXPECT_EQ(co_await ex.insert(make_verification("v3")), store_errc::io_error);
+    EXPECT_EQ((co_await ex.get("none")).first, store_errc::not_found);
+    EXPECT_TRUE(ex.healthy());
+  };
+  spawn(io, task());
+  io.run();
 }
 
 }  // namespace

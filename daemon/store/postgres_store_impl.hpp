@@ -1,0 +1,92 @@
+// Inside the PostgreSQL store (postgres_*.cpp only): the store over one connection
+// (postgres_store.hpp says what it guarantees). postgres_store.cpp: verifications, attempts,
+// correlations, rate limits; postgres_cluster.cpp: purge, leases and the SMS handoff queue;
+// postgres_schema.cpp: statements and migrations.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "daemon/store/postgres_connection.hpp"
+
+namespace otpd::service {
+
+class postgres_store final : public store {
+ public:
+  static constexpr int schema_version = 1;
+
+  explicit postgres_store(postgres_options options) : db_(std::move(options)) {}
+  // Connects and migrates; on failure `why` says what went wrong (never the password).
+  error_code open(std::string& why);
+
+  error_code insert(const verification& v) override;
+  error_code get(std::string_view id, verification& out) override;
+  error_code find_idempotent(std::string_view api_key, std::string_view key,
+                             verification& out) override;
+  using store::modify;
+  error_code modify(std::string_view id, std::span<const correlation> add, const modify_fn& fn,
+                    verification& out) override;
+  error_code add_correlations(std::span<const correlation> c) override;
+  error_code find_correlation(std::string_view carrier, std::string_view key,
+                              correlation& out) override;
+  error_code find_unknown_sms(const unknown_sms_query& query,
+                              std::vector<correlation>& out) override;
+  error_code check_and_count(std::span<const limit_check> checks, sys_time now,
+                             limit_result& out) override;
+  error_code list_queued(std::vector<verification>& out) override;
+  error_code purge(sys_time now, std::chrono::seconds retention, std::size_t& changed) override;
+  error_code acquire_leases(std::string_view holder, std::span<const std::string> names,
+                            sys_time now, std::chrono::milliseconds ttl,
+                            std::vector<std::string>& held) override;
+  error_code release_leases(std::string_view holder, std::span<const std::string> names) override;
+  error_code list_leases(std::string_view prefix, std::vector<lease>& out) override;
+  error_code queue_sms(const sms_handoff& h) override;
+  error_code claim_sms(std::string_view holder, std::span<const std::string> carriers, sys_time now,
+                       std::size_t limit, std::vector<sms_handoff>& out) override;
+  error_code finish_sms(std::string_view verification_id, int attempt) override;
+  std::string last_error() const override { return db_.last_error(); }
+  error_code begin_batch() override;
+  error_code end_batch() override;
+
+ private:
+  // Runs `body` as one transaction: BEGIN ... COMMIT alone, SAVEPOINT ... RELEASE inside a
+  // batch. When it returns an error (or throws), what it wrote is rolled back (to the
+  // savepoint) and that error is returned.
+  template <class Body>
+  error_code transact(Body&& body) {
+    if (auto ec = begin()) return ec;
+    error_code ec;
+    try {
+      ec = body();
+    } catch (...) {
+      rollback();
+      throw;
+    }
+    if (ec) {
+      rollback();
+      return ec;
+    }
+    return commit();
+  }
+  error_code begin();
+  error_code commit();
+  void rollback() noexcept;
+
+  error_code migrate();  // postgres_schema.cpp
+  error_code load(std::string_view id, bool for_update, verification& out);
+  error_code load_attempts(std::string_view id, std::vector<attempt>& out);
+  error_code write_verification(const verification& v, bool insert);
+  error_code write_attempt(std::string_view id, const attempt& a);
+  error_code write_changed_attempts(const std::vector<attempt>& before, const verification& after);
+  error_code write_correlations(std::span<const correlation> c);
+  // One statement, which is a transaction by itself (a savepoint of its own inside a batch).
+  error_code statement(pg::sql which, std::string_view what, pg::params&& p, pg::result& out,
+                       error_code unique = {}, error_code foreign = {});
+  // One purge step, in rounds of at most purge_batch rows, each its own transaction.
+  error_code purge_step(pg::sql which, std::int64_t bound, std::size_t& changed);
+
+  pg::connection db_;
+  bool in_batch_ = false;
+};
+
+}  // namespace otpd::service
