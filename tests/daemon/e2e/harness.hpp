@@ -141,6 +141,8 @@ struct otpd_options {
   std::string webhook_url;
   // secrets.code_seal_key (32 bytes): needed by policy new_code_on_resend: false.
   std::string code_seal_key;
+  // The SQLite file; empty: `state_dir`/otpd.db. Several nodes share one.
+  std::filesystem::path database;
   // More keys under store: ("sqlite_max_bytes: 131072"), one per line.
   std::string store_yaml;
   // The ops section (/healthz, /readyz, /metrics): its own port on 127.0.0.1, chosen by the OS.
