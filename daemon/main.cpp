@@ -21,6 +21,7 @@
 
 #include "daemon/admin/admin_server.hpp"
 #include "daemon/app/config_file.hpp"
+#include "daemon/app/leases.hpp"
 #include "daemon/app/listeners.hpp"
 #include "daemon/app/postgres_check.hpp"
 #include "daemon/app/reloader.hpp"
@@ -67,8 +68,11 @@ constexpr int exit_start_failed = 3;
 constexpr std::chrono::milliseconds pending_limit{2000};
 
 // Serves once the service has started: the listeners, READY=1, then the systemd heartbeat.
-asio::awaitable<void> serve(service::verification_service& svc, app::listeners& http,
-                            app::systemd_heartbeat& heartbeat, bool& started) {
+asio::awaitable<void> serve(cluster::lease_loop& leases, service::verification_service& svc,
+                            app::listeners& http, app::systemd_heartbeat& heartbeat,
+                            bool& started) {
+  // The leases first: the binds start with theirs known.
+  co_await leases.start();
   co_await svc.start();
   http.start();
   started = true;
@@ -135,6 +139,10 @@ int run(const config::config& cfg, const std::string& file,
                                     std::move(*routes), gateway, webhooks, wall_clock, logger,
                                     metrics);
   service::register_gateway_metrics(gateway, metrics);
+  std::unique_ptr<cluster::lease_loop> leases =
+      app::make_leases(io.get_executor(), cfg, store, gateway, logger);
+  svc.set_purge_gate([&leases] { return leases->holds(cluster::purge_lease); });
+  cluster::register_lease_metrics(*leases, metrics);
   std::unique_ptr<service::voice_dialer> dialer;
   if (!app::make_dialer(io.get_executor(), cfg, logger, dialer)) return exit_config_error;
   if (dialer) svc.attach_dialer(std::move(dialer));
@@ -143,7 +151,8 @@ int run(const config::config& cfg, const std::string& file,
                                    [&gateway] { return app::bind_status(gateway); });
 
   bool started = false;
-  asio::co_spawn(io, serve(svc, http, heartbeat, started), stop_if_start_failed(io, logger));
+  asio::co_spawn(io, serve(*leases, svc, http, heartbeat, started),
+                 stop_if_start_failed(io, logger));
 
   app::reloader reload(io.get_executor(), file, env, svc, http.api(), logger, heartbeat.systemd());
   reload.watch_sighup();
@@ -151,7 +160,8 @@ int run(const config::config& cfg, const std::string& file,
   if (!open_admin(io.get_executor(), cfg, svc, gateway, reload, logger, admin)) {
     return exit_start_failed;
   }
-  app::stop_on_signal stop(io, logger, {heartbeat, probe, reload, admin.get(), http, svc, store});
+  app::stop_on_signal stop(io, logger,
+                           {heartbeat, probe, reload, admin.get(), http, svc, *leases, store});
 
   io.run();
   if (stop.done()) app::finish_pending(io, pending_limit);

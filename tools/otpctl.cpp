@@ -120,8 +120,13 @@ void print_status(const json::object& o) {
       const double limit = b.at("tps_limit").to_number<double>();
       const std::string tps = limit <= 0 ? "unlimited" : std::to_string(limit);
       const json::value* drained = b.if_contains("drained");
+      // Several nodes: a bind whose lease this node does not hold is down here on purpose.
+      const std::string lease = str(b, "lease");
       std::cout << "  bind " << str(b, "name") << "  " << str(b, "type") << "  " << str(b, "state")
                 << (drained && drained->is_bool() && drained->as_bool() ? " (drained)" : "")
+                << (lease == "elsewhere" ? " (leased elsewhere)"
+                    : lease == "free"    ? " (not leased)"
+                                         : "")
                 << (b.at("throttled").as_bool() ? " (throttled)" : "") << "  window "
                 << str(b, "in_flight") << "/" << str(b, "window") << "  tps " << tps
                 << "  connects " << str(b, "connects") << "  last error "

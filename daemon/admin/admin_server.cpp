@@ -159,10 +159,13 @@ struct admin_server::impl : std::enable_shared_from_this<impl> {
       for (std::size_t i = 0; i < p.sessions.size(); ++i) {
         const smpp::session_status& s = p.sessions[i];
         const bool degraded = i < p.health.size() && p.health[i].degraded;
+        const smpp::bind_lease lease =
+            i < p.health.size() ? p.health[i].lease : smpp::bind_lease::held;
         binds.push_back(json::object{{"name", s.name},
                                      {"type", smpp::to_string(s.type)},
                                      {"state", smpp::to_string(s.state)},
                                      {"drained", s.paused},
+                                     {"lease", smpp::to_string(lease)},
                                      {"connected", s.connected},
                                      {"in_flight", s.in_flight},
                                      {"queued", s.queued},

@@ -27,15 +27,20 @@ void stop_on_signal::begin(int sig) {
       [this]() -> asio::awaitable<void> {
         co_await parts_.http.stop();
         if (parts_.admin) co_await parts_.admin->join();
-        parts_.svc.stop([this] {
-          // Every completion the store owes is posted now: a request still inside a service
-          // call (past http.stop()'s bound) resumes, finds itself cancelled and ends, while the
-          // service is still there for it.
-          parts_.store.shutdown();
-          asio::co_spawn(io_, finish(), asio::detached);
-        });
+        parts_.svc.stop([this] { asio::co_spawn(io_, release_then_finish(), asio::detached); });
       },
       asio::detached);
+}
+
+asio::awaitable<void> stop_on_signal::release_then_finish() {
+  // The binds are down: this node's leases go, so that another node takes them at once
+  // instead of a lease period later.
+  co_await parts_.leases.stop();
+  // Every completion the store owes is posted now: a request still inside a service call (past
+  // http.stop()'s bound) resumes, finds itself cancelled and ends, while the service is still
+  // there for it.
+  parts_.store.shutdown();
+  co_await finish();
 }
 
 asio::awaitable<void> stop_on_signal::finish() {

@@ -21,6 +21,7 @@
 #include "daemon/app/reloader.hpp"
 #include "daemon/app/store_probe.hpp"
 #include "daemon/app/systemd_heartbeat.hpp"
+#include "daemon/cluster/lease_loop.hpp"
 #include "daemon/log/logger.hpp"
 #include "daemon/service/verification_service.hpp"
 #include "daemon/store/store_executor.hpp"
@@ -35,6 +36,7 @@ struct stoppable {
   service::admin_server* admin;  // null: no control socket
   listeners& http;
   service::verification_service& svc;
+  cluster::lease_loop& leases;
   service::store_executor& store;
 };
 
@@ -48,6 +50,9 @@ class stop_on_signal {
 
  private:
   void begin(int sig);
+  // Once the service has stopped (its binds down): releases the leases, shuts the store down
+  // and finishes.
+  boost::asio::awaitable<void> release_then_finish();
   // Once the service has stopped and the store has shut down: joins the HTTP connections,
   // then stops the loop.
   boost::asio::awaitable<void> finish();

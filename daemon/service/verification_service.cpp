@@ -649,11 +649,14 @@ asio::awaitable<std::pair<error_code, verification>> verification_service::get(s
 
 asio::awaitable<void> verification_service::purge_loop() {
   while (!stopping_) {
-    auto [ec, changed] = co_await store_.purge(clock_.now(), cfg_.state.retention);
-    if (ec) {
-      log_.error("store_purge_failed", {{"error", ec.message()}, {"detail", store_.last_error()}});
-    } else if (changed > 0) {
-      log_.info("store_purged", {{"rows", changed}});
+    if (!holds_purge_ || holds_purge_()) {
+      auto [ec, changed] = co_await store_.purge(clock_.now(), cfg_.state.retention);
+      if (ec) {
+        log_.error("store_purge_failed",
+                   {{"error", ec.message()}, {"detail", store_.last_error()}});
+      } else if (changed > 0) {
+        log_.info("store_purged", {{"rows", changed}});
+      }
     }
     purge_timer_.expires_after(purge_interval);
     co_await purge_timer_.async_wait(use_nothrow);

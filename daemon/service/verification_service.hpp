@@ -116,6 +116,9 @@ class verification_service {
   boost::asio::awaitable<void> start();
   // The voice channel (when the configuration has trunks): calls go through `d`.
   void attach_dialer(std::unique_ptr<call_dialer> d);
+  // The purge runs only while `holds_purge()`: this node holds the "purge" lease, one node at a
+  // time (docs/scale-out.md). Unset: always. Set before start().
+  void set_purge_gate(std::function<bool()> holds_purge) { holds_purge_ = std::move(holds_purge); }
   const call_dialer* dialer() const noexcept { return dialer_.get(); }
   // A test SMS without a code ("otpd test message") to `to` through `carrier` only, for the
   // operator checking a carrier (send_test.cpp); not a verification, not stored. `carrier` must
@@ -289,6 +292,7 @@ class verification_service {
   std::string node_;
   boost::asio::steady_timer handoff_timer_;  // cancelled to claim at once
   boost::asio::steady_timer sweep_timer_;
+  std::function<bool()> holds_purge_;
   boost::asio::steady_timer drain_timer_;  // stop(): cancelled when in_flight_ reaches 0
   std::size_t in_flight_ = 0;              // SMS and calls started and not yet recorded
   // Counts an SMS or a call under way, from its start to its outcome in the store.

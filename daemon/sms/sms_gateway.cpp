@@ -35,6 +35,11 @@ bool try_next_carrier(const smpp::pool_result& r) {
          r.ec == smpp::errc::shutting_down || smpp::is_retryable(r.ec);
 }
 
+// A bind's state when this node does not hold its lease (/readyz, otpctl status).
+const char* lease_state(smpp::bind_lease lease) {
+  return lease == smpp::bind_lease::elsewhere ? "elsewhere" : "unleased";
+}
+
 }  // namespace
 
 sms_gateway::sms_gateway(asio::any_io_executor ex, std::shared_ptr<const config::config> cfg,
@@ -55,11 +60,13 @@ sms_gateway::carrier_ptr sms_gateway::make_carrier(
   pc.name = c.name;
   pc.binds = c.binds;
   pc.max_queue = c.max_queue;
-  return std::make_shared<carrier_state>(
+  auto made = std::make_shared<carrier_state>(
       carrier_state{owner, &c,
                     std::make_unique<smpp::bind_pool>(ex_, std::move(pc),
                                                       static_cast<smpp::pool_listener*>(this)),
                     smpp::dlr::message_id_mapper(c.message_ids)});
+  if (leases_required_) made->pool->require_leases();
+  return made;
 }
 
 sms_gateway::carrier_ptr sms_gateway::find(std::string_view name) const {
@@ -302,6 +309,7 @@ bool sms_gateway::can_send(std::string_view carrier) const {
 }
 
 bool sms_gateway::ready() const {
+  // A carrier whose binds other nodes hold is served there: this node hands its SMS over.
   for (const carrier_health& h : health()) {
     if (h.routed && h.status == "down") return false;
   }
@@ -317,6 +325,7 @@ std::vector<carrier_health> sms_gateway::health() const {
     h.routed = !c->cfg->prefixes.empty();
     bool sending = false;
     bool answering = false;
+    bool elsewhere = false;
     for (std::size_t i = 0; i < st.sessions.size(); ++i) {
       const smpp::session_status& s = st.sessions[i];
       const bool degraded = i < st.health.size() && st.health[i].degraded;
@@ -327,13 +336,19 @@ std::vector<carrier_health> sms_gateway::health() const {
       }
       carrier_health::bind b{s.name, bound && degraded ? "degraded" : smpp::to_string(s.state), ""};
       if (s.paused) b.state = "drained";
+      const smpp::bind_lease lease =
+          i < st.health.size() ? st.health[i].lease : smpp::bind_lease::held;
+      if (lease != smpp::bind_lease::held) b.state = lease_state(lease);
+      elsewhere = elsewhere || lease == smpp::bind_lease::elsewhere;
       if (!bound && s.last_error) b.error = s.last_error.message();
       if (bound && degraded) {
         b.error = std::to_string(st.health[i].unanswered) + " submits in a row got no response";
       }
       h.binds.push_back(std::move(b));
     }
-    h.status = !sending || !c->pool->can_submit() ? "down" : answering ? "ready" : "degraded";
+    h.status = sending && c->pool->can_submit() ? (answering ? "ready" : "degraded")
+               : elsewhere                      ? "elsewhere"
+                                                : "down";
     out.push_back(std::move(h));
   }
   return out;
@@ -369,6 +384,25 @@ std::string sms_gateway::enable(std::string_view bind) {
     if (c->pool->enable(bind)) return name;
   }
   return {};
+}
+
+void sms_gateway::require_leases() {
+  leases_required_ = true;
+  for (auto& [name, c] : carriers_) c->pool->require_leases();
+}
+
+void sms_gateway::set_lease(std::string_view carrier, std::string_view bind,
+                            smpp::bind_lease lease) {
+  if (carrier_ptr c = find(carrier)) c->pool->set_lease(bind, lease);
+}
+
+bool sms_gateway::serves(std::string_view carrier) const {
+  carrier_ptr c = find(carrier);
+  if (!c) return false;
+  if (!leases_required_) return true;
+  const smpp::pool_status st = c->pool->status();
+  return std::any_of(st.health.begin(), st.health.end(),
+                     [](const smpp::bind_health& h) { return h.lease == smpp::bind_lease::held; });
 }
 
 }  // namespace otpd::service

@@ -79,6 +79,14 @@ class sms_gateway final : public sms_sender, private smpp::pool_listener {
   std::string drain(std::string_view bind);
   std::string enable(std::string_view bind);
 
+  // Several nodes share the store (docs/scale-out.md): a bind runs only while this node holds
+  // its lease (smpp::bind_pool::require_leases). Call before start().
+  void require_leases();
+  // Where the lease of `carrier`'s `bind` is now (the lease loop says so after each round).
+  void set_lease(std::string_view carrier, std::string_view bind, smpp::bind_lease lease);
+  // Holds the lease of at least one bind of `carrier` (always, when leases are not required).
+  bool serves(std::string_view carrier) const override;
+
  private:
   struct carrier_state {
     std::shared_ptr<const config::config> owner;  // keeps *cfg alive
@@ -105,6 +113,7 @@ class sms_gateway final : public sms_sender, private smpp::pool_listener {
   std::map<std::string, carrier_ptr, std::less<>> carriers_;
   std::vector<carrier_ptr> retiring_;  // removed by a reload, unbinding
   bool started_ = false;
+  bool leases_required_ = false;
 };
 
 }  // namespace otpd::service

@@ -68,11 +68,14 @@ struct carrier_health {
   std::string name;
   bool routed = false;  // has prefixes (a failover-only carrier does not decide readiness)
   // "ready": a bound transmitter that answers; "degraded": bound, but its submits get no
-  // response (bind_health::degraded); "down": no bound transmitter.
+  // response (bind_health::degraded); "elsewhere": no bound transmitter here, but another
+  // node holds the lease of one of its binds (docs/scale-out.md), which counts as ready; "down":
+  // no bound transmitter.
   std::string status;
   struct bind {
     std::string name;
-    std::string state;  // smpp::session_state, or "degraded"
+    std::string state;  // smpp::session_state, "degraded", "drained", or not leased here:
+                        // "elsewhere" (another node holds it), "unleased" (nobody does)
     std::string error;  // the last error when not bound ("ESME_RINVPASWD: ...")
   };
   std::vector<bind> binds;

@@ -29,6 +29,18 @@ std::string relative_validity(time_point deadline, time_point now) {
 
 }  // namespace
 
+std::string_view to_string(bind_lease l) noexcept {
+  switch (l) {
+    case bind_lease::held:
+      return "held";
+    case bind_lease::elsewhere:
+      return "elsewhere";
+    case bind_lease::free:
+      return "free";
+  }
+  return "free";
+}
+
 bind_pool::bind_pool(boost::asio::any_io_executor ex, pool_config cfg, pool_listener* listener)
     : ex_(std::move(ex)), cfg_(std::move(cfg)), listener_(listener), sweep_(ex_) {
   for (const bind_config& b : cfg_.binds) {
@@ -41,7 +53,10 @@ bind_pool::~bind_pool() = default;
 
 void bind_pool::start() {
   started_ = true;
-  for (auto& s : sessions_) s->start();
+  for (auto& s : sessions_) {
+    gate(*s);
+    s->start();
+  }
 }
 
 reconfigure_result bind_pool::reconfigure(pool_config next) {
@@ -83,7 +98,10 @@ reconfigure_result bind_pool::reconfigure(pool_config next) {
     }
   }
   if (started_ && !stopping_) {
-    for (session* s : fresh) s->start();
+    for (session* s : fresh) {
+      gate(*s);
+      s->start();
+    }
   }
   dispatch();
   return r;
@@ -117,15 +135,46 @@ session* bind_pool::find(std::string_view bind) noexcept {
   return nullptr;
 }
 
+void bind_pool::gate(session& s) {
+  if (stopping_) return;
+  const bool drained = drained_.count(s.name()) != 0;
+  const auto lease = leases_.find(s.name());
+  const bool leased =
+      !leases_required_ || (lease != leases_.end() && lease->second == bind_lease::held);
+  if (drained || !leased) {
+    s.pause();
+  } else {
+    s.resume();
+  }
+}
+
 bool bind_pool::drain(std::string_view bind) {
   session* s = find(bind);
-  if (s && !stopping_) s->pause();
+  if (s && !stopping_) {
+    drained_.emplace(bind);
+    gate(*s);
+  }
   return s != nullptr;
 }
 
 bool bind_pool::enable(std::string_view bind) {
   session* s = find(bind);
-  if (s && !stopping_) s->resume();
+  if (s && !stopping_) {
+    drained_.erase(std::string(bind));
+    gate(*s);
+  }
+  return s != nullptr;
+}
+
+void bind_pool::require_leases() {
+  leases_required_ = true;
+  for (auto& s : sessions_) gate(*s);
+}
+
+bool bind_pool::set_lease(std::string_view bind, bind_lease lease) {
+  leases_[std::string(bind)] = lease;
+  session* s = find(bind);
+  if (s) gate(*s);
   return s != nullptr;
 }
 
@@ -364,7 +413,13 @@ pool_status bind_pool::status() const {
   st.in_flight_messages = sent_.size();
   for (const auto& s : sessions_) {
     st.sessions.push_back(s->status());
+    // The session is paused for either reason; `paused` says the operator's drain.
+    st.sessions.back().paused = drained_.count(s->name()) != 0;
     bind_health h;
+    if (leases_required_) {
+      auto lease = leases_.find(s->name());
+      h.lease = lease == leases_.end() ? bind_lease::free : lease->second;
+    }
     if (auto it = unanswered_.find(s.get()); it != unanswered_.end()) h.unanswered = it->second;
     h.degraded = cfg_.degraded_after > 0 && h.unanswered >= cfg_.degraded_after;
     st.health.push_back(h);

@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -91,10 +93,16 @@ class pool_listener {
   virtual void on_late_answer(bind_pool&, late_answer) {}
 };
 
+// Where a bind's lease is when several nodes share the carrier's account (docs/scale-out.md):
+// held by this node, by another live one, or by none.
+enum class bind_lease : std::uint8_t { held, elsewhere, free };
+std::string_view to_string(bind_lease l) noexcept;
+
 // What the pool has seen of one bind's submits, for readiness.
 struct bind_health {
   unsigned unanswered = 0;  // submits in a row that got no response within the timeout
   bool degraded = false;    // unanswered reached pool_config::degraded_after
+  bind_lease lease = bind_lease::held;
 };
 
 struct pool_status {
@@ -127,6 +135,14 @@ class bind_pool : private session_listener {
   // has no bind of that name.
   bool drain(std::string_view bind);
   bool enable(std::string_view bind);
+
+  // Several nodes (docs/scale-out.md): from now on a bind runs only while this node holds its
+  // lease (set_lease). Call before start(): no bind connects before its lease is held. A bind
+  // runs when it is leased and not drained; each reason stops it on its own, as drain() does.
+  void require_leases();
+  // The bind's lease changed: held, it connects (unless drained); else it unbinds gracefully
+  // and stays down. false: the pool has no bind of that name.
+  bool set_lease(std::string_view bind, bind_lease lease);
 
   // A new set of binds (the pool's name stays). A bind whose configuration is unchanged keeps
   // its session: its connection, window and messages in flight are not touched. A removed or
@@ -163,6 +179,7 @@ class bind_pool : private session_listener {
   void dispatch();
   session* pick() noexcept;
   session* find(std::string_view bind) noexcept;  // in service, by name
+  void gate(session& s);                          // pause or resume: drained, leased
   bool send_on(session& s, entry& e);
   void complete(entry& e, pool_result r);
   void fail_queue(error_code ec);
@@ -187,6 +204,11 @@ class bind_pool : private session_listener {
   std::function<void()> on_stopped_;
   // Submits in a row without a response, by session (see bind_health).
   std::unordered_map<const session*, unsigned> unanswered_;
+  // Why a bind is down on purpose, by name: an operator's drain, a lease held elsewhere. Kept by
+  // name, so that a reload's new session of the bind stays down too.
+  std::set<std::string, std::less<>> drained_;
+  bool leases_required_ = false;
+  std::map<std::string, bind_lease, std::less<>> leases_;  // absent: free
 };
 
 }  // namespace otpd::smpp

@@ -346,8 +346,8 @@ std::string config_yaml(const otpd_options& opts, const fs::path& state_dir) {
     y << "  secret: ${env:OTPD_E2E_WEBHOOK_SECRET}\n";
     y << "  timeout: 5s\n  max_attempts: 3\n  initial_backoff: 1s\n";
   }
-  y << "store:\n  kind: " << opts.store_kind
-    << "\n  sqlite_path: " << quoted((state_dir / "otpd.db").string()) << "\n";
+  const std::filesystem::path db = opts.database.empty() ? state_dir / "otpd.db" : opts.database;
+  y << "store:\n  kind: " << opts.store_kind << "\n  sqlite_path: " << quoted(db.string()) << "\n";
   std::istringstream store_extra(opts.store_yaml);
   for (std::string line; std::getline(store_extra, line);) y << "  " << line << "\n";
   y << "secrets:\n  code_mac_key: ${env:OTPD_E2E_MAC_KEY}\n";

@@ -143,6 +143,8 @@ struct otpd_options {
   std::string code_seal_key;
   // store.kind: sqlite (in state_dir), or postgres (whose settings go in store_yaml).
   std::string store_kind = "sqlite";
+  // The SQLite file; empty: `state_dir`/otpd.db. Several nodes share one.
+  std::filesystem::path database;
   // More keys under store: ("sqlite_max_bytes: 131072"), one per line.
   std::string store_yaml;
   // The ops section (/healthz, /readyz, /metrics): its own port on 127.0.0.1, chosen by the OS.

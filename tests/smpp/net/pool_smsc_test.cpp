@@ -654,3 +654,79 @@ TEST_F(fixture, a_drained_bind_stays_down_until_enabled) {
 
 }  // namespace
 }  // namespace otpd::smpp
+
+namespace otpd::smpp {
+namespace {
+
+// Several nodes (docs/scale-out.md): a pool whose binds wait for their leases.
+struct leased_fixture : fixture {
+  void start_leased(std::vector<bind_config> binds) {
+    pool_config cfg;
+    cfg.name = "carrier";
+    cfg.binds = std::move(binds);
+    pool = std::make_unique<bind_pool>(io.ioc().get_executor(), cfg, &rec);
+    io.call([&] {
+      pool->require_leases();
+      pool->set_lease("a", bind_lease::held);
+      pool->start();
+      return 0;
+    });
+  }
+  bool set_lease(std::string_view bind, bind_lease l) {
+    return io.call([&] { return pool->set_lease(bind, l); });
+  }
+};
+
+TEST_F(leased_fixture, a_bind_runs_only_while_this_node_holds_its_lease) {
+  smsc_process smsc;
+  start_leased({make_bind("a", smsc.port()), make_bind("b", smsc.port())});
+  ASSERT_TRUE(wait_bound(1));
+  EXPECT_EQ(rec.bound_now("a"), 1u);
+  pool_status st = io.call([&] { return pool->status(); });
+  EXPECT_EQ(st.health[1].lease, bind_lease::free);
+  EXPECT_NE(st.sessions[1].state, session_state::bound);
+  // "b" connects once its lease is held, not before: one connection so far.
+  smsc.sync();
+  EXPECT_EQ(smsc.count("connect"), 1u);
+  EXPECT_TRUE(set_lease("b", bind_lease::held));
+  ASSERT_TRUE(rec.wait([](recorder& x) { return x.bound_count("b") >= 1; }));
+  // Lost to another node: "a" unbinds gracefully (unbind, then close) and stays down.
+  EXPECT_TRUE(set_lease("a", bind_lease::elsewhere));
+  EXPECT_TRUE(smsc.wait_for_event("unbind", 5s));
+  EXPECT_TRUE(smsc.wait_for_event("close", 5s));
+  constexpr std::size_t n = 5;
+  for (std::size_t i = 0; i < n; ++i) submit(i, otp("Your code is " + std::to_string(700000 + i)));
+  ASSERT_TRUE(res.wait_all(n));
+  for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(res.at(i)->bind, "b");
+  st = io.call([&] { return pool->status(); });
+  EXPECT_EQ(st.health[0].lease, bind_lease::elsewhere);
+  EXPECT_FALSE(st.sessions[0].paused) << "not an operator's drain";
+  EXPECT_EQ(st.bound_transmitters, 1u);
+  EXPECT_FALSE(set_lease("nope", bind_lease::held));
+}
+
+TEST_F(leased_fixture, a_drained_bind_needs_its_lease_and_an_enable_to_run_again) {
+  smsc_process smsc;
+  start_leased({make_bind("a", smsc.port()), make_bind("b", smsc.port())});
+  ASSERT_TRUE(wait_bound(1));
+  EXPECT_TRUE(io.call([&] { return pool->drain("a"); }));
+  EXPECT_TRUE(smsc.wait_for_event("unbind", 5s));
+  EXPECT_TRUE(set_lease("a", bind_lease::free));
+  EXPECT_TRUE(io.call([&] { return pool->enable("a"); }));  // still not leased: stays down
+  // A barrier: "b" binds after the enable; "a" has not connected again meanwhile.
+  EXPECT_TRUE(set_lease("b", bind_lease::held));
+  ASSERT_TRUE(rec.wait([](recorder& x) { return x.bound_count("b") >= 1; }));
+  smsc.sync();
+  EXPECT_EQ(smsc.count("connect"), 2u);
+  EXPECT_EQ(rec.bound_now("a"), 1u);
+  // Leased again while drained: still down until enabled.
+  EXPECT_TRUE(io.call([&] { return pool->drain("a"); }));
+  EXPECT_TRUE(set_lease("a", bind_lease::held));
+  EXPECT_TRUE(io.call([&] { return pool->status(); }).sessions[0].paused);
+  EXPECT_TRUE(io.call([&] { return pool->enable("a"); }));
+  ASSERT_TRUE(rec.wait([](recorder& x) { return x.bound_count("a") >= 2; }));
+  EXPECT_FALSE(io.call([&] { return pool->status(); }).sessions[0].paused);
+}
+
+}  // namespace
+}  // namespace otpd::smpp
