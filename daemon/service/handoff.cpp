@@ -42,7 +42,9 @@ bool verification_service::serves_any(const std::vector<std::string>& carriers) 
                      [this](const std::string& c) { return gateway_.serves(c); });
 }
 
-asio::awaitable<bool> verification_service::hands_off(const std::vector<std::string>& carriers) {
+asio::awaitable<bool> verification_service::hands_off(const std::vector<std::string>& carriers,
+                                                     error_code& failed) {
+  failed = {};
   if (serves_any(carriers)) co_return false;
   if (!protector_.can_seal()) {
     // The code cannot go to the queue in the clear: this node answers as it would alone.
@@ -57,7 +59,10 @@ asio::awaitable<bool> verification_service::hands_off(const std::vector<std::str
         error_code e = s.list_leases("bind:", out);
         return {e, std::move(out)};
       });
-  if (store_failure("list_leases", {}, ec)) co_return false;
+  if (store_failure("list_leases", {}, ec)) {
+    failed = ec;
+    co_return false;
+  }
   co_return bound_elsewhere(leases, carriers, lease_time());
 }
 
@@ -69,7 +74,8 @@ asio::awaitable<bool> verification_service::resend_hands_off(const std::string& 
   }
   auto [ec, v] = co_await store_.get(id);
   if (ec) co_return false;  // the resend itself answers not_found or the store's failure
-  co_return co_await hands_off(routes_.route(v.to));
+  error_code failed;  // the resend's own write meets the store's failure
+  co_return co_await hands_off(routes_.route(v.to), failed);
 }
 
 asio::awaitable<void> verification_service::queue_handoff(std::string id, int attempt_number,

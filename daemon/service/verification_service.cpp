@@ -239,7 +239,12 @@ asio::awaitable<create_outcome> verification_service::create(create_request req)
     co_return out;
   }
   if (!req.idempotency_key.empty() && co_await answered_as_replay(req, out)) co_return out;
-  const bool handoff = co_await hands_off(carriers);
+  error_code unknown;
+  const bool handoff = co_await hands_off(carriers, unknown);
+  if (unknown) {
+    out.status = create_status::store_error;
+    co_return out;
+  }
   // Before counting: a request no carrier could take would only burn the limits. During a
   // reconnect it waits (bounded) for a bind of the route to come up.
   if (!handoff &&

@@ -223,8 +223,10 @@ class verification_service {
   void register_metrics(metrics::registry& metrics);
   // handoff.cpp: an SMS whose route has no carrier this node serves goes to the store's queue
   // for a node that serves one (docs/scale-out.md). True when it should: no carrier of `carriers`
-  // is served here, a live node holds a bind of one, and codes can be sealed.
-  boost::asio::awaitable<bool> hands_off(const std::vector<std::string>& carriers);
+  // is served here, a live node holds a bind of one, and codes can be sealed. `failed`: the
+  // store could not say (the request answers 503 store_unavailable rather than wait for a bind).
+  boost::asio::awaitable<bool> hands_off(const std::vector<std::string>& carriers,
+                                         error_code& failed);
   bool serves_any(const std::vector<std::string>& carriers) const;
   // The same for a resend by SMS of `id`: false at once (no read) when this node serves every
   // carrier, as a single node does.
