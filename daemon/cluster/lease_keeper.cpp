@@ -72,15 +72,17 @@ void lease_keeper::give_up_surplus(steady_time now, std::span<const bind_id> bin
   }
   const std::size_t live = c.live.size();
   for (auto& [carrier, held] : mine) {
+    // Above its share while a live node is below it (two binds over three nodes: 1, 1, 0, not
+    // 2, 0, 0): the one below takes the bind given up, and ends at most at its share, so this
+    // never cycles.
     const std::size_t share = (total[carrier] + live - 1) / live;
-    const std::size_t floor = total[carrier] / live;
     if (held.size() <= share) continue;
     auto found = c.by_carrier_node.find(carrier);
     const bool someone_short = std::any_of(c.live.begin(), c.live.end(), [&](const auto& n) {
       if (n == node_) return false;
-      if (found == c.by_carrier_node.end()) return floor > 0;
+      if (found == c.by_carrier_node.end()) return true;
       auto h = found->second.find(n);
-      return (h == found->second.end() ? 0 : h->second) < floor;
+      return (h == found->second.end() ? 0 : h->second) < share;
     });
     // One a round: the share is recomputed once the other node has taken it.
     if (someone_short) drop(held.back(), now, out);
