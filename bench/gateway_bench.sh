@@ -13,6 +13,11 @@
 #   BINDS          transceiver binds to the stand-in [2]      WINDOW  per bind [100]
 #   RECEIPTS       request_receipts: false or true [false]
 #   DB_DIR         where otpd's SQLite files go [the temp dir] (e.g. /dev/shm to take the disk out)
+#   STORE          sqlite or postgres [sqlite]; postgres: a throw-away PostgreSQL 15 cluster is
+#                  made in a temp dir (initdb; fsync and synchronous_commit on; as user postgres
+#                  when run as root) unless PG_URL names a database to use
+#   NODES          otpd nodes on the one store [1]; more than 1 needs STORE=postgres: the binds
+#                  are spread over the nodes by their leases, the load goes round the nodes
 #   CAPTURE        1: one more open-loop run under tcpdump -i lo, timed on the wire by
 #                  bench/wire_latency.py [1 when tcpdump is installed]
 #   PERF           1: one more closed-loop run (the first connection count) with otpd profiled
@@ -35,6 +40,11 @@ binds=${BINDS:-2}
 window=${WINDOW:-100}
 receipts=${RECEIPTS:-false}
 capture=${CAPTURE:-$(command -v tcpdump >/dev/null && echo 1 || echo 0)}
+store=${STORE:-sqlite}
+nodes=${NODES:-1}
+[[ $store == sqlite || $store == postgres ]] || { echo "STORE: sqlite or postgres"; exit 2; }
+((nodes >= 1 && nodes <= 4)) || { echo "NODES: 1 to 4"; exit 2; }
+((nodes == 1)) || [[ $store == postgres ]] || { echo "NODES > 1 needs STORE=postgres"; exit 2; }
 
 if [[ ! -f $build/build.ninja ]]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -46,6 +56,8 @@ db_dir=${DB_DIR:-$tmp}
 db_dir=$(mktemp -d "$db_dir/otpd-db.XXXXXX")
 smsc_pid=
 otpd_pid=
+more_pids=()
+pg_dir=
 perf_pid=
 tcpdump_pid=
 stop() {
@@ -59,11 +71,32 @@ cleanup() {
   stop "$tcpdump_pid"
   stop "$perf_pid"
   stop "$otpd_pid"
+  for p in "${more_pids[@]}"; do stop "$p"; done
   exec 3>&-
   stop "$smsc_pid"
+  if [[ -n $pg_dir ]]; then
+    as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+  fi
   if [[ ${KEEP:-0} == 1 ]]; then echo "kept: $tmp $db_dir"; else rm -rf "$tmp" "$db_dir"; fi
 }
 trap cleanup EXIT
+
+# PostgreSQL refuses to run as root: its commands run as user postgres then.
+pg_bin=/usr/lib/postgresql/15/bin
+as_postgres() {
+  if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+pg_url=${PG_URL:-}
+if [[ $store == postgres && -z $pg_url ]]; then
+  pg_dir=$(mktemp -d /tmp/otpd-bench-pg.XXXXXX)
+  if [[ $(id -u) == 0 ]]; then chown postgres: "$pg_dir"; fi
+  as_postgres "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U otpd >/dev/null
+  pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w -o \
+    "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=50" start >/dev/null
+  pg_url="postgresql://otpd@127.0.0.1:$pg_port/postgres"
+fi
 
 # The stand-in: commands through a FIFO (held open on fd 3), events into a file.
 mkfifo "$tmp/smsc.in"
@@ -80,6 +113,9 @@ done
 [[ -n $smsc_port ]] || { echo "stand-in did not start:"; cat "$tmp/smsc.err"; exit 1; }
 
 key=bench-key-0123456789
+# Shared by the nodes: a code made on one is checked on another, and handed over sealed.
+mac_key=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+seal_key=$(head -c16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 key_sha=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
 {
   cat <<EOF
@@ -103,39 +139,61 @@ EOF
            system_id: otpd, password: secret, window: $window, tps: 0}
 EOF
   done
+  if [[ $store == postgres ]]; then
+    echo "store: {kind: postgres, postgres: {url: \"$pg_url\"}}"
+  else
+    echo "store: {kind: sqlite, sqlite_path: $db_dir/otpd.db}"
+  fi
   cat <<EOF
-store: {kind: sqlite, sqlite_path: $db_dir/otpd.db}
-secrets: {code_mac_key: $(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+secrets: {code_mac_key: $mac_key, code_seal_key: $seal_key}
 logging: {level: notice}   # "listening" / "ops_listening" are notices; per-request lines are info
 EOF
 } >"$tmp/otpd.yaml"
 
-"$build/daemon/otpd" --config "$tmp/otpd.yaml" 2>"$tmp/otpd.err" &
-otpd_pid=$!
-port=
-ops_port=
-for _ in $(seq 150); do
-  port=$(sed -n 's/.*[^_]listening.*port=\([0-9]*\).*/\1/p' "$tmp/otpd.err" | head -n1)
-  ops_port=$(sed -n 's/.*ops_listening.*port=\([0-9]*\).*/\1/p' "$tmp/otpd.err" | head -n1)
-  [[ -n $port && -n $ops_port ]] && break
-  kill -0 "$otpd_pid" 2>/dev/null || break
-  sleep 0.1
-done
-[[ -n $port && -n $ops_port ]] || { echo "otpd did not start:"; cat "$tmp/otpd.err"; exit 1; }
-for _ in $(seq 100); do
-  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ops_port/readyz") == 200 ]] && break
-  sleep 0.1
+# start_node N: otpd node N (1-based) with the config above and its own cluster.node; sets
+# node_pid, node_port and node_ops_port once it listens and is ready.
+start_node() {
+  local n=$1
+  { cat "$tmp/otpd.yaml"; echo "cluster: {node: bench-$n}"; } >"$tmp/otpd-$n.yaml"
+  "$build/daemon/otpd" --config "$tmp/otpd-$n.yaml" 2>"$tmp/otpd-$n.err" &
+  node_pid=$!
+  node_port=
+  node_ops_port=
+  for _ in $(seq 150); do
+    node_port=$(sed -n 's/.*[^_]listening.*port=\([0-9]*\).*/\1/p' "$tmp/otpd-$n.err" | head -n1)
+    node_ops_port=$(sed -n 's/.*ops_listening.*port=\([0-9]*\).*/\1/p' "$tmp/otpd-$n.err" | head -n1)
+    [[ -n $node_port && -n $node_ops_port ]] && break
+    kill -0 "$node_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -n $node_port && -n $node_ops_port ]] || { echo "otpd did not start:"; cat "$tmp/otpd-$n.err"; exit 1; }
+  for _ in $(seq 100); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$node_ops_port/readyz") == 200 ]] && break
+    sleep 0.1
+  done
+}
+
+start_node 1
+otpd_pid=$node_pid
+port=$node_port
+ln -s otpd-1.err "$tmp/otpd.err"
+also=()
+for n in $(seq 2 "$nodes"); do
+  start_node "$n"
+  more_pids+=("$node_pid")
+  also+=(--also-port "$node_port" --also-pid "$node_pid")
 done
 
 load() {
   "$build/bench/otpd_load" "$@" --port "$port" --smsc-port "$smsc_port" --key "$key" \
     --smsc-in "$tmp/smsc.in" --smsc-out "$tmp/smsc.out" --otpd-pid "$otpd_pid" \
-    --smsc-pid "$smsc_pid" | tee -a "$tmp/results.txt"
+    --smsc-pid "$smsc_pid" "${also[@]}" | tee -a "$tmp/results.txt"
 }
 
 echo "machine: $(nproc) CPUs, $(uname -r); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "otpd pid $otpd_pid on 127.0.0.1:$port; stand-in pid $smsc_pid on 127.0.0.1:$smsc_port;" \
-  "$binds transceiver bind(s), window $window, request_receipts $receipts"
+  "$binds transceiver bind(s), window $window, request_receipts $receipts;" \
+  "store $store, $nodes node(s)"
 echo
 status=0
 run=0

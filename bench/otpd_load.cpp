@@ -22,6 +22,8 @@
 //   --smsc-out FILE            the stand-in's stdout (events), a regular file
 //   --smsc-account ID          the account whose submits are counted (default otpd)
 //   --otpd-pid PID --smsc-pid PID   for the CPU time each spends per request
+//   --also-port P --also-pid PID    another otpd node (repeatable): connections go round the
+//                              nodes' ports, the otpd CPU column sums the nodes
 //   --run D                    a digit 0-9 for the destination numbers of this run:
 //                              +8491 D nnnnnn, so that runs never reuse a number (default 0)
 //   --label TEXT               the run's name in the result row
@@ -107,6 +109,10 @@ struct options {
   std::string smsc_account = "otpd";
   pid_t otpd_pid = 0;
   pid_t smsc_pid = 0;
+  // Further otpd nodes (several nodes on one store): connections go round the ports, and the
+  // otpd CPU column sums every node's.
+  std::vector<std::uint16_t> more_ports;
+  std::vector<pid_t> more_pids;
   int run = 0;
   std::string label;
   std::string dump;
@@ -168,6 +174,10 @@ options parse(int argc, char** argv) {
       o.smsc_account = v;
     else if (a == "--otpd-pid")
       o.otpd_pid = number<pid_t>(a, v);
+    else if (a == "--also-port")
+      o.more_ports.push_back(number<std::uint16_t>(a, v));
+    else if (a == "--also-pid")
+      o.more_pids.push_back(number<pid_t>(a, v));
     else if (a == "--smsc-pid")
       o.smsc_pid = number<pid_t>(a, v);
     else if (a == "--run")
@@ -281,10 +291,17 @@ struct cpu_snapshot {
   double self = 0, otpd = -1, smsc = -1;
   std::vector<std::pair<pid_t, thread_stat>> otpd_threads;
   static cpu_snapshot take(const options& o) {
-    return {self_cpu_seconds(), process_cpu_seconds(o.otpd_pid), process_cpu_seconds(o.smsc_pid),
-            thread_stats(o.otpd_pid)};
+    double otpd = process_cpu_seconds(o.otpd_pid);
+    for (pid_t p : o.more_pids) otpd += std::max(0.0, process_cpu_seconds(p));
+    return {self_cpu_seconds(), otpd, process_cpu_seconds(o.smsc_pid), thread_stats(o.otpd_pid)};
   }
 };
+
+// The port of the i-th connection: round the nodes.
+std::uint16_t port_of(const options& o, std::size_t i) {
+  const std::size_t n = 1 + o.more_ports.size();
+  return i % n == 0 ? o.port : o.more_ports[i % n - 1];
+}
 
 // ---------------------------------------------------------------------------------------------
 // The stand-in's control: commands into its stdin FIFO, events read back from its stdout file.
@@ -665,7 +682,7 @@ int run_closed(const options& o) {
   const bool verifies = o.path == "/v1/verifications";
   asio::io_context io(1);
   std::vector<std::unique_ptr<http_conn>> conns;
-  for (std::size_t i = 0; i < o.connections; ++i) conns.push_back(connect_http(io, o.port));
+  for (std::size_t i = 0; i < o.connections; ++i) conns.push_back(connect_http(io, port_of(o, i)));
 
   std::size_t next = 0;
   std::vector<record> records;
@@ -749,7 +766,7 @@ int run_open(const options& o) {
   std::vector<http_conn*> idle;
   constexpr std::size_t max_conns = 512;
   for (std::size_t i = 0; i < 16; ++i) {
-    conns.push_back(connect_http(io, o.port));
+    conns.push_back(connect_http(io, port_of(o, i)));
     idle.push_back(conns.back().get());
   }
   const std::size_t n = static_cast<std::size_t>(o.rate * o.seconds);
@@ -782,7 +799,7 @@ int run_open(const options& o) {
               ++skipped;
               continue;
             }
-            conns.push_back(connect_http(io, o.port));
+            conns.push_back(connect_http(io, port_of(o, conns.size())));
             idle.push_back(conns.back().get());
           }
           http_conn* c = idle.back();
