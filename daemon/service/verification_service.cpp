@@ -407,6 +407,25 @@ asio::awaitable<void> verification_service::settle_after_failure(const std::stri
   }
 }
 
+asio::awaitable<std::pair<error_code, verification>> verification_service::record_outcome(
+    const std::string& id, std::vector<correlation> cs, store::modify_fn fn) {
+  for (std::chrono::milliseconds wait{250};;
+       wait = std::min(2 * wait, std::chrono::milliseconds(5000))) {
+    auto [ec, v] = co_await store_.modify(id, cs, fn);
+    if (ec != store_errc::io_error && ec != store_errc::busy) co_return std::pair{ec, std::move(v)};
+    log_.error("store_update_failed", {{"verification", id},
+                                       {"error", ec.message()},
+                                       {"detail", store_.last_error()},
+                                       {"retry_ms", wait.count()}});
+    if (stopping_) co_return std::pair{ec, std::move(v)};
+    asio::steady_timer pause(ex_);
+    pause.expires_after(wait);
+    if (auto [cancelled] = co_await pause.async_wait(use_nothrow); cancelled) {
+      co_return std::pair{ec, std::move(v)};
+    }
+  }
+}
+
 asio::awaitable<void> verification_service::submit_sms(std::string id, int attempt_number,
                                                        std::string to, std::string locale,
                                                        std::string& code, sys_time expires_at) {
@@ -457,7 +476,7 @@ asio::awaitable<void> verification_service::record_submit(const std::string& id,
   std::vector<std::string> ids;
   for (const auto& p : r.parts) ids.push_back(p.message_id);
   engine::delivery_effect effect;
-  auto [ec, v] = co_await store_.modify(id, std::move(cs), [&](verification& row) -> error_code {
+  auto record = [&](verification& row) -> error_code {
     const sys_time t = clock_.now();
     if (!r.ec) {
       effect = engine::on_submitted(row, attempt_number, t, r.carrier, r.bind, ids);
@@ -472,7 +491,8 @@ asio::awaitable<void> verification_service::record_submit(const std::string& id,
                                         submit_failure_reason(r, status.has_value()));
     }
     return {};
-  });
+  };
+  auto [ec, v] = co_await record_outcome(id, std::move(cs), record);
   if (ec) {
     log_.error("store_update_failed",
                {{"verification", id}, {"error", ec.message()}, {"detail", store_.last_error()}});

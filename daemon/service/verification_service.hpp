@@ -187,6 +187,12 @@ class verification_service {
                                           std::string locale, std::string& code,
                                           sys_time expires_at);
   boost::asio::awaitable<void> settle_after_failure(const std::string& id, int attempt);
+  // An SMS's or call's outcome written with `cs`: while the store is away (io_error, busy) it
+  // is written again, backing off from 250 ms to 5 s, until it is in, so that the outcome is
+  // recorded once the database is back; stopping ends the tries (the send journal then keeps
+  // the SMS for the next start, which settles it as outcome unknown).
+  boost::asio::awaitable<std::pair<error_code, verification>> record_outcome(
+      const std::string& id, std::vector<correlation> cs, store::modify_fn fn);
   // An SMS attempt still queued whose sending was cut short (`error`): submitted with its outcome
   // unknown when it may be on the wire, failed otherwise. Used at a restart and on a bug.
   static void settle_sms(verification& v, const config::otp_policy& policy, int attempt,

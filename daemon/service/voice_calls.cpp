@@ -105,7 +105,7 @@ asio::awaitable<void> verification_service::record_call(std::string id, int atte
   // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
   const std::shared_ptr<const config::config> live = live_;
   engine::delivery_effect effect;
-  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+  auto [ec, v] = co_await record_outcome(id, {}, [&](verification& row) -> error_code {
     // Nothing reached the network: the attempt fails and its send is given back.
     if (!rec.placed) {
       effect =
