@@ -328,7 +328,13 @@ TEST(e2e_cluster, postgres_away_answers_503_and_the_nodes_recover_without_restar
   for (int i = 0; i < 10; ++i) {
     ids.push_back(create(i % 2 ? b : a, {{"to", "+849140" + std::to_string(10000 + i)}}));
   }
+  // An SMS on the wire when the database goes: the SMSC answers it 3 s later, while it is away.
+  w.smsc.command({{"cmd", "delay"}, {"ms", 3000}});
+  const std::size_t from = w.smsc.size();
+  const std::string in_flight = create(a, {{"to", "+84914099999"}});
+  ASSERT_TRUE(w.smsc.wait_for_event("submit", 15s, from));
   pg.stop();
+  w.smsc.command({{"cmd", "delay"}, {"ms", 0}});
   // While it is away (10 s of requests): 503 with Retry-After, or 201 for what was committed
   // before the server went (none here: it is down before the first).
   const auto until = steady::now() + 10s;
@@ -356,8 +362,13 @@ TEST(e2e_cluster, postgres_away_answers_503_and_the_nodes_recover_without_restar
         << x->output();
     EXPECT_TRUE(x->wait_ready(30s));
   }
-  // Nothing acknowledged before the outage is lost.
+  // Nothing acknowledged before the outage is lost, and the answer that came while the
+  // database was away is recorded once it is back.
   for (const auto& id : ids) EXPECT_EQ(b.get("/v1/verifications/" + id).status, 200) << id;
+  json::object v = b.poll_verification(
+      in_flight, [](const json::object& x) { return settled_attempt(x, 0); }, 20s);
+  EXPECT_TRUE(settled_attempt(v, 0)) << json::serialize(v) << a.output();
+  EXPECT_NE(a.output().find("retry_ms="), std::string::npos) << "the outcome was not retried";
 }
 
 TEST(e2e_cluster, nodes_follow_a_promoted_standby_and_lose_nothing_acknowledged) {
