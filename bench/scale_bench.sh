@@ -23,7 +23,9 @@ for setup in "sqlite 1" "postgres 1" "postgres 2"; do
   read -r store nodes <<<"$setup"
   echo "=== $store, $nodes node(s)"
   STORE=$store NODES=$nodes bash "$root/bench/gateway_bench.sh" >"$out.run" 2>&1 || status=1
-  grep -E '^\| (closed|open) create' "$out.run" | sed "s/^| /| $store × $nodes: /" >>"$out" || true
+  # gateway_bench.sh prints each result twice (as it runs, then in its table): once here.
+  grep -E '^\| (closed|open) create' "$out.run" | awk '!seen[$0]++' |
+    sed "s/^| /| $store × $nodes: /" >>"$out" || true
   grep -E '^(machine|otpd pid)' "$out.run" || true
   if ((status != 0)); then cat "$out.run"; fi
   rm -f "$out.run"
