@@ -43,7 +43,7 @@ bool verification_service::serves_any(const std::vector<std::string>& carriers) 
 }
 
 asio::awaitable<bool> verification_service::hands_off(const std::vector<std::string>& carriers,
-                                                     error_code& failed) {
+                                                      error_code& failed) {
   failed = {};
   if (serves_any(carriers)) co_return false;
   if (!protector_.can_seal()) {
@@ -74,7 +74,7 @@ asio::awaitable<bool> verification_service::resend_hands_off(const std::string& 
   }
   auto [ec, v] = co_await store_.get(id);
   if (ec) co_return false;  // the resend itself answers not_found or the store's failure
-  error_code failed;  // the resend's own write meets the store's failure
+  error_code failed;        // the resend's own write meets the store's failure
   co_return co_await hands_off(routes_.route(v.to), failed);
 }
 

@@ -95,6 +95,24 @@ bool holds(otpd_process& o, std::string_view bind) {
 }
 
 // Polls until `pred` holds or the deadline passes; its last answer.
+bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
+
+// Nodes a, b and c started, ready, and both binds bound at the SMSC (failures are the test's).
+std::vector<otpd_process*> start_three(nodes_world& w) {
+  std::vector<otpd_process*> n = {&w.start("node-a"), &w.start("node-b"), &w.start("node-c")};
+  for (auto* x : n) EXPECT_TRUE(x->wait_ready(30s)) << x->output();
+  EXPECT_TRUE(eventually([&] { return w.bound_sessions() == 2; }, 20s));
+  return n;
+}
+
+// The index of the node holding `bind` of vn (n.size() when none does).
+std::size_t holder_of(const std::vector<otpd_process*>& n, std::string_view bind) {
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    if (holds(*n[i], bind)) return i;
+  }
+  return n.size();
+}
+
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
   const auto until = steady::now() + timeout;
   while (true) {
@@ -184,8 +202,8 @@ TEST(e2e_cluster, rate_limits_and_idempotency_keys_hold_across_nodes) {
   otpd_options base;
   base.rate_limits["per_number"] = "[{max: 3, window: 1h}]";
   nodes_world w(pg.conninfo(fresh_database(pg)), base);
-  std::vector<otpd_process*> n = {&w.start("node-a"), &w.start("node-b"), &w.start("node-c")};
-  for (auto* x : n) ASSERT_TRUE(x->wait_ready(30s)) << x->output();
+  std::vector<otpd_process*> n = start_three(w);
+  ASSERT_FALSE(HasFailure());
 
   // Nine requests for one number, round the nodes: three pass, wherever they land.
   int created = 0;
@@ -210,15 +228,10 @@ TEST(e2e_cluster, rate_limits_and_idempotency_keys_hold_across_nodes) {
 TEST(e2e_cluster, each_bind_is_bound_by_one_node_and_taken_over_after_kill9) {
   pg_cluster& pg = pg_cluster::shared();
   nodes_world w(pg.conninfo(fresh_database(pg)));
-  std::vector<otpd_process*> n = {&w.start("node-a"), &w.start("node-b"), &w.start("node-c")};
-  for (auto* x : n) ASSERT_TRUE(x->wait_ready(30s)) << x->output();
-  ASSERT_TRUE(eventually([&] { return w.bound_sessions() == 2; }, 20s));
+  std::vector<otpd_process*> n = start_three(w);
+  ASSERT_FALSE(HasFailure());
 
-  // Which node holds vn-a.
-  std::size_t owner = n.size();
-  for (std::size_t i = 0; i < n.size(); ++i) {
-    if (holds(*n[i], "vn-a")) owner = i;
-  }
+  const std::size_t owner = holder_of(n, "vn-a");
   ASSERT_LT(owner, n.size());
   // A receipt reaching the node that holds vn-b for a message sent over vn-a still finds it.
   std::vector<std::string> ids;
@@ -264,13 +277,9 @@ TEST(e2e_cluster, each_bind_is_bound_by_one_node_and_taken_over_after_kill9) {
 TEST(e2e_cluster, kill9_of_a_node_under_load_loses_no_verification) {
   pg_cluster& pg = pg_cluster::shared();
   nodes_world w(pg.conninfo(fresh_database(pg)));
-  std::vector<otpd_process*> n = {&w.start("node-a"), &w.start("node-b"), &w.start("node-c")};
-  for (auto* x : n) ASSERT_TRUE(x->wait_ready(30s)) << x->output();
-  ASSERT_TRUE(eventually([&] { return w.bound_sessions() == 2; }, 20s));
-  std::size_t victim = n.size();
-  for (std::size_t i = 0; i < n.size(); ++i) {
-    if (holds(*n[i], "vn-a")) victim = i;
-  }
+  std::vector<otpd_process*> n = start_three(w);
+  ASSERT_FALSE(HasFailure());
+  const std::size_t victim = holder_of(n, "vn-a");
   ASSERT_LT(victim, n.size());
 
   std::vector<std::string> ids;
