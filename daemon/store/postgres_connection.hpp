@@ -69,6 +69,11 @@ struct text_array {
   std::span<const std::string> items;
 };
 
+// `s` as PostgreSQL takes text: valid UTF-8 without NUL. What is not (a receipt's stat or a
+// SIP reason phrase from a peer that sends other bytes) has each invalid byte and each NUL
+// replaced by U+FFFD, so that such input is stored, marked, rather than failing the write.
+std::string valid_text(std::string s);
+
 // The parameters of one statement, all in text format except bytea.
 class params {
  public:
@@ -104,7 +109,7 @@ class params {
     }
   }
   void push(std::string v, int format) {
-    values_.emplace_back(std::move(v));
+    values_.emplace_back(format == 0 ? valid_text(std::move(v)) : std::move(v));
     formats_.push_back(format);
   }
 

@@ -201,6 +201,20 @@ TEST_F(postgres_store_test, a_rate_limit_holds_across_connections_counting_at_on
   EXPECT_EQ(allowed.load(), max);
 }
 
+// A peer's bytes that are not UTF-8 (an SMSC's receipt stat, a trunk's reason phrase) are
+// stored with U+FFFD in their place, not refused: SQLite keeps them as they are.
+TEST_F(postgres_store_test, text_that_is_not_utf8_is_stored_marked_not_refused) {
+  auto s = db_.connect();
+  verification v = make_verification("v1");
+  v.attempts[0].dlr_stat = std::string("DEL\xffVRD\0x", 9);
+  v.attempts[0].sip_reason = "\xc3\xa9t\xe9";  // "ét" then a lone Latin-1 byte
+  ASSERT_FALSE(s->insert(v)) << s->last_error();
+  verification read;
+  ASSERT_FALSE(s->get("v1", read));
+  EXPECT_EQ(read.attempts[0].dlr_stat, "DEL\xef\xbf\xbdVRD\xef\xbf\xbdx");
+  EXPECT_EQ(read.attempts[0].sip_reason, "\xc3\xa9t\xef\xbf\xbd");
+}
+
 TEST_F(postgres_store_test, a_batch_commits_once_and_a_failed_call_in_it_writes_nothing) {
   auto s = db_.connect();
   auto other = db_.connect();
