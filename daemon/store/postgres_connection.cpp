@@ -222,6 +222,7 @@ error_code connection::prepare_all() {
     const std::string name = "s" + std::to_string(i);
     PGresult* r = PQprepare(conn_, name.c_str(), statement_text(static_cast<sql>(i)), 0, nullptr);
     if (auto ec = check(r, "prepare", {}, {}, nullptr)) return ec;
+    PQclear(r);
   }
   prepared_ = true;
   return {};
