@@ -1,8 +1,10 @@
 #include "daemon/store/postgres_connection.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
+#include <utility>
 
 namespace otpd::service::pg {
 
@@ -167,11 +169,7 @@ bool connection::broken() const noexcept {
 }
 
 error_code connection::connect(bool prepare) {
-  if (conn_ != nullptr) {
-    PQfinish(conn_);
-    conn_ = nullptr;
-  }
-  prepared_ = false;
+  drop();
   // libpq's complaint about a conninfo it cannot parse quotes the conninfo, password included.
   char* parse_error = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(options_.conninfo.c_str(), &parse_error);
@@ -217,11 +215,27 @@ error_code connection::ensure() {
   return connect(true);
 }
 
+namespace {
+
+// The name each statement is prepared under: "s0", "s1", ...
+const char* statement_name(sql which) {
+  static const auto names = [] {
+    std::array<std::string, static_cast<std::size_t>(sql::count_)> n;
+    for (std::size_t i = 0; i < n.size(); ++i) n[i] = "s" + std::to_string(i);
+    return n;
+  }();
+  return names[static_cast<std::size_t>(which)].c_str();
+}
+
+}  // namespace
+
 error_code connection::prepare_all() {
   for (std::size_t i = 0; i < static_cast<std::size_t>(sql::count_); ++i) {
-    const std::string name = "s" + std::to_string(i);
-    PGresult* r = PQprepare(conn_, name.c_str(), statement_text(static_cast<sql>(i)), 0, nullptr);
-    if (auto ec = check(r, "prepare", {}, {}, nullptr)) return ec;
+    const auto which = static_cast<sql>(i);
+    PGresult* r = PQprepare(conn_, statement_name(which), statement_text(which), 0, nullptr);
+    error_code ec = check(r, "prepare", {}, {}, nullptr);
+    if (drop_) drop();
+    if (ec) return ec;
     PQclear(r);
   }
   prepared_ = true;
@@ -230,14 +244,92 @@ error_code connection::prepare_all() {
 
 error_code connection::run(sql which, std::string_view what, params&& p, result& out,
                            error_code unique, error_code foreign, std::string* constraint) {
+  step one{which, what, std::move(p), &out, unique, foreign, constraint};
+  return run_all(std::span<step>(&one, 1));
+}
+
+bool connection::undefer(const char* text) noexcept {
+  if (head_.empty() || std::strcmp(head_.back(), text) != 0) return false;
+  head_.pop_back();
+  return true;
+}
+
+error_code connection::run_all(std::span<step> steps, const char* tail) {
+  const std::vector<const char*> head = std::exchange(head_, {});
+  const std::string_view what = steps.empty() ? std::string_view("statement") : steps[0].what;
   if (conn_ == nullptr) return fail(std::string(what) + ": not connected");
-  p.finish();
-  const std::string name = "s" + std::to_string(static_cast<std::size_t>(which));
-  PGresult* r =
-      PQexecPrepared(conn_, name.c_str(), p.size(), p.values(), p.lengths(), p.formats(), 0);
+  if (PQenterPipelineMode(conn_) != 1 || !send_pipeline(head, steps, tail)) {
+    const error_code ec = connection_failed(what);
+    drop();
+    return ec;
+  }
+  // The results come in the order sent; after a failure the server skips the rest.
+  error_code first;
+  const auto note = [&first](error_code ec) {
+    if (ec && !first) first = ec;
+  };
+  for (const char* h : head) note(read_one(h, {}, {}, nullptr, nullptr, false));
+  for (auto& s : steps) note(read_one(s.what, s.unique, s.foreign, s.constraint, s.out, false));
+  if (tail != nullptr) note(read_one(tail, {}, {}, nullptr, nullptr, true));
+  PGresult* sync = conn_ != nullptr ? PQgetResult(conn_) : nullptr;
+  const bool synced = sync != nullptr && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+  PQclear(sync);
+  if (!synced || PQexitPipelineMode(conn_) != 1) {
+    // Results out of step with what was sent (a lost connection): start afresh.
+    if (!first) first = connection_failed(what);
+    drop();
+  }
+  if (drop_) drop();
+  return first;
+}
+
+bool connection::send_pipeline(const std::vector<const char*>& head, std::span<step> steps,
+                               const char* tail) {
+  const auto text = [this](const char* t) {
+    return PQsendQueryParams(conn_, t, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+  };
+  for (const char* h : head) {
+    if (!text(h)) return false;
+  }
+  for (auto& s : steps) {
+    s.p.finish();
+    if (PQsendQueryPrepared(conn_, statement_name(s.which), s.p.size(), s.p.values(), s.p.lengths(),
+                            s.p.formats(), 0) != 1) {
+      return false;
+    }
+  }
+  if (tail != nullptr && !text(tail)) return false;
+  return PQpipelineSync(conn_) == 1;
+}
+
+// One statement's result in a pipeline, and the null that ends it.
+error_code connection::read_one(std::string_view what, error_code unique, error_code foreign,
+                                std::string* constraint, result* out, bool keep_status) {
+  PGresult* r = PQgetResult(conn_);
+  if (r != nullptr) {
+    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+  }
+  if (r != nullptr && PQresultStatus(r) == PGRES_PIPELINE_ABORTED) {
+    // Skipped after an earlier failure, which is the one recorded.
+    PQclear(r);
+    return store_errc::io_error;
+  }
+  if (keep_status) last_status_ = r != nullptr ? PQcmdStatus(r) : "";
   if (auto ec = check(r, what, unique, foreign, constraint)) return ec;
-  out = result(r);
+  if (out != nullptr) {
+    *out = result(r);
+  } else {
+    PQclear(r);
+  }
   return {};
+}
+
+void connection::drop() noexcept {
+  PQfinish(conn_);
+  conn_ = nullptr;
+  prepared_ = false;
+  drop_ = false;
+  head_.clear();
 }
 
 error_code connection::exec(const char* text, std::string_view what) {
@@ -246,15 +338,21 @@ error_code connection::exec(const char* text, std::string_view what) {
 }
 
 error_code connection::exec(const char* text, std::string_view what, result& out) {
+  if (!head_.empty()) {
+    if (auto ec = run_all({})) return ec;
+  }
   if (conn_ == nullptr) return fail(std::string(what) + ": not connected");
   PGresult* r = PQexec(conn_, text);
   last_status_ = r ? PQcmdStatus(r) : "";
-  if (auto ec = check(r, what, {}, {}, nullptr)) return ec;
+  const error_code ec = check(r, what, {}, {}, nullptr);
+  if (drop_) drop();
+  if (ec) return ec;
   out = result(r);
   return {};
 }
 
 void connection::quiet(const char* text) noexcept {
+  head_.clear();  // deferred and never sent: nothing of it to undo
   if (!broken()) PQclear(PQexec(conn_, text));
 }
 
@@ -284,11 +382,7 @@ error_code connection::check(PGresult* r, std::string_view what, error_code uniq
   // A server that has become a standby (a failover behind our back) answers every write
   // with this: the connection is dropped, so that the next call reconnects and libpq finds the
   // read-write host (target_session_attrs=read-write).
-  if (code == read_only_transaction) {
-    PQfinish(conn_);
-    conn_ = nullptr;
-    prepared_ = false;
-  }
+  if (code == read_only_transaction) drop_ = true;
   // "canceling statement due to statement timeout" (57014) among them: io_error, as a server
   // that cannot answer in time.
   std::string message = std::string(what) + ": " + one_line(PQresultErrorMessage(r));

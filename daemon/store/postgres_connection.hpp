@@ -3,8 +3,10 @@
 // store_errc::io_error with what the server or libpq said recorded (never the password).
 //
 // Synchronous libpq on the store's own thread (store_executor), as the SQLite store: the I/O
-// threads never wait for it. Pipeline mode is not used: a call's statements depend on each
-// other's results (read, let the caller change, write), and batches already share one commit.
+// threads never wait for it. Round trips are few: statements that do not need each other's
+// results go together in libpq's pipeline mode (run_all), and BEGIN or SAVEPOINT wait to go
+// with the first statement after them (defer), so that a call that reads, lets the caller
+// change the row and writes it back costs two round trips, its commit included.
 #pragma once
 
 #include <libpq-fe.h>
@@ -142,6 +144,17 @@ class result {
   std::unique_ptr<PGresult, clear> r_;
 };
 
+// One statement of a pipeline (connection::run_all).
+struct step {
+  sql which;
+  std::string_view what;
+  params p;
+  result* out = nullptr;  // null: only success matters
+  error_code unique{};
+  error_code foreign{};
+  std::string* constraint = nullptr;
+};
+
 class connection {
  public:
   explicit connection(postgres_options options);
@@ -163,6 +176,15 @@ class connection {
   // constraint.
   error_code run(sql which, std::string_view what, params&& p, result& out, error_code unique = {},
                  error_code foreign = {}, std::string* constraint = nullptr);
+  // `steps` in one round trip, after what was deferred and before `tail` (a COMMIT or RELEASE
+  // without parameters, whose command tag last_status() then gives). The server skips what
+  // follows a failure: the first failure is returned, mapped as run() maps it.
+  error_code run_all(std::span<step> steps, const char* tail = nullptr);
+  // `text` (BEGIN, SAVEPOINT; no parameters) is sent with the next statements rather than in a
+  // round trip of its own; a failure of it is theirs.
+  void defer(const char* text) { head_.push_back(text); }
+  // Takes back the last deferred text if it is `text` (nothing was sent after it): true then.
+  bool undefer(const char* text) noexcept;
   // A statement given as text, without parameters (transactions, savepoints, migrations).
   error_code exec(const char* text, std::string_view what);
   error_code exec(const char* text, std::string_view what, result& out);
@@ -180,12 +202,18 @@ class connection {
   error_code check(PGresult* r, std::string_view what, error_code unique, error_code foreign,
                    std::string* constraint);
   error_code connection_failed(std::string_view what);
+  bool send_pipeline(const std::vector<const char*>& head, std::span<step> steps, const char* tail);
+  error_code read_one(std::string_view what, error_code unique, error_code foreign,
+                      std::string* constraint, result* out, bool keep_status);
+  void drop() noexcept;  // closes the connection: the next ensure() connects again
   std::string scrub(std::string message) const;  // without the password
 
   postgres_options options_;
   std::string password_;  // from the conninfo, to be kept out of messages
   PGconn* conn_ = nullptr;
   bool prepared_ = false;
+  bool drop_ = false;  // close once the results in flight are read (a server turned read-only)
+  std::vector<const char*> head_;
   std::string last_status_;
   mutable std::mutex error_mutex_;  // last_error() may be read from another thread
   std::string last_error_;

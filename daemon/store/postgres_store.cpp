@@ -2,6 +2,7 @@
 // receipt correlations and rate limits. Leases, the SMS handoff queue and purge:
 // postgres_cluster.cpp.
 #include <algorithm>
+#include <array>
 #include <map>
 #include <utility>
 
@@ -37,32 +38,49 @@ error_code open_postgres_store(const postgres_options& options, std::unique_ptr<
 }
 
 // ---- transactions and batches -------------------------------------------------------------
+// BEGIN and SAVEPOINT are deferred: they go with the transaction's first statements. A
+// transaction that sent nothing has nothing to commit or roll back.
 
 void postgres_store::rollback() noexcept {
+  if (std::exchange(committed_, false)) return;  // a read that found nothing, committed
   if (in_batch_) {
+    if (db_.undefer("SAVEPOINT op")) return;
     db_.quiet("ROLLBACK TO SAVEPOINT op");
     db_.quiet("RELEASE SAVEPOINT op");
   } else {
+    if (db_.undefer("BEGIN")) return;
     db_.quiet("ROLLBACK");
   }
 }
 
 error_code postgres_store::begin() {
+  committed_ = false;
   if (in_batch_) {
     // Not reconnected here: the batch's transaction went with the connection, and end_batch()
     // says so; the executor then runs each call again alone, reconnecting.
     if (db_.broken()) return db_.fail("the connection was lost during a batch");
-    return db_.exec("SAVEPOINT op", "savepoint");
+    db_.defer("SAVEPOINT op");
+    return {};
   }
   if (auto ec = db_.ensure()) return ec;
-  return db_.exec("BEGIN", "begin");
+  db_.defer("BEGIN");
+  return {};
 }
 
 error_code postgres_store::commit() {
-  if (in_batch_) return db_.exec("RELEASE SAVEPOINT op", "release savepoint");
-  if (auto ec = db_.exec("COMMIT", "commit")) return ec;
+  if (!std::exchange(committed_, false)) {
+    if (db_.undefer(in_batch_ ? "SAVEPOINT op" : "BEGIN")) return {};  // nothing was sent
+    if (auto ec = db_.exec(commit_text(), "commit")) return ec;
+  }
   // COMMIT of a transaction that failed answers ROLLBACK, not an error.
-  if (db_.last_status() != "COMMIT") return db_.fail("the transaction was rolled back");
+  if (!in_batch_ && db_.last_status() != "COMMIT")
+    return db_.fail("the transaction was rolled back");
+  return {};
+}
+
+error_code postgres_store::finish(std::span<pg::step> steps) {
+  if (auto ec = db_.run_all(steps, commit_text())) return ec;
+  committed_ = true;
   return {};
 }
 
@@ -70,7 +88,10 @@ error_code postgres_store::statement(sql which, std::string_view what, params&& 
                                      error_code unique, error_code foreign) {
   // Alone, no BEGIN and COMMIT: a single statement is a transaction already, one round trip.
   if (in_batch_) {
-    return transact([&] { return db_.run(which, what, std::move(p), out, unique, foreign); });
+    return transact([&] {
+      pg::step one{which, what, std::move(p), &out, unique, foreign};
+      return finish(std::span<pg::step>(&one, 1));
+    });
   }
   if (auto ec = db_.ensure()) return ec;
   return db_.run(which, what, std::move(p), out, unique, foreign);
@@ -79,7 +100,7 @@ error_code postgres_store::statement(sql which, std::string_view what, params&& 
 error_code postgres_store::begin_batch() {
   if (in_batch_) return {};
   if (auto ec = db_.ensure()) return ec;
-  if (auto ec = db_.exec("BEGIN", "begin batch")) return ec;
+  db_.defer("BEGIN");
   in_batch_ = true;
   return {};
 }
@@ -87,6 +108,7 @@ error_code postgres_store::begin_batch() {
 error_code postgres_store::end_batch() {
   if (!in_batch_) return {};
   in_batch_ = false;
+  if (db_.undefer("BEGIN")) return {};  // no call sent anything
   if (db_.broken()) {
     return db_.fail("the batch transaction was lost with its connection: " + db_.last_error());
   }
@@ -100,12 +122,24 @@ error_code postgres_store::end_batch() {
 
 // ---- rows ---------------------------------------------------------------------------------
 
-error_code postgres_store::load(std::string_view id, bool for_update, verification& out) {
+error_code postgres_store::load(std::string_view id, bool for_update, verification& out,
+                                bool last) {
   pg::result q;
-  const sql which = for_update ? sql::select_verification_update : sql::select_verification_share;
-  if (auto ec = db_.run(which, "read verification", params(id), q)) return ec;
+  pg::result a;
+  std::array<pg::step, 2> steps{
+      pg::step{for_update ? sql::select_verification_update : sql::select_verification_share,
+               "read verification", params(id), &q},
+      pg::step{sql::select_attempts, "read attempts", params(id), &a}};
+  if (auto ec = last ? finish(steps) : db_.run_all(steps)) return ec;
   if (q.rows() == 0) return store_errc::not_found;
   verification v;
+  if (auto ec = read_verification(q, v)) return ec;
+  if (auto ec = read_attempts(id, a, v.attempts)) return ec;
+  out = std::move(v);
+  return {};
+}
+
+error_code postgres_store::read_verification(const pg::result& q, verification& v) {
   v.id = q.text(0, 0);
   v.to = q.text(0, 1);
   v.locale = q.text(0, 2);
@@ -127,15 +161,12 @@ error_code postgres_store::load(std::string_view id, bool for_update, verificati
   v.idempotency_key = q.text(0, 16);
   v.request_hash = q.text(0, 17);
   v.version = q.int64(0, 18);
-  if (auto ec = load_attempts(id, v.attempts)) return ec;
-  out = std::move(v);
   return {};
 }
 
-error_code postgres_store::load_attempts(std::string_view id, std::vector<attempt>& out) {
+error_code postgres_store::read_attempts(std::string_view id, const pg::result& q,
+                                         std::vector<attempt>& out) {
   out.clear();
-  pg::result q;
-  if (auto ec = db_.run(sql::select_attempts, "read attempts", params(id), q)) return ec;
   for (int r = 0; r < q.rows(); ++r) {
     attempt a;
     a.number = q.integer(r, 1);
@@ -167,64 +198,92 @@ error_code postgres_store::load_attempts(std::string_view id, std::vector<attemp
   return {};
 }
 
-error_code postgres_store::write_verification(const verification& v, bool insert) {
-  pg::result ignored;
-  std::string constraint;
-  const error_code ec =
-      db_.run(insert ? sql::insert_verification : sql::update_verification, "write verification",
-              params(v.id, v.to, v.locale, v.api_key, v.client_ip, to_string(v.status),
-                     v.created_at, v.expires_at, v.completed_at, v.code_length, bytea{v.code_mac},
-                     bytea{v.code_sealed}, v.checks, v.max_checks, v.sends, v.next_resend_at,
-                     v.idempotency_key, v.request_hash, v.version),
-              ignored, store_errc::duplicate_idempotency, {}, &constraint);
-  // The primary key or the (api_key, idempotency_key) index: the constraint says which.
+void postgres_store::write_verification(const verification& v, bool insert, std::string* constraint,
+                                        std::vector<pg::step>& steps) {
+  steps.push_back(
+      pg::step{insert ? sql::insert_verification : sql::update_verification,
+               "write verification",
+               params(v.id, v.to, v.locale, v.api_key, v.client_ip, to_string(v.status),
+                      v.created_at, v.expires_at, v.completed_at, v.code_length, bytea{v.code_mac},
+                      bytea{v.code_sealed}, v.checks, v.max_checks, v.sends, v.next_resend_at,
+                      v.idempotency_key, v.request_hash, v.version),
+               nullptr,
+               store_errc::duplicate_idempotency,
+               {},
+               constraint});
+}
+
+void postgres_store::write_attempt(std::string_view id, const attempt& a,
+                                   std::vector<pg::step>& steps) {
+  const std::string ids = detail::encode_message_ids(a.message_ids);
+  steps.push_back(pg::step{
+      sql::upsert_attempt, "write attempt",
+      params(id, a.number, to_string(a.via), to_string(a.status), a.created_at, a.submitted_at,
+             a.completed_at, a.carrier, a.bind, bytea{ids}, a.smpp_status, a.outcome_unknown,
+             a.dlr_stat, a.dlr_err, a.sip_code, a.sip_reason, a.error, a.played_ms, a.node)});
+}
+
+void postgres_store::write_correlations(std::span<const correlation> c,
+                                        std::vector<pg::step>& steps) {
+  const sys_time now = std::chrono::system_clock::now();
+  for (const auto& one : c) {
+    // A foreign key that fails: no such verification.
+    steps.push_back(
+        pg::step{sql::upsert_correlation,
+                 "write correlation",
+                 params(one.carrier, one.key, one.verification_id, one.attempt, one.part, now),
+                 nullptr,
+                 {},
+                 store_errc::not_found});
+  }
+}
+
+void postgres_store::write_changed_attempts(const std::vector<attempt>& before,
+                                            const verification& after,
+                                            std::vector<pg::step>& steps) {
+  // Only the attempts that changed are written (a receipt touches one of them); those gone
+  // from `after` are deleted.
+  std::map<int, const attempt*> old;
+  for (const auto& b : before) old.emplace(b.number, &b);
+  for (const auto& a : after.attempts) {
+    auto found = old.find(a.number);
+    const bool same = found != old.end() && *found->second == a;
+    if (found != old.end()) old.erase(found);
+    if (!same) write_attempt(after.id, a, steps);
+  }
+  for (const auto& [number, gone] : old) {
+    steps.push_back(pg::step{sql::delete_attempt, "delete attempt", params(after.id, number)});
+  }
+}
+
+// ---- the interface ------------------------------------------------------------------------
+
+namespace {
+
+// The primary key or the (api_key, idempotency_key) index: the constraint says which.
+error_code which_duplicate(error_code ec, const std::string& constraint) {
   if (ec == store_errc::duplicate_idempotency && constraint == "verifications_pkey") {
     return store_errc::duplicate_id;
   }
   return ec;
 }
 
-error_code postgres_store::write_attempt(std::string_view id, const attempt& a) {
-  pg::result ignored;
-  const std::string ids = detail::encode_message_ids(a.message_ids);
-  return db_.run(
-      sql::upsert_attempt, "write attempt",
-      params(id, a.number, to_string(a.via), to_string(a.status), a.created_at, a.submitted_at,
-             a.completed_at, a.carrier, a.bind, bytea{ids}, a.smpp_status, a.outcome_unknown,
-             a.dlr_stat, a.dlr_err, a.sip_code, a.sip_reason, a.error, a.played_ms, a.node),
-      ignored);
-}
-
-error_code postgres_store::write_correlations(std::span<const correlation> c) {
-  const sys_time now = std::chrono::system_clock::now();
-  for (const auto& one : c) {
-    pg::result ignored;
-    // A foreign key that fails: no such verification.
-    if (auto ec =
-            db_.run(sql::upsert_correlation, "write correlation",
-                    params(one.carrier, one.key, one.verification_id, one.attempt, one.part, now),
-                    ignored, {}, store_errc::not_found)) {
-      return ec;
-    }
-  }
-  return {};
-}
-
-// ---- the interface ------------------------------------------------------------------------
+}  // namespace
 
 error_code postgres_store::insert(const verification& v) {
-  return transact([&]() -> error_code {
-    if (auto ec = write_verification(v, true)) return ec;
-    for (const auto& a : v.attempts) {
-      if (auto ec = write_attempt(v.id, a)) return ec;
-    }
-    return {};
+  std::string constraint;
+  const error_code ec = transact([&]() -> error_code {
+    std::vector<pg::step> steps;
+    write_verification(v, true, &constraint, steps);
+    for (const auto& a : v.attempts) write_attempt(v.id, a, steps);
+    return finish(steps);
   });
+  return which_duplicate(ec, constraint);
 }
 
 error_code postgres_store::get(std::string_view id, verification& out) {
   verification v;
-  if (auto ec = transact([&] { return load(id, false, v); })) return ec;
+  if (auto ec = transact([&] { return load(id, false, v, true); })) return ec;
   out = std::move(v);
   return {};
 }
@@ -239,7 +298,7 @@ error_code postgres_store::find_idempotent(std::string_view api_key, std::string
       return e;
     }
     if (q.rows() == 0) return store_errc::not_found;
-    return load(q.text(0, 0), false, v);
+    return load(q.text(0, 0), false, v, true);
   });
   if (ec) return ec;
   out = std::move(v);
@@ -249,48 +308,32 @@ error_code postgres_store::find_idempotent(std::string_view api_key, std::string
 error_code postgres_store::modify(std::string_view id, std::span<const correlation> add,
                                   const modify_fn& fn, verification& out) {
   verification after;
+  std::string constraint;
   const error_code ec = transact([&]() -> error_code {
     verification before;
     if (auto e = load(id, true, before)) return e;
     after = before;
     if (auto e = fn(after)) return e;  // rolled back: nothing was written
-    if (auto e = write_correlations(add)) return e;
-    after.id = before.id;  // the key cannot change
+    after.id = before.id;              // the key cannot change
     after.version = before.version + 1;
-    if (auto e = write_verification(after, false)) return e;
-    return write_changed_attempts(before.attempts, after);
+    std::vector<pg::step> steps;
+    write_correlations(add, steps);
+    write_verification(after, false, &constraint, steps);
+    write_changed_attempts(before.attempts, after, steps);
+    return finish(steps);
   });
-  if (ec) return ec;
+  if (ec) return which_duplicate(ec, constraint);
   out = std::move(after);
-  return {};
-}
-
-error_code postgres_store::write_changed_attempts(const std::vector<attempt>& before,
-                                                  const verification& after) {
-  // Only the attempts that changed are written (a receipt touches one of them); those gone
-  // from `after` are deleted.
-  std::map<int, const attempt*> old;
-  for (const auto& b : before) old.emplace(b.number, &b);
-  for (const auto& a : after.attempts) {
-    auto found = old.find(a.number);
-    const bool same = found != old.end() && *found->second == a;
-    if (found != old.end()) old.erase(found);
-    if (same) continue;
-    if (auto ec = write_attempt(after.id, a)) return ec;
-  }
-  for (const auto& [number, gone] : old) {
-    pg::result ignored;
-    if (auto ec =
-            db_.run(sql::delete_attempt, "delete attempt", params(after.id, number), ignored)) {
-      return ec;
-    }
-  }
   return {};
 }
 
 error_code postgres_store::add_correlations(std::span<const correlation> c) {
   if (c.empty()) return {};
-  return transact([&] { return write_correlations(c); });
+  return transact([&] {
+    std::vector<pg::step> steps;
+    write_correlations(c, steps);
+    return finish(steps);
+  });
 }
 
 error_code postgres_store::find_correlation(std::string_view carrier, std::string_view key,

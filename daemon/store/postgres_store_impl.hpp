@@ -4,8 +4,10 @@
 // postgres_schema.cpp: statements and migrations.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/store/postgres_connection.hpp"
 
@@ -71,14 +73,24 @@ class postgres_store final : public store {
   error_code begin();
   error_code commit();
   void rollback() noexcept;
+  // The last statements of a transaction, sent with its commit (COMMIT, or RELEASE in a
+  // batch) in one round trip; commit() then has nothing left to send.
+  error_code finish(std::span<pg::step> steps);
+  const char* commit_text() const noexcept { return in_batch_ ? "RELEASE SAVEPOINT op" : "COMMIT"; }
 
   error_code migrate();  // postgres_schema.cpp
-  error_code load(std::string_view id, bool for_update, verification& out);
-  error_code load_attempts(std::string_view id, std::vector<attempt>& out);
-  error_code write_verification(const verification& v, bool insert);
-  error_code write_attempt(std::string_view id, const attempt& a);
-  error_code write_changed_attempts(const std::vector<attempt>& before, const verification& after);
-  error_code write_correlations(std::span<const correlation> c);
+  // Reads a verification and its attempts in one round trip; `last`: the transaction's commit
+  // goes with them (finish()).
+  error_code load(std::string_view id, bool for_update, verification& out, bool last = false);
+  error_code read_verification(const pg::result& q, verification& v);
+  error_code read_attempts(std::string_view id, const pg::result& q, std::vector<attempt>& out);
+  // The statements that write, added to `steps` (run together by finish()).
+  static void write_verification(const verification& v, bool insert, std::string* constraint,
+                                 std::vector<pg::step>& steps);
+  static void write_attempt(std::string_view id, const attempt& a, std::vector<pg::step>& steps);
+  static void write_changed_attempts(const std::vector<attempt>& before, const verification& after,
+                                     std::vector<pg::step>& steps);
+  static void write_correlations(std::span<const correlation> c, std::vector<pg::step>& steps);
   // One statement, which is a transaction by itself (a savepoint of its own inside a batch).
   error_code statement(pg::sql which, std::string_view what, pg::params&& p, pg::result& out,
                        error_code unique = {}, error_code foreign = {});
@@ -87,6 +99,7 @@ class postgres_store final : public store {
 
   pg::connection db_;
   bool in_batch_ = false;
+  bool committed_ = false;  // finish() sent the commit of the current transaction
 };
 
 }  // namespace otpd::service

@@ -474,5 +474,33 @@ TEST_P(store_contract, batch_commits_everything_or_keeps_failed_calls_out) {
   EXPECT_EQ(got.checks, 1);
 }
 
+TEST_P(store_contract, calls_that_find_nothing_or_fail_in_a_batch_leave_the_others_to_commit) {
+  auto other = db_->connect();
+  ASSERT_NE(other, nullptr);
+  // A batch with no call at all commits nothing and fails nothing.
+  ASSERT_FALSE(store_->begin_batch());
+  ASSERT_FALSE(store_->end_batch());
+
+  ASSERT_FALSE(store_->begin_batch());
+  ASSERT_FALSE(store_->insert(make_verification("a")));
+  verification got;
+  EXPECT_EQ(store_->get("missing", got), store_errc::not_found);
+  EXPECT_EQ(store_->find_idempotent("key", "missing", got), store_errc::not_found);
+  EXPECT_EQ(store_->modify(
+                "missing", [](verification&) { return error_code{}; }, got),
+            store_errc::not_found);
+  // A write that fails after others in the same call: none of the call's writes stays.
+  const std::vector<correlation> added{{"viettel", "m1", "a", 1, 1},
+                                       {"viettel", "m2", "nobody", 1, 1}};
+  EXPECT_EQ(store_->add_correlations(added), store_errc::not_found);
+  ASSERT_FALSE(store_->insert(make_verification("b")));
+  ASSERT_FALSE(store_->end_batch()) << store_->last_error();
+
+  EXPECT_FALSE(other->get("a", got));
+  EXPECT_FALSE(other->get("b", got));
+  correlation found;
+  EXPECT_EQ(other->find_correlation("viettel", "m1", found), store_errc::not_found);
+}
+
 }  // namespace
 }  // namespace otpd::service::test
