@@ -173,7 +173,7 @@ int run(const config::config& cfg, const std::string& file,
 int check_config(const config::load_result& loaded) {
   if (loaded.ok() && loaded.config->state.kind == config::store_kind::postgres) {
     if (std::string why = app::check_postgres(loaded.config->state.pg); !why.empty()) {
-      std::cout << "store: cannot connect to PostgreSQL: " << why << '\n';
+      std::cout << "store: PostgreSQL: " << why << '\n';
       return exit_config_error;
     }
   }

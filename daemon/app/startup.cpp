@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/secret.hpp"
+#include "daemon/app/postgres_check.hpp"
 #include "daemon/process/process_policy.hpp"
 #include "daemon/store/postgres_store.hpp"
 #include "daemon/store/sqlite_store.hpp"
@@ -33,16 +34,6 @@ std::unique_ptr<service::store> open_sqlite(const config::config& cfg, log::logg
     return nullptr;
   }
   return db;
-}
-
-service::postgres_options postgres_options_of(const config::postgres& pg) {
-  service::postgres_options o;
-  o.conninfo = std::string(pg.url.view());
-  o.statement_timeout = pg.statement_timeout;
-  o.connect_timeout = pg.connect_timeout;
-  o.sslmode = pg.sslmode;
-  o.sslrootcert = pg.sslrootcert.string();
-  return o;
 }
 
 // store.postgres.pool_size connections, each for a store thread of its own; the first one

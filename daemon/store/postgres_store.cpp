@@ -37,6 +37,12 @@ error_code open_postgres_store(const postgres_options& options, std::unique_ptr<
   return {};
 }
 
+std::string try_postgres_connection(const postgres_options& options) {
+  pg::connection c(options);
+  if (c.connect(false)) return c.last_error();
+  return {};
+}
+
 // ---- transactions and batches -------------------------------------------------------------
 // BEGIN and SAVEPOINT are deferred: they go with the transaction's first statements. A
 // transaction that sent nothing has nothing to commit or roll back.

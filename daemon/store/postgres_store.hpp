@@ -33,4 +33,9 @@ struct postgres_options {
 error_code open_postgres_store(const postgres_options& options, std::unique_ptr<store>& out,
                                std::string& why);
 
+// Connects once as the store does and closes, reading and writing nothing (otpd
+// --check-config): empty when it worked, else what the server or libpq reported (never the
+// password).
+std::string try_postgres_connection(const postgres_options& options);
+
 }  // namespace otpd::service

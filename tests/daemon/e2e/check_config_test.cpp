@@ -286,7 +286,7 @@ TEST(e2e_check_config, a_postgres_store_that_cannot_be_reached_is_reported) {
 
   const run_result r = run_otpd({"--check-config", file.string()});
   EXPECT_NE(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("store: cannot connect to PostgreSQL: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("store: PostgreSQL: cannot connect: "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find(std::to_string(db.port())), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find(password), std::string::npos) << r.output;
   EXPECT_FALSE(has_line(r.output, "OK")) << r.output;
