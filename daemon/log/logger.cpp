@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "common/ascii.hpp"
+#include "common/utf8.hpp"
 #include "config/config.hpp"
 #include "daemon/model.hpp"
 
@@ -20,34 +21,6 @@ constexpr std::string_view redacted = "[redacted]";
 
 using ascii::iends_with;
 using ascii::iequals;
-
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is not one (RFC 3629 §4: no
-// overlongs, no surrogates, nothing above U+10FFFF).
-std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned char c = b(0);
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  if (b(1) < lo || b(1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k) {
-    if (b(k) < 0x80 || b(k) > 0xBF) return 0;
-  }
-  return n;
-}
 
 void append_hex_byte(std::string& out, std::string_view prefix, unsigned char c) {
   static constexpr char digits[] = "0123456789abcdef";
@@ -80,7 +53,7 @@ void append_quoted(std::string& out, std::string_view v, const escape_style& sty
   for (std::size_t i = 0; i < v.size();) {
     const auto c = static_cast<unsigned char>(v[i]);
     if (c >= 0x80) {
-      const std::size_t n = utf8_length(v, i);
+      const std::size_t n = utf8::multibyte_length(v, i);
       if (n == 0) {
         if (style.invalid_utf8.empty()) {
           append_hex_byte(out, "\\x", c);

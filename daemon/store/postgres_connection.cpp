@@ -6,6 +6,8 @@
 #include <cstring>
 #include <utility>
 
+#include "common/utf8.hpp"
+
 namespace otpd::service::pg {
 
 namespace {
@@ -61,35 +63,11 @@ void params::add(text_array a) {
 
 namespace {
 
-// The length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlong forms, no surrogates,
-// nothing past U+10FFFF), 0 when there is none; NUL counts as invalid.
+// The length of the valid UTF-8 sequence at s[i], 0 when there is none; NUL counts as invalid.
 std::size_t valid_sequence(std::string_view s, std::size_t i) noexcept {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
+  const auto c = static_cast<unsigned char>(s[i]);
   if (c == 0) return 0;
-  if (c < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  }
-  return n;
+  return c < 0x80 ? 1 : utf8::multibyte_length(s, i);
 }
 
 }  // namespace
