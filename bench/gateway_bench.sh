@@ -140,7 +140,8 @@ EOF
 EOF
   done
   if [[ $store == postgres ]]; then
-    echo "store: {kind: postgres, postgres: {url: \"$pg_url\"}}"
+    # sqlite_path: the nodes' state folder (their SMS send journals), not a database.
+    echo "store: {kind: postgres, sqlite_path: $db_dir/otpd.db, postgres: {url: \"$pg_url\"}}"
   else
     echo "store: {kind: sqlite, sqlite_path: $db_dir/otpd.db}"
   fi

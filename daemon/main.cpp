@@ -123,7 +123,7 @@ int run(const config::config& cfg, const std::string& file,
   auto routes = app::load_routes(cfg, logger);
   if (!routes) return exit_config_error;
   std::vector<std::unique_ptr<service::store>> stores = app::open_stores(cfg, logger);
-  if (stores.empty()) return exit_start_failed;
+  if (stores.empty() || !app::state_folder_writable(cfg, logger)) return exit_start_failed;
   service::store_executor store(std::move(stores));
 
   asio::io_context io(1);

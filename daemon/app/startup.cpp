@@ -1,5 +1,10 @@
 #include "daemon/app/startup.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -75,6 +80,18 @@ std::vector<std::unique_ptr<service::store>> open_stores(const config::config& c
                                  {"node", cfg.nodes.node}});
   }
   return stores;
+}
+
+bool state_folder_writable(const config::config& cfg, log::logger& logger) {
+  std::filesystem::path folder = cfg.state.sqlite_path.parent_path();
+  if (folder.empty()) folder = ".";
+  if (::access(folder.c_str(), W_OK | X_OK) == 0) return true;
+  const int err = errno;
+  logger.error("state_folder_unusable",
+               {{"path", folder.string()},
+                {"error", std::string(std::strerror(err)) +
+                              " (the folder of store.sqlite_path holds the SMS send journal)"}});
+  return false;
 }
 
 bool make_dialer(boost::asio::any_io_executor ex, const config::config& cfg, log::logger& logger,

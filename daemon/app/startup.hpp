@@ -23,6 +23,11 @@ void log_process_protection(log::logger& logger);
 std::vector<std::unique_ptr<service::store>> open_stores(const config::config& cfg,
                                                          log::logger& logger);
 
+// The state folder (store.sqlite_path's folder) holds this node's SMS send journal with either
+// store: without it a restart could not tell an SMS that may have left from one that never
+// did. false (state_folder_unusable logged) when it cannot be written.
+bool state_folder_writable(const config::config& cfg, log::logger& logger);
+
 // The voice dialer when cfg.calls has trunks: the prompts are synthesised (or read) here, once,
 // before the API serves. False (voice_prompts_failed logged) when they cannot be built; true
 // with `out` null when there are no trunks.

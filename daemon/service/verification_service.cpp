@@ -141,7 +141,7 @@ asio::awaitable<void> verification_service::start() {
   if (!recovery_.journal().open(cfg_.state.sqlite_path.parent_path().empty()
                                     ? std::filesystem::path(".")
                                     : cfg_.state.sqlite_path.parent_path(),
-                                why)) {
+                                cfg_.nodes.node, why)) {
     log_.error("sms_journal_open_failed", {{"error", why}});
   }
   webhooks_.start();

@@ -13,6 +13,17 @@ namespace otpd::service {
 namespace {
 
 constexpr std::string_view prefix = "sms-journal.";
+
+// A node's name as part of a file name: letters, digits, '-' and '_' kept, anything else '_'.
+std::string file_part(std::string_view node) {
+  std::string out(node);
+  for (char& c : out) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+    if (!ok) c = '_';
+  }
+  return out;
+}
 // A journal larger than this is not one otpd wrote (a generation holds 4096 short records).
 constexpr std::uintmax_t max_file_bytes = 4 << 20;
 
@@ -33,19 +44,20 @@ send_journal::~send_journal() {
 }
 
 std::filesystem::path send_journal::file_of(std::uint64_t g) const {
-  return dir_ / (std::string(prefix) + std::to_string(g));
+  return dir_ / (prefix_ + std::to_string(g));
 }
 
-bool send_journal::open(const std::filesystem::path& dir, std::string& why) {
+bool send_journal::open(const std::filesystem::path& dir, std::string_view node, std::string& why) {
   std::lock_guard lock(mutex_);
   dir_ = dir;
+  prefix_ = std::string(prefix) + (node.empty() ? "" : file_part(node) + ".");
   std::uint64_t highest = 0;
   std::error_code ec;
   for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.rfind(prefix, 0) != 0) continue;
+    if (name.rfind(prefix_, 0) != 0) continue;
     std::uint64_t g = 0;
-    const char* first = name.data() + prefix.size();
+    const char* first = name.data() + prefix_.size();
     const char* last = name.data() + name.size();
     auto [p, err] = std::from_chars(first, last, g);
     if (err != std::errc{} || p != last || g == 0) continue;

@@ -8,7 +8,7 @@
 // (SQLite WAL with synchronous=NORMAL); a power loss may lose the last ones, as it may lose the
 // last transactions.
 //
-// Files "sms-journal.<generation>" in the state folder. A generation takes at most
+// Files "sms-journal.<node>.<generation>" in the state folder. A generation takes at most
 // records_per_generation records, then the next one starts; a full generation is deleted once
 // every attempt recorded in it has its outcome in the store (settle()). At start-up the
 // generations of the previous run are read (written_before), and dropped by drop_previous()
@@ -37,9 +37,11 @@ class send_journal {
   send_journal(const send_journal&) = delete;
   send_journal& operator=(const send_journal&) = delete;
 
-  // Reads the generations left in `dir` and starts a new one. false (and `why`) when the folder
-  // cannot be written: record() then writes nothing and returns false.
-  bool open(const std::filesystem::path& dir, std::string& why);
+  // Reads the generations `node` left in `dir` and starts a new one. false (and `why`) when the
+  // folder cannot be written: record() then writes nothing and returns false. Each node's files
+  // carry its name ("sms-journal.<node>.<generation>"; "sms-journal.<generation>" without one),
+  // so that nodes sharing a folder never read or delete each other's.
+  bool open(const std::filesystem::path& dir, std::string_view node, std::string& why);
 
   // Appends the record; returns its generation (0: not written, see last_error()).
   std::uint64_t record(std::string_view verification_id, int attempt);
@@ -62,6 +64,7 @@ class send_journal {
 
   mutable std::mutex mutex_;
   std::filesystem::path dir_;
+  std::string prefix_;  // "sms-journal." and the node's name with a dot, if any
   int fd_ = -1;
   std::uint64_t current_ = 0;
   std::size_t records_in_current_ = 0;

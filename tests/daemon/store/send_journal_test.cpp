@@ -19,12 +19,31 @@ std::size_t journal_files(const std::filesystem::path& dir) {
   return n;
 }
 
+TEST(send_journal, nodes_sharing_a_folder_read_and_drop_only_their_own_files) {
+  test::scratch_dir dir;
+  send_journal a;
+  std::string why;
+  ASSERT_TRUE(a.open(dir.path(), "node-a", why)) << why;
+  EXPECT_NE(a.record("v1", 1), 0u);
+  // Node b starts while a runs: a's records are not b's previous run, and stay.
+  send_journal b;
+  ASSERT_TRUE(b.open(dir.path(), "node/b", why)) << why;
+  EXPECT_FALSE(b.written_before("v1", 1));
+  b.drop_previous();
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "sms-journal.node-a.1"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "sms-journal.node_b.1"));
+  // a's next run finds its own record.
+  send_journal a_again;
+  ASSERT_TRUE(a_again.open(dir.path(), "node-a", why)) << why;
+  EXPECT_TRUE(a_again.written_before("v1", 1));
+}
+
 TEST(send_journal, the_next_run_reads_what_this_one_recorded) {
   test::scratch_dir dir;
   {
     send_journal j;
     std::string why;
-    ASSERT_TRUE(j.open(dir.path(), why)) << why;
+    ASSERT_TRUE(j.open(dir.path(), "", why)) << why;
     EXPECT_EQ(j.previous_records(), 0u);
     EXPECT_NE(j.record("vAbC-12_x", 1), 0u);
     EXPECT_NE(j.record("vAbC-12_x", 2), 0u);
@@ -32,7 +51,7 @@ TEST(send_journal, the_next_run_reads_what_this_one_recorded) {
   }  // no close, no flush: what write(2) took is what a crash leaves
   send_journal next;
   std::string why;
-  ASSERT_TRUE(next.open(dir.path(), why)) << why;
+  ASSERT_TRUE(next.open(dir.path(), "", why)) << why;
   EXPECT_TRUE(next.written_before("vAbC-12_x", 1));
   EXPECT_TRUE(next.written_before("vAbC-12_x", 2));
   EXPECT_TRUE(next.written_before("other", 1));
@@ -60,7 +79,7 @@ TEST(send_journal, refuses_what_is_not_a_verification_id_and_skips_garbage) {
   { std::ofstream(dir.path() / "sms-journal.x") << "ignored 1\n"; }
   send_journal j;
   std::string why;
-  ASSERT_TRUE(j.open(dir.path(), why)) << why;
+  ASSERT_TRUE(j.open(dir.path(), "", why)) << why;
   EXPECT_TRUE(j.written_before("good", 3));
   EXPECT_TRUE(j.written_before("cut", 4));
   EXPECT_EQ(j.previous_records(), 2u);
@@ -77,7 +96,7 @@ TEST(send_journal, a_settled_full_generation_is_deleted) {
   test::scratch_dir dir;
   send_journal j;
   std::string why;
-  ASSERT_TRUE(j.open(dir.path(), why)) << why;
+  ASSERT_TRUE(j.open(dir.path(), "", why)) << why;
   const std::uint64_t first = j.generation();
   std::vector<std::uint64_t> gens;
   for (std::size_t i = 0; i < send_journal::records_per_generation; ++i) {
@@ -98,7 +117,7 @@ TEST(send_journal, a_settled_full_generation_is_deleted) {
 TEST(send_journal, an_unwritable_folder_is_reported_and_records_nothing) {
   send_journal j;
   std::string why;
-  EXPECT_FALSE(j.open("/nonexistent/otpd-journal-test", why));
+  EXPECT_FALSE(j.open("/nonexistent/otpd-journal-test", "", why));
   EXPECT_FALSE(why.empty());
   EXPECT_EQ(j.record("v1", 1), 0u);
 }
