@@ -436,7 +436,7 @@ error_code postgres_store::list_queued(std::vector<verification>& out) {
       const error_code e = load(ids.text(r, 0), false, v);
       if (e == store_errc::not_found) continue;  // purged since the list was read
       if (e) return e;
-      found.push_back(std::move(v));
+      if (v.status == verification_status::pending) found.push_back(std::move(v));
     }
     return {};
   });

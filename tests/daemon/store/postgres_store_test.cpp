@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon/store/postgres_connection.hpp"
 #include "tests/daemon/store/store_contract.hpp"
 #include "tests/daemon/store/store_test_util.hpp"
 #include "tests/support/pg_cluster.hpp"
@@ -213,6 +214,28 @@ TEST_F(postgres_store_test, text_that_is_not_utf8_is_stored_marked_not_refused) 
   ASSERT_FALSE(s->get("v1", read));
   EXPECT_EQ(read.attempts[0].dlr_stat, "DEL\xef\xbf\xbdVRD\xef\xbf\xbdx");
   EXPECT_EQ(read.attempts[0].sip_reason, "\xc3\xa9t\xef\xbf\xbd");
+}
+
+TEST_F(postgres_store_test, unfinished_attempts_are_found_from_their_index_not_by_reading_all) {
+  // Many pending verifications whose SMS has left (a busy node whose users have not typed
+  // their code yet), one with an attempt still queued: the sweep's query starts from the
+  // unfinished attempts, never from every pending verification.
+  auto s = db_.connect();
+  ASSERT_FALSE(s->begin_batch());
+  for (int i = 0; i < 3000; ++i)
+    ASSERT_FALSE(s->insert(make_verification("p" + std::to_string(i))));
+  ASSERT_FALSE(s->end_batch());
+  verification queued = make_verification("queued-one");
+  queued.attempts[0].status = attempt_status::queued;
+  ASSERT_FALSE(s->insert(queued));
+  std::vector<verification> found;
+  ASSERT_FALSE(s->list_queued(found)) << s->last_error();
+  ASSERT_EQ(found.size(), 1U);
+  EXPECT_EQ(found[0].id, "queued-one");
+  const std::string plan =
+      db_.psql("EXPLAIN " + std::string(pg::statement_text(pg::sql::select_queued)));
+  EXPECT_NE(plan.find("attempts_unfinished"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("on verifications"), std::string::npos) << plan;
 }
 
 TEST_F(postgres_store_test, a_batch_commits_once_and_a_failed_call_in_it_writes_nothing) {
