@@ -19,11 +19,15 @@ namespace {
 
 constexpr std::string_view node_lease_prefix = "node:";
 
-// The nodes whose lease is live at `now`.
-std::set<std::string, std::less<>> live_nodes(const std::vector<lease>& leases, sys_time now) {
+// The nodes whose lease is live at `now`, or expired less than `grace` ago: a node late to
+// renew (an overloaded machine, a pause) is not taken for dead at once, and what it is doing
+// (a call being read out) is not settled under it. A node that released its lease (a clean
+// stop) has no grace.
+std::set<std::string, std::less<>> live_nodes(const std::vector<lease>& leases, sys_time now,
+                                              std::chrono::milliseconds grace) {
   std::set<std::string, std::less<>> out;
   for (const lease& l : leases) {
-    if (l.expires_at > now && !l.holder.empty()) {
+    if (l.expires_at + grace > now && !l.holder.empty()) {
       out.insert(l.name.substr(node_lease_prefix.size()));
     }
   }
@@ -74,9 +78,11 @@ asio::awaitable<void> verification_service::sweep_lost_nodes() {
         return {e, std::move(out)};
       });
   if (store_failure("list_leases", {}, lec)) co_return;
+  const auto live = live_nodes(leases, lease_time(), cfg_.nodes.lease);
+  // Every node that ever held a lease (in the last day: purge) is alive: nothing to settle.
+  if (live.size() == leases.size()) co_return;
   auto [qec, queued] = co_await store_.list_queued();
   if (store_failure("list_queued", {}, qec)) co_return;
-  const auto live = live_nodes(leases, lease_time());
   for (const verification& v : queued) {
     for (const attempt& a : v.attempts) {
       // "": waiting in the handoff queue, any node may still claim it.
