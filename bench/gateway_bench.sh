@@ -16,6 +16,7 @@
 #   STORE          sqlite or postgres [sqlite]; postgres: a throw-away PostgreSQL 15 cluster is
 #                  made in a temp dir (initdb; fsync and synchronous_commit on; as user postgres
 #                  when run as root) unless PG_URL names a database to use
+#   PG_POOL        store.postgres.pool_size of each node [2]
 #   NODES          otpd nodes on the one store [1]; more than 1 needs STORE=postgres: the binds
 #                  are spread over the nodes by their leases, the load goes round the nodes
 #   CAPTURE        1: one more open-loop run under tcpdump -i lo, timed on the wire by
@@ -42,6 +43,7 @@ receipts=${RECEIPTS:-false}
 capture=${CAPTURE:-$(command -v tcpdump >/dev/null && echo 1 || echo 0)}
 store=${STORE:-sqlite}
 nodes=${NODES:-1}
+pg_pool=${PG_POOL:-2}
 [[ $store == sqlite || $store == postgres ]] || { echo "STORE: sqlite or postgres"; exit 2; }
 ((nodes >= 1 && nodes <= 4)) || { echo "NODES: 1 to 4"; exit 2; }
 ((nodes == 1)) || [[ $store == postgres ]] || { echo "NODES > 1 needs STORE=postgres"; exit 2; }
@@ -59,6 +61,7 @@ otpd_pid=
 more_pids=()
 pg_dir=
 perf_pid=
+perf_all_pid=
 tcpdump_pid=
 stop() {
   local pid=$1
@@ -70,6 +73,7 @@ stop() {
 cleanup() {
   stop "$tcpdump_pid"
   stop "$perf_pid"
+  stop "$perf_all_pid"
   stop "$otpd_pid"
   for p in "${more_pids[@]}"; do stop "$p"; done
   exec 3>&-
@@ -141,7 +145,7 @@ EOF
   done
   if [[ $store == postgres ]]; then
     # sqlite_path: the nodes' state folder (their SMS send journals), not a database.
-    echo "store: {kind: postgres, sqlite_path: $db_dir/otpd.db, postgres: {url: \"$pg_url\"}}"
+    echo "store: {kind: postgres, sqlite_path: $db_dir/otpd.db, postgres: {url: \"$pg_url\", pool_size: $pg_pool}}"
   else
     echo "store: {kind: sqlite, sqlite_path: $db_dir/otpd.db}"
   fi
@@ -214,9 +218,17 @@ if [[ ${PERF:-0} == 1 ]]; then
   perf record --call-graph dwarf,32768 -F 499 -p "$otpd_pid" -o "$tmp/perf.data" \
     2>"$tmp/perf.err" &
   perf_pid=$!
+  # The whole machine too, without call graphs: how the CPU splits between otpd, the store's
+  # server (PostgreSQL's backends), the stand-in and the load generator.
+  perf record -a -F 999 -o "$tmp/perf-all.data" 2>"$tmp/perf-all.err" &
+  perf_all_pid=$!
   load closed --path /v1/verifications --connections "$c" --count "$count" --seconds "$seconds" \
     --warmup 2000 --run "$run" --label "closed create (under perf)" || status=1
-  kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=
+  kill -INT "$perf_pid" "$perf_all_pid"; wait "$perf_pid" || true; wait "$perf_all_pid" || true
+  perf_pid=
+  echo; echo "CPU samples by process, whole machine (perf -a, the run below):"
+  perf report -i "$tmp/perf-all.data" --sort comm --stdio 2>/dev/null | grep -E '^ +[0-9]' |
+    head -n 12
   perf script -i "$tmp/perf.data" -F tid,ip,sym --no-inline >"$tmp/perf.txt" 2>/dev/null || true
   per_req=$(tail -n1 "$tmp/results.txt" | awk -F'|' '{gsub(/ /, "", $13); print $13}')
   echo; echo "otpd CPU by thread and component (perf, the run above):"
