@@ -241,6 +241,27 @@ void pg_cluster::drop_database(const std::string& name) {
   psql("postgres", "DROP DATABASE IF EXISTS \"" + name + "\" WITH (FORCE)");
 }
 
+void pg_cluster::enable_tls(const std::filesystem::path& cert, const std::filesystem::path& key) {
+  namespace fs = std::filesystem;
+  fs::copy_file(cert, data_ / "server.crt", fs::copy_options::overwrite_existing);
+  fs::copy_file(key, data_ / "server.key", fs::copy_options::overwrite_existing);
+  fs::permissions(data_ / "server.key", fs::perms::owner_read | fs::perms::owner_write);
+  {
+    std::ofstream conf(data_ / "postgresql.auto.conf", std::ios::app);
+    conf << "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n";
+  }
+  if (as_root()) {
+    const passwd* pw = ::getpwnam("postgres");
+    for (const char* file : {"server.crt", "server.key"}) {
+      if (::chown((data_ / file).c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+        throw std::runtime_error("pg_cluster: cannot chown " + (data_ / file).string());
+      }
+    }
+  }
+  stop();
+  start();
+}
+
 void pg_cluster::start() {
   // -w polls until the server accepts connections, for at most -t seconds.
   try {

@@ -59,6 +59,11 @@ class pg_cluster {
   void kill();
   bool running() const;
 
+  // Serves TLS from now on with `cert` and `key` (copied into the data directory, the key
+  // readable by the server's user alone); clients that do not ask for TLS are still served.
+  // Restarts the server (stop, start) so that the setting holds when it returns.
+  void enable_tls(const std::filesystem::path& cert, const std::filesystem::path& key);
+
   // A streaming standby of this cluster (pg_basebackup -R), started on a port of its own.
   std::unique_ptr<pg_cluster> make_standby();
   // pg_ctl promote -w: a standby becomes a primary.

@@ -19,12 +19,14 @@
 #include "tests/daemon/store/store_contract.hpp"
 #include "tests/daemon/store/store_test_util.hpp"
 #include "tests/support/pg_cluster.hpp"
+#include "tests/support/pki.hpp"
 
 namespace otpd::service {
 namespace {
 
 using namespace std::chrono_literals;
 using otpd::test::pg_cluster;
+using otpd::test::pki;
 using test::at_ms;
 using test::make_verification;
 using test::store_contract;
@@ -258,6 +260,39 @@ TEST_F(postgres_store_test, a_batch_commits_once_and_a_failed_call_in_it_writes_
 
 namespace otpd::service {
 namespace {
+
+// store.postgres with sslmode verify-full and the server's CA: the connection is TLS; a server
+// whose certificate another CA signed, or one without TLS, is refused with the reason.
+TEST(postgres_tls, a_store_verifying_the_server_connects_over_tls_and_refuses_others) {
+  pki ours;
+  pki theirs;
+  pg_cluster pg;
+  pg.enable_tls(ours.cert(), ours.key());
+  postgres_options o;
+  o.conninfo = pg.create_database("tls");  // host=127.0.0.1: the certificate names that IP
+  o.sslmode = "verify-full";
+  o.sslrootcert = ours.ca().string();
+  o.application_name = "otpd-tls-test";
+  std::unique_ptr<store> s;
+  std::string why;
+  ASSERT_FALSE(open_postgres_store(o, s, why)) << why;
+  ASSERT_FALSE(s->insert(make_verification("v1"))) << s->last_error();
+  EXPECT_EQ(pg.psql("postgres",
+                    "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
+                    "WHERE a.application_name = 'otpd-tls-test' AND s.ssl"),
+            "1\n");
+
+  o.sslrootcert = theirs.ca().string();
+  std::unique_ptr<store> wrong_ca;
+  EXPECT_EQ(open_postgres_store(o, wrong_ca, why), store_errc::io_error);
+  EXPECT_NE(why.find("certificate verify failed"), std::string::npos) << why;
+
+  o.conninfo = pg_cluster::shared().create_database("no_tls");  // a server without TLS
+  o.sslrootcert = ours.ca().string();
+  std::unique_ptr<store> plain;
+  EXPECT_EQ(open_postgres_store(o, plain, why), store_errc::io_error);
+  EXPECT_NE(why.find("SSL"), std::string::npos) << why;
+}
 
 // A node whose conninfo names a primary and its standby (target_session_attrs=read-write), as
 // docs/scale-out.md advises: the primary stops, the standby is promoted, and the same store
