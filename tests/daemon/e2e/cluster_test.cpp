@@ -308,14 +308,31 @@ TEST(e2e_cluster, kill9_of_a_node_under_load_loses_no_verification) {
   // missing. A receipt is the SMSC's to send: the stand-in drops some when both binds of a node
   // close at once, so "submitted" counts here.
   int lost = 0;
+  std::vector<std::string> lost_ids;
   for (const auto& id : ids) {
     json::object v = alive.poll_verification(
         id, [](const json::object& x) { return settled_attempt(x, 0); }, 4 * lease + 20s);
     EXPECT_TRUE(settled_attempt(v, 0)) << json::serialize(v);
-    if (str(attempt(v, 0), "error") == "node_lost") ++lost;
+    if (str(attempt(v, 0), "error") == "node_lost") {
+      ++lost;
+      lost_ids.push_back(id);
+    }
   }
   std::cout << lost << " SMS settled as node_lost\n";
   EXPECT_GE(lost, 1) << "the dead node left nothing unanswered: the test is void";
+  // Both survivors sweep: each attempt was settled (and its effects applied) by one of them.
+  for (const auto& id : lost_ids) {
+    int settled = 0;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      if (i == victim) continue;
+      const std::string out = n[i]->output();
+      const std::string line = "attempt_settled_node_lost verification=" + id;
+      for (auto at = out.find(line); at != std::string::npos; at = out.find(line, at + 1)) {
+        ++settled;
+      }
+    }
+    EXPECT_EQ(settled, 1) << id;
+  }
   // No number got two SMS: nothing was sent again, not even what the dead node left unknown.
   w.smsc.sync();
   std::map<std::string, int> sent;
