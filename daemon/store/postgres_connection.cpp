@@ -146,6 +146,10 @@ bool connection::broken() const noexcept {
   return conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK;
 }
 
+bool connection::in_failed_transaction() const noexcept {
+  return broken() || PQtransactionStatus(conn_) == PQTRANS_INERROR;
+}
+
 error_code connection::connect(bool prepare) {
   drop();
   // libpq's complaint about a conninfo it cannot parse quotes the conninfo, password included.

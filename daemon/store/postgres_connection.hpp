@@ -169,6 +169,8 @@ class connection {
   // transaction).
   error_code ensure();
   bool broken() const noexcept;
+  // In a transaction that a failed statement has aborted (or the connection is gone).
+  bool in_failed_transaction() const noexcept;
   error_code prepare_all();
 
   // A prepared statement. `unique` / `foreign` map SQLSTATE 23505 / 23503 to those errors

@@ -49,6 +49,11 @@ std::string try_postgres_connection(const postgres_options& options) {
 
 void postgres_store::rollback() noexcept {
   if (std::exchange(committed_, false)) return;  // a read that found nothing, committed
+  if (in_batch_ && !savepoint_) {
+    // Nothing was written (see transact()); a statement the server failed dooms the batch.
+    if (db_.in_failed_transaction()) doomed_ = true;
+    return;
+  }
   if (in_batch_) {
     if (db_.undefer("SAVEPOINT op")) return;
     db_.quiet("ROLLBACK TO SAVEPOINT op");
@@ -59,13 +64,15 @@ void postgres_store::rollback() noexcept {
   }
 }
 
-error_code postgres_store::begin() {
+error_code postgres_store::begin(bool isolate) {
   committed_ = false;
   if (in_batch_) {
     // Not reconnected here: the batch's transaction went with the connection, and end_batch()
     // says so; the executor then runs each call again alone, reconnecting.
     if (db_.broken()) return db_.fail("the connection was lost during a batch");
-    db_.defer("SAVEPOINT op");
+    if (doomed_) return db_.fail("an earlier call of the batch failed: " + db_.last_error());
+    savepoint_ = isolate;
+    if (isolate) db_.defer("SAVEPOINT op");
     return {};
   }
   if (auto ec = db_.ensure()) return ec;
@@ -75,6 +82,7 @@ error_code postgres_store::begin() {
 
 error_code postgres_store::commit() {
   if (!std::exchange(committed_, false)) {
+    if (in_batch_ && !savepoint_) return {};  // the batch's commit is end_batch()'s
     if (db_.undefer(in_batch_ ? "SAVEPOINT op" : "BEGIN")) return {};  // nothing was sent
     if (auto ec = db_.exec(commit_text(), "commit")) return ec;
   }
@@ -93,11 +101,14 @@ error_code postgres_store::finish(std::span<pg::step> steps) {
 error_code postgres_store::statement(sql which, std::string_view what, params&& p, pg::result& out,
                                      error_code unique, error_code foreign) {
   // Alone, no BEGIN and COMMIT: a single statement is a transaction already, one round trip.
+  // In a batch, a savepoint only where a constraint may refuse it (see transact()).
   if (in_batch_) {
-    return transact([&] {
-      pg::step one{which, what, std::move(p), &out, unique, foreign};
-      return finish(std::span<pg::step>(&one, 1));
-    });
+    return transact(
+        [&] {
+          pg::step one{which, what, std::move(p), &out, unique, foreign};
+          return finish(std::span<pg::step>(&one, 1));
+        },
+        unique || foreign);
   }
   if (auto ec = db_.ensure()) return ec;
   return db_.run(which, what, std::move(p), out, unique, foreign);
@@ -108,6 +119,7 @@ error_code postgres_store::begin_batch() {
   if (auto ec = db_.ensure()) return ec;
   db_.defer("BEGIN");
   in_batch_ = true;
+  doomed_ = false;
   return {};
 }
 
@@ -115,6 +127,11 @@ error_code postgres_store::end_batch() {
   if (!in_batch_) return {};
   in_batch_ = false;
   if (db_.undefer("BEGIN")) return {};  // no call sent anything
+  if (std::exchange(doomed_, false)) {
+    const std::string why = db_.last_error();
+    db_.quiet("ROLLBACK");
+    return db_.fail("a call of the batch failed, the batch was rolled back: " + why);
+  }
   if (db_.broken()) {
     return db_.fail("the batch transaction was lost with its connection: " + db_.last_error());
   }
@@ -289,7 +306,7 @@ error_code postgres_store::insert(const verification& v) {
 
 error_code postgres_store::get(std::string_view id, verification& out) {
   verification v;
-  if (auto ec = transact([&] { return load(id, false, v, true); })) return ec;
+  if (auto ec = transact([&] { return load(id, false, v, true); }, false)) return ec;
   out = std::move(v);
   return {};
 }
@@ -298,14 +315,17 @@ error_code postgres_store::find_idempotent(std::string_view api_key, std::string
                                            verification& out) {
   if (key.empty()) return store_errc::not_found;
   verification v;
-  const error_code ec = transact([&]() -> error_code {
-    pg::result q;
-    if (auto e = db_.run(sql::select_idempotent, "find idempotency key", params(api_key, key), q)) {
-      return e;
-    }
-    if (q.rows() == 0) return store_errc::not_found;
-    return load(q.text(0, 0), false, v, true);
-  });
+  const error_code ec = transact(
+      [&]() -> error_code {
+        pg::result q;
+        if (auto e =
+                db_.run(sql::select_idempotent, "find idempotency key", params(api_key, key), q)) {
+          return e;
+        }
+        if (q.rows() == 0) return store_errc::not_found;
+        return load(q.text(0, 0), false, v, true);
+      },
+      false);
   if (ec) return ec;
   out = std::move(v);
   return {};
@@ -315,19 +335,21 @@ error_code postgres_store::modify(std::string_view id, std::span<const correlati
                                   const modify_fn& fn, verification& out) {
   verification after;
   std::string constraint;
-  const error_code ec = transact([&]() -> error_code {
-    verification before;
-    if (auto e = load(id, true, before)) return e;
-    after = before;
-    if (auto e = fn(after)) return e;  // rolled back: nothing was written
-    after.id = before.id;              // the key cannot change
-    after.version = before.version + 1;
-    std::vector<pg::step> steps;
-    write_correlations(add, steps);
-    write_verification(after, false, &constraint, steps);
-    write_changed_attempts(before.attempts, after, steps);
-    return finish(steps);
-  });
+  const error_code ec = transact(
+      [&]() -> error_code {
+        verification before;
+        if (auto e = load(id, true, before)) return e;
+        after = before;
+        if (auto e = fn(after)) return e;  // rolled back: nothing was written
+        after.id = before.id;              // the key cannot change
+        after.version = before.version + 1;
+        std::vector<pg::step> steps;
+        write_correlations(add, steps);
+        write_verification(after, false, &constraint, steps);
+        write_changed_attempts(before.attempts, after, steps);
+        return finish(steps);
+      },
+      false);  // its writes meet no constraint: the row is locked, the upserts take conflicts
   if (ec) return which_duplicate(ec, constraint);
   out = std::move(after);
   return {};
@@ -428,18 +450,20 @@ error_code postgres_store::check_and_count(std::span<const limit_check> checks, 
 
 error_code postgres_store::list_queued(std::vector<verification>& out) {
   std::vector<verification> found;
-  const error_code ec = transact([&]() -> error_code {
-    pg::result ids;
-    if (auto e = db_.run(sql::select_queued, "list queued", params(), ids)) return e;
-    for (int r = 0; r < ids.rows(); ++r) {
-      verification v;
-      const error_code e = load(ids.text(r, 0), false, v);
-      if (e == store_errc::not_found) continue;  // purged since the list was read
-      if (e) return e;
-      if (v.status == verification_status::pending) found.push_back(std::move(v));
-    }
-    return {};
-  });
+  const error_code ec = transact(
+      [&]() -> error_code {
+        pg::result ids;
+        if (auto e = db_.run(sql::select_queued, "list queued", params(), ids)) return e;
+        for (int r = 0; r < ids.rows(); ++r) {
+          verification v;
+          const error_code e = load(ids.text(r, 0), false, v);
+          if (e == store_errc::not_found) continue;  // purged since the list was read
+          if (e) return e;
+          if (v.status == verification_status::pending) found.push_back(std::move(v));
+        }
+        return {};
+      },
+      false);
   if (ec) return ec;
   out = std::move(found);
   return {};

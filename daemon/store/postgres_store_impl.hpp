@@ -54,9 +54,15 @@ class postgres_store final : public store {
   // Runs `body` as one transaction: BEGIN ... COMMIT alone, SAVEPOINT ... RELEASE inside a
   // batch. When it returns an error (or throws), what it wrote is rolled back (to the
   // savepoint) and that error is returned.
+  //
+  // `isolate` false: no savepoint inside a batch, two statements fewer, for a call that writes
+  // only in its last step (finish()) and whose statements fail only when the server does (a
+  // timeout, a lost connection), never on a constraint: such a failure dooms the batch, whose
+  // end_batch() then fails and whose calls the executor runs again alone. Its other failures
+  // (not found, the caller's conflict) come before any write and leave nothing to undo.
   template <class Body>
-  error_code transact(Body&& body) {
-    if (auto ec = begin()) return ec;
+  error_code transact(Body&& body, bool isolate = true) {
+    if (auto ec = begin(isolate)) return ec;
     error_code ec;
     try {
       ec = body();
@@ -70,13 +76,16 @@ class postgres_store final : public store {
     }
     return commit();
   }
-  error_code begin();
+  error_code begin(bool isolate);
   error_code commit();
   void rollback() noexcept;
   // The last statements of a transaction, sent with its commit (COMMIT, or RELEASE in a
   // batch) in one round trip; commit() then has nothing left to send.
   error_code finish(std::span<pg::step> steps);
-  const char* commit_text() const noexcept { return in_batch_ ? "RELEASE SAVEPOINT op" : "COMMIT"; }
+  const char* commit_text() const noexcept {
+    if (!in_batch_) return "COMMIT";
+    return savepoint_ ? "RELEASE SAVEPOINT op" : nullptr;
+  }
 
   error_code migrate();  // postgres_schema.cpp
   // Reads a verification and its attempts in one round trip; `last`: the transaction's commit
@@ -100,6 +109,8 @@ class postgres_store final : public store {
   pg::connection db_;
   bool in_batch_ = false;
   bool committed_ = false;  // finish() sent the commit of the current transaction
+  bool savepoint_ = false;  // the current call in a batch has a savepoint of its own
+  bool doomed_ = false;     // a call without one failed at the server: the batch cannot commit
 };
 
 }  // namespace otpd::service

@@ -187,11 +187,12 @@ class store {
   // to call from any thread.
   virtual std::string last_error() const { return {}; }
 
-  // Group commit, for store_executor: between begin_batch() and end_batch() every call runs in
-  // its own savepoint inside one transaction, so a failed call still writes nothing, but none
-  // is durable until end_batch() commits. When end_batch() fails, nothing of the batch may be
-  // durable (the transaction is rolled back): the executor then runs each call again alone. A
-  // backend without transactions keeps these no-ops.
+  // Group commit, for store_executor: between begin_batch() and end_batch() the calls share
+  // one transaction, and none is durable until end_batch() commits. A failed call still writes
+  // nothing: it has a savepoint of its own, or (PostgreSQL, for calls that only a failing
+  // server can fail) its failure fails the batch. When end_batch() fails, nothing of the batch
+  // may be durable (the transaction is rolled back): the executor then runs each call again
+  // alone. A backend without transactions keeps these no-ops.
   virtual error_code begin_batch() { return {}; }
   virtual error_code end_batch() { return {}; }
 };

@@ -156,6 +156,48 @@ TEST_F(postgres_store_test, a_statement_waiting_past_the_timeout_fails_with_io_e
   EXPECT_EQ(read.checks, 1);
 }
 
+TEST_F(postgres_store_test, a_call_the_server_fails_inside_a_batch_fails_the_whole_batch) {
+  // A modify has no savepoint of its own in a batch: when the server fails it (here the
+  // statement timeout, waiting for a row another connection holds), the batch cannot commit,
+  // the calls after it fail at once, and nothing of the batch is written; the executor then
+  // runs each call again alone.
+  auto a = db_.connect();
+  postgres_options o = db_.options();
+  o.statement_timeout = 200ms;
+  auto b = db_.open(o);
+  ASSERT_FALSE(a->insert(make_verification("v1")));
+  error_code in_batch[3];
+  error_code batch_end;
+  verification out;
+  ASSERT_FALSE(a->modify(
+      "v1",
+      [&](verification& v) {
+        EXPECT_FALSE(b->begin_batch());
+        in_batch[0] = b->insert(make_verification("v2"));
+        verification ignored;
+        in_batch[1] = b->modify(
+            "v1", [](verification&) { return error_code{}; }, ignored);
+        in_batch[2] = b->insert(make_verification("v3"));
+        batch_end = b->end_batch();
+        v.checks = 1;
+        return error_code{};
+      },
+      out));
+  EXPECT_FALSE(in_batch[0]);
+  EXPECT_EQ(in_batch[1], store_errc::io_error);
+  EXPECT_EQ(in_batch[2], store_errc::io_error);
+  EXPECT_EQ(batch_end, store_errc::io_error);
+  EXPECT_NE(b->last_error().find("statement timeout"), std::string::npos) << b->last_error();
+  verification read;
+  EXPECT_EQ(a->get("v2", read), store_errc::not_found);
+  // The same store goes on: alone, and in the next batch.
+  ASSERT_FALSE(b->insert(make_verification("v2"))) << b->last_error();
+  ASSERT_FALSE(b->begin_batch());
+  ASSERT_FALSE(b->insert(make_verification("v3")));
+  ASSERT_FALSE(b->end_batch()) << b->last_error();
+  EXPECT_FALSE(a->get("v3", read));
+}
+
 TEST_F(postgres_store_test, a_wrong_password_is_refused_without_showing_it) {
   const std::string wrong = "not-the-password-41ab";
   postgres_options o;
