@@ -79,8 +79,6 @@ asio::awaitable<void> verification_service::sweep_lost_nodes() {
       });
   if (store_failure("list_leases", {}, lec)) co_return;
   const auto live = live_nodes(leases, lease_time(), cfg_.nodes.lease);
-  // Every node that ever held a lease (in the last day: purge) is alive: nothing to settle.
-  if (live.size() == leases.size()) co_return;
   auto [qec, queued] = co_await store_.list_queued();
   if (store_failure("list_queued", {}, qec)) co_return;
   for (const verification& v : queued) {
