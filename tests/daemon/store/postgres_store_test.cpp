@@ -70,6 +70,26 @@ INSTANTIATE_TEST_SUITE_P(postgres, store_contract,
 
 class postgres_store_test : public ::testing::Test {
  protected:
+  // Runs `during(b)` while another connection holds row "v1" (inside its modify, which then
+  // sets checks to 1); `b` is a store whose statement timeout is 200 ms, returned for more.
+  std::unique_ptr<store> while_v1_is_held(const std::function<void(store& b)>& during) {
+    auto a = db_.connect();
+    postgres_options o = db_.options();
+    o.statement_timeout = 200ms;
+    auto b = db_.open(o);
+    EXPECT_FALSE(a->insert(make_verification("v1")));
+    verification out;
+    EXPECT_FALSE(a->modify(
+        "v1",
+        [&](verification& v) {
+          during(*b);
+          v.checks = 1;
+          return error_code{};
+        },
+        out));
+    return b;
+  }
+
   postgres_database db_;
 };
 
@@ -129,24 +149,13 @@ TEST_F(postgres_store_test, the_same_store_serves_again_once_a_killed_server_has
 }
 
 TEST_F(postgres_store_test, a_statement_waiting_past_the_timeout_fails_with_io_error) {
-  auto a = db_.connect();
-  postgres_options o = db_.options();
-  o.statement_timeout = 200ms;
-  auto b = db_.open(o);
-  ASSERT_FALSE(a->insert(make_verification("v1")));
-  // A's modify holds the row while B tries to modify it: B waits for the lock past its timeout.
-  verification out;
+  // B tries to modify the row A holds: it waits for the lock past its timeout.
   error_code b_result;
-  ASSERT_FALSE(a->modify(
-      "v1",
-      [&](verification& v) {
-        verification ignored;
-        b_result = b->modify(
-            "v1", [](verification&) { return error_code{}; }, ignored);
-        v.checks = 1;
-        return error_code{};
-      },
-      out));
+  auto b = while_v1_is_held([&](store& held) {
+    verification ignored;
+    b_result = held.modify(
+        "v1", [](verification&) { return error_code{}; }, ignored);
+  });
   EXPECT_EQ(b_result, store_errc::io_error);
   EXPECT_NE(b->last_error().find("canceling statement due to statement timeout"), std::string::npos)
       << b->last_error();
@@ -158,44 +167,34 @@ TEST_F(postgres_store_test, a_statement_waiting_past_the_timeout_fails_with_io_e
 
 TEST_F(postgres_store_test, a_call_the_server_fails_inside_a_batch_fails_the_whole_batch) {
   // A modify has no savepoint of its own in a batch: when the server fails it (here the
-  // statement timeout, waiting for a row another connection holds), the batch cannot commit,
+  // statement timeout, waiting for the row another connection holds), the batch cannot commit,
   // the calls after it fail at once, and nothing of the batch is written; the executor then
   // runs each call again alone.
-  auto a = db_.connect();
-  postgres_options o = db_.options();
-  o.statement_timeout = 200ms;
-  auto b = db_.open(o);
-  ASSERT_FALSE(a->insert(make_verification("v1")));
   error_code in_batch[3];
   error_code batch_end;
-  verification out;
-  ASSERT_FALSE(a->modify(
-      "v1",
-      [&](verification& v) {
-        EXPECT_FALSE(b->begin_batch());
-        in_batch[0] = b->insert(make_verification("v2"));
-        verification ignored;
-        in_batch[1] = b->modify(
-            "v1", [](verification&) { return error_code{}; }, ignored);
-        in_batch[2] = b->insert(make_verification("v3"));
-        batch_end = b->end_batch();
-        v.checks = 1;
-        return error_code{};
-      },
-      out));
+  auto b = while_v1_is_held([&](store& held) {
+    EXPECT_FALSE(held.begin_batch());
+    in_batch[0] = held.insert(make_verification("v2"));
+    verification ignored;
+    in_batch[1] = held.modify(
+        "v1", [](verification&) { return error_code{}; }, ignored);
+    in_batch[2] = held.insert(make_verification("v3"));
+    batch_end = held.end_batch();
+  });
   EXPECT_FALSE(in_batch[0]);
   EXPECT_EQ(in_batch[1], store_errc::io_error);
   EXPECT_EQ(in_batch[2], store_errc::io_error);
   EXPECT_EQ(batch_end, store_errc::io_error);
   EXPECT_NE(b->last_error().find("statement timeout"), std::string::npos) << b->last_error();
   verification read;
-  EXPECT_EQ(a->get("v2", read), store_errc::not_found);
+  auto other = db_.connect();
+  EXPECT_EQ(other->get("v2", read), store_errc::not_found);
   // The same store goes on: alone, and in the next batch.
   ASSERT_FALSE(b->insert(make_verification("v2"))) << b->last_error();
   ASSERT_FALSE(b->begin_batch());
   ASSERT_FALSE(b->insert(make_verification("v3")));
   ASSERT_FALSE(b->end_batch()) << b->last_error();
-  EXPECT_FALSE(a->get("v3", read));
+  EXPECT_FALSE(other->get("v3", read));
 }
 
 TEST_F(postgres_store_test, a_wrong_password_is_refused_without_showing_it) {
