@@ -210,6 +210,12 @@ struct store {
   std::uint64_t sqlite_max_bytes = 0;  // 0: no cap; past it writes fail as on a full disk
   seconds retention{7 * 86'400};       // finished verifications kept this long, then purged
   postgres pg;                         // kind: postgres
+
+  // This node's own folder, with either kind: sqlite_path's (the SMS send journal is there).
+  std::filesystem::path state_folder() const {
+    std::filesystem::path f = sqlite_path.parent_path();
+    return f.empty() ? std::filesystem::path(".") : f;
+  }
 };
 
 // This node among several sharing a store (docs/scale-out.md).

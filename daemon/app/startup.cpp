@@ -83,9 +83,9 @@ std::vector<std::unique_ptr<service::store>> open_stores(const config::config& c
 }
 
 bool state_folder_writable(const config::config& cfg, log::logger& logger) {
-  std::filesystem::path folder = cfg.state.sqlite_path.parent_path();
-  if (folder.empty()) folder = ".";
-  if (::access(folder.c_str(), W_OK | X_OK) == 0) return true;
+  // What the journal does there: list the folder, create and append to files.
+  const std::filesystem::path folder = cfg.state.state_folder();
+  if (::access(folder.c_str(), R_OK | W_OK | X_OK) == 0) return true;
   const int err = errno;
   logger.error("state_folder_unusable",
                {{"path", folder.string()},

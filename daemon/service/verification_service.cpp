@@ -138,10 +138,7 @@ asio::awaitable<void> verification_service::start() {
   // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
   const std::shared_ptr<const config::config> live = live_;
   std::string why;
-  if (!recovery_.journal().open(cfg_.state.sqlite_path.parent_path().empty()
-                                    ? std::filesystem::path(".")
-                                    : cfg_.state.sqlite_path.parent_path(),
-                                cfg_.nodes.node, why)) {
+  if (!recovery_.journal().open(cfg_.state.state_folder(), cfg_.nodes.node, why)) {
     log_.error("sms_journal_open_failed", {{"error", why}});
   }
   webhooks_.start();

@@ -74,7 +74,8 @@ std::size_t valid_sequence(std::string_view s, std::size_t i) noexcept {
 
 std::string valid_text(std::string s) {
   std::size_t i = 0;
-  while (i < s.size() && valid_sequence(s, i) > 0) i += valid_sequence(s, i);
+  for (std::size_t n = 0; i < s.size() && (n = valid_sequence(s, i)) > 0; i += n) {
+  }
   if (i == s.size()) return s;  // the common case: no copy
   std::string out(s, 0, i);
   while (i < s.size()) {

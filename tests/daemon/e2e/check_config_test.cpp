@@ -309,5 +309,25 @@ TEST(e2e_check_config, a_postgres_store_that_answers_is_ok_and_left_as_it_was) {
   EXPECT_EQ(pg.psql("otpd", "select count(*) from pg_tables where schemaname = 'public'"), "0\n");
 }
 
+// A node's state folder (store.sqlite_path's) holds its SMS send journal also on PostgreSQL: a
+// start without it is refused, saying which folder, rather than sending without a journal.
+TEST(e2e_check_config, a_state_folder_that_does_not_exist_is_refused_at_start) {
+  pg_cluster pg;
+  temp_dir dir;
+  const auto file = dir.path() / "otpd.yaml";
+  otpd_options opts;
+  opts.carriers = {vietnam_carrier(2775)};  // not reached: otpd stops before its binds
+  opts.code_seal_key = std::string(32, 's');
+  opts.store_kind = "postgres";
+  opts.store_yaml = "postgres:\n  url: \"" + pg.create_database("otpd") + "\"\n";
+  opts.database = dir.path() / "missing" / "otpd.db";
+  write_file(file, config_yaml(opts, dir.path()));
+  const run_result r = run_otpd({"--config", file.string()});
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("state_folder_unusable"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find((dir.path() / "missing").string()), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("listening"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace otpd::test::e2e
