@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -14,13 +15,17 @@ namespace {
 
 constexpr std::string_view prefix = "sms-journal.";
 
-// A node's name as part of a file name: letters, digits, '-' and '_' kept, anything else '_'.
+// The characters of a verification id, and of a node's name in a file name.
+bool plain(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
+
+// A node's name as part of a file name: plain characters kept, anything else '_'.
 std::string file_part(std::string_view node) {
   std::string out(node);
   for (char& c : out) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-';
-    if (!ok) c = '_';
+    if (!plain(c)) c = '_';
   }
   return out;
 }
@@ -29,12 +34,7 @@ constexpr std::uintmax_t max_file_bytes = 4 << 20;
 
 bool valid_id(std::string_view id) {
   if (id.empty() || id.size() > send_journal::max_id_length) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
+  return std::all_of(id.begin(), id.end(), plain);
 }
 
 }  // namespace
