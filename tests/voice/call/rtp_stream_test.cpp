@@ -222,13 +222,17 @@ class rtp_stream_test : public ::testing::Test {
     RecordProperty("interval_dev_p50_us", std::to_string(p50.count() / 1000));
     RecordProperty("interval_dev_p99_us", std::to_string(p99.count() / 1000));
     EXPECT_LT(p50, 2ms);
-    // Drift: the least-late of the last ten packets against the first one's schedule. A spike
-    // makes one packet late; a drifting clock makes them all late (or early).
+    // Drift: the least-late of the last ten packets against the schedule of the least-late of
+    // the first ten (a spike makes one packet late, the first one too; it never makes one
+    // early); a drifting clock makes the last ones all late (or early).
+    const auto offset = [&](std::size_t i) {
+      return std::chrono::duration_cast<std::chrono::nanoseconds>(
+          arrivals_[i].at - arrivals_[0].at - 20ms * static_cast<std::int64_t>(i));
+    };
+    std::chrono::nanoseconds origin = std::chrono::nanoseconds::max();
+    for (std::size_t i = 0; i < 10; ++i) origin = std::min(origin, offset(i));
     std::chrono::nanoseconds least = std::chrono::nanoseconds::max();
-    for (std::size_t i = n - 10; i < n; ++i) {
-      const auto offset = arrivals_[i].at - arrivals_[0].at - 20ms * static_cast<std::int64_t>(i);
-      least = std::min(least, std::chrono::duration_cast<std::chrono::nanoseconds>(offset));
-    }
+    for (std::size_t i = n - 10; i < n; ++i) least = std::min(least, offset(i) - origin);
     EXPECT_GT(least, -1ms);  // never ahead of the schedule
     EXPECT_LT(least, 20ms);
   }
