@@ -133,7 +133,8 @@ int run(const config::config& cfg, const std::string& file,
   // frees these.
   auto live = std::make_shared<const config::config>(cfg);
   service::sms_gateway gateway(io.get_executor(), live, {});
-  service::webhook_sender webhooks(io.get_executor(), cfg.webhooks, 10'000, &logger);
+  service::webhook_sender webhooks(io.get_executor(), cfg.webhooks, store,
+                                   service::verification_service::resolve_node(cfg.nodes), &logger);
   service::service_clock wall_clock;
   service::verification_service svc(io.get_executor(), cfg, std::move(live), store,
                                     std::move(*routes), gateway, webhooks, wall_clock, logger,

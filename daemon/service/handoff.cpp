@@ -173,7 +173,8 @@ asio::awaitable<void> verification_service::fail_unsent(const std::string& id, i
                                                         std::string error) {
   const std::shared_ptr<const config::config> live = live_;
   engine::delivery_effect effect;
-  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+  std::string event;
+  auto fail_row = [&](verification& row) -> error_code {
     for (const attempt& a : row.attempts) {
       if (a.number == attempt_number && a.status == attempt_status::queued) {
         effect = engine::on_submit_failed(row, live->policy, attempt_number, clock_.now(),
@@ -182,12 +183,13 @@ asio::awaitable<void> verification_service::fail_unsent(const std::string& id, i
       }
     }
     return make_error_code(store_errc::conflict);  // settled meanwhile
-  });
+  };
+  auto [ec, v] = co_await store_.modify(id, {}, fail_row, event_of(effect, event));
   if (ec) {
     store_failure("fail_unsent", id, ec);
     co_return;
   }
-  apply_effect(v, effect);
+  apply_effect(v, effect, std::move(event));
 }
 
 }  // namespace otpd::service

@@ -97,7 +97,8 @@ asio::awaitable<void> verification_service::settle_lost(std::string id, int atte
   bool call = false;
   // Conditional: only while the attempt is still that node's and unfinished, so that two nodes
   // sweeping at once settle (and notify) it once; the other gets conflict.
-  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+  std::string event;
+  auto settle_row = [&](verification& row) -> error_code {
     for (attempt& a : row.attempts) {
       if (a.number != attempt_number) continue;
       if (!unfinished(a) || a.node != node) break;
@@ -112,7 +113,8 @@ asio::awaitable<void> verification_service::settle_lost(std::string id, int atte
       return {};
     }
     return make_error_code(store_errc::conflict);
-  });
+  };
+  auto [ec, v] = co_await store_.modify(id, {}, settle_row, event_of(effect, event));
   if (ec) {
     store_failure("settle_lost", id, ec);
     co_return;
@@ -121,7 +123,7 @@ asio::awaitable<void> verification_service::settle_lost(std::string id, int atte
                                             {"attempt", attempt_number},
                                             {"node", node},
                                             {"channel", call ? "voice" : "sms"}});
-  apply_effect(v, effect);
+  apply_effect(v, effect, std::move(event));
 }
 
 }  // namespace otpd::service

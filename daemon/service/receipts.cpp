@@ -40,7 +40,8 @@ asio::awaitable<void> verification_service::handle_receipt(sms_receipt r) {
   }
   engine::delivery_effect effect;
   std::string submit_id;
-  auto [ec, v] = co_await store_.modify(found->verification_id, [&](verification& row) {
+  std::string event;
+  auto record = [&](verification& row) {
     for (const attempt& a : row.attempts) {
       if (a.number == found->attempt && found->part < static_cast<int>(a.message_ids.size())) {
         submit_id = a.message_ids[static_cast<std::size_t>(found->part)];
@@ -51,7 +52,9 @@ asio::awaitable<void> verification_service::handle_receipt(sms_receipt r) {
                                   r.receipt.err);
     }
     return error_code{};
-  });
+  };
+  auto [ec, v] =
+      co_await store_.modify(found->verification_id, {}, record, event_of(effect, event));
   if (ec == store_errc::not_found) {
     // Purged since the lookup: nothing left to record the receipt on.
     receipt_unmatched(r);
@@ -72,7 +75,7 @@ asio::awaitable<void> verification_service::handle_receipt(sms_receipt r) {
                         {"carrier", r.carrier},
                         {"stat", r.receipt.stat},
                         {"err", r.receipt.err}});
-  apply_effect(v, effect);
+  apply_effect(v, effect, std::move(event));
 }
 
 asio::awaitable<std::optional<correlation>> verification_service::receipt_owner(

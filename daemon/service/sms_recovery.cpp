@@ -21,8 +21,14 @@ attempt* find_attempt(verification& v, int number) {
 }  // namespace
 
 sms_recovery::sms_recovery(boost::asio::any_io_executor ex, store_executor& store, log::logger& log,
-                           metrics::registry& metrics, clock_fn now, apply_fn apply)
-    : ex_(std::move(ex)), store_(store), log_(log), now_(std::move(now)), apply_(std::move(apply)) {
+                           metrics::registry& metrics, clock_fn now, event_of_fn event_of,
+                           apply_fn apply)
+    : ex_(std::move(ex)),
+      store_(store),
+      log_(log),
+      now_(std::move(now)),
+      event_of_(std::move(event_of)),
+      apply_(std::move(apply)) {
   late_ = &metrics.add_counter(
       "otpd_sms_late_responses_total",
       "submit_sm_resp received after the response timeout (the attempt's outcome was unknown)",
@@ -92,8 +98,10 @@ boost::asio::awaitable<void> sms_recovery::on_late(sms_late l,
   }
   const bool complete = !l.ec && l.part + 1 >= t.part_count;
   engine::delivery_effect effect;
+  std::string event;
   auto [ec, v] = co_await store_.modify(
-      t.verification_id, std::move(cs), [&](verification& row) -> error_code {
+      t.verification_id, std::move(cs),
+      [&](verification& row) -> error_code {
         attempt* a = find_attempt(row, t.attempt);
         if (a == nullptr || !a->outcome_unknown) return make_error_code(store_errc::conflict);
         const sys_time now = now_();
@@ -114,7 +122,8 @@ boost::asio::awaitable<void> sms_recovery::on_late(sms_late l,
         effect = engine::on_submit_failed(row, live->policy, t.attempt, now, status,
                                           l.ec ? "refused" : "parts_not_sent");
         return {};
-      });
+      },
+      event_of_(effect, event));
   if (ec) {
     if (ec != store_errc::conflict) {
       log_.error("store_update_failed", {{"verification", t.verification_id},
@@ -130,7 +139,7 @@ boost::asio::awaitable<void> sms_recovery::on_late(sms_late l,
                                     {"part", l.part},
                                     {"message_id", l.message_id},
                                     {"error", l.ec ? l.ec.message() : ""}});
-  apply_(v, effect);
+  apply_(v, effect, std::move(event));
 }
 
 boost::asio::awaitable<bool> sms_recovery::match_unknown(const sms_receipt& r, correlation& found) {

@@ -41,8 +41,14 @@ namespace otpd::service {
 class sms_recovery {
  public:
   using clock_fn = std::function<sys_time()>;
-  // Applies what a store change did (webhook, fallback): verification_service::apply_effect.
-  using apply_fn = std::function<void(const verification&, const engine::delivery_effect&)>;
+  // The webhook event of a change whose effect is the first argument, written with it, its
+  // body kept in the second: verification_service::event_of.
+  using event_of_fn =
+      std::function<store::event_fn(const engine::delivery_effect&, std::string& body)>;
+  // Applies what a store change did (the event written, the fallback):
+  // verification_service::apply_effect.
+  using apply_fn =
+      std::function<void(const verification&, const engine::delivery_effect&, std::string event)>;
 
   // How long a submit that timed out waits for its late answer here (the session keeps its
   // sequence number for smpp::session_config::late_response_window, 5 minutes by default).
@@ -54,7 +60,7 @@ class sms_recovery {
   static constexpr std::chrono::hours receipt_grace{1};
 
   sms_recovery(boost::asio::any_io_executor ex, store_executor& store, log::logger& log,
-               metrics::registry& metrics, clock_fn now, apply_fn apply);
+               metrics::registry& metrics, clock_fn now, event_of_fn event_of, apply_fn apply);
 
   send_journal& journal() noexcept { return journal_; }
 
@@ -91,6 +97,7 @@ class sms_recovery {
   store_executor& store_;
   log::logger& log_;
   clock_fn now_;
+  event_of_fn event_of_;
   apply_fn apply_;
   send_journal journal_;
   std::map<std::uint64_t, tracked> tracked_;  // by sms_result::id (increasing)

@@ -64,7 +64,10 @@ verification_service::verification_service(asio::any_io_executor ex, const confi
       gateway_(sms),
       recovery_(
           ex, store, log, metrics, [this] { return clock_.now(); },
-          [this](const verification& v, const engine::delivery_effect& e) { apply_effect(v, e); }),
+          [this](const engine::delivery_effect& e, std::string& body) { return event_of(e, body); },
+          [this](const verification& v, const engine::delivery_effect& e, std::string event) {
+            apply_effect(v, e, std::move(event));
+          }),
       webhooks_(events),
       purge_timer_(ex),
       node_(resolve_node(cfg.nodes)),
@@ -405,10 +408,11 @@ asio::awaitable<void> verification_service::settle_after_failure(const std::stri
 }
 
 asio::awaitable<std::pair<error_code, verification>> verification_service::record_outcome(
-    const std::string& id, std::vector<correlation> cs, store::modify_fn fn) {
+    const std::string& id, std::vector<correlation> cs, store::modify_fn fn,
+    store::event_fn event) {
   for (std::chrono::milliseconds wait{250};;
        wait = std::min(2 * wait, std::chrono::milliseconds(5000))) {
-    auto [ec, v] = co_await store_.modify(id, cs, fn);
+    auto [ec, v] = co_await store_.modify(id, cs, fn, event);
     if (ec != store_errc::io_error && ec != store_errc::busy) co_return std::pair{ec, std::move(v)};
     log_.error("store_update_failed", {{"verification", id},
                                        {"error", ec.message()},
@@ -489,7 +493,8 @@ asio::awaitable<void> verification_service::record_submit(const std::string& id,
     }
     return {};
   };
-  auto [ec, v] = co_await record_outcome(id, std::move(cs), record);
+  std::string event;
+  auto [ec, v] = co_await record_outcome(id, std::move(cs), record, event_of(effect, event));
   if (ec) {
     log_.error("store_update_failed",
                {{"verification", id}, {"error", ec.message()}, {"detail", store_.last_error()}});
@@ -504,25 +509,35 @@ asio::awaitable<void> verification_service::record_submit(const std::string& id,
              {"parts", r.parts.size()},
              {"outcome_unknown", r.outcome_unknown},
              {"error", r.ec ? r.ec.message() : std::string()}});
-  apply_effect(v, effect);
+  apply_effect(v, effect, std::move(event));
 }
 
-void verification_service::apply_effect(const verification& v, const engine::delivery_effect& e) {
+void verification_service::apply_effect(const verification& v, const engine::delivery_effect& e,
+                                        std::string event) {
   if (!e.updated) return;
-  notify(v, "verification.updated");
+  post_event(std::move(event));
   if (e.became_undeliverable) count_outcome(v);
   // The SMS failed and the policy asks for the voice channel at once (without a trunk the
   // verification stays pending and the user may ask for another SMS).
   if (e.start_fallback && dialer_ && !stopping_) tasks_.spawn(fallback_to_voice(v.id));
 }
 
-void verification_service::notify(const verification& v, std::string_view event) {
-  // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
-  const std::shared_ptr<const config::config> live = live_;
-  boost::json::object o;
-  o["event"] = event;
-  o["verification"] = to_json(v, live->policy, clock_.now());
-  webhooks_.post(boost::json::serialize(o));
+store::event_fn verification_service::event_if(const bool& wanted, std::string& body) const {
+  if (!webhooks_.enabled()) return {};
+  // The reloadable settings as they are now, taken on this thread: the store thread never reads
+  // live_, which a reload replaces.
+  return [this, live = live_, &wanted, &body](const verification& v) -> std::string {
+    if (!wanted) return {};
+    boost::json::object o;
+    o["event"] = "verification.updated";
+    o["verification"] = to_json(v, live->policy, clock_.now());
+    body = boost::json::serialize(o);
+    return body;
+  };
+}
+
+void verification_service::post_event(std::string event) {
+  if (!event.empty()) webhooks_.post(std::move(event));
 }
 
 void verification_service::count_outcome(const verification& v) {
@@ -545,15 +560,19 @@ asio::awaitable<check_outcome> verification_service::check(std::string id,
                                                            const std::string& code) {
   // `code` is the caller's (api.cpp wipes it): a copy in this frame would be one more to wipe.
   check_outcome out;
-  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+  bool finished = false;
+  std::string event;
+  auto check_row = [&](verification& row) -> error_code {
     const verification_status before = row.status;
     out.result = engine::check(row, clock_.now(), code, protector_);
     if (row.status == before && out.result.outcome != engine::check_outcome::incorrect) {
       // Nothing changed (a refusal before any compare): do not rewrite the row.
       return make_error_code(store_errc::conflict);
     }
+    finished = is_final(row.status);
     return {};
-  });
+  };
+  auto [ec, v] = co_await store_.modify(id, {}, check_row, event_if(finished, event));
   if (ec == store_errc::conflict) {  // the rule refused without writing
     co_await read_as_is(id, out.ec, out.v);
     co_return out;
@@ -563,7 +582,7 @@ asio::awaitable<check_outcome> verification_service::check(std::string id,
   if (ec) co_return out;
   if (is_final(out.v.status)) {
     count_outcome(out.v);
-    notify(out.v, "verification.updated");
+    post_event(std::move(event));
   }
   log_.info(
       "verification_checked",
@@ -595,9 +614,14 @@ asio::awaitable<resend_outcome> verification_service::apply_resend(std::string i
   const bool handoff = ch == channel::sms && co_await resend_hands_off(id);
   std::string fresh = engine::generate_code(live->policy.code_length);
   const wipe_at_exit wipe_fresh(fresh);
-  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+  // A fallback the service started on its own is news to the business; a resend it asked for
+  // is not (webhook).
+  bool fallback = false;
+  std::string event;
+  auto resend_row = [&](verification& row) -> error_code {
     out.result = engine::resend(row, live->policy, clock_.now(), ch, protector_, fresh, trigger);
     if (out.result.outcome == engine::resend_outcome::accepted) {
+      fallback = trigger == engine::resend_trigger::fallback;
       for (attempt& a : row.attempts) {
         if (a.number == out.result.attempt_number) a.node = handoff ? std::string() : node_;
       }
@@ -605,7 +629,8 @@ asio::awaitable<resend_outcome> verification_service::apply_resend(std::string i
     }
     if (out.result.outcome == engine::resend_outcome::expired) return {};
     return make_error_code(store_errc::conflict);  // a refusal: nothing to write
-  });
+  };
+  auto [ec, v] = co_await store_.modify(id, {}, resend_row, event_if(fallback, event));
   wipe(fresh);
   if (ec == store_errc::conflict) {  // the rule refused without writing
     co_await read_as_is(id, out.ec, out.v);
@@ -614,6 +639,7 @@ asio::awaitable<resend_outcome> verification_service::apply_resend(std::string i
   out.ec = store_failure("resend", id, ec);
   out.v = v;
   if (!ec && out.result.outcome == engine::resend_outcome::accepted) {
+    post_event(std::move(event));
     log_.info("verification_resend",
               {{"verification", id},
                {"attempt", out.result.attempt_number},
@@ -637,12 +663,15 @@ asio::awaitable<resend_outcome> verification_service::apply_resend(std::string i
 
 asio::awaitable<cancel_outcome> verification_service::cancel(std::string id) {
   cancel_outcome out;
-  auto [ec, v] = co_await store_.modify(id, [&](verification& row) -> error_code {
+  static constexpr bool always = true;  // a cancel that writes ends the verification
+  std::string event;
+  auto cancel_row = [&](verification& row) -> error_code {
     out.result = engine::cancel(row, clock_.now());
     return out.result == engine::cancel_outcome::already_final
                ? make_error_code(store_errc::conflict)
                : error_code{};
-  });
+  };
+  auto [ec, v] = co_await store_.modify(id, {}, cancel_row, event_if(always, event));
   if (ec == store_errc::conflict) {  // the rule refused without writing
     co_await read_as_is(id, out.ec, out.v);
     co_return out;
@@ -651,7 +680,7 @@ asio::awaitable<cancel_outcome> verification_service::cancel(std::string id) {
   out.v = std::move(v);
   if (!ec) {
     count_outcome(out.v);
-    notify(out.v, "verification.updated");
+    post_event(std::move(event));
   }
   co_return out;
 }

@@ -160,6 +160,7 @@ class verification_service {
   // This node's name (cluster.node, else the host name): on the attempts it sends, and in the
   // leases that say it is alive.
   const std::string& node() const noexcept { return node_; }
+  static std::string resolve_node(const config::cluster& c);  // node()'s value
 
  private:
   // create's steps: a replay of an earlier request with the same Idempotency-Key (true: `out`
@@ -192,7 +193,8 @@ class verification_service {
   // recorded once the database is back; stopping ends the tries (the send journal then keeps
   // the SMS for the next start, which settles it as outcome unknown).
   boost::asio::awaitable<std::pair<error_code, verification>> record_outcome(
-      const std::string& id, std::vector<correlation> cs, store::modify_fn fn);
+      const std::string& id, std::vector<correlation> cs, store::modify_fn fn,
+      store::event_fn event);
   // An SMS attempt still queued whose sending was cut short (`error`): submitted with its outcome
   // unknown when it may be on the wire, failed otherwise. Used at a restart and on a bug.
   static void settle_sms(verification& v, const config::otp_policy& policy, int attempt,
@@ -259,7 +261,6 @@ class verification_service {
   // An attempt a restart of this node settles: its own, and on SQLite (one node) those written
   // before nodes were named. An empty node on a shared store is an SMS waiting in the queue.
   bool settled_at_restart(const attempt& a) const;
-  static std::string resolve_node(const config::cluster& c);
   // Now, for comparing with the expiry of leases that other nodes wrote.
   static sys_time lease_time();
   boost::asio::awaitable<void> purge_loop();
@@ -269,8 +270,18 @@ class verification_service {
   boost::asio::awaitable<void> drain_then_stop();
   // The binds unbind (sms_gateway::stop); resumes once they have.
   boost::asio::awaitable<void> stop_gateway();
-  void apply_effect(const verification& v, const engine::delivery_effect& e);
-  void notify(const verification& v, std::string_view event);
+  // The webhook event of a store change, for the store to write in the change's transaction
+  // (the outbox, store.hpp): when `wanted` (set by the change's modify callback) and webhooks
+  // are on, the event for the row as written, also kept in `body` to be posted once the change
+  // committed (post_event). Runs on the store thread; `wanted` and `body` outlive the modify.
+  store::event_fn event_if(const bool& wanted, std::string& body) const;
+  store::event_fn event_of(const engine::delivery_effect& e, std::string& body) const {
+    return event_if(e.updated, body);
+  }
+  // After the change committed: the event it wrote (`event`, may be empty) is posted, the
+  // fallback to voice started, the outcome counted.
+  void apply_effect(const verification& v, const engine::delivery_effect& e, std::string event);
+  void post_event(std::string event);
   void count_outcome(const verification& v);
   // At start(): settles the attempts a previous run left unfinished (settle_after_restart.cpp).
   // An SMS the send journal names may have reached the SMSC: submitted, outcome unknown. The

@@ -7,12 +7,9 @@ namespace otpd::service {
 namespace asio = boost::asio;
 
 asio::awaitable<void> verification_service::fallback_to_voice(std::string id) {
-  resend_outcome out =
-      co_await apply_resend(std::move(id), channel::voice, engine::resend_trigger::fallback);
-  // Refused (expired, no sends left, ...) or the store failed: nothing was called.
-  if (!out.ec && out.result.outcome == engine::resend_outcome::accepted) {
-    notify(out.v, "verification.updated");
-  }
+  // Its webhook event is written and posted with the resend (apply_resend). Refused (expired,
+  // no sends left, ...) or the store failed: nothing was called.
+  co_await apply_resend(std::move(id), channel::voice, engine::resend_trigger::fallback);
 }
 
 asio::awaitable<void> verification_service::call_voice(std::string id, int attempt_number,
@@ -105,7 +102,8 @@ asio::awaitable<void> verification_service::record_call(std::string id, int atte
   // The reloadable settings as they are now; a SIGHUP during this operation does not mix them.
   const std::shared_ptr<const config::config> live = live_;
   engine::delivery_effect effect;
-  auto [ec, v] = co_await record_outcome(id, {}, [&](verification& row) -> error_code {
+  std::string event;
+  auto record = [&](verification& row) -> error_code {
     // Nothing reached the network: the attempt fails and its send is given back.
     if (!rec.placed) {
       effect =
@@ -124,13 +122,14 @@ asio::awaitable<void> verification_service::record_call(std::string id, int atte
         row, live->policy, attempt_number, clock_.now(), rec.status,
         rec.sip_code != 0 ? std::optional<int>(rec.sip_code) : std::nullopt, rec.reason);
     return {};
-  });
+  };
+  auto [ec, v] = co_await record_outcome(id, {}, record, event_of(effect, event));
   if (ec) {
     log_.error("store_update_failed",
                {{"verification", id}, {"error", ec.message()}, {"detail", store_.last_error()}});
     co_return;
   }
-  apply_effect(v, effect);
+  apply_effect(v, effect, std::move(event));
 }
 
 }  // namespace otpd::service

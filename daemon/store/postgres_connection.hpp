@@ -52,6 +52,12 @@ enum class sql : std::uint8_t {
   insert_handoff,
   claim_handoff,
   delete_handoff,
+  insert_webhook,
+  claim_webhooks,
+  delete_webhook,
+  retry_webhook,
+  release_webhooks,
+  webhook_backlog,
   count_,  // the number of statements, not one
 };
 const char* statement_text(sql which) noexcept;

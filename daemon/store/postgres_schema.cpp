@@ -137,6 +137,27 @@ const std::pair<sql, const char*> statement_texts[] = {
      "RETURNING h.verification_id, h.attempt, array_to_json(h.carriers)::text, h.sealed_code, "
      "h.locale, h.queued_at, h.deadline"},
     {sql::delete_handoff, "DELETE FROM sms_handoff WHERE verification_id = $1 AND attempt = $2"},
+    // The webhook outbox (postgres_outbox.cpp). A claim takes, oldest first, events that are
+    // due, not claimed (or claimed until a time that has passed) and the oldest of their
+    // verification; SKIP LOCKED leaves a row another node is claiming to it, and that node's
+    // committed claim is seen when the row is locked (the WHERE is checked again).
+    {sql::insert_webhook,
+     "INSERT INTO webhook_outbox (verification_id, body, created_at) VALUES ($1, $2, $3)"},
+    {sql::claim_webhooks,
+     "WITH picked AS (SELECT seq FROM webhook_outbox o "
+     "WHERE next_at <= $2 AND claim_until <= $2 AND NOT EXISTS (SELECT 1 FROM webhook_outbox p "
+     "WHERE p.verification_id = o.verification_id AND p.seq < o.seq) "
+     "ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED) "
+     "UPDATE webhook_outbox w SET claimed_by = $1, claim_until = $3 FROM picked p "
+     "WHERE w.seq = p.seq "
+     "RETURNING w.seq, w.verification_id, w.body, w.created_at, w.attempts, w.next_at"},
+    {sql::delete_webhook, "DELETE FROM webhook_outbox WHERE seq = $2 AND claimed_by = $1"},
+    {sql::retry_webhook,
+     "UPDATE webhook_outbox SET attempts = attempts + 1, next_at = $3, claimed_by = '', "
+     "claim_until = 0 WHERE seq = $2 AND claimed_by = $1"},
+    {sql::release_webhooks,
+     "UPDATE webhook_outbox SET claimed_by = '', claim_until = 0 WHERE claimed_by = $1"},
+    {sql::webhook_backlog, "SELECT count(*), coalesce(min(created_at), 0) FROM webhook_outbox"},
 };
 
 #undef OTPD_VERIFICATION_COLUMNS
@@ -296,6 +317,22 @@ BEGIN
   RETURN NEXT;
 END
 $fn$;
+)sql",
+    // The webhook outbox: each event written with the change it reports, deleted once
+    // delivered or given up; claimed by a node while it delivers it.
+    R"sql(
+CREATE TABLE webhook_outbox (
+  seq             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  verification_id text COLLATE "C" NOT NULL REFERENCES verifications (id) ON DELETE CASCADE,
+  body            text NOT NULL,
+  created_at      bigint NOT NULL,
+  attempts        integer NOT NULL DEFAULT 0,
+  next_at         bigint NOT NULL DEFAULT 0,
+  claimed_by      text NOT NULL DEFAULT '',
+  claim_until     bigint NOT NULL DEFAULT 0
+);
+-- A verification's older events (claim_webhooks), and the cascade from verifications.
+CREATE INDEX webhook_outbox_verification ON webhook_outbox (verification_id, seq);
 )sql",
 };
 

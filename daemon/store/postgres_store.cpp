@@ -332,7 +332,7 @@ error_code postgres_store::find_idempotent(std::string_view api_key, std::string
 }
 
 error_code postgres_store::modify(std::string_view id, std::span<const correlation> add,
-                                  const modify_fn& fn, verification& out) {
+                                  const modify_fn& fn, verification& out, const event_fn& event) {
   verification after;
   std::string constraint;
   const error_code ec = transact(
@@ -347,6 +347,7 @@ error_code postgres_store::modify(std::string_view id, std::span<const correlati
         write_correlations(add, steps);
         write_verification(after, false, &constraint, steps);
         write_changed_attempts(before.attempts, after, steps);
+        write_event(after, event, steps);
         return finish(steps);
       },
       false);  // its writes meet no constraint: the row is locked, the upserts take conflicts

@@ -1,7 +1,7 @@
 // Inside the PostgreSQL store (postgres_*.cpp only): the store over one connection
 // (postgres_store.hpp says what it guarantees). postgres_store.cpp: verifications, attempts,
 // correlations, rate limits; postgres_cluster.cpp: purge, leases and the SMS handoff queue;
-// postgres_schema.cpp: statements and migrations.
+// postgres_outbox.cpp: the webhook outbox; postgres_schema.cpp: statements and migrations.
 #pragma once
 
 #include <span>
@@ -15,7 +15,7 @@ namespace otpd::service {
 
 class postgres_store final : public store {
  public:
-  static constexpr int schema_version = 1;
+  static constexpr int schema_version = 2;
 
   explicit postgres_store(postgres_options options) : db_(std::move(options)) {}
   // Connects and migrates; on failure `why` says what went wrong (never the password).
@@ -27,7 +27,7 @@ class postgres_store final : public store {
                              verification& out) override;
   using store::modify;
   error_code modify(std::string_view id, std::span<const correlation> add, const modify_fn& fn,
-                    verification& out) override;
+                    verification& out, const event_fn& event) override;
   error_code add_correlations(std::span<const correlation> c) override;
   error_code find_correlation(std::string_view carrier, std::string_view key,
                               correlation& out) override;
@@ -46,6 +46,12 @@ class postgres_store final : public store {
   error_code claim_sms(std::string_view holder, std::span<const std::string> carriers, sys_time now,
                        std::size_t limit, std::vector<sms_handoff>& out) override;
   error_code finish_sms(std::string_view verification_id, int attempt) override;
+  error_code claim_webhooks(std::string_view holder, sys_time now, std::chrono::milliseconds ttl,
+                            std::size_t limit, std::vector<webhook_event>& out) override;
+  error_code finish_webhook(std::string_view holder, std::int64_t seq) override;
+  error_code retry_webhook(std::string_view holder, std::int64_t seq, sys_time next_at) override;
+  error_code release_webhooks(std::string_view holder) override;
+  error_code webhook_backlog(std::size_t& count, sys_time& oldest) override;
   std::string last_error() const override { return db_.last_error(); }
   error_code begin_batch() override;
   error_code end_batch() override;
@@ -100,6 +106,10 @@ class postgres_store final : public store {
   static void write_changed_attempts(const std::vector<attempt>& before, const verification& after,
                                      std::vector<pg::step>& steps);
   static void write_correlations(std::span<const correlation> c, std::vector<pg::step>& steps);
+  // The event `event` returns for `written`, if any, into the webhook outbox
+  // (postgres_outbox.cpp).
+  static void write_event(const verification& written, const event_fn& event,
+                          std::vector<pg::step>& steps);
   // One statement, which is a transaction by itself (a savepoint of its own inside a batch).
   error_code statement(pg::sql which, std::string_view what, pg::params&& p, pg::result& out,
                        error_code unique = {}, error_code foreign = {});

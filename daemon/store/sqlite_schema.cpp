@@ -110,6 +110,24 @@ const std::pair<sqlite_store::sql, const char*> sqlite_store::statement_texts_[]
      "UPDATE attempts SET node = ?3 WHERE verification_id = ?1 AND number = ?2"},
     {sql::bump_version, "UPDATE verifications SET version = version + 1 WHERE id = ?1"},
     {sql::delete_sms, "DELETE FROM sms_queue WHERE verification_id = ?1 AND attempt = ?2"},
+    // The webhook outbox (sqlite_outbox.cpp).
+    {sql::insert_webhook,
+     "INSERT INTO webhook_outbox (verification_id, body, created_at) VALUES (?1, ?2, ?3)"},
+    // Due, not claimed (or claimed until a time that has passed), and the oldest event of its
+    // verification.
+    {sql::select_due_webhooks,
+     "SELECT seq, verification_id, body, created_at, attempts, next_at FROM webhook_outbox o "
+     "WHERE next_at <= ?1 AND claim_until <= ?1 AND NOT EXISTS (SELECT 1 FROM webhook_outbox p "
+     "WHERE p.verification_id = o.verification_id AND p.seq < o.seq) ORDER BY seq LIMIT ?2"},
+    {sql::claim_webhook,
+     "UPDATE webhook_outbox SET claimed_by = ?2, claim_until = ?3 WHERE seq = ?1"},
+    {sql::delete_webhook, "DELETE FROM webhook_outbox WHERE seq = ?1 AND claimed_by = ?2"},
+    {sql::retry_webhook,
+     "UPDATE webhook_outbox SET attempts = attempts + 1, next_at = ?3, claimed_by = '', "
+     "claim_until = 0 WHERE seq = ?1 AND claimed_by = ?2"},
+    {sql::release_webhooks,
+     "UPDATE webhook_outbox SET claimed_by = '', claim_until = 0 WHERE claimed_by = ?1"},
+    {sql::webhook_backlog, "SELECT count(*), coalesce(min(created_at), 0) FROM webhook_outbox"},
     {sql::schema_version_exists,
      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"},
     {sql::select_schema_version, "SELECT coalesce(max(version), 0) FROM schema_version"},
@@ -249,6 +267,22 @@ CREATE TABLE sms_queue (
 ) WITHOUT ROWID;
 -- claim_sms(): the unclaimed ones, oldest first.
 CREATE INDEX sms_queue_unclaimed ON sms_queue (queued_at) WHERE claimed_by = '';
+)sql"},
+    // The webhook outbox: each event written with the change it reports, deleted once
+    // delivered or given up; claimed by a node while it delivers it.
+    {6, R"sql(
+CREATE TABLE webhook_outbox (
+  seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+  verification_id TEXT NOT NULL REFERENCES verifications (id) ON DELETE CASCADE,
+  body            TEXT NOT NULL,
+  created_at      INTEGER NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_at         INTEGER NOT NULL DEFAULT 0,
+  claimed_by      TEXT NOT NULL DEFAULT '',
+  claim_until     INTEGER NOT NULL DEFAULT 0
+);
+-- A verification's older events (claim_webhooks), and the cascade from verifications.
+CREATE INDEX webhook_outbox_verification ON webhook_outbox (verification_id, seq);
 )sql"},
 };
 

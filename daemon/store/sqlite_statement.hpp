@@ -73,6 +73,13 @@ enum class sqlite_store::sql : std::uint8_t {
   set_attempt_node,
   bump_version,
   delete_sms,
+  insert_webhook,
+  select_due_webhooks,
+  claim_webhook,
+  delete_webhook,
+  retry_webhook,
+  release_webhooks,
+  webhook_backlog,
   schema_version_exists,
   select_schema_version,
   count_,  // the number of statements, not one

@@ -292,7 +292,7 @@ error_code sqlite_store::find_idempotent(std::string_view api_key, std::string_v
 }
 
 error_code sqlite_store::modify(std::string_view id, std::span<const correlation> add,
-                                const modify_fn& fn, verification& out) {
+                                const modify_fn& fn, verification& out, const event_fn& event) {
   transaction tx(*this, transaction::kind::write);
   if (auto ec = tx.begin()) return ec;
   verification before;
@@ -316,6 +316,7 @@ error_code sqlite_store::modify(std::string_view id, std::span<const correlation
     if (kept) continue;
     if (auto ec = delete_attempt(after.id, b.number)) return ec;
   }
+  if (auto ec = write_event(after, event)) return ec;
   if (auto ec = tx.commit()) return ec;
   out = std::move(after);
   return {};

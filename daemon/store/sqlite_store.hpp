@@ -3,7 +3,7 @@
 // a thread of its own). Several processes may open the same file; every write runs in a
 // BEGIN IMMEDIATE transaction, so they serialise on SQLite's lock (up to busy_timeout).
 //
-// Schema (version 5; `schema_version` holds the applied migrations):
+// Schema (version 6; `schema_version` holds the applied migrations):
 //   verifications  one row per verification, times as integer milliseconds since the Unix
 //                  epoch, statuses as their API spelling, code_mac / code_sealed as BLOB;
 //                  unique (api_key, idempotency_key) where the key is not empty
@@ -16,8 +16,10 @@
 //   leases         name -> holder, expires_at
 //   sms_queue      (verification_id, attempt) -> carriers (JSON array), sealed_code (BLOB),
 //                  locale, queued_at, deadline, claimed_by ('' while queued)
-// Deleting a verification deletes its attempts, correlations and queued SMS (foreign keys,
-// cascade).
+//   webhook_outbox seq (AUTOINCREMENT: never reused) -> verification_id, body, created_at,
+//                  attempts, next_at, claimed_by, claim_until
+// Deleting a verification deletes its attempts, correlations, queued SMS and undelivered
+// webhook events (foreign keys, cascade).
 #pragma once
 
 #include <array>
@@ -61,7 +63,7 @@ struct sqlite_busy_wait {
 
 class sqlite_store final : public store {
  public:
-  static constexpr int schema_version = 5;
+  static constexpr int schema_version = 6;
 
   // Opens (creating it unless read_only) and migrates the database at `path`. On failure `why`
   // says what SQLite reported and the error is store_errc::io_error.
@@ -77,7 +79,7 @@ class sqlite_store final : public store {
                              verification& out) override;
   using store::modify;
   error_code modify(std::string_view id, std::span<const correlation> add, const modify_fn& fn,
-                    verification& out) override;
+                    verification& out, const event_fn& event) override;
   error_code add_correlations(std::span<const correlation> c) override;
   error_code find_correlation(std::string_view carrier, std::string_view key,
                               correlation& out) override;
@@ -96,6 +98,12 @@ class sqlite_store final : public store {
   error_code claim_sms(std::string_view holder, std::span<const std::string> carriers, sys_time now,
                        std::size_t limit, std::vector<sms_handoff>& out) override;
   error_code finish_sms(std::string_view verification_id, int attempt) override;
+  error_code claim_webhooks(std::string_view holder, sys_time now, std::chrono::milliseconds ttl,
+                            std::size_t limit, std::vector<webhook_event>& out) override;
+  error_code finish_webhook(std::string_view holder, std::int64_t seq) override;
+  error_code retry_webhook(std::string_view holder, std::int64_t seq, sys_time next_at) override;
+  error_code release_webhooks(std::string_view holder) override;
+  error_code webhook_backlog(std::size_t& count, sys_time& oldest) override;
   std::string last_error() const override;
   error_code begin_batch() override;
   error_code end_batch() override;
@@ -138,13 +146,15 @@ class sqlite_store final : public store {
   error_code delete_attempt(std::string_view id, int number);
   error_code exists(std::string_view id, bool& found);
   error_code write_correlations(std::span<const correlation> c);
+  // The event `event` returns for `written`, if any, into the webhook outbox (sqlite_outbox.cpp).
+  error_code write_event(const verification& written, const store::event_fn& event);
   // Zero when check `c` has room for one more event at now_ms; else how long until it has.
   error_code time_to_room(const limit_check& c, std::int64_t now_ms, std::chrono::seconds& wait);
   // Marks one queued SMS claimed by `holder` and its attempt as that node's (sqlite_cluster.cpp).
   error_code claim_one(std::string_view holder, const sms_handoff& h);
 
   sqlite3* db_;
-  std::array<sqlite3_stmt*, 48> statements_{};  // prepared on first use, kept until close
+  std::array<sqlite3_stmt*, 56> statements_{};  // prepared on first use, kept until close
   bool in_batch_ = false;
   // The last SQLite failure inside the batch: what "the batch transaction was rolled back" names
   // as its cause (SQLite rolls the whole transaction back on SQLITE_FULL, for one).

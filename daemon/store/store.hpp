@@ -95,6 +95,19 @@ struct sms_handoff {
   friend bool operator==(const sms_handoff&, const sms_handoff&) = default;
 };
 
+// A webhook event in the store's outbox. Written in the same transaction as the change it
+// reports (modify's `event`), so that it outlives a crash of the node; delivered at least once,
+// in the order written for each verification, by whichever node claims it (claim_webhooks).
+struct webhook_event {
+  std::int64_t seq = 0;  // the store's, increasing in the order the events were written
+  std::string verification_id;
+  std::string body;  // the JSON text sent
+  sys_time created_at{};
+  int attempts = 0;    // deliveries that failed so far
+  sys_time next_at{};  // not tried before (the epoch: at once)
+  friend bool operator==(const webhook_event&, const webhook_event&) = default;
+};
+
 // Times are kept with millisecond precision (floored): a time_point that is not a whole
 // millisecond does not read back equal.
 class store {
@@ -113,12 +126,20 @@ class store {
   // written (version bumped).
   using modify_fn = std::function<error_code(verification&)>;
   error_code modify(std::string_view id, const modify_fn& fn, verification& out) {
-    return modify(id, {}, fn, out);
+    return modify(id, {}, fn, out, {});
   }
-  // The same, and in the same transaction writes the receipt correlations `add` (not written
-  // either when `fn` refuses): the SMSC's answer to a submit is one write, not two.
+  error_code modify(std::string_view id, std::span<const correlation> add, const modify_fn& fn,
+                    verification& out) {
+    return modify(id, add, fn, out, {});
+  }
+  // The webhook event of a change: called once `fn` has accepted it, with the row as it will
+  // be written (version bumped); returns the event's body, or nothing for no event.
+  using event_fn = std::function<std::string(const verification& written)>;
+  // The same, and in the same transaction writes the receipt correlations `add` (the SMSC's
+  // answer to a submit is one write, not two) and the event that `event` (may be empty)
+  // returns to the webhook outbox; none of them when `fn` refuses.
   virtual error_code modify(std::string_view id, std::span<const correlation> add,
-                            const modify_fn& fn, verification& out) = 0;
+                            const modify_fn& fn, verification& out, const event_fn& event) = 0;
 
   // Receipt correlation: keys written when the SMSC answers, found when a receipt comes.
   virtual error_code add_correlations(std::span<const correlation> c) = 0;
@@ -181,6 +202,26 @@ class store {
                                sys_time now, std::size_t limit, std::vector<sms_handoff>& out) = 0;
   // The SMS's outcome is recorded: its queue entry goes (not_found when there is none).
   virtual error_code finish_sms(std::string_view verification_id, int attempt) = 0;
+
+  // ---- the webhook outbox ----
+  // Claims for `holder` up to `limit` events, by seq: each the oldest event of its
+  // verification (so that one verification's events go out in order), due (next_at <= now) and
+  // not claimed, or claimed until a time that has passed (its holder died: at least once). The
+  // claim lasts until now + ttl. Two holders claiming at once never get the same event.
+  virtual error_code claim_webhooks(std::string_view holder, sys_time now,
+                                    std::chrono::milliseconds ttl, std::size_t limit,
+                                    std::vector<webhook_event>& out) = 0;
+  // The claimed event was delivered, or given up: it goes. not_found when `holder` does not
+  // hold it (its claim ran out and another holder took it).
+  virtual error_code finish_webhook(std::string_view holder, std::int64_t seq) = 0;
+  // The claimed event's delivery failed: one more failed attempt, not tried again before
+  // `next_at`, the claim given up. not_found as for finish_webhook.
+  virtual error_code retry_webhook(std::string_view holder, std::int64_t seq, sys_time next_at) = 0;
+  // Gives up every claim of `holder`: a node starting again takes back what it claimed before
+  // it stopped, without waiting for the claims to run out.
+  virtual error_code release_webhooks(std::string_view holder) = 0;
+  // Events in the outbox, and when the oldest of them was written (the epoch when none).
+  virtual error_code webhook_backlog(std::size_t& count, sys_time& oldest) = 0;
 
   // What the backend said about its most recent io_error (e.g. "database or disk is full"),
   // for logs and /readyz; empty when there was none. Never an OTP code or a phone number. Safe

@@ -261,11 +261,13 @@ asio::awaitable<std::pair<error_code, verification>> store_executor::modify(std:
 }
 
 asio::awaitable<std::pair<error_code, verification>> store_executor::modify(
-    std::string id, std::vector<correlation> add, store::modify_fn fn) {
+    std::string id, std::vector<correlation> add, store::modify_fn fn, store::event_fn event) {
   const std::string key = id;
-  return run_for(key, answering<verification>(
-                          [id = std::move(id), add = std::move(add), fn = std::move(fn)](
-                              store& s, verification& out) { return s.modify(id, add, fn, out); }));
+  return run_for(
+      key, answering<verification>([id = std::move(id), add = std::move(add), fn = std::move(fn),
+                                    event = std::move(event)](store& s, verification& out) {
+        return s.modify(id, add, fn, out, event);
+      }));
 }
 
 asio::awaitable<error_code> store_executor::add_correlations(std::vector<correlation> c) {

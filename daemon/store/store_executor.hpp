@@ -219,10 +219,12 @@ class store_executor {
   // `fn` runs on the store thread.
   boost::asio::awaitable<std::pair<error_code, verification>> modify(std::string id,
                                                                      store::modify_fn fn);
-  // With receipt correlations written in the same transaction.
+  // With receipt correlations and the change's webhook event (`event`, may be empty; it runs
+  // on the store thread too) written in the same transaction.
   boost::asio::awaitable<std::pair<error_code, verification>> modify(std::string id,
                                                                      std::vector<correlation> add,
-                                                                     store::modify_fn fn);
+                                                                     store::modify_fn fn,
+                                                                     store::event_fn event = {});
   boost::asio::awaitable<error_code> add_correlations(std::vector<correlation> c);
   boost::asio::awaitable<std::pair<error_code, correlation>> find_correlation(std::string carrier,
                                                                               std::string key);

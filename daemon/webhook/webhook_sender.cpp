@@ -82,11 +82,14 @@ std::string webhook_signature(std::string_view secret, std::int64_t unix_seconds
 }
 
 webhook_sender::webhook_sender(asio::any_io_executor ex, const config::webhook& cfg,
-                               std::size_t max_queue, log::logger* log)
+                               store_executor& store, std::string holder, log::logger* log,
+                               std::size_t max_in_flight)
     : ex_(std::move(ex)),
       cfg_(cfg),
-      max_queue_(max_queue),
+      store_(store),
+      holder_(std::move(holder)),
       log_(log),
+      max_in_flight_(std::max<std::size_t>(max_in_flight, 1)),
       wake_(ex_),
       tasks_(ex_, [log](std::exception_ptr e) {
         if (log) log->error("task_failed", {{"error", describe(e)}});
@@ -102,62 +105,117 @@ void webhook_sender::start() {
 
 void webhook_sender::stop() {
   stopping_ = true;
-  wake_.cancel();
+  wake();
 }
 
 asio::awaitable<void> webhook_sender::join() { co_await tasks_.join(); }
 
-void webhook_sender::post(std::string json) {
-  if (cfg_.url.empty() || stopping_) return;
-  if (queue_.size() >= max_queue_) {
-    ++stats_.dropped;
-    return;
-  }
-  queue_.push_back(item{std::move(json)});
-  stats_.queued = queue_.size();
+void webhook_sender::post(std::string) { wake(); }
+
+void webhook_sender::wake() {
+  woken_ = true;
   wake_.cancel();
 }
 
+std::chrono::milliseconds webhook_sender::claim_ttl() const noexcept {
+  // A delivery takes at most a timeout to connect and another to write and read (after name
+  // resolution): a claim outlasts three, with room for a busy store.
+  return std::chrono::duration_cast<std::chrono::milliseconds>(3 * cfg_.timeout + 30s);
+}
+
+std::chrono::seconds webhook_sender::backoff(int attempts) const noexcept {
+  std::chrono::seconds wait = cfg_.initial_backoff;
+  for (int i = 1; i < attempts && wait < cfg_.max_backoff; ++i) wait *= 2;
+  return std::min(wait, cfg_.max_backoff);
+}
+
+asio::awaitable<void> webhook_sender::wait(std::chrono::steady_clock::time_point until) {
+  if (woken_ || stopping_) co_return;
+  wake_.expires_at(until);
+  co_await wake_.async_wait(use_nothrow);
+}
+
 asio::awaitable<void> webhook_sender::run() {
+  // The store calls capture `this` (holder_ never changes) and the frame's locals by reference
+  // (the frame waits for them): g++ 12 mishandles a lambda temporary with a string captured by
+  // value in a co_await expression.
+  const error_code rec =
+      co_await store_.run([this](store& s) { return s.release_webhooks(holder_); });
+  if (rec && log_) log_->error("webhook_outbox_failed", {{"error", rec.message()}});
   while (!stopping_) {
-    if (queue_.empty()) {
-      wake_.expires_at(std::chrono::steady_clock::time_point::max());
-      co_await wake_.async_wait(use_nothrow);
-      continue;
+    if (stats_.in_flight >= max_in_flight_) {
+      co_await wait(std::chrono::steady_clock::time_point::max());
+    } else if (const bool read = co_await claim_some(); !read || stats_.in_flight == 0) {
+      // Nothing due (or the store is away): the next post, delivery end or poll.
+      co_await wait(std::chrono::steady_clock::now() + poll_interval);
     }
-    item& head = queue_.front();
-    const auto now = std::chrono::steady_clock::now();
-    if (head.not_before > now) {
-      wake_.expires_at(head.not_before);
-      co_await wake_.async_wait(use_nothrow);
-      continue;
-    }
-    const bool ok = co_await deliver(head.body);
-    if (stopping_) break;
-    item it = std::move(queue_.front());
-    queue_.pop_front();
-    if (ok) {
-      ++stats_.delivered;
-    } else {
-      ++stats_.failed_attempts;
-      if (++it.attempts >= cfg_.max_attempts) {
-        ++stats_.dropped;
-      } else {
-        // Exponential backoff, capped; the event goes to the back so that one dead endpoint
-        // does not hold the others' events.
-        auto backoff =
-            std::chrono::duration_cast<std::chrono::steady_clock::duration>(cfg_.initial_backoff);
-        for (int i = 1; i < it.attempts && backoff < cfg_.max_backoff; ++i) backoff *= 2;
-        it.not_before = std::chrono::steady_clock::now() +
-                        std::min<std::chrono::steady_clock::duration>(backoff, cfg_.max_backoff);
-        queue_.push_back(std::move(it));
-      }
-    }
-    stats_.queued = queue_.size();
+    woken_ = false;
   }
-  stats_.dropped += queue_.size();
-  queue_.clear();
   running_ = false;
+}
+
+asio::awaitable<bool> webhook_sender::claim_some() {
+  woken_ = false;
+  const std::size_t room = max_in_flight_ - stats_.in_flight;
+  const auto ttl = claim_ttl();
+  auto [ec, claimed] = co_await store_.run(
+      [this, room, ttl](store& s) -> std::pair<error_code, std::vector<webhook_event>> {
+        std::vector<webhook_event> out;
+        const error_code e =
+            s.claim_webhooks(holder_, std::chrono::system_clock::now(), ttl, room, out);
+        return {e, std::move(out)};
+      });
+  if (ec) {
+    if (!store_failing_ && log_) {
+      log_->error("webhook_outbox_failed",
+                  {{"error", ec.message()}, {"detail", store_.last_error()}});
+    }
+    store_failing_ = true;
+    co_return false;
+  }
+  store_failing_ = false;
+  for (auto& e : claimed) {
+    if (stopping_) break;  // left claimed: taken back at the next start
+    ++stats_.in_flight;
+    tasks_.spawn(deliver_one(std::move(e)));
+  }
+  // A full batch: there may be more, read again at once.
+  if (claimed.size() == room) woken_ = true;
+  co_return true;
+}
+
+asio::awaitable<void> webhook_sender::deliver_one(webhook_event e) {
+  struct ended {
+    webhook_sender& s;
+    ~ended() {
+      --s.stats_.in_flight;
+      s.wake();  // room for one more, and the verification's next event may be due
+    }
+  } on_end{*this};
+  const bool ok = co_await deliver(e.body);
+  const int attempts = e.attempts + 1;
+  bool retry = false;
+  if (ok) {
+    ++stats_.delivered;
+  } else if (++stats_.failed_attempts; attempts >= cfg_.max_attempts) {
+    ++stats_.dropped;
+    if (log_) {
+      log_->warning("webhook_given_up",
+                    {{"verification", e.verification_id}, {"attempts", attempts}});
+    }
+  } else {
+    retry = true;
+  }
+  const sys_time next = std::chrono::system_clock::now() + backoff(attempts);
+  const error_code ec = co_await store_.run([this, &e, retry, next](store& s) {
+    return retry ? s.retry_webhook(holder_, e.seq, next) : s.finish_webhook(holder_, e.seq);
+  });
+  // not_found: the claim ran out and another node has the event (it goes out again from there).
+  if (ec && ec != store_errc::not_found && log_) {
+    log_->error("webhook_outbox_failed", {{"verification", e.verification_id},
+                                          {"error", ec.message()},
+                                          {"detail", store_.last_error()}});
+  }
 }
 
 asio::awaitable<std::vector<asio::ip::tcp::endpoint>> webhook_sender::destinations(

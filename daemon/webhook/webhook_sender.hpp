@@ -3,8 +3,18 @@
 //
 // Signature (header Otpd-Signature): "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t "." body)>"
 // so that the receiver checks both the body and its freshness (replays are refused by age).
-// Runs on one executor; events wait in a bounded in-memory queue (lost on restart: the
-// verification itself is stored, and GET /v1/verifications/{id} always has the truth).
+//
+// The events come from the store's outbox (store.hpp), where the service writes each one in the
+// transaction of the change it reports: an event outlives a crash or a restart, and with
+// several nodes on one database, whichever node is up delivers it. The sender claims due events
+// (claim_webhooks: the oldest of each verification, so that a verification's events arrive in
+// order), delivers up to max_in_flight of them at once (each to a different verification, so
+// that one slow or failing event holds up only its own verification's later ones), and deletes
+// each once delivered or given up. It reads the outbox when the service posts an event, when a
+// delivery ends, and every poll_interval (events of other nodes, retries come due). A claim
+// lasts claim_ttl(): a node that dies holding one leaves it to another node once it runs out, so
+// an event may arrive twice (at least once); a node that starts again takes its own claims back
+// at once.
 //
 // Never to a link-local address (169.254.0.0/16, fe80::/10: cloud metadata services answer
 // there): the loader refuses such a literal host, and every address the URL's name resolves
@@ -13,7 +23,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
@@ -25,6 +34,7 @@
 
 #include "config/config.hpp"
 #include "daemon/service/task_group.hpp"
+#include "daemon/store/store_executor.hpp"
 #include "daemon/webhook/notifier.hpp"
 
 namespace otpd::log {
@@ -43,27 +53,35 @@ bool is_forbidden_destination(const boost::asio::ip::address& a) noexcept;
 struct webhook_stats {
   std::uint64_t delivered = 0;
   std::uint64_t failed_attempts = 0;
-  std::uint64_t dropped = 0;  // attempt limit reached, or the queue was full
-  std::size_t queued = 0;
+  std::uint64_t dropped = 0;  // attempt limit reached
+  std::size_t in_flight = 0;  // deliveries under way
 };
 
 class webhook_sender final : public notifier {
  public:
-  // `log` (may be null) gets a line for each attempt refused before connecting.
-  webhook_sender(boost::asio::any_io_executor ex, const config::webhook& cfg,
-                 std::size_t max_queue = 10'000, log::logger* log = nullptr);
+  // How often the outbox is read when nothing else wakes the sender.
+  static constexpr std::chrono::seconds poll_interval{1};
+
+  // `holder`: this node's name, on its claims. `log` (may be null) gets a line for each event
+  // given up, each attempt refused before connecting, and each failure to read the outbox.
+  webhook_sender(boost::asio::any_io_executor ex, const config::webhook& cfg, store_executor& store,
+                 std::string holder, log::logger* log = nullptr, std::size_t max_in_flight = 32);
   ~webhook_sender() override;
 
+  // Takes this node's earlier claims back and starts delivering. No-op without a URL.
   void start() override;
-  // Stops after the request in progress; queued events are dropped (counted).
+  bool enabled() const override { return !cfg_.url.empty(); }
+  // Takes no more from the outbox; what is left there is delivered after the next start.
   void stop() override;
-  // After stop(): cancels the request in progress, if any, and resumes once the sender's
-  // coroutine has ended (it holds `this`).
+  // After stop(): cancels the deliveries in progress (their claims run out, or the next start
+  // takes them back) and resumes once every coroutine of the sender has ended.
   boost::asio::awaitable<void> join() override;
 
-  // Queues one event (a JSON text). No-op when no URL is configured.
+  // An event was written to the outbox: reads it now rather than at the next poll.
   void post(std::string json) override;
   const webhook_stats& stats() const noexcept { return stats_; }
+  // How long a claim lasts: longer than a delivery can take (resolve, connect, write, read).
+  std::chrono::milliseconds claim_ttl() const noexcept;
 
   // Name resolution in place of the system resolver, for tests: no resolver can be made to
   // answer a link-local address for a name without root (/etc/hosts). Returns the endpoints
@@ -73,28 +91,34 @@ class webhook_sender final : public notifier {
   void set_resolver(resolve_fn f) { resolve_ = std::move(f); }
 
  private:
-  struct item {
-    std::string body;
-    int attempts = 0;
-    std::chrono::steady_clock::time_point not_before{};
-  };
   boost::asio::awaitable<void> run();
+  // Claims what is due, up to the room left; false when the outbox could not be read.
+  boost::asio::awaitable<bool> claim_some();
+  boost::asio::awaitable<void> deliver_one(webhook_event e);
+  // Waits for post(), a delivery's end, stop() or `until`.
+  boost::asio::awaitable<void> wait(std::chrono::steady_clock::time_point until);
+  void wake();
   boost::asio::awaitable<bool> deliver(const std::string& body);  // true on 2xx
   // The URL host's endpoints; empty (and logged) when it cannot be resolved or any of them is
   // a forbidden destination.
   boost::asio::awaitable<std::vector<boost::asio::ip::tcp::endpoint>> destinations(
       const std::string& host, const std::string& port);
+  // When an event that failed `attempts` times is tried again.
+  std::chrono::seconds backoff(int attempts) const noexcept;
 
   boost::asio::any_io_executor ex_;
   const config::webhook& cfg_;
-  std::size_t max_queue_;
+  store_executor& store_;
+  std::string holder_;
   log::logger* log_;
+  std::size_t max_in_flight_;
   resolve_fn resolve_;
-  std::deque<item> queue_;
   boost::asio::steady_timer wake_;
-  task_group tasks_;  // run()
+  bool woken_ = false;  // something to read arrived while the sender was not waiting
+  task_group tasks_;    // run() and the deliveries
   bool stopping_ = false;
   bool running_ = false;
+  bool store_failing_ = false;  // logged once per failure streak
   webhook_stats stats_;
 };
 

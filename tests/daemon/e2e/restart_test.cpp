@@ -1,7 +1,10 @@
 // kill -9 and restart on the same SQLite database: every accepted verification is still there
-// and checkable, and receipts that the SMSC delivers only after the restart (held back with
-// --receipt-delay-ms, queued while otpd is gone and sent on its next bind) find their attempts.
+// and checkable, receipts that the SMSC delivers only after the restart (held back with
+// --receipt-delay-ms, queued while otpd is gone and sent on its next bind) find their attempts,
+// and webhook events that could not be delivered before the kill go out after the restart.
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "tests/daemon/e2e/scenario.hpp"
 
@@ -67,6 +70,52 @@ TEST(e2e_restart, kill9_loses_nothing_and_late_receipts_match) {
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(str(r.obj(), "status"), "approved");
   }
+}
+
+// The events are in the store with the changes they report: an approval whose webhook could
+// not be delivered (nothing listens at the URL) is delivered by the next process, once each.
+TEST(e2e_restart, webhook_events_outlive_a_kill9) {
+  temp_dir dir;
+  smsc_process smsc(smsc_flags({}));
+  otpd_options opts;
+  opts.carriers = {vietnam_carrier(smsc.port())};
+  opts.webhook_url = "http://127.0.0.1:9/hook";  // discard: nothing listens, connect is refused
+  std::vector<std::string> ids;
+  {
+    otpd_process first(opts, dir.path());
+    ASSERT_TRUE(first.wait_ready()) << first.output();
+    const std::vector<std::string> numbers = {"0912000001", "0913000002"};
+    for (const auto& n : numbers) {
+      ids.push_back(create(first, {{"to", n}}));
+      ASSERT_FALSE(ids.back().empty());
+    }
+    ASSERT_TRUE(smsc.wait_for(nth_event("submit", numbers.size()), 15s)) << first.output();
+    auto codes = codes_by_destination(smsc);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      http_response r = check(first, ids[i], codes["84" + numbers[i].substr(1)]);
+      ASSERT_EQ(r.status, 200) << r.body;
+      // Acknowledged: the approval and its event are committed together.
+      ASSERT_EQ(str(r.obj(), "status"), "approved");
+    }
+    first.kill9();
+  }
+  webhook_receiver hooks;
+  opts.webhook_url = "http://127.0.0.1:" + std::to_string(hooks.port()) + "/hook";
+  otpd_process second(opts, dir.path());
+  ASSERT_TRUE(second.wait_ready()) << second.output();
+  for (const auto& id : ids) {
+    auto approved = hooks.wait_for(
+        [&](const received_request& r) {
+          return r.body.find("\"" + id + "\"") != std::string::npos &&
+                 r.body.find("\"approved\"") != std::string::npos;
+        },
+        20s);
+    EXPECT_TRUE(approved) << id << "\n" << second.output();
+  }
+  // Once each: every event reports a different state, so a body seen twice is an event sent
+  // twice.
+  std::set<std::string> bodies;
+  for (const auto& r : hooks.requests()) EXPECT_TRUE(bodies.insert(r.body).second) << r.body;
 }
 
 }  // namespace

@@ -39,6 +39,7 @@ inline constexpr std::string_view number = "+4915112345678";
 class recording_notifier final : public notifier {
  public:
   void start() override {}
+  bool enabled() const override { return true; }
   void post(std::string json) override { posted.push_back(std::move(json)); }
   void stop() override {}
   asio::awaitable<void> join() override { co_return; }

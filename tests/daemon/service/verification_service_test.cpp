@@ -27,6 +27,27 @@ TEST_F(verification_service_test, cancel_cancels_and_a_second_cancel_answers_the
   EXPECT_EQ(second.v.status, verification_status::canceled);
 }
 
+// The event the service posts is the one it wrote with the change: the outbox holds it, the
+// same body, until the sender delivers it.
+TEST_F(verification_service_test, the_event_posted_is_in_the_outbox_with_the_change) {
+  const std::string id = stored_pending();
+  ASSERT_FALSE(await(svc->cancel(id)).ec);
+  ASSERT_EQ(events.posted.size(), 1u);
+  auto [ec, claimed] = await(db_->run([](store& s) {
+    std::vector<webhook_event> out;
+    const error_code e = s.claim_webhooks("test", std::chrono::system_clock::now(),
+                                          std::chrono::minutes(1), 10, out);
+    return std::pair{e, std::move(out)};
+  }));
+  ASSERT_FALSE(ec);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].verification_id, id);
+  EXPECT_EQ(claimed[0].body, events.posted[0]);
+  // A refusal writes nothing, and no event.
+  ASSERT_FALSE(await(svc->cancel(id)).ec);
+  EXPECT_EQ(events.posted.size(), 1u);
+}
+
 TEST_F(verification_service_test, cancel_of_an_unknown_id_is_not_found) {
   cancel_outcome out = await(svc->cancel("nosuchverification"));
   EXPECT_EQ(out.ec, store_errc::not_found);

@@ -77,8 +77,8 @@ class fake_store final : public store {
   error_code find_idempotent(std::string_view, std::string_view, verification&) override {
     return {};
   }
-  error_code modify(std::string_view, std::span<const correlation>, const modify_fn&,
-                    verification&) override {
+  error_code modify(std::string_view, std::span<const correlation>, const modify_fn&, verification&,
+                    const event_fn&) override {
     return {};
   }
   error_code add_correlations(std::span<const correlation>) override { return {}; }
@@ -102,6 +102,14 @@ class fake_store final : public store {
     return {};
   }
   error_code finish_sms(std::string_view, int) override { return {}; }
+  error_code claim_webhooks(std::string_view, sys_time, std::chrono::milliseconds, std::size_t,
+                            std::vector<webhook_event>&) override {
+    return {};
+  }
+  error_code finish_webhook(std::string_view, std::int64_t) override { return {}; }
+  error_code retry_webhook(std::string_view, std::int64_t, sys_time) override { return {}; }
+  error_code release_webhooks(std::string_view) override { return {}; }
+  error_code webhook_backlog(std::size_t&, sys_time&) override { return {}; }
   error_code begin_batch() override {
     ++batches;
     in_batch = true;
