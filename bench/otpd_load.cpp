@@ -27,6 +27,12 @@
 //   --run D                    a digit 0-9 for the destination numbers of this run:
 //                              +8491 D nnnnnn, so that runs never reuse a number (default 0)
 //   --label TEXT               the run's name in the result row
+//   --path /cgi-bin/sendsms    Kannel's smsbox instead of otpd, for the comparison in
+//                              bench/kannel_bench.sh: --key user:password, --dlr-url URL
+//                              (URL-encoded) to ask for receipts
+//   --until-sent 1             closed: the rate at the SMSC and the CPU are measured until the
+//                              last submit_sm arrives, not until the last HTTP answer (for a
+//                              system that queues before it sends)
 //   --dump FILE                open/direct: one CSV line per request (index, sent, answered,
 //                              submit arrival: steady-clock ns; status) for a closer look
 //
@@ -107,6 +113,8 @@ struct options {
   std::string smsc_in;
   std::string smsc_out;
   std::string smsc_account = "otpd";
+  std::string dlr_url;  // sendsms: where Kannel reports receipts (URL-encoded); empty: none
+  bool until_sent = false;
   pid_t otpd_pid = 0;
   pid_t smsc_pid = 0;
   // Further otpd nodes (several nodes on one store): connections go round the ports, and the
@@ -182,6 +190,10 @@ options parse(int argc, char** argv) {
       o.smsc_pid = number<pid_t>(a, v);
     else if (a == "--run")
       o.run = number<int>(a, v);
+    else if (a == "--dlr-url")
+      o.dlr_url = v;
+    else if (a == "--until-sent")
+      o.until_sent = v == "1";
     else if (a == "--label")
       o.label = v;
     else if (a == "--dump")
@@ -567,9 +579,25 @@ struct http_conn {
   std::string out;
 };
 
+// Kannel's sendsms (smsbox): the same destinations and a six-digit code in the text, the
+// account from --key "user:password"; receipts asked for with --dlr-url.
+bool is_sendsms(const options& o) { return o.path == "/cgi-bin/sendsms"; }
+
+// Whether each request sends an SMS, counted at the stand-in.
+bool sends_sms(const options& o) { return o.path == "/v1/verifications" || is_sendsms(o); }
+
 void make_request(const options& o, std::size_t index, std::string& out) {
   out.clear();
-  if (o.path == "/v1/verifications") {
+  if (is_sendsms(o)) {
+    const auto colon = o.key.find(':');
+    char code[8];
+    std::snprintf(code, sizeof code, "%06zu", (index * 7919) % 1'000'000);
+    out += "GET /cgi-bin/sendsms?username=" + o.key.substr(0, colon) +
+           "&password=" + (colon == std::string::npos ? "" : o.key.substr(colon + 1)) +
+           "&from=OTPD&to=%2B" + destination(o.run, index) + "&text=Your+code+is+" + code;
+    if (!o.dlr_url.empty()) out += "&dlr-mask=3&dlr-url=" + o.dlr_url;
+    out += " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  } else if (o.path == "/v1/verifications") {
     const std::string body = "{\"to\":\"+" + destination(o.run, index) + "\"}";
     out += "POST /v1/verifications HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ";
     out += o.key;
@@ -666,7 +694,7 @@ std::uint64_t drain(smsc_control& smsc, const options& o, std::uint64_t expected
   auto still_since = clock_type::now();
   const auto deadline = clock_type::now() + 15s;
   while (last < expected && clock_type::now() < deadline && clock_type::now() - still_since < 2s) {
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(10ms);
     const std::uint64_t n = smsc.submits(o.smsc_account);
     if (n != last) still_since = clock_type::now();
     last = n;
@@ -679,7 +707,7 @@ std::uint64_t drain(smsc_control& smsc, const options& o, std::uint64_t expected
 
 int run_closed(const options& o) {
   smsc_control smsc(o.smsc_in, o.smsc_out);
-  const bool verifies = o.path == "/v1/verifications";
+  const bool verifies = sends_sms(o);
   asio::io_context io(1);
   std::vector<std::unique_ptr<http_conn>> conns;
   for (std::size_t i = 0; i < o.connections; ++i) conns.push_back(connect_http(io, port_of(o, i)));
@@ -730,11 +758,22 @@ int run_closed(const options& o) {
         std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.seconds)),
         true);
   const auto t1 = clock_type::now();
-  s.cpu1 = cpu_snapshot::take(o);
   s.seconds = std::chrono::duration<double>(t1 - t0).count();
-  if (smsc && verifies) {
-    const std::uint64_t at_end = smsc.submits(o.smsc_account);
-    s.smsc_rate = double(at_end - base) / s.seconds;
+  if (o.until_sent && smsc && verifies) {
+    // A system that answers before it sends (a queue) is measured to its last submit_sm, and
+    // its CPU with it.
+    const auto ok = static_cast<std::uint64_t>(std::count_if(
+        records.begin(), records.end(), [](const record& r) { return is_ok(r.status); }));
+    const std::uint64_t at_end = drain(smsc, o, base + ok);
+    const auto t2 = clock_type::now();
+    s.cpu1 = cpu_snapshot::take(o);
+    s.smsc_rate = double(at_end - base) / std::chrono::duration<double>(t2 - t0).count();
+  } else {
+    s.cpu1 = cpu_snapshot::take(o);
+    if (smsc && verifies) {
+      const std::uint64_t at_end = smsc.submits(o.smsc_account);
+      s.smsc_rate = double(at_end - base) / s.seconds;
+    }
   }
   for (const auto& r : records) {
     ++s.requests;
@@ -755,7 +794,7 @@ int run_closed(const options& o) {
 
 int run_open(const options& o) {
   smsc_control smsc(o.smsc_in, o.smsc_out);
-  const bool verifies = o.path == "/v1/verifications";
+  const bool verifies = sends_sms(o);
   arrival_log arrivals;
   if (smsc && verifies) {
     smsc.command({{"cmd", "set"}, {"submit_events", true}, {"submit_times", true}});
