@@ -2,7 +2,6 @@
 // unfinished (docs/scale-out.md). A node proves it is alive by renewing its "node:<name>" lease;
 // once that lease has expired, what the node had queued or ringing will never be recorded by it,
 // and a live node settles it. Part of verification_service, in a file of its own.
-#include <set>
 
 #include <unistd.h>
 
@@ -10,31 +9,11 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "daemon/log/logger.hpp"
+#include "daemon/service/node_liveness.hpp"
 #include "daemon/service/verification_service.hpp"
 
 namespace otpd::service {
 namespace asio = boost::asio;
-
-namespace {
-
-constexpr std::string_view node_lease_prefix = "node:";
-
-// The nodes whose lease is live at `now`, or expired less than `grace` ago: a node late to
-// renew (an overloaded machine, a pause) is not taken for dead at once, and what it is doing
-// (a call being read out) is not settled under it. A node that released its lease (a clean
-// stop) has no grace.
-std::set<std::string, std::less<>> live_nodes(const std::vector<lease>& leases, sys_time now,
-                                              std::chrono::milliseconds grace) {
-  std::set<std::string, std::less<>> out;
-  for (const lease& l : leases) {
-    if (l.expires_at + grace > now && !l.holder.empty()) {
-      out.insert(l.name.substr(node_lease_prefix.size()));
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string verification_service::resolve_node(const config::cluster& c) {
   if (!c.node.empty()) return c.node;
