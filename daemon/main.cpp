@@ -140,6 +140,7 @@ int run(const config::config& cfg, const std::string& file,
                                     std::move(*routes), gateway, webhooks, wall_clock, logger,
                                     metrics);
   service::register_gateway_metrics(gateway, metrics);
+  webhooks.register_metrics(metrics);
   std::unique_ptr<cluster::lease_loop> leases =
       app::make_leases(io.get_executor(), cfg, store, gateway, logger);
   svc.set_purge_gate([&leases] { return leases->holds(cluster::purge_lease); });

@@ -91,9 +91,23 @@ webhook_sender::webhook_sender(asio::any_io_executor ex, const config::webhook& 
       log_(log),
       max_in_flight_(std::max<std::size_t>(max_in_flight, 1)),
       wake_(ex_),
-      tasks_(ex_, [log](std::exception_ptr e) {
-        if (log) log->error("task_failed", {{"error", describe(e)}});
-      }) {}
+      tasks_(ex_,
+             [log](std::exception_ptr e) {
+               if (log) log->error("task_failed", {{"error", describe(e)}});
+             }),
+      backlog_timer_(ex_) {}
+
+void webhook_sender::register_metrics(metrics::registry& m) {
+  auto& deliveries = m.add_counter("otpd_webhook_deliveries_total",
+                                   "Webhook delivery attempts, by outcome", {"outcome"});
+  m_.delivered = deliveries.with({"delivered"});
+  m_.failed = deliveries.with({"failed"});
+  m_.given_up = deliveries.with({"given_up"});
+  m_.backlog = m.add_gauge("otpd_webhook_backlog", "Webhook events in the outbox").with();
+  m_.oldest_seconds =
+      m.add_gauge("otpd_webhook_oldest_seconds", "Age of the oldest webhook event in the outbox")
+          .with();
+}
 
 webhook_sender::~webhook_sender() = default;
 
@@ -101,11 +115,13 @@ void webhook_sender::start() {
   if (cfg_.url.empty() || running_) return;
   running_ = true;
   tasks_.spawn(run());
+  tasks_.spawn(count_backlog());
 }
 
 void webhook_sender::stop() {
   stopping_ = true;
   wake();
+  backlog_timer_.cancel();
 }
 
 asio::awaitable<void> webhook_sender::join() { co_await tasks_.join(); }
@@ -154,6 +170,24 @@ asio::awaitable<void> webhook_sender::run() {
   running_ = false;
 }
 
+asio::awaitable<void> webhook_sender::count_backlog() {
+  while (!stopping_) {
+    std::size_t count = 0;
+    sys_time oldest{};
+    const error_code ec = co_await store_.run(
+        [&count, &oldest](store& s) { return s.webhook_backlog(count, oldest); });
+    if (!ec) {
+      m_.backlog.set(static_cast<double>(count));
+      const auto age = count == 0 ? std::chrono::system_clock::duration{}
+                                  : std::chrono::system_clock::now() - oldest;
+      m_.oldest_seconds.set(std::max(0.0, std::chrono::duration<double>(age).count()));
+    }
+    if (stopping_) break;
+    backlog_timer_.expires_after(backlog_interval);
+    co_await backlog_timer_.async_wait(use_nothrow);
+  }
+}
+
 asio::awaitable<bool> webhook_sender::claim_some() {
   woken_ = false;
   const std::size_t room = max_in_flight_ - stats_.in_flight;
@@ -197,14 +231,17 @@ asio::awaitable<void> webhook_sender::deliver_one(webhook_event e) {
   bool retry = false;
   if (ok) {
     ++stats_.delivered;
+    m_.delivered.inc();
   } else if (++stats_.failed_attempts; attempts >= cfg_.max_attempts) {
     ++stats_.dropped;
+    m_.given_up.inc();
     if (log_) {
       log_->warning("webhook_given_up",
                     {{"verification", e.verification_id}, {"attempts", attempts}});
     }
   } else {
     retry = true;
+    m_.failed.inc();
   }
   const sys_time next = std::chrono::system_clock::now() + backoff(attempts);
   const error_code ec = co_await store_.run([this, &e, retry, next](store& s) {

@@ -33,6 +33,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "config/config.hpp"
+#include "daemon/metrics/registry.hpp"
 #include "daemon/service/task_group.hpp"
 #include "daemon/store/store_executor.hpp"
 #include "daemon/webhook/notifier.hpp"
@@ -61,6 +62,8 @@ class webhook_sender final : public notifier {
  public:
   // How often the outbox is read when nothing else wakes the sender.
   static constexpr std::chrono::seconds poll_interval{1};
+  // How often the outbox's backlog is counted for the metrics.
+  static constexpr std::chrono::seconds backlog_interval{5};
 
   // `holder`: this node's name, on its claims. `log` (may be null) gets a line for each event
   // given up, each attempt refused before connecting, and each failure to read the outbox.
@@ -80,6 +83,9 @@ class webhook_sender final : public notifier {
   // An event was written to the outbox: reads it now rather than at the next poll.
   void post(std::string json) override;
   const webhook_stats& stats() const noexcept { return stats_; }
+  // Adds otpd_webhook_deliveries_total, otpd_webhook_backlog and otpd_webhook_oldest_seconds to
+  // `m` (docs/operations.md); before start().
+  void register_metrics(metrics::registry& m);
   // How long a claim lasts: longer than a delivery can take (resolve, connect, write, read).
   std::chrono::milliseconds claim_ttl() const noexcept;
 
@@ -92,6 +98,8 @@ class webhook_sender final : public notifier {
 
  private:
   boost::asio::awaitable<void> run();
+  // Counts the outbox every backlog_interval, for the gauges.
+  boost::asio::awaitable<void> count_backlog();
   // Claims what is due, up to the room left; false when the outbox could not be read.
   boost::asio::awaitable<bool> claim_some();
   boost::asio::awaitable<void> deliver_one(webhook_event e);
@@ -120,6 +128,11 @@ class webhook_sender final : public notifier {
   bool running_ = false;
   bool store_failing_ = false;  // logged once per failure streak
   webhook_stats stats_;
+  boost::asio::steady_timer backlog_timer_;
+  struct instruments {
+    metrics::counter delivered, failed, given_up;
+    metrics::gauge backlog, oldest_seconds;
+  } m_;  // no-ops until register_metrics()
 };
 
 }  // namespace otpd::service

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Checks docs/grafana-dashboard.json against the series a running otpd exports.
+"""Checks docs/grafana-dashboard.json, and the metrics table of docs/operations.md, against
+the series a running otpd exports.
 
-    check_dashboard.py OTPD_BINARY DASHBOARD_JSON
+    check_dashboard.py OTPD_BINARY DASHBOARD_JSON [OPERATIONS_MD]
 
 1. The dashboard is valid JSON, has a title, a uid and the ${DS_PROMETHEUS} input, and every
    panel (rows and the panels inside collapsed rows included) has a title.
@@ -15,6 +16,8 @@
    otpd writes the HELP and TYPE lines of every registered family even before it has a series.
 4. Each name must be an exported counter or gauge, or `<histogram>_bucket`, `_sum`, `_count`
    of an exported histogram. Anything else fails the test.
+5. With OPERATIONS_MD: its metrics table (rows "| `name` | type | labels | meaning |") names
+   every family otpd exports, each once and with its type, and nothing else.
 
 Standard library only. Exit 0 when everything holds, 1 otherwise.
 """
@@ -327,8 +330,33 @@ def series_names(families):
     return names
 
 
+def check_metrics_table(path, families, errors):
+    """The metrics table of docs/operations.md against the exported families."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    documented = {}
+    for m in re.finditer(r"^\|\s*`([a-z_:][a-z0-9_:]*)`\s*\|\s*(counter|gauge|histogram|summary)\s*\|",
+                         text, re.M):
+        name, kind = m.group(1), m.group(2)
+        if name in documented:
+            errors.append(f"{path}: {name} is in the metrics table twice")
+        documented[name] = kind
+    if not documented:
+        errors.append(f"{path}: no metrics table found")
+        return
+    for name, kind in sorted(documented.items()):
+        if name not in families:
+            errors.append(f"{path}: {name} is in the metrics table but otpd does not export it")
+        elif families[name] != kind:
+            errors.append(f"{path}: {name} is a {families[name]}, the table says {kind}")
+    for name in sorted(set(families) - set(documented)):
+        errors.append(f"{path}: otpd exports {name} ({families[name]}), the metrics table "
+                      "does not list it")
+    print(f"{len(documented)} metrics in the table of {os.path.basename(path)}")
+
+
 def main(argv):
-    if len(argv) != 3:
+    if len(argv) not in (3, 4):
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
     binary, dashboard_path = os.path.abspath(argv[1]), argv[2]
@@ -360,6 +388,8 @@ def main(argv):
             errors.append(f"{where}: {n} is not a series otpd exports{hint}")
 
     print(f"{len(exprs)} expressions checked against {len(families)} families otpd exports")
+    if len(argv) == 4:
+        check_metrics_table(argv[3], families, errors)
     unused = sorted(set(families) - used)
     if unused:
         print("exported but not on the dashboard: " + ", ".join(unused))

@@ -208,6 +208,8 @@ struct webhook_sender_test : ::testing::Test {
 TEST_F(webhook_sender_test, a_name_resolving_to_a_link_local_address_is_not_contacted) {
   events.write("v1", R"({"event":"verification.approved"})");
   auto* sender = make_sender();
+  metrics::registry registry;
+  sender->register_metrics(registry);
   std::vector<std::string> asked;
   // The metadata address first, and the endpoint that would answer after it: a sender that
   // skipped the bad address and tried the next would connect there.
@@ -228,6 +230,9 @@ TEST_F(webhook_sender_test, a_name_resolving_to_a_link_local_address_is_not_cont
   EXPECT_THAT(log, HasSubstr("169.254.169.254"));
   EXPECT_THAT(log, HasSubstr("link-local"));
   EXPECT_THAT(log, HasSubstr("webhook_given_up"));
+  const std::string exposed = registry.expose();
+  EXPECT_THAT(exposed, HasSubstr("otpd_webhook_deliveries_total{outcome=\"given_up\"} 1\n"));
+  EXPECT_THAT(exposed, HasSubstr("otpd_webhook_deliveries_total{outcome=\"delivered\"} 0\n"));
   // Given up: gone from the outbox.
   EXPECT_TRUE(run_until([&] { return sender->stats().in_flight == 0; }));
   EXPECT_EQ(backlog(), 0u);
@@ -285,6 +290,8 @@ TEST_F(webhook_sender_test, a_failing_event_is_retried_and_holds_back_only_its_v
   events.write("v1", "v1:2");
   events.write("v2", "v2:1");
   auto* sender = make_sender();
+  metrics::registry registry;
+  sender->register_metrics(registry);
   sender->start();
   ASSERT_TRUE(run_until([&] { return sender->stats().delivered == 3; })) << log_text();
   EXPECT_EQ(sender->stats().failed_attempts, 1u);
@@ -296,6 +303,11 @@ TEST_F(webhook_sender_test, a_failing_event_is_retried_and_holds_back_only_its_v
               ::testing::UnorderedElementsAre("v1:1", "v2:1"));
   EXPECT_EQ(hook.bodies[2], "v1:1");
   EXPECT_EQ(hook.bodies[3], "v1:2");
+  const std::string exposed = registry.expose();
+  EXPECT_THAT(exposed, HasSubstr("otpd_webhook_deliveries_total{outcome=\"delivered\"} 3\n"));
+  EXPECT_THAT(exposed, HasSubstr("otpd_webhook_deliveries_total{outcome=\"failed\"} 1\n"));
+  // Counted at the start, with the three events waiting; the oldest written a moment before.
+  EXPECT_THAT(exposed, HasSubstr("otpd_webhook_backlog 3\n"));
   EXPECT_TRUE(run_until([&] { return sender->stats().in_flight == 0; }));
   EXPECT_EQ(backlog(), 0u);
 }
