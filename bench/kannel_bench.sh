@@ -124,23 +124,27 @@ secrets: {code_mac_key: $mac_key}
 logging: {level: notice}
 EOF
 otpd_port=
+otpd_starts=0
+# start_otpd: on the same database each time, with a log of its own (otpd-N.err).
 start_otpd() {
-  "$build/daemon/otpd" --config "$tmp/otpd.yaml" 2>>"$tmp/otpd.err" &
+  otpd_starts=$((otpd_starts + 1))
+  local log=$tmp/otpd-$otpd_starts.err
+  "$build/daemon/otpd" --config "$tmp/otpd.yaml" 2>"$log" &
   otpd_pid=$!
   local ops=
   otpd_port=
   for _ in $(seq 150); do
-    otpd_port=$(sed -n 's/.*[^_]listening.*port=\([0-9]*\).*/\1/p' "$tmp/otpd.err" | tail -n1)
-    ops=$(sed -n 's/.*ops_listening.*port=\([0-9]*\).*/\1/p' "$tmp/otpd.err" | tail -n1)
+    otpd_port=$(sed -n 's/.*[^_]listening.*port=\([0-9]*\).*/\1/p' "$log" | head -n1)
+    ops=$(sed -n 's/.*ops_listening.*port=\([0-9]*\).*/\1/p' "$log" | head -n1)
     [[ -n $otpd_port && -n $ops ]] && break
     sleep 0.1
   done
-  [[ -n $otpd_port && -n $ops ]] || { echo "otpd did not start:"; cat "$tmp/otpd.err"; exit 1; }
+  [[ -n $otpd_port && -n $ops ]] || { echo "otpd did not start:"; cat "$log"; exit 1; }
   for _ in $(seq 100); do
     [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ops/readyz") == 200 ]] && return
     sleep 0.1
   done
-  echo "otpd not ready:"; cat "$tmp/otpd.err"; exit 1
+  echo "otpd not ready:"; cat "$log"; exit 1
 }
 
 # ---- Kannel ----------------------------------------------------------------------------------
@@ -234,7 +238,7 @@ load_kannel() {
 echo "machine: $(nproc) CPUs, $(uname -r); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "stand-in on 127.0.0.1:$smsc_port; one transceiver bind each, window 100;" \
   "receipts $([[ $receipts == 1 ]] && echo on || echo off); $connections connections;" \
-  "$(bearerbox -v 2>&1 | grep -m1 -o 'Kannel bearerbox version `[^'"'"']*' | tr -d '`' || true)"
+  "Kannel $(dpkg-query -W -f='${Version}' kannel 2>/dev/null || echo '(version unknown)')"
 echo
 status=0
 run=0
@@ -287,8 +291,8 @@ grep '^| ' "$tmp/results.txt" | awk -F'|' '
   }'
 # Failures only: otpd's errors (syslog levels 0-3), Kannel's panics (its ERROR lines include the
 # store files missing at a first start and the signal that stops it).
-if grep -q '^<[0-3]>' "$tmp/otpd.err"; then
-  echo; echo "otpd errors (first lines):"; grep '^<[0-3]>' "$tmp/otpd.err" | head -n 10
+if cat "$tmp"/otpd-*.err | grep -q '^<[0-3]>'; then
+  echo; echo "otpd errors (first lines):"; cat "$tmp"/otpd-*.err | grep '^<[0-3]>' | head -n 10
 fi
 for log in bearerbox.log smsbox.log; do
   if grep -q 'PANIC' "$tmp/$log" 2>/dev/null; then
