@@ -38,6 +38,7 @@ const std::pair<sqlite_store::sql, const char*> sqlite_store::statement_texts_[]
     {sql::select_verification,
      "SELECT " OTPD_VERIFICATION_COLUMNS " FROM verifications WHERE id = ?1"},
     {sql::verification_exists, "SELECT 1 FROM verifications WHERE id = ?1"},
+    {sql::select_version, "SELECT version FROM verifications WHERE id = ?1"},
     // The literal condition lets the planner use the partial unique index.
     {sql::select_idempotent,
      "SELECT id FROM verifications WHERE api_key = ?1 AND idempotency_key = ?2 "

@@ -49,6 +49,7 @@ enum class sqlite_store::sql : std::uint8_t {
   update_verification,
   select_verification,
   verification_exists,
+  select_version,
   select_idempotent,
   upsert_attempt,
   delete_attempt,

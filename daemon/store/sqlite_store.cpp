@@ -98,6 +98,9 @@ error_code sqlite_store::fail(int rc, std::string_view what) {
     message += std::strerror(e);
   }
   message += ']';
+  // The failure may have rolled back what the cache holds (SQLite rolls a whole transaction
+  // back on some): forget it all.
+  rows_.clear();
   if (in_batch_) batch_failure_ = message;
   record_error(std::move(message));
   return store_errc::io_error;
@@ -110,6 +113,7 @@ error_code sqlite_store::batch_rolled_back() {
 }
 
 error_code sqlite_store::fail(std::string_view what) {
+  rows_.clear();
   record_error(std::string(what));
   return store_errc::io_error;
 }
@@ -143,6 +147,7 @@ error_code sqlite_store::end_batch() {
   if (ec && sqlite3_get_autocommit(db_) == 0) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   }
+  if (ec) rows_.clear();
   return ec;
 }
 
@@ -177,6 +182,23 @@ error_code sqlite_store::load(std::string_view id, verification& out) {
     out = std::move(v);
   }
   return load_attempts(id, out.attempts);
+}
+
+error_code sqlite_store::load_for_update(std::string_view id, verification& out) {
+  const verification* copy = rows_.find(id);
+  if (copy == nullptr) return load(id, out);
+  std::int64_t version = 0;
+  {
+    statement q(*this, sql::select_version, "read verification", id);
+    if (auto ec = q.row()) {
+      if (ec == store_errc::not_found) rows_.erase(id);
+      return ec;
+    }
+    version = q.int64(0);
+  }
+  if (version != copy->version) return load(id, out);
+  out = *copy;
+  return {};
 }
 
 error_code sqlite_store::load_attempts(std::string_view id, std::vector<attempt>& out) {
@@ -258,7 +280,9 @@ error_code sqlite_store::insert(const verification& v) {
   for (const auto& a : v.attempts) {
     if (auto ec = write_attempt(v.id, a)) return ec;
   }
-  return tx.commit();
+  if (auto ec = tx.commit()) return ec;
+  rows_.put(v);
+  return {};
 }
 
 error_code sqlite_store::get(std::string_view id, verification& out) {
@@ -296,7 +320,7 @@ error_code sqlite_store::modify(std::string_view id, std::span<const correlation
   transaction tx(*this, transaction::kind::write);
   if (auto ec = tx.begin()) return ec;
   verification before;
-  if (auto ec = load(id, before)) return ec;
+  if (auto ec = load_for_update(id, before)) return ec;
   verification after = before;
   if (auto ec = fn(after)) return ec;  // the transaction rolls back: nothing was written
   if (auto ec = write_correlations(add)) return ec;
@@ -318,6 +342,7 @@ error_code sqlite_store::modify(std::string_view id, std::span<const correlation
   }
   if (auto ec = write_event(after, event)) return ec;
   if (auto ec = tx.commit()) return ec;
+  rows_.put(after);
   out = std::move(after);
   return {};
 }

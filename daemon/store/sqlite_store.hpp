@@ -31,6 +31,7 @@
 #include <string_view>
 #include <utility>
 
+#include "daemon/store/row_cache.hpp"
 #include "daemon/store/store.hpp"
 
 struct sqlite3;
@@ -140,6 +141,8 @@ class sqlite_store final : public store {
   error_code batch_rolled_back();  // fail() naming the failure that rolled the batch back
 
   error_code load(std::string_view id, verification& out);
+  // load(), or the copy in rows_ when the stored version is still the copy's.
+  error_code load_for_update(std::string_view id, verification& out);
   error_code load_attempts(std::string_view id, std::vector<attempt>& out);
   error_code write_verification(const verification& v, bool insert);
   error_code write_attempt(std::string_view id, const attempt& a);
@@ -164,6 +167,7 @@ class sqlite_store final : public store {
   mutable std::mutex error_mutex_;  // last_error() may be read from another thread
   std::string last_error_;
   std::unique_ptr<checkpointer> checkpointer_;  // with background_checkpoint
+  row_cache rows_;  // rows this connection committed (or released in a batch): modify()
 };
 
 // open_sqlite_store (store.hpp) with options, and the reason when it fails.

@@ -394,5 +394,57 @@ TEST_P(store_contract, modify_from_several_connections_loses_no_update) {
   EXPECT_EQ(got.version, racers * per_thread);
 }
 
+// A connection that wrote a row and then sees another write it (another node, a claim, an
+// expiry) modifies the row as it is now, attempts included, not as it last wrote it.
+TEST_P(store_contract, modify_after_another_connections_write_starts_from_that_write) {
+  ASSERT_FALSE(store_->insert(make_verification("v1")));
+  verification out;
+  ASSERT_FALSE(store_->modify(
+      "v1",
+      [](verification& m) {
+        ++m.checks;
+        return error_code{};
+      },
+      out));
+  auto other = db_->connect();
+  ASSERT_NE(other, nullptr);
+  ASSERT_FALSE(other->modify(
+      "v1",
+      [](verification& m) {
+        ++m.checks;
+        m.attempts[0].dlr_stat = "DELIVRD";
+        return error_code{};
+      },
+      out));
+  verification seen;
+  ASSERT_FALSE(store_->modify(
+      "v1",
+      [&](verification& m) {
+        seen = m;
+        ++m.checks;
+        return error_code{};
+      },
+      out));
+  EXPECT_EQ(seen.checks, 3);
+  EXPECT_EQ(seen.attempts[0].dlr_stat, "DELIVRD");
+  EXPECT_EQ(out.version, 3);
+  // Deleted meanwhile (purge on another node): not found, and the same when asked again.
+  std::size_t changed = 0;
+  ASSERT_FALSE(other->modify(
+      "v1",
+      [](verification& m) {
+        m.status = verification_status::expired;
+        m.completed_at = at_ms(t0_ms + 1);
+        return error_code{};
+      },
+      out));
+  ASSERT_FALSE(other->purge(at_ms(t0_ms + 30 * 86'400'000LL), std::chrono::hours(24), changed));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(store_->modify(
+                  "v1", [](verification&) { return error_code{}; }, out),
+              store_errc::not_found);
+  }
+}
+
 }  // namespace
 }  // namespace otpd::service::test
