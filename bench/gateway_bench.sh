@@ -23,6 +23,10 @@
 #                  bench/wire_latency.py [1 when tcpdump is installed]
 #   PERF           1: one more closed-loop run (the first connection count) with otpd profiled
 #                  (perf, DWARF call graphs), broken down by bench/perf_components.py
+#   PREFILL        STORE=sqlite: finished verifications (one delivered SMS attempt each) written
+#                  to the database before the runs, created evenly over the last 8 days, so that
+#                  an eighth of them are past the default 7-day retention and purge deletes them
+#                  while the runs go on [0]
 #   KEEP           1: keep the temp dir (config, logs, stand-in events) and print its path
 #
 # Starts the stand-in and otpd (generated config, SQLite in a temp dir), runs: closed loop on
@@ -178,10 +182,46 @@ start_node() {
   done
 }
 
+prefill=${PREFILL:-0}
+if ((prefill > 0)); then
+  [[ $store == sqlite ]] || { echo "PREFILL needs STORE=sqlite"; exit 2; }
+  # otpd creates the schema; the rows go in with it stopped, in one transaction.
+  start_node 1
+  stop "$node_pid"
+  mv "$tmp/otpd-1.err" "$tmp/otpd-prefill.err"
+  now_ms=$(date +%s%3N)
+  span_ms=$((8 * 86400 * 1000))
+  step_ms=$((span_ms / prefill))
+  echo "prefill: $prefill verifications over the last 8 days..."
+  start_s=$(date +%s)
+  sqlite3 "$db_dir/otpd.db" >/dev/null <<SQL
+PRAGMA synchronous = OFF;
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $prefill - 1),
+  t(i, at) AS (SELECT i, $now_ms - $span_ms + i * $step_ms FROM n)
+INSERT INTO verifications (id, to_number, locale, api_key, client_ip, status, created_at,
+  expires_at, completed_at, code_length, code_mac, code_sealed, checks, max_checks, sends,
+  next_resend_at, idempotency_key, request_hash, version)
+SELECT printf('0%025d', i), printf('+8498%07d', i % 10000000), 'vi', 'bench', '127.0.0.1',
+  'approved', at, at + 300000, at + 20000, 6, randomblob(32), x'', 1, 5, 1, at + 30000, '', '', 3
+FROM t;
+INSERT INTO attempts (verification_id, number, channel, status, created_at, submitted_at,
+  completed_at, carrier, bind, message_ids, smpp_status, outcome_unknown, dlr_stat, dlr_err,
+  sip_code, sip_reason, error, played_ms, node)
+SELECT id, 1, 'sms', 'delivered', created_at, created_at + 5, created_at + 3000, 'standin',
+  'standin-trx-1', '["' || substr(id, 14) || '"]', 0, 0, 'DELIVRD', '000', NULL, '', '', NULL,
+  'bench-1'
+FROM verifications WHERE id < '1';
+COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+  echo "prefill: done in $(($(date +%s) - start_s)) s; database $(du -h "$db_dir/otpd.db" | cut -f1)"
+fi
+
 start_node 1
 otpd_pid=$node_pid
 port=$node_port
-ln -s otpd-1.err "$tmp/otpd.err"
+ln -sf otpd-1.err "$tmp/otpd.err"
 also=()
 for n in $(seq 2 "$nodes"); do
   start_node "$n"

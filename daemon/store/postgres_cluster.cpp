@@ -14,22 +14,14 @@ using pg::params;
 using pg::sql;
 using pg::text_array;
 
-namespace {
-
-// purge(): rows per statement, and statements per step and call. Each statement is its own
-// transaction (outside a batch), so no lock is held for long, and a call ends after at most rounds
-// * batch rows a step: a backlog is worked through by the next purges rather than in one long call.
-constexpr std::int64_t purge_batch = 500;
-constexpr int purge_rounds = 20;
-
-}  // namespace
-
+// purge(): store::purge_batch rows per statement, each its own transaction outside a batch, at
+// most store::purge_rounds statements a step (store.hpp).
 error_code postgres_store::purge_step(sql which, std::int64_t bound, std::size_t& changed) {
   for (int round = 0; round < purge_rounds; ++round) {
     pg::result r;
     if (auto ec = statement(which, "purge", params(bound, purge_batch), r)) return ec;
     changed += r.affected();
-    if (static_cast<std::int64_t>(r.affected()) < purge_batch) break;
+    if (r.affected() < purge_batch) break;
   }
   return {};
 }

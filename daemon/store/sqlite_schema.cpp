@@ -63,13 +63,17 @@ const std::pair<sqlite_store::sql, const char*> sqlite_store::statement_texts_[]
      "SELECT at FROM rate_events WHERE key = ?1 AND at > ?2 ORDER BY at LIMIT 1 OFFSET ?3"},
     {sql::insert_event, "INSERT INTO rate_events (key, at, keep_until) VALUES (?1, ?2, ?3)"},
     // The moment it expired, not the moment purge noticed: retention counts from there.
+    // At most ?2 rows each (store.hpp, purge), found through the partial indexes.
     {sql::expire_pending,
      "UPDATE verifications SET status = 'expired', completed_at = expires_at, "
-     "version = version + 1 WHERE status = 'pending' AND expires_at <= ?1"},
+     "version = version + 1 WHERE id IN (SELECT id FROM verifications "
+     "WHERE status = 'pending' AND expires_at <= ?1 LIMIT ?2)"},
     {sql::delete_finished,
-     "DELETE FROM verifications WHERE status <> 'pending' "
-     "AND coalesce(completed_at, created_at) < ?1"},
-    {sql::delete_events, "DELETE FROM rate_events WHERE keep_until <= ?1"},
+     "DELETE FROM verifications WHERE id IN (SELECT id FROM verifications "
+     "WHERE status <> 'pending' AND coalesce(completed_at, created_at) < ?1 LIMIT ?2)"},
+    {sql::delete_events,
+     "DELETE FROM rate_events WHERE rowid IN (SELECT rowid FROM rate_events "
+     "WHERE keep_until <= ?1 LIMIT ?2)"},
     {sql::select_queued,
      "SELECT DISTINCT a.verification_id FROM attempts a "
      "JOIN verifications v ON v.id = a.verification_id "
@@ -93,7 +97,8 @@ const std::pair<sqlite_store::sql, const char*> sqlite_store::statement_texts_[]
     {sql::select_leases,
      "SELECT name, holder, expires_at FROM leases "
      "WHERE substr(name, 1, length(?1)) = ?1 ORDER BY name"},
-    {sql::delete_old_leases, "DELETE FROM leases WHERE expires_at <= ?1"},
+    {sql::delete_old_leases,
+     "DELETE FROM leases WHERE name IN (SELECT name FROM leases WHERE expires_at <= ?1 LIMIT ?2)"},
     {sql::insert_sms,
      "INSERT INTO sms_queue (verification_id, attempt, carriers, sealed_code, locale, queued_at, "
      "deadline, claimed_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '')"},

@@ -464,24 +464,34 @@ error_code sqlite_store::list_queued(std::vector<verification>& out) {
 
 error_code sqlite_store::purge(sys_time now, std::chrono::seconds retention, std::size_t& changed) {
   changed = 0;
-  transaction tx(*this, transaction::kind::write);
-  if (auto ec = tx.begin()) return ec;
   const std::int64_t now_ms = to_ms(now);
   const std::pair<sql, std::int64_t> steps[] = {
       {sql::expire_pending, now_ms},
+      // Deleting a verification deletes its attempts, correlations, queued SMS and webhook
+      // events (foreign keys, cascade).
       {sql::delete_finished, now_ms - std::chrono::milliseconds(retention).count()},
       {sql::delete_events, now_ms},
       // An expired lease is free anyway; one a day old names a node or bind long gone.
       {sql::delete_old_leases, now_ms - 86'400'000},
   };
-  std::size_t total = 0;
+  // Rounds of purge_batch rows, each its own transaction (store.hpp): the write lock is held
+  // for one round at a time, and the store's other calls (and other processes) go in between
+  // the calls.
   for (const auto& [which, bound] : steps) {
-    statement q(*this, which, "purge", bound);
-    if (auto ec = q.done()) return ec;
-    total += q.changes();
+    for (int round = 0; round < purge_rounds; ++round) {
+      transaction tx(*this, transaction::kind::write);
+      if (auto ec = tx.begin()) return ec;
+      std::size_t n = 0;
+      {
+        statement q(*this, which, "purge", bound, purge_batch);
+        if (auto ec = q.done()) return ec;
+        n = q.changes();
+      }
+      if (auto ec = tx.commit()) return ec;
+      changed += n;
+      if (n < purge_batch) break;
+    }
   }
-  if (auto ec = tx.commit()) return ec;
-  changed = total;
   return {};
 }
 

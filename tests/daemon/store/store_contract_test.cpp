@@ -404,6 +404,27 @@ TEST_P(store_contract, list_queued_returns_pending_verifications_with_a_queued_a
   EXPECT_EQ(out[1], ringing);
 }
 
+// A backlog goes over several calls, each at most store::purge_limit rows of a kind, so that no
+// call holds the store for long.
+TEST_P(store_contract, purge_works_through_a_backlog_a_limited_number_of_rows_a_call) {
+  const std::size_t backlog = store::purge_limit + store::purge_batch / 2;
+  ASSERT_FALSE(store_->begin_batch());
+  for (std::size_t i = 0; i < backlog; ++i) {
+    auto v = make_verification(numbered("old-", static_cast<long>(i)), t0_ms - 10 * 86'400'000LL);
+    v.status = verification_status::approved;
+    v.completed_at = v.created_at;
+    ASSERT_FALSE(store_->insert(v));
+  }
+  ASSERT_FALSE(store_->end_batch());
+  std::size_t changed = 0;
+  ASSERT_FALSE(store_->purge(at_ms(t0_ms), std::chrono::seconds(7 * 86'400), changed));
+  EXPECT_EQ(changed, store::purge_limit);
+  ASSERT_FALSE(store_->purge(at_ms(t0_ms), std::chrono::seconds(7 * 86'400), changed));
+  EXPECT_EQ(changed, backlog - store::purge_limit);
+  ASSERT_FALSE(store_->purge(at_ms(t0_ms), std::chrono::seconds(7 * 86'400), changed));
+  EXPECT_EQ(changed, 0u);
+}
+
 TEST_P(store_contract, purge_expires_pending_and_deletes_old_finished_with_their_rows) {
   // Pending, expired at t0 + 300 s.
   ASSERT_FALSE(store_->insert(make_verification("expiring")));
