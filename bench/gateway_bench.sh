@@ -24,9 +24,9 @@
 #   PERF           1: one more closed-loop run (the first connection count) with otpd profiled
 #                  (perf, DWARF call graphs), broken down by bench/perf_components.py
 #   PREFILL        STORE=sqlite: finished verifications (one delivered SMS attempt each) written
-#                  to the database before the runs, created evenly over the last 8 days, so that
-#                  an eighth of them are past the default 7-day retention and purge deletes them
-#                  while the runs go on [0]
+#                  to the database before the runs, created evenly over the last PREFILL_DAYS
+#                  days [8]: with 8, an eighth of them are past the default 7-day retention and
+#                  purge deletes them while the runs go on; with 6, none is [0]
 #   KEEP           1: keep the temp dir (config, logs, stand-in events) and print its path
 #
 # Starts the stand-in and otpd (generated config, SQLite in a temp dir), runs: closed loop on
@@ -190,9 +190,10 @@ if ((prefill > 0)); then
   stop "$node_pid"
   mv "$tmp/otpd-1.err" "$tmp/otpd-prefill.err"
   now_ms=$(date +%s%3N)
-  span_ms=$((8 * 86400 * 1000))
+  prefill_days=${PREFILL_DAYS:-8}
+  span_ms=$((prefill_days * 86400 * 1000))
   step_ms=$((span_ms / prefill))
-  echo "prefill: $prefill verifications over the last 8 days..."
+  echo "prefill: $prefill verifications over the last $prefill_days days..."
   start_s=$(date +%s)
   sqlite3 "$db_dir/otpd.db" >/dev/null <<SQL
 PRAGMA synchronous = OFF;

@@ -24,9 +24,11 @@ namespace {
 
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr auto purge_interval = 60s;
-// After a purge that reached store::purge_limit: sooner, so that a backlog goes in some minutes
-// (2,000 rows a second at most), while each call holds the store for one call's rounds only.
-constexpr auto purge_backlog_interval = 5s;
+// After a purge that reached store::purge_limit: again once nine times as long as the call took
+// has passed (at least 5 ms), so that a backlog takes a tenth of the store's time at most, and
+// each call holds the store for about a millisecond (store.hpp, purge).
+constexpr int purge_backlog_duty = 10;
+constexpr auto purge_backlog_pause = 5ms;
 constexpr auto sequential_after_store_failure = 60s;
 
 // What a task threw: a bug (its work is left unfinished). Logged; the service goes on.
@@ -703,10 +705,15 @@ asio::awaitable<std::pair<error_code, verification>> verification_service::get(s
 
 asio::awaitable<void> verification_service::purge_loop() {
   while (!stopping_) {
-    bool purge_backlog = false;
+    std::chrono::steady_clock::duration next = purge_interval;
     if (!holds_purge_ || holds_purge_()) {
+      const auto began = std::chrono::steady_clock::now();
       auto [ec, changed] = co_await store_.purge(clock_.now(), cfg_.state.retention);
-      purge_backlog = !ec && changed >= store::purge_limit;
+      if (!ec && changed >= store::purge_limit) {
+        const auto took = std::chrono::steady_clock::now() - began;
+        next = std::max<std::chrono::steady_clock::duration>((purge_backlog_duty - 1) * took,
+                                                             purge_backlog_pause);
+      }
       if (ec) {
         log_.error("store_purge_failed",
                    {{"error", ec.message()}, {"detail", store_.last_error()}});
@@ -714,8 +721,8 @@ asio::awaitable<void> verification_service::purge_loop() {
         log_.info("store_purged", {{"rows", changed}});
       }
     }
-    // A backlog (a purge that reached its limit): the next round soon, not a minute later.
-    purge_timer_.expires_after(purge_backlog ? purge_backlog_interval : purge_interval);
+    // A backlog (a purge that reached its limit): the next call soon, not a minute later.
+    purge_timer_.expires_after(next);
     co_await purge_timer_.async_wait(use_nothrow);
   }
 }

@@ -14,15 +14,12 @@ using pg::params;
 using pg::sql;
 using pg::text_array;
 
-// purge(): store::purge_batch rows per statement, each its own transaction outside a batch, at
-// most store::purge_rounds statements a step (store.hpp).
+// purge(): at most store::purge_limit rows a step, in one statement (its own transaction outside
+// a batch).
 error_code postgres_store::purge_step(sql which, std::int64_t bound, std::size_t& changed) {
-  for (int round = 0; round < purge_rounds; ++round) {
-    pg::result r;
-    if (auto ec = statement(which, "purge", params(bound, purge_batch), r)) return ec;
-    changed += r.affected();
-    if (r.affected() < purge_batch) break;
-  }
+  pg::result r;
+  if (auto ec = statement(which, "purge", params(bound, purge_limit), r)) return ec;
+  changed += r.affected();
   return {};
 }
 

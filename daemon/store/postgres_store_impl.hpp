@@ -113,7 +113,7 @@ class postgres_store final : public store {
   // One statement, which is a transaction by itself (a savepoint of its own inside a batch).
   error_code statement(pg::sql which, std::string_view what, pg::params&& p, pg::result& out,
                        error_code unique = {}, error_code foreign = {});
-  // One purge step, in rounds of at most purge_batch rows, each its own transaction.
+  // One purge step: at most purge_limit rows, one statement.
   error_code purge_step(pg::sql which, std::int64_t bound, std::size_t& changed);
 
   pg::connection db_;

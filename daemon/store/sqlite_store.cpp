@@ -474,23 +474,20 @@ error_code sqlite_store::purge(sys_time now, std::chrono::seconds retention, std
       // An expired lease is free anyway; one a day old names a node or bind long gone.
       {sql::delete_old_leases, now_ms - 86'400'000},
   };
-  // Rounds of purge_batch rows, each its own transaction (store.hpp): the write lock is held
-  // for one round at a time, and the store's other calls (and other processes) go in between
-  // the calls.
+  // At most purge_limit rows a step, each step its own transaction (store.hpp): the write lock
+  // is held for one short statement at a time, and the store's other calls (and other
+  // processes) go in between.
   for (const auto& [which, bound] : steps) {
-    for (int round = 0; round < purge_rounds; ++round) {
-      transaction tx(*this, transaction::kind::write);
-      if (auto ec = tx.begin()) return ec;
-      std::size_t n = 0;
-      {
-        statement q(*this, which, "purge", bound, purge_batch);
-        if (auto ec = q.done()) return ec;
-        n = q.changes();
-      }
-      if (auto ec = tx.commit()) return ec;
-      changed += n;
-      if (n < purge_batch) break;
+    transaction tx(*this, transaction::kind::write);
+    if (auto ec = tx.begin()) return ec;
+    std::size_t n = 0;
+    {
+      statement q(*this, which, "purge", bound, purge_limit);
+      if (auto ec = q.done()) return ec;
+      n = q.changes();
     }
+    if (auto ec = tx.commit()) return ec;
+    changed += n;
   }
   return {};
 }

@@ -167,14 +167,12 @@ class store {
 
   // Marks pending verifications past expiry as expired; deletes finished ones older than
   // `retention`, their correlations, queued SMS and rate events older than the longest window.
-  // Returns how many rows changed. Several nodes: the caller holds the "purge" lease. Works in
-  // statements of at most purge_batch rows (each its own transaction outside a batch), so that
-  // no write waits long behind it, and at most purge_rounds of them per kind of row: a call
-  // changes at most purge_limit rows of each kind, and a backlog (a first start on an old
-  // database, a shorter retention) is worked through by the next calls.
-  static constexpr std::size_t purge_batch = 500;
-  static constexpr int purge_rounds = 20;
-  static constexpr std::size_t purge_limit = purge_batch * purge_rounds;
+  // Returns how many rows changed. Several nodes: the caller holds the "purge" lease. A call
+  // changes at most purge_limit rows of each kind, in one statement (its own transaction
+  // outside a batch) for each, so that the calls queued behind it wait about a millisecond,
+  // not the length of a backlog (a first start on an old database, a shorter retention): the
+  // caller calls again while a call reaches the limit.
+  static constexpr std::size_t purge_limit = 50;
   virtual error_code purge(sys_time now, std::chrono::seconds retention, std::size_t& changed) = 0;
 
   // ---- several nodes (docs/scale-out.md) ----

@@ -407,7 +407,7 @@ TEST_P(store_contract, list_queued_returns_pending_verifications_with_a_queued_a
 // A backlog goes over several calls, each at most store::purge_limit rows of a kind, so that no
 // call holds the store for long.
 TEST_P(store_contract, purge_works_through_a_backlog_a_limited_number_of_rows_a_call) {
-  const std::size_t backlog = store::purge_limit + store::purge_batch / 2;
+  const std::size_t backlog = 2 * store::purge_limit + store::purge_limit / 2;
   ASSERT_FALSE(store_->begin_batch());
   for (std::size_t i = 0; i < backlog; ++i) {
     auto v = make_verification(numbered("old-", static_cast<long>(i)), t0_ms - 10 * 86'400'000LL);
@@ -420,7 +420,9 @@ TEST_P(store_contract, purge_works_through_a_backlog_a_limited_number_of_rows_a_
   ASSERT_FALSE(store_->purge(at_ms(t0_ms), std::chrono::seconds(7 * 86'400), changed));
   EXPECT_EQ(changed, store::purge_limit);
   ASSERT_FALSE(store_->purge(at_ms(t0_ms), std::chrono::seconds(7 * 86'400), changed));
-  EXPECT_EQ(changed, backlog - store::purge_limit);
+  EXPECT_EQ(changed, store::purge_limit);
+  ASSERT_FALSE(store_->purge(at_ms(t0_ms), std::chrono::seconds(7 * 86'400), changed));
+  EXPECT_EQ(changed, backlog - 2 * store::purge_limit);
   ASSERT_FALSE(store_->purge(at_ms(t0_ms), std::chrono::seconds(7 * 86'400), changed));
   EXPECT_EQ(changed, 0u);
 }
