@@ -35,6 +35,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
 build=${BUILD_DIR:-$root/build/bench}
 connections=${CONNECTIONS:-16 64 256}
 count=${COUNT:-60000}
@@ -67,13 +69,6 @@ pg_dir=
 perf_pid=
 perf_all_pid=
 tcpdump_pid=
-stop() {
-  local pid=$1
-  [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
 cleanup() {
   stop "$tcpdump_pid"
   stop "$perf_pid"
@@ -106,19 +101,7 @@ if [[ $store == postgres && -z $pg_url ]]; then
   pg_url="postgresql://otpd@127.0.0.1:$pg_port/postgres"
 fi
 
-# The stand-in: commands through a FIFO (held open on fd 3), events into a file.
-mkfifo "$tmp/smsc.in"
-node "$root/tests/peers/smsc/smsc.js" --account otpd:secret --account bench:secret \
-  --no-submit-events <"$tmp/smsc.in" >"$tmp/smsc.out" 2>"$tmp/smsc.err" &
-smsc_pid=$!
-exec 3>"$tmp/smsc.in"
-smsc_port=
-for _ in $(seq 100); do
-  smsc_port=$(head -n1 "$tmp/smsc.out" 2>/dev/null | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
-  [[ -n $smsc_port ]] && break
-  sleep 0.1
-done
-[[ -n $smsc_port ]] || { echo "stand-in did not start:"; cat "$tmp/smsc.err"; exit 1; }
+start_standin "$tmp" otpd:secret bench:secret
 
 key=bench-key-0123456789
 # Shared by the nodes: a code made on one is checked on another, and handed over sealed.

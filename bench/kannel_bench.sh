@@ -29,6 +29,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
 build=${BUILD_DIR:-$root/build/bench}
 connections=${CONNECTIONS:-64}
 count=${COUNT:-20000}
@@ -51,13 +53,6 @@ otpd_pid=
 bearerbox_pid=
 smsbox_pid=
 sink_pid=
-stop() {
-  local pid=$1
-  [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-}
 stop_kannel() {
   stop "$smsbox_pid"; smsbox_pid=
   stop "$bearerbox_pid"; bearerbox_pid=
@@ -84,19 +79,7 @@ wait_http() {
   return 1
 }
 
-# The stand-in: commands through a FIFO (held open on fd 3), events into a file.
-mkfifo "$tmp/smsc.in"
-node "$root/tests/peers/smsc/smsc.js" --account otpd:secret --account kannel:secret \
-  --no-submit-events <"$tmp/smsc.in" >"$tmp/smsc.out" 2>"$tmp/smsc.err" &
-smsc_pid=$!
-exec 3>"$tmp/smsc.in"
-smsc_port=
-for _ in $(seq 100); do
-  smsc_port=$(head -n1 "$tmp/smsc.out" 2>/dev/null | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
-  [[ -n $smsc_port ]] && break
-  sleep 0.1
-done
-[[ -n $smsc_port ]] || { echo "stand-in did not start:"; cat "$tmp/smsc.err"; exit 1; }
+start_standin "$tmp" otpd:secret kannel:secret
 
 # ---- otpd ------------------------------------------------------------------------------------
 key=bench-key-0123456789
@@ -242,27 +225,26 @@ echo "stand-in on 127.0.0.1:$smsc_port; one transceiver bind each, window 100;" 
 echo
 status=0
 run=0
+# turn SYSTEM NAME ROUND: SYSTEM's closed-loop run (and its open-loop run in the last round),
+# through load_SYSTEM.
+turn() {
+  local load=load_$1 name=$2 r=$3
+  run=$((run + 1))
+  "$load" closed --connections "$connections" --count "$count" --seconds "$seconds" \
+    --warmup 2000 --run "$((run % 10))" --label "$name closed, round $r" || status=1
+  if ((r == rounds)); then
+    run=$((run + 1))
+    "$load" open --rate "$rate" --seconds "$open_seconds" --run "$((run % 10))" \
+      --label "$name open $rate/s" || status=1
+  fi
+}
 # Each system runs alone: the other is stopped, so that neither takes CPU from the other.
 for r in $(seq "$rounds"); do
   start_otpd
-  run=$((run + 1))
-  load_otpd closed --connections "$connections" --count "$count" --seconds "$seconds" \
-    --warmup 2000 --run "$((run % 10))" --label "otpd closed, round $r" || status=1
-  if ((r == rounds)); then
-    run=$((run + 1))
-    load_otpd open --rate "$rate" --seconds "$open_seconds" --run "$((run % 10))" \
-      --label "otpd open $rate/s" || status=1
-  fi
+  turn otpd otpd "$r"
   stop "$otpd_pid"; otpd_pid=
   start_kannel
-  run=$((run + 1))
-  load_kannel closed --connections "$connections" --count "$count" --seconds "$seconds" \
-    --warmup 2000 --run "$((run % 10))" --label "Kannel closed, round $r" || status=1
-  if ((r == rounds)); then
-    run=$((run + 1))
-    load_kannel open --rate "$rate" --seconds "$open_seconds" --run "$((run % 10))" \
-      --label "Kannel open $rate/s" || status=1
-  fi
+  turn kannel Kannel "$r"
   stop_kannel
 done
 

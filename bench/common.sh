@@ -1,0 +1,32 @@
+# Sourced by the benchmark scripts: stopping what they started, and the SMSC stand-in.
+
+# stop PID: SIGTERM, then SIGKILL if it is still there after 10 s. Empty: nothing.
+stop() {
+  local pid=$1
+  [[ -n $pid ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# start_standin DIR ACCOUNT...: the node-smpp stand-in (tests/peers/smsc) with these accounts
+# (id:password) and no per-submit events; commands through the FIFO DIR/smsc.in (held open on
+# fd 3), events into DIR/smsc.out. Sets smsc_pid and smsc_port.
+start_standin() {
+  local dir=$1
+  shift
+  local accounts=()
+  for a in "$@"; do accounts+=(--account "$a"); done
+  mkfifo "$dir/smsc.in"
+  node "$root/tests/peers/smsc/smsc.js" "${accounts[@]}" --no-submit-events \
+    <"$dir/smsc.in" >"$dir/smsc.out" 2>"$dir/smsc.err" &
+  smsc_pid=$!
+  exec 3>"$dir/smsc.in"
+  smsc_port=
+  for _ in $(seq 100); do
+    smsc_port=$(head -n1 "$dir/smsc.out" 2>/dev/null | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
+    [[ -n $smsc_port ]] && break
+    sleep 0.1
+  done
+  [[ -n $smsc_port ]] || { echo "stand-in did not start:"; cat "$dir/smsc.err"; exit 1; }
+}
