@@ -30,3 +30,26 @@ start_standin() {
   done
   [[ -n $smsc_port ]] || { echo "stand-in did not start:"; cat "$dir/smsc.err"; exit 1; }
 }
+
+# otpd_config_head KEY RECEIPTS: the start of a benchmark's otpd configuration on stdout:
+# listeners on free ports, API key KEY, no rate limit, and the stand-in's carrier (every
+# number from 84) with request_receipts RECEIPTS (true or false), up to its "binds:" line.
+otpd_config_head() {
+  local key_sha
+  key_sha=$(printf %s "$1" | sha256sum | cut -d' ' -f1)
+  cat <<YAML
+listeners:
+  - {address: 127.0.0.1, port: 0}
+ops: {address: 127.0.0.1, port: 0}   # /readyz (and /metrics) are served there
+api_keys:
+  - {name: bench, sha256: $key_sha}
+rate_limits: {per_number: [], per_api_key: [], per_client_ip: [], per_prefix: []}
+routing:
+  carriers:
+    - name: standin
+      prefixes: ["84"]
+      sender: {addr: OTPD, ton: 5, npi: 0}
+      request_receipts: $2
+      binds:
+YAML
+}

@@ -107,23 +107,8 @@ key=bench-key-0123456789
 # Shared by the nodes: a code made on one is checked on another, and handed over sealed.
 mac_key=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 seal_key=$(head -c16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-key_sha=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
 {
-  cat <<EOF
-listeners:
-  - {address: 127.0.0.1, port: 0}
-ops: {address: 127.0.0.1, port: 0}   # /readyz (and /metrics) are served there
-api_keys:
-  - {name: bench, sha256: $key_sha}
-rate_limits: {per_number: [], per_api_key: [], per_client_ip: [], per_prefix: []}
-routing:
-  carriers:
-    - name: standin
-      prefixes: ["84"]
-      sender: {addr: OTPD, ton: 5, npi: 0}
-      request_receipts: $receipts
-      binds:
-EOF
+  otpd_config_head "$key" "$receipts"
   for i in $(seq "$binds"); do
     cat <<EOF
         - {name: standin-trx-$i, host: 127.0.0.1, port: $smsc_port, bind: transceiver,

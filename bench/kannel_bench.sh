@@ -84,28 +84,17 @@ start_standin "$tmp" otpd:secret kannel:secret
 # ---- otpd ------------------------------------------------------------------------------------
 key=bench-key-0123456789
 mac_key=$(head -c32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-key_sha=$(printf %s "$key" | sha256sum | cut -d' ' -f1)
 request_receipts=$([[ $receipts == 1 ]] && echo true || echo false)
-cat >"$tmp/otpd.yaml" <<EOF
-listeners:
-  - {address: 127.0.0.1, port: 0}
-ops: {address: 127.0.0.1, port: 0}
-api_keys:
-  - {name: bench, sha256: $key_sha}
-rate_limits: {per_number: [], per_api_key: [], per_client_ip: [], per_prefix: []}
-routing:
-  carriers:
-    - name: standin
-      prefixes: ["84"]
-      sender: {addr: OTPD, ton: 5, npi: 0}
-      request_receipts: $request_receipts
-      binds:
+{
+  otpd_config_head "$key" "$request_receipts"
+  cat <<EOF
         - {name: standin-trx, host: 127.0.0.1, port: $smsc_port, bind: transceiver,
            system_id: otpd, password: secret, window: 100, tps: 0}
 store: {kind: sqlite, sqlite_path: $tmp/otpd.db}
 secrets: {code_mac_key: $mac_key}
 logging: {level: notice}
 EOF
+} >"$tmp/otpd.yaml"
 otpd_port=
 otpd_starts=0
 # start_otpd: on the same database each time, with a log of its own (otpd-N.err).
