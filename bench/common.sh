@@ -53,3 +53,29 @@ routing:
       binds:
 YAML
 }
+
+# start_otpd CONFIG LOG: $build's otpd with CONFIG, its log in LOG (a new file each time: the
+# ports are read from it). Sets started_pid, started_port (the API) and started_ops (/readyz,
+# /metrics) once it listens, and exits the script when it does not; then returns 1 when
+# /readyz has not answered 200 within 10 s.
+start_otpd() {
+  local config=$1 log=$2
+  "$build/daemon/otpd" --config "$config" 2>"$log" &
+  started_pid=$!
+  started_port=
+  started_ops=
+  for _ in $(seq 150); do
+    started_port=$(sed -n 's/.*[^_]listening.*port=\([0-9]*\).*/\1/p' "$log" | head -n1)
+    started_ops=$(sed -n 's/.*ops_listening.*port=\([0-9]*\).*/\1/p' "$log" | head -n1)
+    [[ -n $started_port && -n $started_ops ]] && break
+    kill -0 "$started_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [[ -n $started_port && -n $started_ops ]] || { echo "otpd did not start:"; cat "$log"; exit 1; }
+  for _ in $(seq 100); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$started_ops/readyz") == 200 ]] &&
+      return 0
+    sleep 0.1
+  done
+  return 1
+}

@@ -97,26 +97,13 @@ EOF
 } >"$tmp/otpd.yaml"
 otpd_port=
 otpd_starts=0
-# start_otpd: on the same database each time, with a log of its own (otpd-N.err).
-start_otpd() {
+# start_system_otpd: on the same database each time, with a log of its own (otpd-N.err).
+start_system_otpd() {
   otpd_starts=$((otpd_starts + 1))
   local log=$tmp/otpd-$otpd_starts.err
-  "$build/daemon/otpd" --config "$tmp/otpd.yaml" 2>"$log" &
-  otpd_pid=$!
-  local ops=
-  otpd_port=
-  for _ in $(seq 150); do
-    otpd_port=$(sed -n 's/.*[^_]listening.*port=\([0-9]*\).*/\1/p' "$log" | head -n1)
-    ops=$(sed -n 's/.*ops_listening.*port=\([0-9]*\).*/\1/p' "$log" | head -n1)
-    [[ -n $otpd_port && -n $ops ]] && break
-    sleep 0.1
-  done
-  [[ -n $otpd_port && -n $ops ]] || { echo "otpd did not start:"; cat "$log"; exit 1; }
-  for _ in $(seq 100); do
-    [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ops/readyz") == 200 ]] && return
-    sleep 0.1
-  done
-  echo "otpd not ready:"; cat "$log"; exit 1
+  start_otpd "$tmp/otpd.yaml" "$log" || { echo "otpd not ready:"; cat "$log"; exit 1; }
+  otpd_pid=$started_pid
+  otpd_port=$started_port
 }
 
 # ---- Kannel ----------------------------------------------------------------------------------
@@ -229,7 +216,7 @@ turn() {
 }
 # Each system runs alone: the other is stopped, so that neither takes CPU from the other.
 for r in $(seq "$rounds"); do
-  start_otpd
+  start_system_otpd
   turn otpd otpd "$r"
   stop "$otpd_pid"; otpd_pid=
   start_kannel

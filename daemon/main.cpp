@@ -134,13 +134,13 @@ int run(const config::config& cfg, const std::string& file,
   auto live = std::make_shared<const config::config>(cfg);
   service::sms_gateway gateway(io.get_executor(), live, {});
   service::webhook_sender webhooks(io.get_executor(), cfg.webhooks, store,
-                                   service::verification_service::resolve_node(cfg.nodes), &logger);
+                                   service::verification_service::resolve_node(cfg.nodes), metrics,
+                                   &logger);
   service::service_clock wall_clock;
   service::verification_service svc(io.get_executor(), cfg, std::move(live), store,
                                     std::move(*routes), gateway, webhooks, wall_clock, logger,
                                     metrics);
   service::register_gateway_metrics(gateway, metrics);
-  webhooks.register_metrics(metrics);
   std::unique_ptr<cluster::lease_loop> leases =
       app::make_leases(io.get_executor(), cfg, store, gateway, logger);
   svc.set_purge_gate([&leases] { return leases->holds(cluster::purge_lease); });

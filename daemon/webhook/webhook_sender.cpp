@@ -82,7 +82,8 @@ std::string webhook_signature(std::string_view secret, std::int64_t unix_seconds
 }
 
 webhook_sender::webhook_sender(asio::any_io_executor ex, const config::webhook& cfg,
-                               store_executor& store, std::string holder, log::logger* log,
+                               store_executor& store, std::string holder,
+                               metrics::registry& metrics, log::logger* log,
                                std::size_t max_in_flight)
     : ex_(std::move(ex)),
       cfg_(cfg),
@@ -95,18 +96,22 @@ webhook_sender::webhook_sender(asio::any_io_executor ex, const config::webhook& 
              [log](std::exception_ptr e) {
                if (log) log->error("task_failed", {{"error", describe(e)}});
              }),
-      backlog_timer_(ex_) {}
-
-void webhook_sender::register_metrics(metrics::registry& m) {
-  auto& deliveries = m.add_counter("otpd_webhook_deliveries_total",
-                                   "Webhook delivery attempts, by outcome", {"outcome"});
+      backlog_timer_(ex_) {
+  auto& deliveries = metrics.add_counter("otpd_webhook_deliveries_total",
+                                         "Webhook delivery attempts, by outcome", {"outcome"});
   m_.delivered = deliveries.with({"delivered"});
   m_.failed = deliveries.with({"failed"});
   m_.given_up = deliveries.with({"given_up"});
-  m_.backlog = m.add_gauge("otpd_webhook_backlog", "Webhook events in the outbox").with();
+  m_.backlog = metrics.add_gauge("otpd_webhook_backlog", "Webhook events in the outbox").with();
   m_.oldest_seconds =
-      m.add_gauge("otpd_webhook_oldest_seconds", "Age of the oldest webhook event in the outbox")
+      metrics
+          .add_gauge("otpd_webhook_oldest_seconds", "Age of the oldest webhook event in the outbox")
           .with();
+}
+
+webhook_stats webhook_sender::stats() const noexcept {
+  return {m_.delivered.value(), m_.failed.value() + m_.given_up.value(), m_.given_up.value(),
+          in_flight_};
 }
 
 webhook_sender::~webhook_sender() = default;
@@ -159,13 +164,14 @@ asio::awaitable<void> webhook_sender::run() {
       co_await store_.run([this](store& s) { return s.release_webhooks(holder_); });
   if (rec && log_) log_->error("webhook_outbox_failed", {{"error", rec.message()}});
   while (!stopping_) {
-    if (stats_.in_flight >= max_in_flight_) {
+    if (in_flight_ >= max_in_flight_) {
       co_await wait(std::chrono::steady_clock::time_point::max());
-    } else if (const bool read = co_await claim_some(); !read || stats_.in_flight == 0) {
-      // Nothing due (or the store is away): the next post, delivery end or poll.
-      co_await wait(std::chrono::steady_clock::now() + poll_interval);
+      continue;
     }
-    woken_ = false;
+    co_await claim_some();
+    // The next post, delivery end or poll; at once when one came during the claim, or when the
+    // claim filled the room (there may be more).
+    co_await wait(std::chrono::steady_clock::now() + poll_interval);
   }
   running_ = false;
 }
@@ -188,9 +194,9 @@ asio::awaitable<void> webhook_sender::count_backlog() {
   }
 }
 
-asio::awaitable<bool> webhook_sender::claim_some() {
+asio::awaitable<void> webhook_sender::claim_some() {
   woken_ = false;
-  const std::size_t room = max_in_flight_ - stats_.in_flight;
+  const std::size_t room = max_in_flight_ - in_flight_;
   const auto ttl = claim_ttl();
   auto [ec, claimed] = co_await store_.run(
       [this, room, ttl](store& s) -> std::pair<error_code, std::vector<webhook_event>> {
@@ -205,24 +211,23 @@ asio::awaitable<bool> webhook_sender::claim_some() {
                   {{"error", ec.message()}, {"detail", store_.last_error()}});
     }
     store_failing_ = true;
-    co_return false;
+    co_return;
   }
   store_failing_ = false;
   for (auto& e : claimed) {
     if (stopping_) break;  // left claimed: taken back at the next start
-    ++stats_.in_flight;
+    ++in_flight_;
     tasks_.spawn(deliver_one(std::move(e)));
   }
   // A full batch: there may be more, read again at once.
   if (claimed.size() == room) woken_ = true;
-  co_return true;
 }
 
 asio::awaitable<void> webhook_sender::deliver_one(webhook_event e) {
   struct ended {
     webhook_sender& s;
     ~ended() {
-      --s.stats_.in_flight;
+      --s.in_flight_;
       s.wake();  // room for one more, and the verification's next event may be due
     }
   } on_end{*this};
@@ -230,10 +235,8 @@ asio::awaitable<void> webhook_sender::deliver_one(webhook_event e) {
   const int attempts = e.attempts + 1;
   bool retry = false;
   if (ok) {
-    ++stats_.delivered;
     m_.delivered.inc();
-  } else if (++stats_.failed_attempts; attempts >= cfg_.max_attempts) {
-    ++stats_.dropped;
+  } else if (attempts >= cfg_.max_attempts) {
     m_.given_up.inc();
     if (log_) {
       log_->warning("webhook_given_up",

@@ -51,11 +51,12 @@ std::string webhook_signature(std::string_view secret, std::int64_t unix_seconds
 // Whether a webhook may never be sent to `a` (link-local, IPv4-mapped included).
 bool is_forbidden_destination(const boost::asio::ip::address& a) noexcept;
 
+// What the sender's metrics count, read back.
 struct webhook_stats {
   std::uint64_t delivered = 0;
-  std::uint64_t failed_attempts = 0;
-  std::uint64_t dropped = 0;  // attempt limit reached
-  std::size_t in_flight = 0;  // deliveries under way
+  std::uint64_t failed_attempts = 0;  // the attempts that gave up included
+  std::uint64_t dropped = 0;          // attempt limit reached
+  std::size_t in_flight = 0;          // deliveries under way
 };
 
 class webhook_sender final : public notifier {
@@ -65,10 +66,13 @@ class webhook_sender final : public notifier {
   // How often the outbox's backlog is counted for the metrics.
   static constexpr std::chrono::seconds backlog_interval{5};
 
-  // `holder`: this node's name, on its claims. `log` (may be null) gets a line for each event
-  // given up, each attempt refused before connecting, and each failure to read the outbox.
+  // `holder`: this node's name, on its claims. Adds otpd_webhook_deliveries_total,
+  // otpd_webhook_backlog and otpd_webhook_oldest_seconds to `metrics` (docs/operations.md).
+  // `log` (may be null) gets a line for each event given up, each attempt refused before
+  // connecting, and each failure to read the outbox.
   webhook_sender(boost::asio::any_io_executor ex, const config::webhook& cfg, store_executor& store,
-                 std::string holder, log::logger* log = nullptr, std::size_t max_in_flight = 32);
+                 std::string holder, metrics::registry& metrics, log::logger* log = nullptr,
+                 std::size_t max_in_flight = 32);
   ~webhook_sender() override;
 
   // Takes this node's earlier claims back and starts delivering. No-op without a URL.
@@ -82,10 +86,7 @@ class webhook_sender final : public notifier {
 
   // An event was written to the outbox: reads it now rather than at the next poll.
   void post(std::string json) override;
-  const webhook_stats& stats() const noexcept { return stats_; }
-  // Adds otpd_webhook_deliveries_total, otpd_webhook_backlog and otpd_webhook_oldest_seconds to
-  // `m` (docs/operations.md); before start().
-  void register_metrics(metrics::registry& m);
+  webhook_stats stats() const noexcept;
   // How long a claim lasts: longer than a delivery can take (resolve, connect, write, read).
   std::chrono::milliseconds claim_ttl() const noexcept;
 
@@ -100,8 +101,8 @@ class webhook_sender final : public notifier {
   boost::asio::awaitable<void> run();
   // Counts the outbox every backlog_interval, for the gauges.
   boost::asio::awaitable<void> count_backlog();
-  // Claims what is due, up to the room left; false when the outbox could not be read.
-  boost::asio::awaitable<bool> claim_some();
+  // Claims what is due, up to the room left, and starts delivering it.
+  boost::asio::awaitable<void> claim_some();
   boost::asio::awaitable<void> deliver_one(webhook_event e);
   // Waits for post(), a delivery's end, stop() or `until`.
   boost::asio::awaitable<void> wait(std::chrono::steady_clock::time_point until);
@@ -127,12 +128,12 @@ class webhook_sender final : public notifier {
   bool stopping_ = false;
   bool running_ = false;
   bool store_failing_ = false;  // logged once per failure streak
-  webhook_stats stats_;
+  std::size_t in_flight_ = 0;   // deliveries under way
   boost::asio::steady_timer backlog_timer_;
   struct instruments {
     metrics::counter delivered, failed, given_up;
     metrics::gauge backlog, oldest_seconds;
-  } m_;  // no-ops until register_metrics()
+  } m_;
 };
 
 }  // namespace otpd::service

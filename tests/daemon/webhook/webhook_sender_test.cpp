@@ -150,7 +150,7 @@ struct webhook_sender_test : ::testing::Test {
   // Owned by the fixture, which stops and joins it at the end.
   webhook_sender* make_sender() {
     auto s = std::make_unique<webhook_sender>(ioc.get_executor(), cfg, events.executor(), "web-1",
-                                              &logger);
+                                              registry, &logger);
     s->set_resolver([](const std::string&, const std::string& port, auto&) {
       return std::vector<tcp::endpoint>{
           {asio::ip::make_address("127.0.0.1"), static_cast<std::uint16_t>(std::stoi(port))}};
@@ -196,6 +196,7 @@ struct webhook_sender_test : ::testing::Test {
   counting_endpoint hook;
   outbox events;
   config::webhook cfg;
+  metrics::registry registry;
   std::mutex m;
   std::string lines;
   log::logger logger{log::options{}, [this](std::string_view l) {
@@ -208,8 +209,6 @@ struct webhook_sender_test : ::testing::Test {
 TEST_F(webhook_sender_test, a_name_resolving_to_a_link_local_address_is_not_contacted) {
   events.write("v1", R"({"event":"verification.approved"})");
   auto* sender = make_sender();
-  metrics::registry registry;
-  sender->register_metrics(registry);
   std::vector<std::string> asked;
   // The metadata address first, and the endpoint that would answer after it: a sender that
   // skipped the bad address and tried the next would connect there.
@@ -290,8 +289,6 @@ TEST_F(webhook_sender_test, a_failing_event_is_retried_and_holds_back_only_its_v
   events.write("v1", "v1:2");
   events.write("v2", "v2:1");
   auto* sender = make_sender();
-  metrics::registry registry;
-  sender->register_metrics(registry);
   sender->start();
   ASSERT_TRUE(run_until([&] { return sender->stats().delivered == 3; })) << log_text();
   EXPECT_EQ(sender->stats().failed_attempts, 1u);
